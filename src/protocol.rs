@@ -1,0 +1,292 @@
+//! The wire protocol of `/v1`: every request and response body the client and the server
+//! exchange. Both halves use these types; nothing here is written twice.
+//! `docs/protocol.md` documents them for people, and a test checks its examples against them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use crate::model::{EntityType, FieldMap, Operation};
+
+/// Most changes in one push.
+pub const MAX_PUSH_CHANGES: usize = 500;
+/// Most records in one pull page.
+pub const MAX_PULL_LIMIT: u32 = 1000;
+/// Pull page size when the client names none.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+/// Largest request body, after gzip decompression.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub const PATH_PUSH: &str = "/v1/push";
+pub const PATH_PULL: &str = "/v1/pull";
+pub const PATH_HEALTH: &str = "/v1/health";
+
+/// `POST /v1/push` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// The pushing device. Edits from the same device never conflict with each other.
+    pub device_id: Uuid,
+    pub changes: Vec<Change>,
+}
+
+/// One queued change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Idempotency key: the server applies an op_id at most once.
+    pub op_id: Uuid,
+    pub entity_type: EntityType,
+    pub entity_id: Uuid,
+    pub operation: Operation,
+    /// The server version the device's copy was based on; `null` for an insert.
+    #[serde(default)]
+    pub base_version: Option<i64>,
+    /// Changed fields only (see [`crate::model`]); empty for a delete.
+    #[serde(default)]
+    pub fields: FieldMap,
+}
+
+/// `POST /v1/push` response: one result per change, in the order sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<ChangeResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// Applied (or applied before: the first result is returned again).
+    Accepted,
+    /// Collides with a change made on the server since `base_version`; nothing applied.
+    Conflict,
+    /// Can never be applied as sent; nothing applied. Resend only after editing the record.
+    Rejected,
+}
+
+/// The outcome of one change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    pub op_id: Uuid,
+    pub status: ChangeStatus,
+    /// On accepted: the record's version after this change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// On accepted: the server's numeric id of the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<i64>,
+    /// On accepted: true when other devices changed the record since `base_version` and the
+    /// change was merged with their (non-colliding) edits.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub merged: bool,
+    /// On conflict: the record as the server holds it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_record: Option<Record>,
+    /// On conflict: the fields that collide (`deleted` when one side deleted the record).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicting_fields: Vec<String>,
+    /// On rejected: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ChangeResult {
+    pub fn accepted(op_id: Uuid, version: i64, server_id: i64, merged: bool) -> Self {
+        ChangeResult {
+            op_id,
+            status: ChangeStatus::Accepted,
+            version: Some(version),
+            server_id: Some(server_id),
+            merged,
+            server_record: None,
+            conflicting_fields: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn conflict(op_id: Uuid, server_record: Record, fields: Vec<String>) -> Self {
+        ChangeResult {
+            op_id,
+            status: ChangeStatus::Conflict,
+            version: None,
+            server_id: None,
+            merged: false,
+            server_record: Some(server_record),
+            conflicting_fields: fields,
+            error: None,
+        }
+    }
+
+    pub fn rejected(op_id: Uuid, code: ErrorCode, message: impl Into<String>) -> Self {
+        ChangeResult {
+            op_id,
+            status: ChangeStatus::Rejected,
+            version: None,
+            server_id: None,
+            merged: false,
+            server_record: None,
+            conflicting_fields: Vec::new(),
+            error: Some(ApiError::new(code, message)),
+        }
+    }
+}
+
+/// A full record as the server holds it: in pull pages and in conflict results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub entity_type: EntityType,
+    pub id: Uuid,
+    pub server_id: i64,
+    /// The version of the last change to this record. Pull pages are ordered by it.
+    pub version: i64,
+    /// A tombstone: the record was deleted at `version`; `fields` holds its last values.
+    pub deleted: bool,
+    /// Every field the record has (no nulls).
+    pub fields: FieldMap,
+}
+
+/// `GET /v1/pull?cursor=C&limit=N` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub records: Vec<Record>,
+    /// Opaque; send it back as `cursor` for the next page.
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// `GET /v1/health` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub status: String,
+    pub version: String,
+    pub store: String,
+}
+
+/// Every error body: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ApiError,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.as_str())
+    }
+}
+
+/// Stable error codes. Clients match on these, never on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Request-level (HTTP status in brackets).
+    /// (401) Missing, unknown or revoked token.
+    Unauthorized,
+    /// (400) The body is not valid JSON of the expected shape.
+    InvalidJson,
+    /// (400) A query parameter or header is malformed.
+    BadRequest,
+    /// (400) The cursor was not issued by this server for this officer.
+    InvalidCursor,
+    /// (410) The cursor points into history the server no longer keeps: pull from scratch.
+    ResyncRequired,
+    /// (413) The body (after decompression) is over the limit.
+    PayloadTooLarge,
+    /// (413) More than 500 changes in one push.
+    BatchTooLarge,
+    /// (404) No such endpoint.
+    NotFound,
+    /// (415) Unsupported Content-Encoding or Content-Type.
+    UnsupportedMediaType,
+    /// (429/503) The server is busy: retry after `Retry-After` seconds.
+    Overloaded,
+    /// (500) A bug or a store failure; nothing was applied.
+    Internal,
+    /// (503) The store is unreachable; nothing was applied.
+    Unavailable,
+    // Per-change rejections (in a ChangeResult).
+    /// A field failed validation.
+    InvalidField,
+    /// The record names a household outside the officer's team, or a visit claims another officer.
+    Forbidden,
+    /// An update or delete of a record the server does not have (or the visit's household).
+    UnknownRecord,
+    /// An insert of an id that already exists.
+    AlreadyExists,
+    /// This op_id was applied before with different content.
+    OpIdReused,
+    /// A code this client does not know (sent by a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidCursor => "invalid_cursor",
+            ErrorCode::ResyncRequired => "resync_required",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::BatchTooLarge => "batch_too_large",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::UnknownRecord => "unknown_record",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::OpIdReused => "op_id_reused",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_error_codes_from_a_newer_server_still_parse() {
+        let e: ApiError = serde_json::from_str(r#"{"code":"brand_new","message":"m"}"#).unwrap();
+        assert_eq!(e.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn error_code_strings_match_serde() {
+        for code in [
+            ErrorCode::Unauthorized,
+            ErrorCode::InvalidCursor,
+            ErrorCode::ResyncRequired,
+            ErrorCode::OpIdReused,
+            ErrorCode::UnsupportedMediaType,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::String(code.as_str().into())
+            );
+        }
+    }
+}

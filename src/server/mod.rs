@@ -1,0 +1,1 @@
+//! The sync server: an HTTP JSON API over one of two stores (embedded SQLite, PostgreSQL).
