@@ -43,7 +43,10 @@ impl Device {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::cargo_bin("fieldsync").unwrap();
-        c.arg("--db").arg(&self.db).arg("--config").arg(&self.config);
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
         c.args(args);
         c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
         c
@@ -132,7 +135,13 @@ fn record_a_household_and_a_visit_by_id_prefix() {
     assert_eq!(visit["gps_lat"], -1.3133);
     assert_eq!(visit["answers"]["crop"], "maize");
     assert!(visit["version"].is_null());
-    for key in ["server_id", "created_at", "updated_at", "deleted_at", "notes"] {
+    for key in [
+        "server_id",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "notes",
+    ] {
         assert!(visit.get(key).is_some(), "visit list --json lacks {key}");
     }
     let shown = d.json(&["visit", "show", &v[..12]]);
@@ -156,7 +165,10 @@ fn record_a_household_and_a_visit_by_id_prefix() {
 
     let households = d.json(&["household", "list", "--state", "pending"]);
     assert_eq!(households[0]["name"], "Wanjiru");
-    assert_eq!(d.json(&["household", "list", "--state", "synced"]), Value::Array(vec![]));
+    assert_eq!(
+        d.json(&["household", "list", "--state", "synced"]),
+        Value::Array(vec![])
+    );
     let listed = d.ok(&["visit", "list", "--household", &h[..10]]);
     assert!(listed.contains(&v), "{listed}");
 }
@@ -165,22 +177,49 @@ fn record_a_household_and_a_visit_by_id_prefix() {
 fn edits_queue_only_changed_fields_and_deletes_leave_tombstones() {
     let d = Device::initialised();
     let h = d.add_household("Otieno");
-    let v1 = d.ok(&["visit", "add", "--household", &h, "--answer", "crop=maize", "--notes", "n"]);
+    let v1 = d.ok(&[
+        "visit",
+        "add",
+        "--household",
+        &h,
+        "--answer",
+        "crop=maize",
+        "--notes",
+        "n",
+    ]);
     let v2 = d.ok(&["visit", "add", "--household", &h]);
     let (v1, v2) = (v1.trim(), v2.trim());
     d.ok(&["visit", "edit", v1, "--notes", "second visit"]);
-    d.ok(&["visit", "edit", v1, "--answer", "crop=rice", "--unset-answer", "missing", "--gps", "1,2"]);
+    d.ok(&[
+        "visit",
+        "edit",
+        v1,
+        "--answer",
+        "crop=rice",
+        "--unset-answer",
+        "missing",
+        "--gps",
+        "1,2",
+    ]);
     d.ok(&["visit", "delete", v2]);
     let queue = d.json(&["queue"]);
     let entries = queue["entries"].as_array().unwrap();
     let tail: Vec<(String, Value)> = entries[3..]
         .iter()
-        .map(|e| (e["operation"].as_str().unwrap().to_string(), e["payload"].clone()))
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap().to_string(),
+                e["payload"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         tail,
         vec![
-            ("update".to_string(), serde_json::json!({"notes": "second visit"})),
+            (
+                "update".to_string(),
+                serde_json::json!({"notes": "second visit"})
+            ),
             (
                 "update".to_string(),
                 serde_json::json!({"answers.crop": "rice", "gps": [1.0, 2.0]})
@@ -217,24 +256,72 @@ fn bad_input_fails_clearly_and_changes_nothing() {
     let before = d.snapshot();
     let long = "x".repeat(4001);
     let cases: Vec<(i32, Vec<&str>, &str)> = vec![
-        (66, vec!["visit", "add", "--household", "ffffffff"], "no household"),
-        (65, vec!["visit", "add", "--household", "xyz!"], "not a household id"),
-        (65, vec!["household", "add", "--name", "A", "--gps", "91,0"], "latitude"),
-        (65, vec!["household", "add", "--name", "A", "--gps", "0,200"], "longitude"),
-        (65, vec!["household", "add", "--name", "A", "--gps", "north"], "LAT,LON"),
+        (
+            66,
+            vec!["visit", "add", "--household", "ffffffff"],
+            "no household",
+        ),
+        (
+            65,
+            vec!["visit", "add", "--household", "xyz!"],
+            "not a household id",
+        ),
+        (
+            65,
+            vec!["household", "add", "--name", "A", "--gps", "91,0"],
+            "latitude",
+        ),
+        (
+            65,
+            vec!["household", "add", "--name", "A", "--gps", "0,200"],
+            "longitude",
+        ),
+        (
+            65,
+            vec!["household", "add", "--name", "A", "--gps", "north"],
+            "LAT,LON",
+        ),
         (65, vec!["household", "add", "--name", ""], "empty"),
         (65, vec!["household", "add", "--name", "   "], "empty"),
-        (65, vec!["visit", "add", "--household", &h, "--answer", "crop"], "KEY=VALUE"),
-        (65, vec!["visit", "add", "--household", &h, "--answer", "bad key=x"], "answer key"),
-        (65, vec!["visit", "add", "--household", &h, "--notes", &long], "limit is 4000"),
-        (65, vec!["visit", "add", "--household", &h, "--at", "yesterday"], "RFC 3339"),
-        (65, vec!["visit", "edit", v, "--notes", &long], "limit is 4000"),
+        (
+            65,
+            vec!["visit", "add", "--household", &h, "--answer", "crop"],
+            "KEY=VALUE",
+        ),
+        (
+            65,
+            vec!["visit", "add", "--household", &h, "--answer", "bad key=x"],
+            "answer key",
+        ),
+        (
+            65,
+            vec!["visit", "add", "--household", &h, "--notes", &long],
+            "limit is 4000",
+        ),
+        (
+            65,
+            vec!["visit", "add", "--household", &h, "--at", "yesterday"],
+            "RFC 3339",
+        ),
+        (
+            65,
+            vec!["visit", "edit", v, "--notes", &long],
+            "limit is 4000",
+        ),
         (66, vec!["visit", "show", "abcdef12"], "no visit"),
-        (66, vec!["household", "edit", "abcdef12", "--name", "B"], "no household"),
+        (
+            66,
+            vec!["household", "edit", "abcdef12", "--name", "B"],
+            "no household",
+        ),
         (66, vec!["visit", "delete", "abcdef12"], "no visit"),
         (65, vec!["household", "delete", &h], "still has 1 visit"),
         (2, vec!["household", "edit", &h], "nothing to change"),
-        (2, vec!["visit", "list", "--state", "lost"], "unknown sync state"),
+        (
+            2,
+            vec!["visit", "list", "--state", "lost"],
+            "unknown sync state",
+        ),
         (2, vec!["household", "add"], "--name"),
     ];
     for (code, args, needle) in &cases {
@@ -261,9 +348,15 @@ fn ambiguous_prefixes_list_the_candidates() {
         .take_while(|(x, y)| x == y)
         .map(|(x, _)| x)
         .collect();
-    assert!(common.len() >= 8, "UUID v7 ids made together share a prefix");
+    assert!(
+        common.len() >= 8,
+        "UUID v7 ids made together share a prefix"
+    );
     let err = d.fails(2, &["household", "show", &common]);
-    assert!(err.contains("ambiguous") && err.contains(&a) && err.contains(&b), "{err}");
+    assert!(
+        err.contains("ambiguous") && err.contains(&a) && err.contains(&b),
+        "{err}"
+    );
 }
 
 #[test]
@@ -278,9 +371,25 @@ fn visits_need_a_config_naming_the_officer() {
     assert!(err.contains("not valid"), "{err}");
     assert_eq!(d.snapshot(), before);
     // A database belongs to one officer.
-    d.ok(&["init", "--server", "http://127.0.0.1:9", "--officer", "amina", "--token", "t"]);
+    d.ok(&[
+        "init",
+        "--server",
+        "http://127.0.0.1:9",
+        "--officer",
+        "amina",
+        "--token",
+        "t",
+    ]);
     d.ok(&["visit", "add", "--household", &h]);
-    d.ok(&["init", "--server", "http://127.0.0.1:9", "--officer", "brian", "--token", "t"]);
+    d.ok(&[
+        "init",
+        "--server",
+        "http://127.0.0.1:9",
+        "--officer",
+        "brian",
+        "--token",
+        "t",
+    ]);
     let err = d.fails(78, &["visit", "add", "--household", &h]);
     assert!(err.contains("belongs to officer \"amina\""), "{err}");
 }
@@ -300,10 +409,17 @@ fn files_are_owner_only() {
 #[test]
 fn init_reads_the_token_from_stdin() {
     let d = Device::new();
-    d.cmd(&["init", "--server", "https://sync.example.org", "--officer", "amina", "--token-stdin"])
-        .write_stdin("s3cret\n")
-        .assert()
-        .success();
+    d.cmd(&[
+        "init",
+        "--server",
+        "https://sync.example.org",
+        "--officer",
+        "amina",
+        "--token-stdin",
+    ])
+    .write_stdin("s3cret\n")
+    .assert()
+    .success();
     let config = std::fs::read_to_string(&d.config).unwrap();
     assert!(config.contains("token = \"s3cret\""), "{config}");
     d.fails(2, &["init", "--server", "not a url", "--officer", "amina"]);
@@ -313,7 +429,11 @@ fn init_reads_the_token_from_stdin() {
 #[test]
 fn a_file_that_is_not_a_database_is_refused_untouched() {
     let d = Device::new();
-    std::fs::write(&d.db, b"these are my field notes, not a database\n".repeat(100)).unwrap();
+    std::fs::write(
+        &d.db,
+        b"these are my field notes, not a database\n".repeat(100),
+    )
+    .unwrap();
     let before = std::fs::read(&d.db).unwrap();
     let err = d.fails(74, &["household", "list"]);
     assert!(err.contains("not a fieldsync database"), "{err}");
@@ -361,7 +481,10 @@ fn a_read_only_database_refuses_writes_and_keeps_its_data() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(74), "{err}");
-    assert!(err.contains("read-only") || err.contains("permission"), "{err}");
+    assert!(
+        err.contains("read-only") || err.contains("permission"),
+        "{err}"
+    );
     std::fs::set_permissions(&d.db, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(d.snapshot(), before);
 }
@@ -413,10 +536,18 @@ fn import_is_all_or_nothing_with_line_numbers() {
     let err = d.fails(65, &["household", "import", bad.to_str().unwrap()]);
     assert!(err.contains("line 3") && err.contains("latitude"), "{err}");
     let bad_visit = format!("{{\"household_id\": \"{h}\"}}\n{{\"household_id\": \"ffffffff-0000-7000-8000-000000000000\"}}\n");
-    let out = d.cmd(&["visit", "import", "-"]).write_stdin(bad_visit).output().unwrap();
+    let out = d
+        .cmd(&["visit", "import", "-"])
+        .write_stdin(bad_visit)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
-    let out = d.cmd(&["visit", "import", "-"]).write_stdin("{not json\n").output().unwrap();
+    let out = d
+        .cmd(&["visit", "import", "-"])
+        .write_stdin("{not json\n")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
     d.fails(66, &["household", "import", "/no/such/file.csv"]);
     assert_eq!(d.snapshot(), before);
@@ -435,7 +566,10 @@ fn status_reports_counts_and_the_queue() {
     assert!(st["last_sync_at"].is_null());
     assert!(st["oldest_pending"].is_string());
     let text = d.ok(&["status"]);
-    assert!(text.contains("2 waiting") && text.contains("never"), "{text}");
+    assert!(
+        text.contains("2 waiting") && text.contains("never"),
+        "{text}"
+    );
     let q = d.ok(&["queue"]);
     assert_eq!(q.lines().count(), 2, "{q}");
     assert!(q.contains("insert") && q.contains("fields=name"), "{q}");

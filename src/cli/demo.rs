@@ -38,7 +38,12 @@ fn fail(msg: impl Into<String>) -> Failure {
 
 impl Demo {
     /// Runs `fieldsync ARGS` for one officer (or the admin), echoing the command line.
-    fn run(&self, who: Option<&str>, args: &[&str], stdin: Option<&str>) -> Result<String, Failure> {
+    fn run(
+        &self,
+        who: Option<&str>,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Result<String, Failure> {
         let mut cmd = Command::new(&self.exe);
         let mut shown = String::from("fieldsync");
         if let Some(o) = who {
@@ -52,7 +57,11 @@ impl Demo {
         }
         let prefix = who.map_or("admin".to_string(), str::to_string);
         println!("  [{prefix}] $ {shown}");
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
@@ -86,7 +95,10 @@ fn start_server(exe: &Path, db: &Path) -> Result<(ServerGuard, String), Failure>
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| fail(format!("cannot start the server: {e}")))?;
-    let stdout = child.stdout.take().ok_or_else(|| fail("no server stdout"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| fail("no server stdout"))?;
     let guard = ServerGuard(child);
     let mut line = String::new();
     BufReader::new(stdout)
@@ -105,7 +117,12 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
     let tmp = tempfile::Builder::new()
         .prefix("fieldsync-demo-")
         .tempdir()
-        .map_err(|e| Failure::new(exit::CANT_CREATE, format!("cannot make a temporary folder: {e}")))?;
+        .map_err(|e| {
+            Failure::new(
+                exit::CANT_CREATE,
+                format!("cannot make a temporary folder: {e}"),
+            )
+        })?;
     let dir = tmp.path().to_path_buf();
     let demo = Demo {
         exe: exe.clone(),
@@ -122,7 +139,16 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
     for (officer, team) in [("amina", "north"), ("brian", "north"), ("chen", "south")] {
         let token = demo.run(
             None,
-            &["admin", "--database", &db_arg, "officer", "add", officer, "--team", team],
+            &[
+                "admin",
+                "--database",
+                &db_arg,
+                "officer",
+                "add",
+                officer,
+                "--team",
+                team,
+            ],
             None,
         )?;
         tokens.push((officer, token));
@@ -132,7 +158,14 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
     for (officer, token) in &tokens {
         demo.run(
             Some(officer),
-            &["init", "--server", &url, "--officer", officer, "--token-stdin"],
+            &[
+                "init",
+                "--server",
+                &url,
+                "--officer",
+                officer,
+                "--token-stdin",
+            ],
             Some(&format!("{token}\n")),
         )?;
     }
@@ -140,18 +173,54 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
     println!("\n3. Offline all day: amina and brian record households and visits.");
     let h = demo.run(
         Some("amina"),
-        &["household", "add", "--name", "Wanjiru", "--village", "Kibera", "--gps", "-1.3133,36.7876"],
+        &[
+            "household",
+            "add",
+            "--name",
+            "Wanjiru",
+            "--village",
+            "Kibera",
+            "--gps",
+            "-1.3133,36.7876",
+        ],
         None,
     )?;
     demo.run(
         Some("amina"),
-        &["visit", "add", "--household", &h[..8], "--notes", "two children vaccinated", "--answer", "crop=maize"],
+        &[
+            "visit",
+            "add",
+            "--household",
+            &h[..8],
+            "--notes",
+            "two children vaccinated",
+            "--answer",
+            "crop=maize",
+        ],
         None,
     )?;
-    let h2 = demo.run(Some("brian"), &["household", "add", "--name", "Otieno", "--village", "Kisumu"], None)?;
+    let h2 = demo.run(
+        Some("brian"),
+        &[
+            "household",
+            "add",
+            "--name",
+            "Otieno",
+            "--village",
+            "Kisumu",
+        ],
+        None,
+    )?;
     demo.run(
         Some("brian"),
-        &["visit", "add", "--household", &h2[..8], "--answer", "water=borehole"],
+        &[
+            "visit",
+            "add",
+            "--household",
+            &h2[..8],
+            "--answer",
+            "water=borehole",
+        ],
         None,
     )?;
     demo.run(Some("amina"), &["queue"], None)?;

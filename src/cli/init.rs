@@ -36,13 +36,15 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     })?;
     let token = if args.token_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::new(exit::IO, format!("cannot read the token from stdin: {e}")))?;
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Failure::new(exit::IO, format!("cannot read the token from stdin: {e}"))
+        })?;
         let t = line.trim().to_string();
         if t.is_empty() {
-            return Err(Failure::new(exit::USAGE, "--token-stdin: stdin held no token"));
+            return Err(Failure::new(
+                exit::USAGE,
+                "--token-stdin: stdin held no token",
+            ));
         }
         Some(t)
     } else {
@@ -56,7 +58,9 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     let path = g.config_path()?;
     config.save(&path)?;
     if g.json {
-        print_json(&json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer }))?;
+        print_json(
+            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer }),
+        )?;
     } else {
         eprintln!("wrote {} (owner-only)", path.display());
     }

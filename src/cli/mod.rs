@@ -156,7 +156,12 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Conflicts => resolve::run_conflicts(&g),
         Command::Resolve(args) => resolve::run_resolve(&g, args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "fieldsync", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "fieldsync",
+                &mut std::io::stdout(),
+            );
             Ok(crate::exit::OK)
         }
         Command::Serve(args) => serve::run(args),

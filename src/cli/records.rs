@@ -27,19 +27,13 @@ pub enum HouseholdCommand {
         fields: HouseholdEdit,
     },
     /// Delete a household (it must have no visits left).
-    Delete {
-        id: String,
-    },
+    Delete { id: String },
     /// List households.
     List(ListArgs),
     /// Show one household.
-    Show {
-        id: String,
-    },
+    Show { id: String },
     /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import {
-        file: PathBuf,
-    },
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -291,7 +285,9 @@ fn edit(
     }
     let changed = store.edit(entity, id, f)?;
     if g.json {
-        print_json(&json!({ "id": id.to_string(), "changed": changed.keys().collect::<Vec<_>>() }))?;
+        print_json(
+            &json!({ "id": id.to_string(), "changed": changed.keys().collect::<Vec<_>>() }),
+        )?;
     } else if changed.is_empty() {
         eprintln!("{entity} {id}: nothing changed");
     }

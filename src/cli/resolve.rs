@@ -70,7 +70,12 @@ fn table(c: &Conflict) -> String {
             "record".into(),
             "present".into(),
             if c.i_deleted() { "deleted" } else { "edited" }.into(),
-            if c.they_deleted() { "deleted" } else { "edited" }.into(),
+            if c.they_deleted() {
+                "deleted"
+            } else {
+                "edited"
+            }
+            .into(),
         ));
     }
     let names: Vec<&str> = if c.is_delete_conflict() {
@@ -256,7 +261,12 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
     }
     let total = targets.len();
     for (i, c) in targets.into_iter().enumerate() {
-        eprintln!("\nConflict {} of {total}: {}\n{}\n", i + 1, describe(&c), table(&c));
+        eprintln!(
+            "\nConflict {} of {total}: {}\n{}\n",
+            i + 1,
+            describe(&c),
+            table(&c)
+        );
         match prompt(&c) {
             Ok(Some(r)) => {
                 store.resolve(&c, &r)?;
@@ -388,7 +398,11 @@ fn ask_value(theme: &ColorfulTheme, c: &Conflict, f: &str) -> Asked<Value> {
             None => String::new(),
         })
         .allow_empty(true)
-        .validate_with(move |s: &String| parse_value(&f_owned, s).map(|_| ()).map_err(|e| e.to_string()))
+        .validate_with(move |s: &String| {
+            parse_value(&f_owned, s)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
         .interact_text()?;
     Ok(parse_value(f, &text).ok())
 }

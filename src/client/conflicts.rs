@@ -183,8 +183,9 @@ impl Store {
         let Some((op, fields, server, found_at)) = row else {
             return Ok(None);
         };
-        let mine = get_record(&self.conn, entity, id)?
-            .ok_or_else(|| Error::Protocol(format!("conflict on {entity} {id} without a record")))?;
+        let mine = get_record(&self.conn, entity, id)?.ok_or_else(|| {
+            Error::Protocol(format!("conflict on {entity} {id} without a record"))
+        })?;
         let bad = |e: serde_json::Error| Error::Protocol(format!("stored conflict: {e}"));
         Ok(Some(Conflict {
             entity_type: entity,

@@ -84,11 +84,7 @@ const QUEUE_COLUMNS: &str = "id, op_id, entity_type, entity_id, operation, paylo
                              enqueued_at, retry_count, status, last_error";
 
 fn bad(col: usize, msg: impl Into<String>) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        col,
-        rusqlite::types::Type::Text,
-        msg.into().into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, msg.into().into())
 }
 
 fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
@@ -196,8 +192,7 @@ impl Store {
                 "SELECT sync_state, count(*) FROM {} WHERE deleted_at IS NULL OR sync_state != 'synced' GROUP BY sync_state",
                 store::table(entity)
             ))?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {
                 let (s, n) = row?;
                 if let Ok(state) = s.parse() {
@@ -284,7 +279,9 @@ impl Store {
         // A record whose every change cancelled out (inserted, then deleted, never sent)
         // has nothing left to sync.
         for op in &ops {
-            if plan.delete.contains(&op.queue_id) && !has_entries(&tx, op.entity_type, op.entity_id)? {
+            if plan.delete.contains(&op.queue_id)
+                && !has_entries(&tx, op.entity_type, op.entity_id)?
+            {
                 if let Some(rec) = get_record(&tx, op.entity_type, op.entity_id)? {
                     if rec.version.is_none() {
                         put_row(
@@ -348,10 +345,7 @@ impl Store {
         results: &[ChangeResult],
     ) -> Result<PushTally> {
         if results.len() != batch.len()
-            || batch
-                .iter()
-                .zip(results)
-                .any(|(e, r)| e.op_id != r.op_id)
+            || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id)
         {
             return Err(Error::Protocol(format!(
                 "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
@@ -515,7 +509,9 @@ fn delete_entry(tx: &rusqlite::Connection, id: i64) -> Result<()> {
 /// Does this record still have queue entries (of any status)?
 pub(crate) fn has_entries(tx: &rusqlite::Connection, entity: EntityType, id: Uuid) -> Result<bool> {
     Ok(tx
-        .prepare_cached("SELECT 1 FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 LIMIT 1")?
+        .prepare_cached(
+            "SELECT 1 FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 LIMIT 1",
+        )?
         .query_row(params![entity.as_str(), id.to_string()], |_| Ok(()))
         .optional()?
         .is_some())
@@ -549,7 +545,10 @@ fn record_conflict(
     tx.prepare_cached(
         "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
     )?
-    .execute(params![entry.entity_type.as_str(), entry.entity_id.to_string()])?;
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string()
+    ])?;
     delete_entry(tx, entry.id)
 }
 

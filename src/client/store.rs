@@ -320,11 +320,9 @@ impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT value FROM sync_meta WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM sync_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -382,7 +380,11 @@ impl Store {
 
     /// Lists records, newest first by id. Tombstones are left out unless `deleted`.
     pub fn list(&self, entity: EntityType, filter: &ListFilter) -> Result<Vec<LocalRecord>> {
-        let mut sql = format!("SELECT {} FROM {} WHERE 1=1", columns(entity), table(entity));
+        let mut sql = format!(
+            "SELECT {} FROM {} WHERE 1=1",
+            columns(entity),
+            table(entity)
+        );
         let mut args: Vec<String> = Vec::new();
         if !filter.deleted {
             sql.push_str(" AND deleted_at IS NULL");
