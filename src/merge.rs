@@ -326,7 +326,11 @@ mod tests {
     #[test]
     fn disjoint_fields_merge_and_same_field_conflicts() {
         let f = fm(json!({"notes": "theirs", "answers.crop": "maize", "gps": [1.0, 2.0]}));
-        let s = stamps(&[("notes", 7, OTHER), ("gps", 3, OTHER), ("answers.crop", 3, ME)]);
+        let s = stamps(&[
+            ("notes", 7, OTHER),
+            ("gps", 3, OTHER),
+            ("answers.crop", 3, ME),
+        ]);
         let cur = Current {
             version: 7,
             deleted: false,
@@ -440,7 +444,13 @@ mod tests {
             })
         );
         assert_eq!(
-            decide(Operation::Delete, Some(1), &FieldMap::new(), ME, Some(&dead)),
+            decide(
+                Operation::Delete,
+                Some(1),
+                &FieldMap::new(),
+                ME,
+                Some(&dead)
+            ),
             Ok(Decision::Noop)
         );
     }
@@ -545,9 +555,7 @@ mod tests {
             };
         }
         // A record inserted and deleted without ever being sent is the same as never existing.
-        out.retain(|id, s| {
-            *s != State::Absent && !(*s == State::Gone && born_here.contains(id))
-        });
+        out.retain(|id, s| *s != State::Absent && !(*s == State::Gone && born_here.contains(id)));
         out
     }
 
@@ -630,7 +638,11 @@ mod tests {
             plan.rewrite.iter().map(|o| (o.queue_id, o)).collect();
         ops.iter()
             .filter(|o| !plan.delete.contains(&o.queue_id))
-            .map(|o| rewrites.get(&o.queue_id).map_or(o.clone(), |r| (*r).clone()))
+            .map(|o| {
+                rewrites
+                    .get(&o.queue_id)
+                    .map_or(o.clone(), |r| (*r).clone())
+            })
             .collect()
     }
 

@@ -188,12 +188,15 @@ impl FromStr for Gps {
     /// Parses `LAT,LON`, e.g. `-1.2921,36.8219`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (lat, lon) = s.split_once(',').ok_or_else(|| {
-            ValidationError::new("gps", format!("{s:?} is not LAT,LON (e.g. -1.2921,36.8219)"))
+            ValidationError::new(
+                "gps",
+                format!("{s:?} is not LAT,LON (e.g. -1.2921,36.8219)"),
+            )
         })?;
         let num = |t: &str| {
-            t.trim().parse::<f64>().map_err(|_| {
-                ValidationError::new("gps", format!("{t:?} is not a number in {s:?}"))
-            })
+            t.trim()
+                .parse::<f64>()
+                .map_err(|_| ValidationError::new("gps", format!("{t:?} is not a number in {s:?}")))
         };
         Gps::new(num(lat)?, num(lon)?)
     }
@@ -265,7 +268,10 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
         ));
     }
     if s.contains('\0') {
-        return Err(ValidationError::new(field, "must not contain a NUL character"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain a NUL character",
+        ));
     }
     Ok(())
 }
@@ -326,11 +332,17 @@ fn validate_field(entity: EntityType, key: &str, v: &Value) -> Result<(), Valida
     let required = matches!(
         (entity, key),
         (EntityType::Household, "name")
-            | (EntityType::Visit, "household_id" | "officer_id" | "visited_at")
+            | (
+                EntityType::Visit,
+                "household_id" | "officer_id" | "visited_at"
+            )
     );
     if v.is_null() {
         if required {
-            return Err(ValidationError::new(key, "is required and cannot be cleared"));
+            return Err(ValidationError::new(
+                key,
+                "is required and cannot be cleared",
+            ));
         }
         if let Some(k) = key.strip_prefix(ANSWER_PREFIX) {
             validate_answer_key(k)?;

@@ -79,11 +79,12 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
-    rt.block_on(crate::server::serve(opts)).map_err(|e| match e {
-        ServeError::Store(s) => store_failure(s),
-        ServeError::Listen { .. } => Failure::new(exit::TEMPFAIL, e.to_string()),
-        ServeError::Tls(_) => Failure::new(exit::CONFIG, e.to_string()),
-        ServeError::Io { .. } => Failure::new(exit::IO, e.to_string()),
-    })?;
+    rt.block_on(crate::server::serve(opts))
+        .map_err(|e| match e {
+            ServeError::Store(s) => store_failure(s),
+            ServeError::Listen { .. } => Failure::new(exit::TEMPFAIL, e.to_string()),
+            ServeError::Tls(_) => Failure::new(exit::CONFIG, e.to_string()),
+            ServeError::Io { .. } => Failure::new(exit::IO, e.to_string()),
+        })?;
     Ok(exit::OK)
 }

@@ -66,7 +66,11 @@ impl From<StoreError> for Failure {
         } else {
             StatusCode::INTERNAL_SERVER_ERROR
         };
-        Failure::new(status, code, "the server's store failed; nothing was applied")
+        Failure::new(
+            status,
+            code,
+            "the server's store failed; nothing was applied",
+        )
     }
 }
 
@@ -105,7 +109,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CompressionLayer::new().gzip(true))
-        .layer(middleware::from_fn_with_state(state.clone(), bound_inflight))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            bound_inflight,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -115,7 +122,11 @@ async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
-    let info = resp.extensions().get::<LogInfo>().cloned().unwrap_or_default();
+    let info = resp
+        .extensions()
+        .get::<LogInfo>()
+        .cloned()
+        .unwrap_or_default();
     tracing::info!(
         method = %method,
         path = %path,
@@ -190,7 +201,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Officer, 
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .ok_or_else(|| unauthorized("expected Authorization: Bearer <token>"))?;
-    match state.store.officer_by_token_hash(&token_hash(token)).await? {
+    match state
+        .store
+        .officer_by_token_hash(&token_hash(token))
+        .await?
+    {
         Some(o) if !o.revoked => Ok(o),
         Some(_) => Err(unauthorized("this token has been revoked")),
         None => Err(unauthorized("unknown token")),
@@ -215,14 +230,21 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
             return Err(Failure::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
-                format!("unsupported Content-Encoding {:?} (use gzip or none)", v.unwrap_or("?")),
+                format!(
+                    "unsupported Content-Encoding {:?} (use gzip or none)",
+                    v.unwrap_or("?")
+                ),
             ))
         }
     };
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         let ok = ct
             .to_str()
-            .map(|s| s.trim().to_ascii_lowercase().starts_with("application/json"))
+            .map(|s| {
+                s.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            })
             .unwrap_or(false);
         if !ok {
             return Err(Failure::new(
@@ -277,7 +299,13 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
         Ok(out)
     })
     .await
-    .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| {
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
+    })?
 }
 
 async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -320,7 +348,10 @@ async fn push_inner(
     let results = if req.changes.is_empty() {
         Vec::new()
     } else {
-        state.store.push(&officer, req.device_id, req.changes).await?
+        state
+            .store
+            .push(&officer, req.device_id, req.changes)
+            .await?
     };
     Ok(Json(PushResponse { results }).into_response())
 }

@@ -101,7 +101,12 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
                 .serve(svc)
                 .await
         }
-        None => axum_server::from_tcp(listener).handle(handle).serve(svc).await,
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(svc)
+                .await
+        }
     };
     served.map_err(|source| ServeError::Io {
         context: "serve".into(),

@@ -149,14 +149,20 @@ fn decide_one(
                 return ChangeResult::rejected(
                     op,
                     ErrorCode::UnknownRecord,
-                    format!("{} is a {}, not a {}", c.entity_id, rec.entity_type, c.entity_type),
+                    format!(
+                        "{} is a {}, not a {}",
+                        c.entity_id, rec.entity_type, c.entity_type
+                    ),
                 );
             }
             if rec.team != officer.team {
                 return ChangeResult::rejected(
                     op,
                     ErrorCode::Forbidden,
-                    format!("{} {} belongs to another team", rec.entity_type, c.entity_id),
+                    format!(
+                        "{} {} belongs to another team",
+                        rec.entity_type, c.entity_id
+                    ),
                 );
             }
         }
@@ -203,7 +209,13 @@ fn decide_one(
             fields: &r.fields,
             stamps: &r.stamps,
         });
-        decide(c.operation, c.base_version, &c.fields, device, current.as_ref())
+        decide(
+            c.operation,
+            c.base_version,
+            &c.fields,
+            device,
+            current.as_ref(),
+        )
     };
     match decision {
         Err(rej) => ChangeResult::rejected(op, rej.code, rej.message),
@@ -283,7 +295,13 @@ mod tests {
         }
     }
 
-    fn change(op: u128, id: u128, operation: Operation, base: Option<i64>, f: serde_json::Value) -> Change {
+    fn change(
+        op: u128,
+        id: u128,
+        operation: Operation,
+        base: Option<i64>,
+        f: serde_json::Value,
+    ) -> Change {
         Change {
             op_id: Uuid::from_u128(op),
             entity_type: EntityType::Household,
@@ -310,7 +328,10 @@ mod tests {
         assert_eq!(res[1].version, Some(2));
         assert_eq!(res[2], res[0]);
         assert_eq!(res[3].error.as_ref().unwrap().code, ErrorCode::OpIdReused);
-        assert_eq!(res[4].error.as_ref().unwrap().code, ErrorCode::UnknownRecord);
+        assert_eq!(
+            res[4].error.as_ref().unwrap().code,
+            ErrorCode::UnknownRecord
+        );
         assert_eq!(w.records.len(), 1);
         assert_eq!(w.records[0].fields.len(), 2);
         assert_eq!(w.ops.len(), 3);

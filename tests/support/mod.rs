@@ -158,7 +158,10 @@ fn spawn_server(db: &str, extra: &[String]) -> (Child, String) {
     let mut child = Command::new(bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
         .args(extra)
-        .env("FIELDSYNC_LOG", std::env::var("FIELDSYNC_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "FIELDSYNC_LOG",
+            std::env::var("FIELDSYNC_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -272,7 +275,8 @@ pub mod pg {
              the PostgreSQL tests cannot run",
             bin.display()
         );
-        let root = std::env::temp_dir().join(format!("fieldsync-pg-{}", uuid::Uuid::new_v4().simple()));
+        let root =
+            std::env::temp_dir().join(format!("fieldsync-pg-{}", uuid::Uuid::new_v4().simple()));
         let data = root.join("data");
         let sock = root.join("sock");
         std::fs::create_dir_all(&sock).expect("create pg dirs");
@@ -308,7 +312,17 @@ pub mod pg {
         let initdb = bin.join("initdb").display().to_string();
         let pg_ctl = bin.join("pg_ctl").display().to_string();
         let datas = data.display().to_string();
-        let out = run(&[&initdb, "-D", &datas, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+        let out = run(&[
+            &initdb,
+            "-D",
+            &datas,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]);
         assert!(
             out.status.success(),
             "initdb failed, the PostgreSQL tests cannot run: {}{}",
@@ -323,7 +337,9 @@ pub mod pg {
                 sock.display()
             );
             let log = root.join("pg.log").display().to_string();
-            let out = run(&[&pg_ctl, "-D", &datas, "-l", &log, "-w", "-o", &opts, "start"]);
+            let out = run(&[
+                &pg_ctl, "-D", &datas, "-l", &log, "-w", "-o", &opts, "start",
+            ]);
             if out.status.success() {
                 watchdog(&pg_ctl, &datas, as_root, &root);
                 return format!("postgres://postgres@127.0.0.1:{port}");

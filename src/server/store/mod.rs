@@ -160,7 +160,9 @@ pub fn is_postgres_url(url: &str) -> bool {
 /// Opens (creating and migrating) the store named by `database`.
 pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if is_postgres_url(database) {
-        Ok(std::sync::Arc::new(postgres::PgStore::open(database).await?))
+        Ok(std::sync::Arc::new(
+            postgres::PgStore::open(database).await?,
+        ))
     } else {
         Ok(std::sync::Arc::new(
             sqlite::SqliteStore::open(std::path::Path::new(database)).await?,
@@ -191,6 +193,9 @@ pub(crate) fn parse_entity(s: &str) -> Result<EntityType, StoreError> {
 
 /// Checks a team name: the same alphabet as officer ids.
 pub fn validate_team(team: &str) -> Result<(), StoreError> {
-    crate::model::validate_officer_id(team)
-        .map_err(|_| StoreError::Invalid(format!("team {team:?} must be 1 to 64 letters, digits or '_', '-', '.', '@'")))
+    crate::model::validate_officer_id(team).map_err(|_| {
+        StoreError::Invalid(format!(
+            "team {team:?} must be 1 to 64 letters, digits or '_', '-', '.', '@'"
+        ))
+    })
 }

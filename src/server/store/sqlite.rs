@@ -68,8 +68,8 @@ pub struct SqliteStore {
 }
 
 fn open_conn(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)
-        .map_err(StoreError::sqlite(format!("open {}", path.display())))?;
+    let conn =
+        Connection::open(path).map_err(StoreError::sqlite(format!("open {}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(StoreError::sqlite("set busy timeout"))?;
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -169,7 +169,17 @@ fn officer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Officer> {
     })
 }
 
-type RawRecord = (String, i64, String, String, i64, bool, Option<String>, String, String);
+type RawRecord = (
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    bool,
+    Option<String>,
+    String,
+    String,
+);
 
 fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
     Ok((
