@@ -1,9 +1,90 @@
-//! `fieldsync serve`.
+//! `fieldsync serve`: run the sync server.
+use std::path::PathBuf;
+
 use super::Failure;
+use crate::exit;
+use crate::server::{ServeError, ServeOptions, StoreError};
 
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir].
+    #[arg(long, env = "FIELDSYNC_DATABASE")]
+    pub database: Option<String>,
+    /// PEM certificate chain for HTTPS (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (needs --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most requests in flight; beyond it the server answers 503 with Retry-After.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_inflight: u32,
+}
 
-pub fn run(_args: ServeArgs) -> Result<i32, Failure> {
-    Err(Failure::new(crate::exit::SOFTWARE, "serve: not built yet"))
+/// The database to use when none is given: `server.sqlite3` in the user's data directory.
+pub fn default_database() -> Result<String, Failure> {
+    directories::ProjectDirs::from("org", "fieldsync", "fieldsync")
+        .map(|d| d.data_dir().join("server.sqlite3").display().to_string())
+        .ok_or_else(|| {
+            Failure::new(
+                exit::CONFIG,
+                "no home directory to keep the server database in: pass --database",
+            )
+        })
+}
+
+/// Maps a store failure to an exit code and message.
+pub fn store_failure(e: StoreError) -> Failure {
+    let code = match &e {
+        StoreError::UnknownOfficer(_) => exit::NO_INPUT,
+        StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
+        StoreError::Io { .. } => exit::CANT_CREATE,
+        StoreError::Task(_) => exit::SOFTWARE,
+        StoreError::Pool(_) | StoreError::Postgres { .. } => exit::TEMPFAIL,
+        StoreError::Sqlite { .. } | StoreError::Corrupt(_) => exit::IO,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn init_logging() {
+    let filter = std::env::var("FIELDSYNC_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+pub fn run(args: ServeArgs) -> Result<i32, Failure> {
+    init_logging();
+    let database = match args.database {
+        Some(d) => d,
+        None => default_database()?,
+    };
+    let opts = ServeOptions {
+        listen: args.listen,
+        database,
+        tls: args.tls_cert.zip(args.tls_key),
+        max_inflight: args.max_inflight as usize,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
+    rt.block_on(crate::server::serve(opts))
+        .map_err(|e| match e {
+            ServeError::Store(s) => store_failure(s),
+            ServeError::Listen { .. } => Failure::new(exit::TEMPFAIL, e.to_string()),
+            ServeError::Tls(_) => Failure::new(exit::CONFIG, e.to_string()),
+            ServeError::Io { .. } => Failure::new(exit::IO, e.to_string()),
+        })?;
+    Ok(exit::OK)
 }

@@ -1,0 +1,100 @@
+//! Server errors: store failures and what the HTTP layer turns them into.
+
+use crate::protocol::ErrorCode;
+
+/// A failure of a store operation. Nothing of the failed operation was applied: every
+/// write runs in one transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (I/O, corruption, busy, ...).
+    #[error("SQLite {context}: {source}")]
+    Sqlite {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// PostgreSQL failed (connection, query, ...).
+    #[error("PostgreSQL {context}: {source}")]
+    Postgres {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// No connection could be had from the PostgreSQL pool.
+    #[error("PostgreSQL pool: {0}")]
+    Pool(String),
+    /// Stored data that does not parse: a bug or a corrupted database.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// A file-system failure (creating the database directory, ...).
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A named officer does not exist.
+    #[error("no officer {0:?}")]
+    UnknownOfficer(String),
+    /// An officer with this id already exists.
+    #[error("officer {0:?} already exists")]
+    DuplicateOfficer(String),
+    /// A value given to an admin command is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The blocking task running a SQLite call died (a panic).
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    pub fn sqlite(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        let context = context.into();
+        move |source| StoreError::Sqlite { context, source }
+    }
+
+    pub fn pg(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+        let context = context.into();
+        move |source| StoreError::Postgres { context, source }
+    }
+
+    /// The error code a client sees for this failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::Pool(_) => ErrorCode::Unavailable,
+            StoreError::Postgres { source, .. } if source.is_closed() => ErrorCode::Unavailable,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+            {
+                ErrorCode::Unavailable
+            }
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+/// A failure starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,340 @@
+//! The push algorithm, written once for both stores.
+//!
+//! A store loads a [`Snapshot`] of what a batch needs while it holds the write lock, then
+//! [`plan`] walks the changes in order and decides each one:
+//!
+//! 1. **Dedupe**: an op_id with a stored result returns that first result unchanged (and
+//!    changes nothing); the same op_id with different content (see [`change_hash`]) is
+//!    rejected `op_id_reused`. A repeated op_id inside one batch behaves the same way.
+//! 2. **Validation** with the shared [`crate::model::validate_change`].
+//! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
+//!    officer and a household of the officer's team.
+//! 4. **The conflict rule** [`crate::merge::decide`].
+//! 5. **Apply** to the in-memory snapshot, so later changes in the batch see earlier ones:
+//!    every applied change takes the next version; the record's per-field stamps record
+//!    which version and device last wrote each field.
+//!
+//! Every result (accepted, conflict or rejected) is stored under its op_id, except an
+//! `op_id_reused` rejection, which must not replace the first result. A rejected change never
+//! blocks the rest of the batch.
+
+use std::collections::HashSet;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteSet};
+use crate::merge::{decide, stamp_fields, Current, Decision, Stamps};
+use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
+use crate::protocol::{Change, ChangeResult, ErrorCode};
+
+/// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
+/// entity id, operation, base version and canonical (key-sorted) fields JSON.
+pub fn change_hash(c: &Change) -> String {
+    let mut h = Sha256::new();
+    h.update(c.entity_type.as_str().as_bytes());
+    h.update([0]);
+    h.update(c.entity_id.as_bytes());
+    h.update(c.operation.as_str().as_bytes());
+    h.update([0]);
+    match c.base_version {
+        Some(v) => h.update(v.to_be_bytes()),
+        None => h.update(b"none"),
+    }
+    h.update([0]);
+    // FieldMap is a BTreeMap and serde_json objects are sorted maps: canonical.
+    h.update(serde_json::to_vec(&c.fields).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+/// What a store must load for a batch: its op_ids, and the ids of the records it names plus
+/// the households its visit inserts refer to.
+pub fn needed(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut ops = Vec::with_capacity(changes.len());
+    let mut seen_ops = HashSet::new();
+    let mut ids = Vec::with_capacity(changes.len());
+    let mut seen = HashSet::new();
+    for c in changes {
+        if seen_ops.insert(c.op_id) {
+            ops.push(c.op_id);
+        }
+        if seen.insert(c.entity_id) {
+            ids.push(c.entity_id);
+        }
+        if let Some(h) = household_of(c) {
+            if seen.insert(h) {
+                ids.push(h);
+            }
+        }
+    }
+    (ops, ids)
+}
+
+fn household_of(c: &Change) -> Option<Uuid> {
+    if c.entity_type != EntityType::Visit || c.operation != Operation::Insert {
+        return None;
+    }
+    c.fields
+        .get("household_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// Decides every change of a batch against `snap` (which it updates) and returns one result
+/// per change, in order, and what to write.
+pub fn plan(
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+    snap: &mut Snapshot,
+) -> (Vec<ChangeResult>, WriteSet) {
+    let mut results = Vec::with_capacity(changes.len());
+    let mut write = WriteSet::default();
+    let mut touched: Vec<Uuid> = Vec::new();
+    let mut touched_set: HashSet<Uuid> = HashSet::new();
+    for c in changes {
+        let hash = change_hash(c);
+        if let Some(prev) = snap.ops.get(&c.op_id) {
+            if prev.hash == hash {
+                results.push(prev.result.clone());
+            } else {
+                results.push(ChangeResult::rejected(
+                    c.op_id,
+                    ErrorCode::OpIdReused,
+                    "this op_id was used before for a different change",
+                ));
+            }
+            continue;
+        }
+        let result = decide_one(officer, device, c, snap, &mut |id| {
+            if touched_set.insert(id) {
+                touched.push(id);
+            }
+        });
+        snap.ops.insert(
+            c.op_id,
+            StoredOp {
+                hash: hash.clone(),
+                result: result.clone(),
+            },
+        );
+        write.ops.push((c.op_id, hash, result.clone()));
+        results.push(result);
+    }
+    write.records = touched
+        .iter()
+        .filter_map(|id| snap.records.get(id).cloned())
+        .collect();
+    write.version = snap.version;
+    write.server_id = snap.server_id;
+    (results, write)
+}
+
+fn decide_one(
+    officer: &Officer,
+    device: Uuid,
+    c: &Change,
+    snap: &mut Snapshot,
+    touch: &mut dyn FnMut(Uuid),
+) -> ChangeResult {
+    let op = c.op_id;
+    if let Err(e) = validate_change(c.entity_type, c.operation, &c.fields) {
+        return ChangeResult::rejected(op, ErrorCode::InvalidField, e.to_string());
+    }
+    let existing = snap.records.get(&c.entity_id);
+    let mut team = officer.team.clone();
+    match existing {
+        Some(rec) if c.operation != Operation::Insert => {
+            if rec.entity_type != c.entity_type {
+                return ChangeResult::rejected(
+                    op,
+                    ErrorCode::UnknownRecord,
+                    format!(
+                        "{} is a {}, not a {}",
+                        c.entity_id, rec.entity_type, c.entity_type
+                    ),
+                );
+            }
+            if rec.team != officer.team {
+                return ChangeResult::rejected(
+                    op,
+                    ErrorCode::Forbidden,
+                    format!(
+                        "{} {} belongs to another team",
+                        rec.entity_type, c.entity_id
+                    ),
+                );
+            }
+        }
+        Some(_) => {} // an insert of an existing id: decide() rejects it
+        None if c.entity_type == EntityType::Visit && c.operation == Operation::Insert => {
+            if c.fields.get("officer_id").and_then(|v| v.as_str()) != Some(officer.id.as_str()) {
+                return ChangeResult::rejected(
+                    op,
+                    ErrorCode::Forbidden,
+                    format!(
+                        "a visit's officer_id must be the signed-in officer {:?}",
+                        officer.id
+                    ),
+                );
+            }
+            let hid = household_of(c);
+            match hid.and_then(|h| snap.records.get(&h)) {
+                Some(h) if h.entity_type == EntityType::Household => {
+                    if h.team != officer.team {
+                        return ChangeResult::rejected(
+                            op,
+                            ErrorCode::Forbidden,
+                            format!("household {} belongs to another team", h.id),
+                        );
+                    }
+                    team = h.team.clone();
+                }
+                _ => {
+                    return ChangeResult::rejected(
+                        op,
+                        ErrorCode::UnknownRecord,
+                        "the visit's household does not exist on the server",
+                    );
+                }
+            }
+        }
+        None => {}
+    }
+    let decision = {
+        let current = existing.map(|r| Current {
+            version: r.version,
+            deleted: r.deleted,
+            deleted_by: r.deleted_by,
+            fields: &r.fields,
+            stamps: &r.stamps,
+        });
+        decide(
+            c.operation,
+            c.base_version,
+            &c.fields,
+            device,
+            current.as_ref(),
+        )
+    };
+    match decision {
+        Err(rej) => ChangeResult::rejected(op, rej.code, rej.message),
+        Ok(Decision::Noop) => match existing {
+            Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
+            None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
+        },
+        Ok(Decision::Conflict(fields)) => match existing {
+            Some(r) => ChangeResult::conflict(op, r.to_wire(), fields),
+            None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
+        },
+        Ok(Decision::Apply { merged, restore }) => {
+            snap.version += 1;
+            let version = snap.version;
+            let rec = match snap.records.get_mut(&c.entity_id) {
+                Some(r) if c.operation != Operation::Insert => r,
+                _ => {
+                    snap.server_id += 1;
+                    let mut fields = FieldMap::new();
+                    apply_fields(&mut fields, &c.fields);
+                    snap.records.insert(
+                        c.entity_id,
+                        StoredRecord {
+                            server_id: snap.server_id,
+                            entity_type: c.entity_type,
+                            id: c.entity_id,
+                            team,
+                            version,
+                            deleted: false,
+                            deleted_by: None,
+                            fields,
+                            stamps: Stamps::new(),
+                        },
+                    );
+                    let r = snap
+                        .records
+                        .get_mut(&c.entity_id)
+                        .expect("record inserted just above");
+                    stamp_fields(&mut r.stamps, &c.fields, version, device);
+                    touch(c.entity_id);
+                    return ChangeResult::accepted(op, version, r.server_id, false);
+                }
+            };
+            rec.version = version;
+            match c.operation {
+                Operation::Delete => {
+                    rec.deleted = true;
+                    rec.deleted_by = Some(device);
+                }
+                _ => {
+                    if restore {
+                        rec.deleted = false;
+                        rec.deleted_by = None;
+                    }
+                    apply_fields(&mut rec.fields, &c.fields);
+                    stamp_fields(&mut rec.stamps, &c.fields, version, device);
+                }
+            }
+            let server_id = rec.server_id;
+            touch(c.entity_id);
+            ChangeResult::accepted(op, version, server_id, merged)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn officer() -> Officer {
+        Officer {
+            id: "amina".into(),
+            team: "north".into(),
+            created_at: String::new(),
+            revoked: false,
+        }
+    }
+
+    fn change(
+        op: u128,
+        id: u128,
+        operation: Operation,
+        base: Option<i64>,
+        f: serde_json::Value,
+    ) -> Change {
+        Change {
+            op_id: Uuid::from_u128(op),
+            entity_type: EntityType::Household,
+            entity_id: Uuid::from_u128(id),
+            operation,
+            base_version: base,
+            fields: serde_json::from_value(f).unwrap(),
+        }
+    }
+
+    #[test]
+    fn later_changes_see_earlier_ones_and_replays_return_the_first_result() {
+        let dev = Uuid::from_u128(9);
+        let mut snap = Snapshot::default();
+        let batch = vec![
+            change(1, 100, Operation::Insert, None, json!({"name": "A"})),
+            change(2, 100, Operation::Update, Some(1), json!({"notes": "n"})),
+            change(1, 100, Operation::Insert, None, json!({"name": "A"})),
+            change(1, 100, Operation::Insert, None, json!({"name": "B"})),
+            change(3, 101, Operation::Update, Some(1), json!({"notes": "n"})),
+        ];
+        let (res, w) = plan(&officer(), dev, &batch, &mut snap);
+        assert_eq!(res[0].version, Some(1));
+        assert_eq!(res[1].version, Some(2));
+        assert_eq!(res[2], res[0]);
+        assert_eq!(res[3].error.as_ref().unwrap().code, ErrorCode::OpIdReused);
+        assert_eq!(
+            res[4].error.as_ref().unwrap().code,
+            ErrorCode::UnknownRecord
+        );
+        assert_eq!(w.records.len(), 1);
+        assert_eq!(w.records[0].fields.len(), 2);
+        assert_eq!(w.ops.len(), 3);
+        assert_eq!(w.version, 2);
+    }
+}

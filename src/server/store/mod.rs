@@ -1,0 +1,201 @@
+//! The server's storage: one trait, two implementations ([`sqlite::SqliteStore`],
+//! [`postgres::PgStore`]).
+//!
+//! # Consistency rules (both stores)
+//!
+//! - **One push = one transaction.** A push runs entirely inside one write transaction; a
+//!   crash or a failed statement leaves nothing of it applied.
+//! - **Writers serialise, readers do not.** Every push first takes the store's single write
+//!   lock (SQLite: the one writer connection with `BEGIN IMMEDIATE`; PostgreSQL:
+//!   `SELECT ... FROM version_counter ... FOR UPDATE` on a one-row table). Versions are
+//!   allocated from that counter while the lock is held and the lock is released only by the
+//!   commit, so transactions commit in the order of the versions they took. Any reader
+//!   snapshot therefore sees a *prefix* of the version sequence: the pull cursor ("everything
+//!   up to version V was delivered") never skips a change that commits later with a smaller
+//!   version. This holds across several server processes over one PostgreSQL database,
+//!   because the lock is in the database. Pulls and authentication only read and run in
+//!   parallel with pushes and with each other.
+//! - **The push algorithm is written once** ([`crate::server::push::plan`]): a store loads a
+//!   [`Snapshot`] of what the batch needs (under the write lock), the pure planner decides
+//!   every change against it, and the store writes the resulting [`WriteSet`].
+//! - **Dedupe lives in the database**: every result is stored under its op_id in the same
+//!   transaction as its effects, so it survives restarts and holds across processes.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::error::StoreError;
+use crate::merge::Stamps;
+use crate::model::{EntityType, FieldMap};
+use crate::protocol::{Change, ChangeResult, Record};
+
+/// An officer as the server knows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Officer {
+    pub id: String,
+    pub team: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+/// A record as stored: the wire [`Record`] plus what the server keeps to decide and to filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub server_id: i64,
+    pub entity_type: EntityType,
+    pub id: Uuid,
+    /// The team that may see and edit it: a household's is its creator's team, a visit's is
+    /// its household's.
+    pub team: String,
+    pub version: i64,
+    pub deleted: bool,
+    pub deleted_by: Option<Uuid>,
+    pub fields: FieldMap,
+    pub stamps: Stamps,
+}
+
+impl StoredRecord {
+    pub fn to_wire(&self) -> Record {
+        Record {
+            entity_type: self.entity_type,
+            id: self.id,
+            server_id: self.server_id,
+            version: self.version,
+            deleted: self.deleted,
+            fields: self.fields.clone(),
+        }
+    }
+}
+
+/// The first result stored under an op_id, with the hash of the change that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOp {
+    pub hash: String,
+    pub result: ChangeResult,
+}
+
+/// What a push needs from the store, read under the write lock.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Stored results of the batch's op_ids that were seen before.
+    pub ops: HashMap<Uuid, StoredOp>,
+    /// The records the batch names, and the households its visit inserts refer to.
+    pub records: HashMap<Uuid, StoredRecord>,
+    /// The last version handed out.
+    pub version: i64,
+    /// The last server id handed out.
+    pub server_id: i64,
+}
+
+/// What a push writes, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct WriteSet {
+    /// The final state of every record the batch changed (inserted or updated rows).
+    pub records: Vec<StoredRecord>,
+    /// New op_id results to store: (op_id, content hash, result).
+    pub ops: Vec<(Uuid, String, ChangeResult)>,
+    /// The counters after the batch.
+    pub version: i64,
+    pub server_id: i64,
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, Default)]
+pub struct PullPage {
+    pub records: Vec<Record>,
+    pub has_more: bool,
+}
+
+/// The server's storage. Implementations must follow the consistency rules in the module
+/// documentation.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn kind(&self) -> &'static str;
+
+    /// The officer holding the token whose SHA-256 (hex) is `token_hash`, revoked or not.
+    /// Never cached: a revoked token stops working at once.
+    async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError>;
+
+    /// Applies a batch for `officer` from `device` in one transaction; one result per change.
+    async fn push(
+        &self,
+        officer: &Officer,
+        device: Uuid,
+        changes: Vec<Change>,
+    ) -> Result<Vec<ChangeResult>, StoreError>;
+
+    /// The records of `team` with version > `after`, by version, at most `limit`.
+    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError>;
+
+    /// The secret that authenticates cursors (generated once, kept in the database).
+    async fn cursor_secret(&self) -> Result<Vec<u8>, StoreError>;
+
+    /// The highest version whose history may have been forgotten (0: none).
+    async fn history_floor(&self) -> Result<i64, StoreError>;
+
+    /// Adds an officer with a token hash.
+    async fn add_officer(&self, id: &str, team: &str, token_hash: &str) -> Result<(), StoreError>;
+
+    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError>;
+
+    async fn revoke_officer(&self, id: &str) -> Result<(), StoreError>;
+
+    async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError>;
+
+    /// Deletes tombstones older than `before` and raises the history floor; the count.
+    async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
+}
+
+/// Is `url` a PostgreSQL URL?
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens (creating and migrating) the store named by `database`.
+pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if is_postgres_url(database) {
+        Ok(std::sync::Arc::new(
+            postgres::PgStore::open(database).await?,
+        ))
+    } else {
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(database)).await?,
+        ))
+    }
+}
+
+/// JSON text of stamps / fields / results, for storage.
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    s: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(crate) fn parse_uuid(what: &str, s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{what} {s:?}: {e}")))
+}
+
+pub(crate) fn parse_entity(s: &str) -> Result<EntityType, StoreError> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("entity type: {e}")))
+}
+
+/// Checks a team name: the same alphabet as officer ids.
+pub fn validate_team(team: &str) -> Result<(), StoreError> {
+    crate::model::validate_officer_id(team).map_err(|_| {
+        StoreError::Invalid(format!(
+            "team {team:?} must be 1 to 64 letters, digits or '_', '-', '.', '@'"
+        ))
+    })
+}

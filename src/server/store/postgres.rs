@@ -1,0 +1,463 @@
+//! The PostgreSQL store: a deadpool pool of tokio-postgres connections, prepared statements
+//! and batched (UNNEST) writes.
+//!
+//! Writes serialise on the one row of `version_counter`: a push begins with
+//! `SELECT ... FROM version_counter WHERE id = 1 FOR UPDATE`, allocates its versions from it,
+//! and releases it by committing. Transactions therefore commit in version order, so a
+//! reader (each pull is one statement, one snapshot under READ COMMITTED) always sees a
+//! gap-free prefix of versions, however many server processes share the database. Reads
+//! (pull, authentication) take no lock and run in parallel with writes.
+//!
+//! Schema creation runs under `pg_advisory_lock`, so several processes may start at once.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+use super::{
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Officer, PullPage, Snapshot,
+    Store, StoredOp, StoredRecord,
+};
+use crate::protocol::{Change, ChangeResult};
+use crate::server::error::StoreError;
+use crate::server::push;
+
+/// Key of the advisory lock held while the schema is created or migrated.
+const MIGRATION_LOCK: i64 = 0x6669_656c_6473_796e; // "fieldsyn"
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS version_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL,
+    server_id BIGINT NOT NULL
+);
+INSERT INTO version_counter (id, version, server_id) VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS officers (
+    id TEXT PRIMARY KEY,
+    team TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    server_id BIGINT NOT NULL UNIQUE,
+    entity_type TEXT NOT NULL,
+    team TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    deleted BOOLEAN NOT NULL,
+    deleted_by TEXT,
+    fields TEXT NOT NULL,
+    stamps TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_team_version ON records (team, version);
+CREATE TABLE IF NOT EXISTS ops (
+    op_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+"#;
+
+const RECORD_COLS: &str =
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps";
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: Pool,
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Pool(e.to_string())
+}
+
+fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
+    let get = |e: tokio_postgres::Error| StoreError::Postgres {
+        context: "read record row".into(),
+        source: e,
+    };
+    let id: String = r.try_get(0).map_err(get)?;
+    let et: String = r.try_get(2).map_err(get)?;
+    let deleted_by: Option<String> = r.try_get(6).map_err(get)?;
+    let fields: String = r.try_get(7).map_err(get)?;
+    let stamps: String = r.try_get(8).map_err(get)?;
+    Ok(StoredRecord {
+        server_id: r.try_get(1).map_err(get)?,
+        entity_type: parse_entity(&et)?,
+        id: parse_uuid("record id", &id)?,
+        team: r.try_get(3).map_err(get)?,
+        version: r.try_get(4).map_err(get)?,
+        deleted: r.try_get(5).map_err(get)?,
+        deleted_by: deleted_by
+            .map(|d| parse_uuid("deleted_by", &d))
+            .transpose()?,
+        fields: from_json("record fields", &fields)?,
+        stamps: from_json("record stamps", &stamps)?,
+    })
+}
+
+fn to_officer(r: &tokio_postgres::Row) -> Result<Officer, StoreError> {
+    let get = |e: tokio_postgres::Error| StoreError::Postgres {
+        context: "read officer row".into(),
+        source: e,
+    };
+    Ok(Officer {
+        id: r.try_get(0).map_err(get)?,
+        team: r.try_get(1).map_err(get)?,
+        created_at: r.try_get(2).map_err(get)?,
+        revoked: r.try_get::<_, Option<String>>(3).map_err(get)?.is_some(),
+    })
+}
+
+impl PgStore {
+    /// Connects to `url`, creates or migrates the schema (under an advisory lock) and builds
+    /// the pool.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(StoreError::pg(format!("parse database URL {url:?}")))?;
+        // Migration on a dedicated connection: closing it releases the advisory lock even if
+        // migration fails half-way.
+        {
+            let (client, conn) = config
+                .connect(NoTls)
+                .await
+                .map_err(StoreError::pg("connect"))?;
+            let task = tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("migration connection closed: {e}");
+                }
+            });
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .map_err(StoreError::pg("take the migration lock"))?;
+            client
+                .batch_execute(SCHEMA)
+                .await
+                .map_err(StoreError::pg("create schema"))?;
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('cursor_secret', $1), ('history_floor', '0'), ('schema_version', '1') ON CONFLICT DO NOTHING",
+                    &[&secret],
+                )
+                .await
+                .map_err(StoreError::pg("initialise meta"))?;
+            client
+                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+                .await
+                .map_err(StoreError::pg("release the migration lock"))?;
+            drop(client);
+            let _ = task.await;
+        }
+        let mgr = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(32)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(pool_err)?;
+        Ok(PgStore { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    async fn meta(&self, key: &str) -> Result<String, StoreError> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached("SELECT value FROM meta WHERE key = $1")
+            .await
+            .map_err(StoreError::pg("prepare meta read"))?;
+        let row = c
+            .query_one(&st, &[&key])
+            .await
+            .map_err(StoreError::pg(format!("read meta {key}")))?;
+        row.try_get(0).map_err(StoreError::pg("read meta value"))
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(
+                "SELECT id, team, created_at, revoked_at FROM officers WHERE token_hash = $1",
+            )
+            .await
+            .map_err(StoreError::pg("prepare token lookup"))?;
+        let row = c
+            .query_opt(&st, &[&token_hash])
+            .await
+            .map_err(StoreError::pg("look up token"))?;
+        row.as_ref().map(to_officer).transpose()
+    }
+
+    async fn push(
+        &self,
+        officer: &Officer,
+        device: Uuid,
+        changes: Vec<Change>,
+    ) -> Result<Vec<ChangeResult>, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin push"))?;
+        // The write lock: serialises pushes across every process, see the module docs.
+        let row = tx
+            .query_one(
+                "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(StoreError::pg("lock version counter"))?;
+        let mut snap = Snapshot {
+            version: row.try_get(0).map_err(StoreError::pg("read version"))?,
+            server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
+            ..Snapshot::default()
+        };
+        let (op_ids, ids) = push::needed(&changes);
+        let op_ids: Vec<String> = op_ids.iter().map(Uuid::to_string).collect();
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let st = tx
+            .prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)")
+            .await
+            .map_err(StoreError::pg("prepare op lookup"))?;
+        for r in tx
+            .query(&st, &[&op_ids])
+            .await
+            .map_err(StoreError::pg("look up op_ids"))?
+        {
+            let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
+            let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
+            let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
+            snap.ops.insert(
+                parse_uuid("op_id", &op)?,
+                StoredOp {
+                    hash,
+                    result: from_json("stored result", &result)?,
+                },
+            );
+        }
+        let st = tx
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)"
+            ))
+            .await
+            .map_err(StoreError::pg("prepare record lookup"))?;
+        for r in tx
+            .query(&st, &[&ids])
+            .await
+            .map_err(StoreError::pg("look up records"))?
+        {
+            let rec = to_record(&r)?;
+            snap.records.insert(rec.id, rec);
+        }
+
+        let (results, write) = push::plan(officer, device, &changes, &mut snap);
+
+        if !write.records.is_empty() {
+            let n = write.records.len();
+            let mut id = Vec::with_capacity(n);
+            let mut sid = Vec::with_capacity(n);
+            let mut et = Vec::with_capacity(n);
+            let mut team = Vec::with_capacity(n);
+            let mut ver = Vec::with_capacity(n);
+            let mut del = Vec::with_capacity(n);
+            let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
+            let mut fields = Vec::with_capacity(n);
+            let mut stamps = Vec::with_capacity(n);
+            for r in &write.records {
+                id.push(r.id.to_string());
+                sid.push(r.server_id);
+                et.push(r.entity_type.as_str().to_string());
+                team.push(r.team.clone());
+                ver.push(r.version);
+                del.push(r.deleted);
+                del_by.push(r.deleted_by.map(|d| d.to_string()));
+                fields.push(to_json(&r.fields)?);
+                stamps.push(to_json(&r.stamps)?);
+            }
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+                     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+                       deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+                )
+                .await
+                .map_err(StoreError::pg("prepare record write"))?;
+            tx.execute(
+                &st,
+                &[&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps],
+            )
+            .await
+            .map_err(StoreError::pg("write records"))?;
+        }
+        if !write.ops.is_empty() {
+            let n = write.ops.len();
+            let mut op = Vec::with_capacity(n);
+            let mut hash = Vec::with_capacity(n);
+            let mut result = Vec::with_capacity(n);
+            for (o, h, r) in &write.ops {
+                op.push(o.to_string());
+                hash.push(h.clone());
+                result.push(to_json(r)?);
+            }
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+                )
+                .await
+                .map_err(StoreError::pg("prepare op write"))?;
+            tx.execute(&st, &[&op, &hash, &result])
+                .await
+                .map_err(StoreError::pg("store op results"))?;
+        }
+        tx.execute(
+            "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1",
+            &[&write.version, &write.server_id],
+        )
+        .await
+        .map_err(StoreError::pg("advance version counter"))?;
+        tx.commit().await.map_err(StoreError::pg("commit push"))?;
+        Ok(results)
+    }
+
+    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLS} FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3"
+            ))
+            .await
+            .map_err(StoreError::pg("prepare pull"))?;
+        let rows = c
+            .query(&st, &[&team, &after, &(i64::from(limit) + 1)])
+            .await
+            .map_err(StoreError::pg("pull"))?;
+        let mut records = Vec::with_capacity(rows.len());
+        for r in &rows {
+            records.push(to_record(r)?.to_wire());
+        }
+        let has_more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        Ok(PullPage { records, has_more })
+    }
+
+    async fn cursor_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let s = self.meta("cursor_secret").await?;
+        hex::decode(&s).map_err(|e| StoreError::Corrupt(format!("cursor secret: {e}")))
+    }
+
+    async fn history_floor(&self) -> Result<i64, StoreError> {
+        let s = self.meta("history_floor").await?;
+        s.parse()
+            .map_err(|e| StoreError::Corrupt(format!("history floor {s:?}: {e}")))
+    }
+
+    async fn add_officer(&self, id: &str, team: &str, token_hash: &str) -> Result<(), StoreError> {
+        crate::model::validate_officer_id(id).map_err(|e| StoreError::Invalid(e.message))?;
+        validate_team(team)?;
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "INSERT INTO officers (id, team, token_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                &[&id, &team, &token_hash, &crate::model::now_timestamp()],
+            )
+            .await
+            .map_err(StoreError::pg("add officer"))?;
+        if n == 0 {
+            return Err(StoreError::DuplicateOfficer(id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, team, created_at, revoked_at FROM officers ORDER BY id",
+                &[],
+            )
+            .await
+            .map_err(StoreError::pg("list officers"))?;
+        rows.iter().map(to_officer).collect()
+    }
+
+    async fn revoke_officer(&self, id: &str) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE officers SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+                &[&id, &crate::model::now_timestamp()],
+            )
+            .await
+            .map_err(StoreError::pg("revoke officer"))?;
+        if n == 0 {
+            return Err(StoreError::UnknownOfficer(id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
+        validate_team(team)?;
+        let c = self.client().await?;
+        let n = c
+            .execute("UPDATE officers SET team = $2 WHERE id = $1", &[&id, &team])
+            .await
+            .map_err(StoreError::pg("move officer"))?;
+        if n == 0 {
+            return Err(StoreError::UnknownOfficer(id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin purge"))?;
+        // Take the write lock so no push interleaves with the purge.
+        tx.execute(
+            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock version counter"))?;
+        let n = tx
+            .execute(
+                "DELETE FROM records WHERE deleted AND version < $1",
+                &[&before],
+            )
+            .await
+            .map_err(StoreError::pg("purge tombstones"))?;
+        tx.execute(
+            "UPDATE meta SET value = GREATEST(value::bigint, $1)::text WHERE key = 'history_floor'",
+            &[&(before - 1)],
+        )
+        .await
+        .map_err(StoreError::pg("raise history floor"))?;
+        tx.commit().await.map_err(StoreError::pg("commit purge"))?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,464 @@
+//! The embedded SQLite store: one file, WAL, one writer connection and a few readers.
+//!
+//! All rusqlite calls run in `tokio::task::spawn_blocking`, never on the async threads.
+//! Pushes serialise on the single writer connection (`BEGIN IMMEDIATE`), which also keeps
+//! other processes (e.g. `fieldsync admin`) out while a push is written; readers use WAL
+//! snapshots and never wait for the writer.
+//!
+//! Durability: `synchronous=FULL`. A push answered `accepted` survives a power cut; the
+//! cost is one fsync of the WAL per push transaction (a batch of up to 500 changes), which is
+//! small next to the HTTP round trip.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use super::{
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Officer, PullPage, Snapshot,
+    Store, StoredOp, StoredRecord,
+};
+use crate::protocol::{Change, ChangeResult};
+use crate::server::error::StoreError;
+use crate::server::push;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS version_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    server_id INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO version_counter (id, version, server_id) VALUES (1, 0, 0);
+CREATE TABLE IF NOT EXISTS officers (
+    id TEXT PRIMARY KEY,
+    team TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    server_id INTEGER NOT NULL UNIQUE,
+    entity_type TEXT NOT NULL,
+    team TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    deleted_by TEXT,
+    fields TEXT NOT NULL,
+    stamps TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_team_version ON records (team, version);
+CREATE TABLE IF NOT EXISTS ops (
+    op_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+"#;
+
+const MAX_IDLE_READERS: usize = 4;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn open_conn(path: &Path) -> Result<Connection, StoreError> {
+    let conn =
+        Connection::open(path).map_err(StoreError::sqlite(format!("open {}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(StoreError::sqlite("set busy timeout"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(StoreError::sqlite("enable WAL"))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(StoreError::sqlite("set synchronous"))?;
+    Ok(conn)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a half-written transaction (rusqlite
+    // rolls back on drop), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
+        let p = path.clone();
+        let writer = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                    context: format!("create {}", dir.display()),
+                    source,
+                })?;
+            }
+            let mut conn = open_conn(&p)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin migration"))?;
+            tx.execute_batch(SCHEMA)
+                .map_err(StoreError::sqlite("create schema"))?;
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            tx.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_secret', ?1), ('history_floor', '0'), ('schema_version', '1')",
+                params![secret],
+            )
+            .map_err(StoreError::sqlite("initialise meta"))?;
+            tx.commit().map_err(StoreError::sqlite("commit migration"))?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        Ok(SqliteStore {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let w = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&w);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let taken = lock(&pool).pop();
+            let mut conn = match taken {
+                Some(c) => c,
+                None => open_conn(&path)?,
+            };
+            let out = f(&mut conn);
+            let mut idle = lock(&pool);
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+fn officer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Officer> {
+    Ok(Officer {
+        id: r.get(0)?,
+        team: r.get(1)?,
+        created_at: r.get(2)?,
+        revoked: r.get::<_, Option<String>>(3)?.is_some(),
+    })
+}
+
+type RawRecord = (
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    bool,
+    Option<String>,
+    String,
+    String,
+);
+
+fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+const RECORD_COLS: &str =
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps";
+
+fn to_record(raw: RawRecord) -> Result<StoredRecord, StoreError> {
+    let (id, server_id, et, team, version, deleted, deleted_by, fields, stamps) = raw;
+    Ok(StoredRecord {
+        server_id,
+        entity_type: parse_entity(&et)?,
+        id: parse_uuid("record id", &id)?,
+        team,
+        version,
+        deleted,
+        deleted_by: deleted_by
+            .map(|d| parse_uuid("deleted_by", &d))
+            .transpose()?,
+        fields: from_json("record fields", &fields)?,
+        stamps: from_json("record stamps", &stamps)?,
+    })
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<String, StoreError> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .map_err(StoreError::sqlite(format!("read meta {key}")))
+}
+
+fn push_tx(
+    conn: &mut Connection,
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+) -> Result<Vec<ChangeResult>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::sqlite("begin push"))?;
+    let (op_ids, ids) = push::needed(changes);
+    let mut snap = Snapshot::default();
+    {
+        let (v, s): (i64, i64) = tx
+            .query_row(
+                "SELECT version, server_id FROM version_counter WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(StoreError::sqlite("read version counter"))?;
+        snap.version = v;
+        snap.server_id = s;
+        let mut q = tx
+            .prepare_cached("SELECT hash, result FROM ops WHERE op_id = ?1")
+            .map_err(StoreError::sqlite("prepare op lookup"))?;
+        for op in &op_ids {
+            let row: Option<(String, String)> = q
+                .query_row([op.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(StoreError::sqlite("look up op_id"))?;
+            if let Some((hash, result)) = row {
+                let result = from_json("stored result", &result)?;
+                snap.ops.insert(*op, StoredOp { hash, result });
+            }
+        }
+        let mut q = tx
+            .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
+            .map_err(StoreError::sqlite("prepare record lookup"))?;
+        for id in &ids {
+            let row = q
+                .query_row([id.to_string()], raw_record)
+                .optional()
+                .map_err(StoreError::sqlite("look up record"))?;
+            if let Some(raw) = row {
+                snap.records.insert(*id, to_record(raw)?);
+            }
+        }
+    }
+    let (results, write) = push::plan(officer, device, changes, &mut snap);
+    {
+        let mut up = tx
+            .prepare_cached(
+                "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+                   deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps",
+            )
+            .map_err(StoreError::sqlite("prepare record write"))?;
+        for r in &write.records {
+            up.execute(params![
+                r.id.to_string(),
+                r.server_id,
+                r.entity_type.as_str(),
+                r.team,
+                r.version,
+                r.deleted,
+                r.deleted_by.map(|d| d.to_string()),
+                to_json(&r.fields)?,
+                to_json(&r.stamps)?,
+            ])
+            .map_err(StoreError::sqlite("write record"))?;
+        }
+        let mut ins = tx
+            .prepare_cached("INSERT INTO ops (op_id, hash, result) VALUES (?1, ?2, ?3)")
+            .map_err(StoreError::sqlite("prepare op write"))?;
+        for (op, hash, result) in &write.ops {
+            ins.execute(params![op.to_string(), hash, to_json(result)?])
+                .map_err(StoreError::sqlite("store op result"))?;
+        }
+        tx.execute(
+            "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
+            params![write.version, write.server_id],
+        )
+        .map_err(StoreError::sqlite("advance version counter"))?;
+    }
+    tx.commit().map_err(StoreError::sqlite("commit push"))?;
+    Ok(results)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError> {
+        let h = token_hash.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, team, created_at, revoked_at FROM officers WHERE token_hash = ?1",
+            )
+            .and_then(|mut s| s.query_row([h], officer_row).optional())
+            .map_err(StoreError::sqlite("look up token"))
+        })
+        .await
+    }
+
+    async fn push(
+        &self,
+        officer: &Officer,
+        device: Uuid,
+        changes: Vec<Change>,
+    ) -> Result<Vec<ChangeResult>, StoreError> {
+        let officer = officer.clone();
+        self.write(move |c| push_tx(c, &officer, device, &changes))
+            .await
+    }
+
+    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
+        let team = team.to_string();
+        self.read(move |c| {
+            let mut q = c
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLS} FROM records WHERE team = ?1 AND version > ?2 ORDER BY version LIMIT ?3"
+                ))
+                .map_err(StoreError::sqlite("prepare pull"))?;
+            let rows = q
+                .query_map(params![team, after, i64::from(limit) + 1], raw_record)
+                .map_err(StoreError::sqlite("pull"))?;
+            let mut records = Vec::new();
+            for row in rows {
+                let raw = row.map_err(StoreError::sqlite("read pulled record"))?;
+                records.push(to_record(raw)?.to_wire());
+            }
+            let has_more = records.len() > limit as usize;
+            records.truncate(limit as usize);
+            Ok(PullPage { records, has_more })
+        })
+        .await
+    }
+
+    async fn cursor_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let s = self.read(|c| meta(c, "cursor_secret")).await?;
+        hex::decode(&s).map_err(|e| StoreError::Corrupt(format!("cursor secret: {e}")))
+    }
+
+    async fn history_floor(&self) -> Result<i64, StoreError> {
+        let s = self.read(|c| meta(c, "history_floor")).await?;
+        s.parse()
+            .map_err(|e| StoreError::Corrupt(format!("history floor {s:?}: {e}")))
+    }
+
+    async fn add_officer(&self, id: &str, team: &str, token_hash: &str) -> Result<(), StoreError> {
+        crate::model::validate_officer_id(id).map_err(|e| StoreError::Invalid(e.message))?;
+        validate_team(team)?;
+        let (id, team, h) = (id.to_string(), team.to_string(), token_hash.to_string());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO officers (id, team, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, team, h, crate::model::now_timestamp()],
+                )
+                .map_err(StoreError::sqlite("add officer"))?;
+            if n == 0 {
+                return Err(StoreError::DuplicateOfficer(id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError> {
+        self.read(|c| {
+            let mut q = c
+                .prepare("SELECT id, team, created_at, revoked_at FROM officers ORDER BY id")
+                .map_err(StoreError::sqlite("prepare officer list"))?;
+            let rows = q
+                .query_map([], officer_row)
+                .map_err(StoreError::sqlite("list officers"))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::sqlite("read officer"))
+        })
+        .await
+    }
+
+    async fn revoke_officer(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE officers SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                    params![id, crate::model::now_timestamp()],
+                )
+                .map_err(StoreError::sqlite("revoke officer"))?;
+            if n == 0 {
+                return Err(StoreError::UnknownOfficer(id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
+        validate_team(team)?;
+        let (id, team) = (id.to_string(), team.to_string());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE officers SET team = ?2 WHERE id = ?1",
+                    params![id, team],
+                )
+                .map_err(StoreError::sqlite("move officer"))?;
+            if n == 0 {
+                return Err(StoreError::UnknownOfficer(id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin purge"))?;
+            let n = tx
+                .execute(
+                    "DELETE FROM records WHERE deleted = 1 AND version < ?1",
+                    [before],
+                )
+                .map_err(StoreError::sqlite("purge tombstones"))?;
+            // Cursors below `before - 1` may point into forgotten history.
+            tx.execute(
+                "UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), ?1) AS TEXT) WHERE key = 'history_floor'",
+                [before - 1],
+            )
+            .map_err(StoreError::sqlite("raise history floor"))?;
+            tx.commit().map_err(StoreError::sqlite("commit purge"))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
