@@ -1,103 +1,13 @@
 //! The officer's CLI, run as the real binary: every command and every bad input of the
 //! local store. No server is involved here (see tests/sync.rs for that).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod support;
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
-
-struct Device {
-    _dir: TempDir,
-    db: PathBuf,
-    config: PathBuf,
-}
-
-impl Device {
-    fn new() -> Device {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("field.sqlite3");
-        let config = dir.path().join("config.toml");
-        Device {
-            _dir: dir,
-            db,
-            config,
-        }
-    }
-
-    /// A device with a config (officer amina), as after `fieldsync init`.
-    fn initialised() -> Device {
-        let d = Device::new();
-        d.ok(&[
-            "init",
-            "--server",
-            "http://127.0.0.1:9",
-            "--officer",
-            "amina",
-            "--token",
-            "t0ken",
-        ]);
-        d
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("fieldsync").unwrap();
-        c.arg("--db")
-            .arg(&self.db)
-            .arg("--config")
-            .arg(&self.config);
-        c.args(args);
-        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-
-    /// Runs a command that must fail with `code`; returns its stderr.
-    fn fails(&self, code: i32, args: &[&str]) -> String {
-        let out = self.run(args);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
-        assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
-        assert!(!err.trim().is_empty(), "{args:?} failed without a message");
-        err
-    }
-
-    /// Everything stored: records (tombstones too) and the queue.
-    fn snapshot(&self) -> Value {
-        serde_json::json!({
-            "households": self.json(&["household", "list", "--deleted"]),
-            "visits": self.json(&["visit", "list", "--deleted"]),
-            "queue": self.json(&["queue"]),
-        })
-    }
-
-    fn add_household(&self, name: &str) -> String {
-        self.ok(&["household", "add", "--name", name])
-            .trim()
-            .to_string()
-    }
-}
+use support::device::Device;
 
 #[test]
 fn record_a_household_and_a_visit_by_id_prefix() {

@@ -302,7 +302,13 @@ impl Store {
             ..on_server
         };
         let payload = match op {
-            Some(Operation::Update) if c.they_deleted() => rec.fields.clone(),
+            // A restore sends every field the server may take (the tombstone kept the rest).
+            Some(Operation::Update) if c.they_deleted() => rec
+                .fields
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "household_id" | "officer_id"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             Some(Operation::Update) => diff_fields(&theirs.fields, &rec.fields),
             _ => FieldMap::new(),
         };

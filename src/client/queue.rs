@@ -338,6 +338,25 @@ impl Store {
         Ok(batch)
     }
 
+    /// Puts a batch the server certainly did not apply (it refused the request as a whole,
+    /// e.g. 401) back to `pending`, as if it had never been taken.
+    pub fn release_batch(&mut self, batch: &[QueueEntry]) -> Result<()> {
+        let tx = self.write_tx()?;
+        for e in batch {
+            tx.prepare_cached(
+                "UPDATE sync_queue SET status = 'pending', retry_count = ?2 WHERE id = ?1 AND status = 'sending'",
+            )?
+            .execute(params![e.id, e.retry_count])?;
+            tx.prepare_cached(&format!(
+                "UPDATE {} SET sync_state = 'pending' WHERE id = ?1 AND sync_state = 'syncing'",
+                store::table(e.entity_type)
+            ))?
+            .execute([e.entity_id.to_string()])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Applies the server's answer to a batch, in one transaction.
     pub fn apply_push_results(
         &mut self,
@@ -458,7 +477,9 @@ impl Store {
                 if has_entries(&tx, r.entity_type, r.id)? {
                     continue;
                 }
-                if l.version.is_some_and(|v| v >= r.version) {
+                // The same version is still applied: a merged push leaves the local copy
+                // without the other devices' fields until the pull brings them.
+                if l.version.is_some_and(|v| v > r.version) {
                     continue;
                 }
             }

@@ -195,10 +195,16 @@ fn push(
             device_id,
             changes: batch.iter().map(|e| e.to_change()).collect(),
         };
-        let resp = transport.push(&req).map_err(|e| match e {
-            Error::Offline(why) => offline(store, &why),
-            other => other,
-        })?;
+        let resp = match transport.push(&req) {
+            Ok(r) => r,
+            Err(Error::Offline(why)) => return Err(offline(store, &why)),
+            Err(e @ Error::Unauthorized(_)) => {
+                // Refused before anything was applied: the batch goes back untouched.
+                store.release_batch(&batch)?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let tally: PushTally = store.apply_push_results(&batch, &resp.results)?;
         report.pushed += batch.len() as u64;
         report.accepted += tally.accepted;
