@@ -176,7 +176,12 @@ fn offline_is_exit_75_with_the_queue_untouched(kind: StoreKind) {
     // Back online (same database, new port): everything arrives.
     server.restart();
     amina.ok(&[
-        "init", "--server", &server.url, "--officer", "amina", "--token",
+        "init",
+        "--server",
+        &server.url,
+        "--officer",
+        "amina",
+        "--token",
         &token_of(&amina),
     ]);
     let r = amina.sync_expect(0);
@@ -193,12 +198,15 @@ fn a_revoked_token_is_exit_77_and_loses_nothing(kind: StoreKind) {
     let server = TestServer::new(kind);
     let amina = officer(&server, "amina", "north");
     amina.add_household("Wanjiru");
-    let (code, _, _, ) = support::admin(&server.db, &["officer", "revoke", "amina"]);
+    let (code, _, _) = support::admin(&server.db, &["officer", "revoke", "amina"]);
     assert_eq!(code, 0);
     let before = amina.snapshot();
     let (code, _, err) = amina.sync(&[]);
     assert_eq!(code, 77, "{err}");
-    assert!(err.contains("token") && err.contains("fieldsync init"), "{err}");
+    assert!(
+        err.contains("token") && err.contains("fieldsync init"),
+        "{err}"
+    );
     assert_eq!(amina.snapshot(), before);
 }
 
@@ -218,7 +226,10 @@ fn rejected_changes_wait_for_an_edit(kind: StoreKind) {
     let entries = q["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["entity_id"], v);
-    assert!(entries[0]["last_error"].as_str().unwrap().contains("forbidden"));
+    assert!(entries[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("forbidden"));
     let text = amina.ok(&["status"]);
     assert!(text.contains("rejected     1"), "{text}");
     // Not retried by the next sync.
@@ -233,13 +244,38 @@ fn edit_the_same_visit(kind: StoreKind) -> (TestServer, Device, Device, String) 
     let brian = officer(&server, "brian", "north");
     let h = amina.add_household("Wanjiru");
     let v = amina
-        .ok(&["visit", "add", "--household", &h, "--notes", "first", "--answer", "crop=maize"])
+        .ok(&[
+            "visit",
+            "add",
+            "--household",
+            &h,
+            "--notes",
+            "first",
+            "--answer",
+            "crop=maize",
+        ])
         .trim()
         .to_string();
     amina.sync_expect(0);
     brian.sync_expect(0);
-    amina.ok(&["visit", "edit", &v, "--notes", "amina's notes", "--answer", "crop=rice"]);
-    brian.ok(&["visit", "edit", &v, "--notes", "brian's notes", "--gps", "1.5,2.5"]);
+    amina.ok(&[
+        "visit",
+        "edit",
+        &v,
+        "--notes",
+        "amina's notes",
+        "--answer",
+        "crop=rice",
+    ]);
+    brian.ok(&[
+        "visit",
+        "edit",
+        &v,
+        "--notes",
+        "brian's notes",
+        "--gps",
+        "1.5,2.5",
+    ]);
     amina.sync_expect(0);
     let r = brian.sync_expect(3);
     assert_eq!(r["conflicts"], 1);
@@ -309,8 +345,14 @@ fn delete_against_edit_both_ways(kind: StoreKind) {
     let amina = officer(&server, "amina", "north");
     let brian = officer(&server, "brian", "north");
     let h = amina.add_household("Wanjiru");
-    let v1 = amina.ok(&["visit", "add", "--household", &h, "--notes", "one"]).trim().to_string();
-    let v2 = amina.ok(&["visit", "add", "--household", &h, "--notes", "two"]).trim().to_string();
+    let v1 = amina
+        .ok(&["visit", "add", "--household", &h, "--notes", "one"])
+        .trim()
+        .to_string();
+    let v2 = amina
+        .ok(&["visit", "add", "--household", &h, "--notes", "two"])
+        .trim()
+        .to_string();
     amina.sync_expect(0);
     brian.sync_expect(0);
     // v1: amina deletes, brian edits (brian syncs second: the server deleted it).
@@ -338,4 +380,195 @@ fn delete_against_edit_both_ways(kind: StoreKind) {
     brian.ok(&["resolve", &v1, "--keep", "theirs"]);
     let visits = converged(&server, &amina, &brian);
     assert_eq!(visits[&v1]["deleted"], true);
+}
+
+/// The interactive prompt, driven through a pseudo-terminal as an officer would use it.
+mod prompt {
+    use std::time::Duration;
+
+    use expectrl::{Eof, Session, WaitStatus};
+
+    use super::*;
+
+    const DOWN: &str = "\x1b[B";
+    const ENTER: &str = "\r";
+
+    fn resolve_in_pty(d: &Device, args: &[&str]) -> Session {
+        let mut cmd = std::process::Command::new(support::bin());
+        cmd.arg("--db").arg(&d.db).arg("--config").arg(&d.config);
+        cmd.arg("resolve").args(args).env("TERM", "xterm");
+        let mut s = Session::spawn(cmd).expect("spawn in a pty");
+        s.set_expect_timeout(Some(Duration::from_secs(20)));
+        s
+    }
+
+    fn finish(mut s: Session) -> (i32, String) {
+        let rest = s
+            .expect(Eof)
+            .map(|c| String::from_utf8_lossy(c.as_bytes()).to_string());
+        let code = match s.get_process().wait().expect("wait") {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("resolve ended with {other:?}"),
+        };
+        (code, rest.unwrap_or_default())
+    }
+
+    fn notes_of(d: &Device, id: &str) -> Value {
+        d.json(&["visit", "show", id])["notes"].clone()
+    }
+
+    #[test]
+    fn keep_mine_shows_the_fields_side_by_side_and_confirms() {
+        let (server, amina, brian, v) = edit_the_same_visit(StoreKind::Sqlite);
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("Conflict 1 of 1").unwrap();
+        s.expect("notes").unwrap();
+        s.expect("first").unwrap();
+        s.expect("brian's notes").unwrap();
+        s.expect("amina's notes").unwrap();
+        s.expect("How do you want to settle it?").unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        let (code, out) = finish(s);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(brian.json(&["conflicts"]), json!([]));
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["notes"], "brian's notes");
+        assert_eq!(visits[&v]["answers"]["crop"], "rice");
+    }
+
+    #[test]
+    fn take_the_servers_value() {
+        let (server, amina, brian, v) = edit_the_same_visit(StoreKind::Sqlite);
+        let mut s = resolve_in_pty(&brian, &[&v[..8]]);
+        s.expect("How do you want to settle it?").unwrap();
+        s.send(DOWN).unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["notes"], "amina's notes");
+        assert_eq!(visits[&v]["gps_lat"], 1.5);
+    }
+
+    #[test]
+    fn choose_field_by_field_and_type_a_new_value() {
+        let (server, amina, brian, v) = edit_the_same_visit(StoreKind::Sqlite);
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("How do you want to settle it?").unwrap();
+        s.send(DOWN).unwrap();
+        s.send(DOWN).unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("type a new value").unwrap();
+        s.send(DOWN).unwrap();
+        s.send(DOWN).unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("new value for notes").unwrap();
+        // The input starts with my value; erase it and type the agreed one.
+        s.send("\x7f".repeat("brian's notes".len())).unwrap();
+        s.send("agreed after a call").unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["notes"], "agreed after a call");
+    }
+
+    #[test]
+    fn type_new_values_for_every_colliding_field() {
+        let (server, amina, brian, v) = edit_the_same_visit(StoreKind::Sqlite);
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("How do you want to settle it?").unwrap();
+        for _ in 0..3 {
+            s.send(DOWN).unwrap();
+        }
+        s.send(ENTER).unwrap();
+        s.expect("new value for notes").unwrap();
+        s.send("\x7f".repeat("brian's notes".len())).unwrap();
+        s.send("both visited").unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["notes"], "both visited");
+    }
+
+    #[test]
+    fn ctrl_c_escape_and_no_leave_everything_as_it_was() {
+        let (_server, _amina, brian, v) = edit_the_same_visit(StoreKind::Sqlite);
+        let before = (brian.snapshot(), brian.json(&["conflicts"]));
+        // Ctrl-C at the first question.
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("How do you want to settle it?").unwrap();
+        s.send("\x03").unwrap();
+        let (code, out) = finish(s);
+        assert_eq!(code, 130, "{out}");
+        assert!(out.contains("nothing was changed"), "{out}");
+        assert_eq!((brian.snapshot(), brian.json(&["conflicts"])), before);
+        // Esc at the first question.
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("How do you want to settle it?").unwrap();
+        s.send("\x1b").unwrap();
+        let (code, out) = finish(s);
+        assert_eq!(code, 130, "{out}");
+        assert_eq!((brian.snapshot(), brian.json(&["conflicts"])), before);
+        // Declining the confirmation.
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("How do you want to settle it?").unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("n").unwrap();
+        let (code, _) = finish(s);
+        assert_eq!(code, 130);
+        assert_eq!((brian.snapshot(), brian.json(&["conflicts"])), before);
+        assert_eq!(notes_of(&brian, &v), "brian's notes");
+    }
+
+    #[test]
+    fn delete_against_edit_offers_restore_or_accept() {
+        let server = TestServer::new(StoreKind::Sqlite);
+        let amina = officer(&server, "amina", "north");
+        let brian = officer(&server, "brian", "north");
+        let h = amina.add_household("Wanjiru");
+        let v = amina
+            .ok(&["visit", "add", "--household", &h, "--notes", "one"])
+            .trim()
+            .to_string();
+        amina.sync_expect(0);
+        brian.sync_expect(0);
+        amina.ok(&["visit", "delete", &v]);
+        brian.ok(&["visit", "edit", &v, "--notes", "still here"]);
+        amina.sync_expect(0);
+        brian.sync_expect(3);
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("deleted on the server, edited here").unwrap();
+        s.expect("Restore the record with my edits").unwrap();
+        s.expect("Accept the delete").unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["deleted"], false);
+        assert_eq!(visits[&v]["notes"], "still here");
+
+        // Now accept a delete through the prompt.
+        amina.ok(&["visit", "delete", &v]);
+        brian.ok(&["visit", "edit", &v, "--notes", "again"]);
+        amina.sync_expect(0);
+        brian.sync_expect(3);
+        let mut s = resolve_in_pty(&brian, &[]);
+        s.expect("Accept the delete").unwrap();
+        s.send(DOWN).unwrap();
+        s.send(ENTER).unwrap();
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+        let visits = converged(&server, &amina, &brian);
+        assert_eq!(visits[&v]["deleted"], true);
+    }
 }

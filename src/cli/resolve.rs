@@ -259,6 +259,7 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
             "resolve needs a terminal to ask; in scripts use `fieldsync resolve --all --keep mine|theirs` or `fieldsync resolve ID --field FIELD=mine|theirs`",
         ));
     }
+    exit_cleanly_on_ctrl_c();
     let total = targets.len();
     for (i, c) in targets.into_iter().enumerate() {
         eprintln!(
@@ -285,6 +286,22 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         }
     }
     Ok(exit::OK)
+}
+
+/// Ctrl-C during a prompt: show the cursor again, say that nothing changed, exit 130.
+/// Nothing is written before the officer confirms, and a write in progress is one SQLite
+/// transaction, so leaving at any moment is safe.
+fn exit_cleanly_on_ctrl_c() {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = console::Term::stderr().show_cursor();
+            eprintln!("\nCancelled: nothing was changed.");
+            std::process::exit(exit::CANCELLED);
+        }
+    });
 }
 
 type Asked<T> = Result<Option<T>, dialoguer::Error>;
