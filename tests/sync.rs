@@ -30,6 +30,8 @@ both_stores!(
     the_conflict_walkthrough_with_field_flags,
     keep_theirs_and_keep_mine_settle_every_conflict,
     delete_against_edit_both_ways,
+    two_syncs_at_once_never_send_twice,
+    watch_mode_syncs_new_work_and_stops_on_sigterm,
 );
 
 fn officer(server: &TestServer, id: &str, team: &str) -> Device {
@@ -380,6 +382,175 @@ fn delete_against_edit_both_ways(kind: StoreKind) {
     brian.ok(&["resolve", &v1, "--keep", "theirs"]);
     let visits = converged(&server, &amina, &brian);
     assert_eq!(visits[&v1]["deleted"], true);
+}
+
+fn import_visits(d: &Device, household: &str, n: usize) {
+    let mut jsonl = String::new();
+    for i in 0..n {
+        jsonl.push_str(&format!(
+            "{{\"household_id\": \"{household}\", \"notes\": \"v{i}\"}}\n"
+        ));
+    }
+    d.cmd(&["visit", "import", "-"])
+        .write_stdin(jsonl)
+        .assert()
+        .success();
+}
+
+fn two_syncs_at_once_never_send_twice(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let amina = officer(&server, "amina", "north");
+    let h = amina.add_household("Wanjiru");
+    import_visits(&amina, &h, 2_000);
+    let spawn = || {
+        amina
+            .spawn_cmd(&["sync", "--json", "--batch-size", "50"])
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let mut pushed = 0;
+    for o in &outs {
+        match o.status.code() {
+            Some(0) => {
+                let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+                pushed += r["pushed"].as_u64().unwrap();
+            }
+            Some(75) => {
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(err.contains("another `fieldsync sync` is running"), "{err}");
+            }
+            other => panic!(
+                "sync ended with {other:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        }
+    }
+    assert_eq!(pushed, 2_001, "every change pushed exactly once");
+    let brian = officer(&server, "brian", "north");
+    assert_eq!(brian.sync_expect(0)["pulled"], 2_001);
+
+    // A sync that finds the lock held waits briefly, then says so and exits 75.
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(format!("{}.sync-lock", amina.db.display()))
+        .unwrap();
+    lock.lock().unwrap();
+    amina.ok(&["visit", "add", "--household", &h]);
+    let before = amina.snapshot();
+    let started = std::time::Instant::now();
+    let (code, _, err) = amina.sync(&[]);
+    assert_eq!(code, 75, "{err}");
+    assert!(err.contains("another `fieldsync sync` is running"), "{err}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "it waited briefly first"
+    );
+    assert_eq!(amina.snapshot(), before);
+    drop(lock);
+    assert_eq!(amina.sync_expect(0)["pushed"], 1);
+}
+
+fn watch_mode_syncs_new_work_and_stops_on_sigterm(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let amina = officer(&server, "amina", "north");
+    let brian = officer(&server, "brian", "north");
+    let h = amina.add_household("Wanjiru");
+    let mut watch = amina
+        .spawn_cmd(&["sync", "--watch", "--interval", "1h", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |what: &str, f: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !f() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(40),
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    // The first sync happens at start.
+    wait_for("the first sync", &|| {
+        amina.json(&["queue"])["pending"] == 0 && amina.json(&["queue"])["sending"] == 0
+    });
+    // New local work is synced soon after it appears, long before the 1 h interval.
+    amina.ok(&[
+        "visit",
+        "add",
+        "--household",
+        &h,
+        "--notes",
+        "seen by the watcher",
+    ]);
+    wait_for("the watcher to push the visit", &|| {
+        brian.sync_expect(0);
+        brian.records("visit").len() == 1
+    });
+    // Idle, it sleeps: little CPU over two seconds.
+    let ticks = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", watch.id())).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after.split(' ').collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    let t0 = ticks();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(ticks() - t0 < 20, "the watcher is busy while idle");
+    // SIGTERM: a clean exit.
+    std::process::Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = watch.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "watch did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused() {
+    let d = Device::for_officer("http://sync.example.org", "amina", "t");
+    d.add_household("A");
+    let before = d.snapshot();
+    let (code, _, err) = d.sync(&[]);
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("--allow-insecure-http") && err.contains("https://"),
+        "{err}"
+    );
+    assert_eq!(d.snapshot(), before);
+}
+
+#[test]
+fn the_demo_runs_to_completion() {
+    let out = std::process::Command::new(support::bin())
+        .arg("demo")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("fieldsync sync") && text.contains("Done"),
+        "{text}"
+    );
 }
 
 /// The interactive prompt, driven through a pseudo-terminal as an officer would use it.

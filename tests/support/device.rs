@@ -52,6 +52,21 @@ impl Device {
         c
     }
 
+    /// The same command as a plain `std::process::Command`, to spawn in the background.
+    pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldsync"));
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
+        c.args(args);
+        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+        c.stdin(std::process::Stdio::null());
+        c.stdout(std::process::Stdio::piped());
+        c.stderr(std::process::Stdio::piped());
+        c
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
