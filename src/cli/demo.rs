@@ -44,6 +44,21 @@ impl Demo {
         args: &[&str],
         stdin: Option<&str>,
     ) -> Result<String, Failure> {
+        self.run_shown(who, args, stdin, true)
+    }
+
+    /// Runs a command without echoing it (the demo's own checks).
+    fn check(&self, who: &str, args: &[&str]) -> Result<String, Failure> {
+        self.run_shown(Some(who), args, None, false)
+    }
+
+    fn run_shown(
+        &self,
+        who: Option<&str>,
+        args: &[&str],
+        stdin: Option<&str>,
+        show: bool,
+    ) -> Result<String, Failure> {
         let mut cmd = Command::new(&self.exe);
         let mut shown = String::from("fieldsync");
         if let Some(o) = who {
@@ -53,10 +68,16 @@ impl Demo {
         for a in args {
             cmd.arg(a);
             shown.push(' ');
-            shown.push_str(if a.contains(' ') { "\"…\"" } else { a });
+            if a.contains(' ') {
+                shown.push_str(&format!("'{a}'"));
+            } else {
+                shown.push_str(a);
+            }
         }
         let prefix = who.map_or("admin".to_string(), str::to_string);
-        println!("  [{prefix}] $ {shown}");
+        if show {
+            println!("  [{prefix}] $ {shown}");
+        }
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -76,8 +97,10 @@ impl Demo {
             .map_err(|e| fail(format!("cannot wait for fieldsync: {e}")))?;
         let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        for line in stdout.lines().chain(stderr.lines()) {
-            println!("      {line}");
+        if show {
+            for line in stdout.lines().chain(stderr.lines()) {
+                println!("      {line}");
+            }
         }
         match out.status.code() {
             Some(0) => Ok(stdout),
@@ -234,9 +257,10 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
     println!("\n5. Each officer of team north sees the other's work; chen (team south) sees none.");
     demo.run(Some("amina"), &["household", "list"], None)?;
     demo.run(Some("brian"), &["visit", "list"], None)?;
-    let south = demo.run(Some("chen"), &["household", "list", "--json"], None)?;
+    demo.run(Some("chen"), &["household", "list"], None)?;
+    let south = demo.check("chen", &["household", "list", "--json"])?;
     let seen: Vec<serde_json::Value> = serde_json::from_str(&south).unwrap_or_default();
-    let amina_sees = demo.run(Some("amina"), &["household", "list", "--json"], None)?;
+    let amina_sees = demo.check("amina", &["household", "list", "--json"])?;
     let amina_seen: Vec<serde_json::Value> = serde_json::from_str(&amina_sees).unwrap_or_default();
     if !seen.is_empty() || amina_seen.len() != 2 {
         return Err(fail("the demo did not converge as expected"));
