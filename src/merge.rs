@@ -603,14 +603,12 @@ mod tests {
                     .collect();
                 // Interleave records' histories in a random order, keeping each in order.
                 let mut out = Vec::new();
-                let mut qid = 0;
-                for pick in order {
+                for (qid, pick) in (1..).zip(order) {
                     let live: Vec<usize> = (0..per_record.len())
                         .filter(|i| !per_record[*i].is_empty())
                         .collect();
                     let r = live[pick % live.len()];
                     let (operation, fields) = per_record[r].remove(0);
-                    qid += 1;
                     out.push(PendingOp {
                         queue_id: qid,
                         entity_type: EntityType::Household,
