@@ -374,7 +374,9 @@ pub mod pg {
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
             root.display()
         );
-        Command::new("sh")
+        // Never waited for on purpose: the watchdog must outlive this process.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
