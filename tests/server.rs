@@ -1169,3 +1169,72 @@ fn protocol_doc_examples_parse_into_the_real_types() {
     }
     let _: HashMap<(), ()> = HashMap::new();
 }
+
+/// Two processes starting at once on a fresh PostgreSQL database both migrate safely.
+#[test]
+fn postgres_processes_starting_together_share_one_schema() {
+    let db = support::pg::fresh_database();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || TestServer::start_with_db(&db))
+        })
+        .collect();
+    let servers: Vec<TestServer> = starts.into_iter().map(|t| t.join().unwrap()).collect();
+    let amina = support::add_officer(&db, "amina", "north");
+    let h = uid();
+    accepted(&push(&servers[0].url, &amina, uid(), vec![household(h, "A")])[0]);
+    for s in &servers {
+        assert_eq!(record(&s.url, &amina, h).version, 1);
+    }
+}
+
+/// `--tls-cert/--tls-key` serve HTTPS, and the first line says so.
+#[test]
+fn tls_serves_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let st = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is needed to make a test certificate");
+    assert!(st.success());
+    let db = dir.path().join("s.sqlite3").display().to_string();
+    let s = TestServer::start_with_args(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
+    let amina = s.add_officer("amina", "north");
+    // A self-signed test certificate: trust it blindly (it is a CA certificate, which
+    // webpki refuses as a server certificate even when added as a root).
+    let c = Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let h: HealthResponse = c.get(s.at("/v1/health")).send().unwrap().json().unwrap();
+    assert_eq!(h.status, "ok");
+    let r = c.get(s.at("/v1/pull")).bearer_auth(&amina).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

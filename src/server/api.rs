@@ -29,6 +29,9 @@ use crate::protocol::{
     PATH_PUSH,
 };
 
+/// How long a client may take to send a request body (a slow sender holds an in-flight slot).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
 pub struct AppState {
@@ -263,23 +266,18 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
             return Err(too_large());
         }
     }
-    let mut raw = Vec::new();
-    let mut body = body;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
+    let raw = tokio::time::timeout(BODY_TIMEOUT, read_raw(body))
+        .await
+        .map_err(|_| {
             Failure::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::BadRequest,
-                format!("cannot read the request body: {e}"),
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    BODY_TIMEOUT.as_secs()
+                ),
             )
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if raw.len() + data.len() > MAX_BODY_BYTES {
-                return Err(too_large());
-            }
-            raw.extend_from_slice(&data);
-        }
-    }
+        })??;
     if !gzip {
         return Ok(raw);
     }
@@ -306,6 +304,31 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
             e.to_string(),
         )
     })?
+}
+
+/// Reads the raw body, refusing more than [`MAX_BODY_BYTES`].
+async fn read_raw(mut body: Body) -> Result<Vec<u8>, Failure> {
+    let mut raw = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                format!("cannot read the request body: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if raw.len() + data.len() > MAX_BODY_BYTES {
+                return Err(Failure::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("the request body is over {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            raw.extend_from_slice(&data);
+        }
+    }
+    Ok(raw)
 }
 
 async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS ops (
 );
 "#;
 
-const MAX_IDLE_READERS: usize = 4;
+const MAX_IDLE_READERS: usize = 8;
 
 /// The SQLite store.
 pub struct SqliteStore {
