@@ -409,7 +409,9 @@ fn replays_are_idempotent_across_restarts(kind: StoreKind) {
     // A new change takes the next version: the replay allocated none.
     let next = accepted(&push(&s.url, &amina, d, vec![household(uid(), "B")])[0]);
     assert_eq!(next, before.iter().map(|r| r.version).max().unwrap() + 1);
+    let url = s.url.clone();
     s.restart();
+    assert_eq!(s.url, url, "restart keeps the address");
     assert_eq!(push(&s.url, &amina, d, batch.clone()), first);
     if kind == StoreKind::Postgres {
         let other = s.second();
