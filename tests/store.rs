@@ -241,3 +241,25 @@ async fn purge_raises_the_history_floor(kind: &str) {
     );
     assert_eq!(st.pull("north", 0, 10).await.unwrap().records.len(), 1);
 }
+
+/// A database written by a newer fieldsync is refused, not misread.
+#[test]
+fn sqlite_database_from_a_newer_fieldsync_is_refused() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite3");
+        drop(store::open(&p.display().to_string()).await.unwrap());
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute(
+            "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        match store::open(&p.display().to_string()).await {
+            Err(StoreError::Invalid(m)) => assert!(m.contains("newer"), "{m}"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("a newer database was opened"),
+        }
+    });
+}

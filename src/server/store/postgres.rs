@@ -147,6 +147,12 @@ impl PgStore {
                 )
                 .await
                 .map_err(StoreError::pg("initialise meta"))?;
+            let found: String = client
+                .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(StoreError::pg("read schema version"))?;
+            super::check_schema_version(&found)?;
             client
                 .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
                 .await

@@ -109,6 +109,7 @@ impl SqliteStore {
                 params![secret],
             )
             .map_err(StoreError::sqlite("initialise meta"))?;
+            super::check_schema_version(&meta(&tx, "schema_version")?)?;
             tx.commit().map_err(StoreError::sqlite("commit migration"))?;
             Ok(conn)
         })
