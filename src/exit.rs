@@ -29,3 +29,5 @@ pub const PROTOCOL: i32 = 76;
 pub const NO_PERM: i32 = 77;
 /// Configuration missing or invalid. (EX_CONFIG)
 pub const CONFIG: i32 = 78;
+/// The officer backed out of a prompt (Esc, q or Ctrl-C); nothing was changed.
+pub const CANCELLED: i32 = 130;

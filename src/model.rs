@@ -288,6 +288,7 @@ pub fn parse_timestamp(s: &str) -> Result<time::OffsetDateTime, ValidationError>
 
 /// Formats a time as RFC 3339 in UTC.
 pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())

@@ -9,7 +9,9 @@
 //! 2. **Validation** with the shared [`crate::model::validate_change`].
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.
-//! 4. **The conflict rule** [`crate::merge::decide`].
+//! 4. **The conflict rule** [`crate::merge::decide`]. An update that conflicts on some
+//!    fields still merges its other fields (with a new version); the conflict result carries
+//!    the record as it stands after that, so only the colliding fields wait for the officer.
 //! 5. **Apply** to the in-memory snapshot, so later changes in the batch see earlier ones:
 //!    every applied change takes the next version; the record's per-field stamps record
 //!    which version and device last wrote each field.
@@ -223,8 +225,26 @@ fn decide_one(
             Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
-        Ok(Decision::Conflict(fields)) => match existing {
-            Some(r) => ChangeResult::conflict(op, r.to_wire(), fields),
+        Ok(Decision::Conflict(fields)) => match snap.records.get_mut(&c.entity_id) {
+            Some(r) => {
+                // What does not collide is merged now; only the colliding fields wait for
+                // the officer. (Nothing is merged into a deleted record, nor from a delete.)
+                let rest: FieldMap = c
+                    .fields
+                    .iter()
+                    .filter(|(k, v)| !fields.contains(k) && r.fields.get(*k) != Some(*v))
+                    .filter(|(k, v)| !(v.is_null() && !r.fields.contains_key(*k)))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {
+                    snap.version += 1;
+                    r.version = snap.version;
+                    apply_fields(&mut r.fields, &rest);
+                    stamp_fields(&mut r.stamps, &rest, snap.version, device);
+                    touch(c.entity_id);
+                }
+                ChangeResult::conflict(op, r.to_wire(), fields)
+            }
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
         Ok(Decision::Apply { merged, restore }) => {
@@ -336,5 +356,42 @@ mod tests {
         assert_eq!(w.records[0].fields.len(), 2);
         assert_eq!(w.ops.len(), 3);
         assert_eq!(w.version, 2);
+    }
+
+    #[test]
+    fn a_conflicting_update_still_merges_its_other_fields() {
+        let (amina, brian) = (Uuid::from_u128(9), Uuid::from_u128(10));
+        let mut snap = Snapshot::default();
+        let insert = change(
+            1,
+            100,
+            Operation::Insert,
+            None,
+            json!({"name": "A", "notes": "n"}),
+        );
+        plan(&officer(), amina, &[insert], &mut snap);
+        let edit = change(
+            2,
+            100,
+            Operation::Update,
+            Some(1),
+            json!({"notes": "amina"}),
+        );
+        plan(&officer(), amina, &[edit], &mut snap);
+        let both = change(
+            3,
+            100,
+            Operation::Update,
+            Some(1),
+            json!({"notes": "brian", "village": "V"}),
+        );
+        let (res, w) = plan(&officer(), brian, &[both], &mut snap);
+        assert_eq!(res[0].status, crate::protocol::ChangeStatus::Conflict);
+        assert_eq!(res[0].conflicting_fields, vec!["notes".to_string()]);
+        let server = res[0].server_record.as_ref().unwrap();
+        assert_eq!(server.fields["village"], json!("V"));
+        assert_eq!(server.fields["notes"], json!("amina"));
+        assert_eq!(server.version, 3);
+        assert_eq!(w.records.len(), 1);
     }
 }

@@ -8,6 +8,8 @@
 //! the helpers panic: the PostgreSQL tests never skip silently.
 #![allow(dead_code)]
 
+pub mod device;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};

@@ -1,0 +1,389 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[fieldsync] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'fieldsync'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'fieldsync'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Set up this device: which server to sync with, as which officer'
+            cand household 'Record and look up households'
+            cand visit 'Record and look up visits'
+            cand queue 'Show the changes waiting to be synced'
+            cand status 'Show what is synced, what waits, and what needs attention'
+            cand sync 'Push local changes to the server, then pull everyone else''s'
+            cand conflicts 'List records in conflict with the server''s copy'
+            cand resolve 'Settle conflicts, interactively or with flags'
+            cand completions 'Print a shell completion script'
+            cand serve 'Run the sync server'
+            cand admin 'Manage the sync server''s officers and tokens'
+            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;init'= {
+            cand --server 'The sync server''s URL, e.g. https://sync.example.org'
+            cand --officer 'Your officer id, as your administrator registered it'
+            cand --token 'Your token (visible to other users in the process list; prefer --token-stdin)'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --token-stdin 'Read the token from the first line of stdin'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Record a new household; prints its id'
+            cand edit 'Change a household''s fields (an empty value clears an optional field)'
+            cand delete 'Delete a household (it must have no visits left)'
+            cand list 'List households'
+            cand show 'Show one household'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;household;add'= {
+            cand --name 'The household''s name (required, up to 200 characters)'
+            cand --village 'village'
+            cand --gps 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219'
+            cand --notes 'Free text, up to 4000 characters'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;edit'= {
+            cand --name 'name'
+            cand --village 'village'
+            cand --gps 'gps'
+            cand --notes 'notes'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;delete'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;list'= {
+            cand --state 'Only records in this sync state: pending, syncing, synced or conflict'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --deleted 'Include deleted records (tombstones)'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;show'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;import'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;household;help'= {
+            cand add 'Record a new household; prints its id'
+            cand edit 'Change a household''s fields (an empty value clears an optional field)'
+            cand delete 'Delete a household (it must have no visits left)'
+            cand list 'List households'
+            cand show 'Show one household'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;household;help;add'= {
+        }
+        &'fieldsync;household;help;edit'= {
+        }
+        &'fieldsync;household;help;delete'= {
+        }
+        &'fieldsync;household;help;list'= {
+        }
+        &'fieldsync;household;help;show'= {
+        }
+        &'fieldsync;household;help;import'= {
+        }
+        &'fieldsync;household;help;help'= {
+        }
+        &'fieldsync;visit'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Record a visit to a household; prints its id'
+            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand delete 'Delete a visit'
+            cand list 'List visits'
+            cand show 'Show one visit'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;visit;add'= {
+            cand --household 'The household''s id, or any unique prefix of it'
+            cand --notes 'notes'
+            cand --gps 'gps'
+            cand --answer 'An answer as KEY=VALUE; repeat for more'
+            cand --at 'When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;edit'= {
+            cand --notes 'notes'
+            cand --gps 'gps'
+            cand --answer 'answer'
+            cand --unset-answer 'Remove an answer; repeat for more'
+            cand --at 'at'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;delete'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;list'= {
+            cand --household 'Only visits to this household (id or prefix)'
+            cand --state 'Only records in this sync state: pending, syncing, synced or conflict'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --deleted 'Include deleted records (tombstones)'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;show'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;import'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;visit;help'= {
+            cand add 'Record a visit to a household; prints its id'
+            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand delete 'Delete a visit'
+            cand list 'List visits'
+            cand show 'Show one visit'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;visit;help;add'= {
+        }
+        &'fieldsync;visit;help;edit'= {
+        }
+        &'fieldsync;visit;help;delete'= {
+        }
+        &'fieldsync;visit;help;list'= {
+        }
+        &'fieldsync;visit;help;show'= {
+        }
+        &'fieldsync;visit;help;import'= {
+        }
+        &'fieldsync;visit;help;help'= {
+        }
+        &'fieldsync;queue'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --rejected 'Only entries the server rejected (with their errors)'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;status'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;sync'= {
+            cand --batch-size 'Changes per push request (1 to 500)'
+            cand --page-size 'Records per pull page (1 to 1000)'
+            cand --interval 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h'
+            cand --retries 'Attempts per request before giving up on a transient failure'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --watch 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand --allow-insecure-http 'Allow plain http:// to a server that is not on this machine'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;conflicts'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;resolve'= {
+            cand --keep 'Keep my side or the server''s for every colliding field (and for delete-vs-edit: mine keeps what this device did, theirs what the server did)'
+            cand --field 'Decide one field: FIELD=mine or FIELD=theirs (e.g. notes=mine, answers.crop=theirs). Fields not named keep --keep, or are required'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --all 'Settle every conflict (with --keep), without prompting'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;completions'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;serve'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;demo'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --keep 'Keep the demo''s folder (server database, officers'' databases and configs) afterwards'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;help'= {
+            cand init 'Set up this device: which server to sync with, as which officer'
+            cand household 'Record and look up households'
+            cand visit 'Record and look up visits'
+            cand queue 'Show the changes waiting to be synced'
+            cand status 'Show what is synced, what waits, and what needs attention'
+            cand sync 'Push local changes to the server, then pull everyone else''s'
+            cand conflicts 'List records in conflict with the server''s copy'
+            cand resolve 'Settle conflicts, interactively or with flags'
+            cand completions 'Print a shell completion script'
+            cand serve 'Run the sync server'
+            cand admin 'Manage the sync server''s officers and tokens'
+            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;help;init'= {
+        }
+        &'fieldsync;help;household'= {
+            cand add 'Record a new household; prints its id'
+            cand edit 'Change a household''s fields (an empty value clears an optional field)'
+            cand delete 'Delete a household (it must have no visits left)'
+            cand list 'List households'
+            cand show 'Show one household'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+        }
+        &'fieldsync;help;household;add'= {
+        }
+        &'fieldsync;help;household;edit'= {
+        }
+        &'fieldsync;help;household;delete'= {
+        }
+        &'fieldsync;help;household;list'= {
+        }
+        &'fieldsync;help;household;show'= {
+        }
+        &'fieldsync;help;household;import'= {
+        }
+        &'fieldsync;help;visit'= {
+            cand add 'Record a visit to a household; prints its id'
+            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand delete 'Delete a visit'
+            cand list 'List visits'
+            cand show 'Show one visit'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+        }
+        &'fieldsync;help;visit;add'= {
+        }
+        &'fieldsync;help;visit;edit'= {
+        }
+        &'fieldsync;help;visit;delete'= {
+        }
+        &'fieldsync;help;visit;list'= {
+        }
+        &'fieldsync;help;visit;show'= {
+        }
+        &'fieldsync;help;visit;import'= {
+        }
+        &'fieldsync;help;queue'= {
+        }
+        &'fieldsync;help;status'= {
+        }
+        &'fieldsync;help;sync'= {
+        }
+        &'fieldsync;help;conflicts'= {
+        }
+        &'fieldsync;help;resolve'= {
+        }
+        &'fieldsync;help;completions'= {
+        }
+        &'fieldsync;help;serve'= {
+        }
+        &'fieldsync;help;admin'= {
+        }
+        &'fieldsync;help;demo'= {
+        }
+        &'fieldsync;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,233 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_fieldsync_global_optspecs
+    string join \n db= config= json h/help V/version
+end
+
+function __fish_fieldsync_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_fieldsync_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_fieldsync_using_subcommand
+    set -l cmd (__fish_fieldsync_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -s V -l version -d 'Print version'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "init" -d 'Set up this device: which server to sync with, as which officer'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "household" -d 'Record and look up households'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "visit" -d 'Record and look up visits'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "queue" -d 'Show the changes waiting to be synced'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "status" -d 'Show what is synced, what waits, and what needs attention'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "sync" -d 'Push local changes to the server, then pull everyone else\'s'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "conflicts" -d 'List records in conflict with the server\'s copy'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "resolve" -d 'Settle conflicts, interactively or with flags'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "serve" -d 'Run the sync server'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "admin" -d 'Manage the sync server\'s officers and tokens'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "demo" -d 'Show fieldsync end to end: a local server, two officers, offline work, sync'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l server -d 'The sync server\'s URL, e.g. https://sync.example.org' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l officer -d 'Your officer id, as your administrator registered it' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l token -d 'Your token (visible to other users in the process list; prefer --token-stdin)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l token-stdin -d 'Read the token from the first line of stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "add" -d 'Record a new household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "edit" -d 'Change a household\'s fields (an empty value clears an optional field)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List households'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one household'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l name -d 'The household\'s name (required, up to 200 characters)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l village -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l gps -d 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l notes -d 'Free text, up to 4000 characters' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l name -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l village -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l gps -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l notes -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from delete" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from delete" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from delete" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -l state -d 'Only records in this sync state: pending, syncing, synced or conflict' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted records (tombstones)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from show" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from show" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a new household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Change a household\'s fields (an empty value clears an optional field)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "list" -d 'List households'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one household'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "add" -d 'Record a visit to a household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List visits'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l household -d 'The household\'s id, or any unique prefix of it' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l notes -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l gps -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l answer -d 'An answer as KEY=VALUE; repeat for more' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l at -d 'When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l notes -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l gps -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l answer -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l unset-answer -d 'Remove an answer; repeat for more' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l at -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from delete" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from delete" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from delete" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l household -d 'Only visits to this household (id or prefix)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l state -d 'Only records in this sync state: pending, syncing, synced or conflict' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l deleted -d 'Include deleted records (tombstones)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from show" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from show" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a visit to a household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List visits'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l rejected -d 'Only entries the server rejected (with their errors)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l batch-size -d 'Changes per push request (1 to 500)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l page-size -d 'Records per pull page (1 to 1000)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l interval -d 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l retries -d 'Attempts per request before giving up on a transient failure' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l watch -d 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -s q -l quiet -d 'Print nothing on success'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l allow-insecure-http -d 'Allow plain http:// to a server that is not on this machine'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand conflicts" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand conflicts" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand conflicts" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand conflicts" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l keep -d 'Keep my side or the server\'s for every colliding field (and for delete-vs-edit: mine keeps what this device did, theirs what the server did)' -r -f -a "mine\t''
+theirs\t''"
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l field -d 'Decide one field: FIELD=mine or FIELD=theirs (e.g. notes=mine, answers.crop=theirs). Fields not named keep --keep, or are required' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l all -d 'Settle every conflict (with --keep), without prompting'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l keep -d 'Keep the demo\'s folder (server database, officers\' databases and configs) afterwards'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "init" -d 'Set up this device: which server to sync with, as which officer'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "household" -d 'Record and look up households'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "visit" -d 'Record and look up visits'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "queue" -d 'Show the changes waiting to be synced'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "status" -d 'Show what is synced, what waits, and what needs attention'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "sync" -d 'Push local changes to the server, then pull everyone else\'s'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "conflicts" -d 'List records in conflict with the server\'s copy'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "resolve" -d 'Settle conflicts, interactively or with flags'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "serve" -d 'Run the sync server'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "admin" -d 'Manage the sync server\'s officers and tokens'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "demo" -d 'Show fieldsync end to end: a local server, two officers, offline work, sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit queue status sync conflicts resolve completions serve admin demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "add" -d 'Record a new household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "edit" -d 'Change a household\'s fields (an empty value clears an optional field)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "delete" -d 'Delete a household (it must have no visits left)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "list" -d 'List households'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "show" -d 'Show one household'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "add" -d 'Record a visit to a household; prints its id'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "delete" -d 'Delete a visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "list" -d 'List visits'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'

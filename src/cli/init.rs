@@ -1,0 +1,68 @@
+//! `fieldsync init`.
+
+use std::io::BufRead;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{print_json, Failure, Globals};
+use crate::client::config::Config;
+use crate::exit;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The sync server's URL, e.g. https://sync.example.org.
+    #[arg(long)]
+    pub server: String,
+    /// Your officer id, as your administrator registered it.
+    #[arg(long)]
+    pub officer: String,
+    /// Your token (visible to other users in the process list; prefer --token-stdin).
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub token: Option<String>,
+    /// Read the token from the first line of stdin.
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
+    crate::model::validate_officer_id(&args.officer)
+        .map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
+    reqwest::Url::parse(&args.server).map_err(|e| {
+        Failure::new(
+            exit::USAGE,
+            format!("--server {:?} is not a URL: {e}", args.server),
+        )
+    })?;
+    let token = if args.token_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Failure::new(exit::IO, format!("cannot read the token from stdin: {e}"))
+        })?;
+        let t = line.trim().to_string();
+        if t.is_empty() {
+            return Err(Failure::new(
+                exit::USAGE,
+                "--token-stdin: stdin held no token",
+            ));
+        }
+        Some(t)
+    } else {
+        args.token
+    };
+    let config = Config {
+        server: args.server,
+        officer: args.officer,
+        token,
+    };
+    let path = g.config_path()?;
+    config.save(&path)?;
+    if g.json {
+        print_json(
+            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer }),
+        )?;
+    } else {
+        eprintln!("wrote {} (owner-only)", path.display());
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,412 @@
+//! `fieldsync household …` and `fieldsync visit …`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{print_json, Failure, Globals};
+use crate::client::import::{self, Format};
+use crate::client::store::{ListFilter, LocalRecord, Store, SyncState};
+use crate::client::Error;
+use crate::exit;
+use crate::model::{self, EntityType, FieldMap, Gps, ANSWER_PREFIX};
+
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCommand {
+    /// Record a new household; prints its id.
+    Add(HouseholdFields),
+    /// Change a household's fields (an empty value clears an optional field).
+    Edit {
+        /// The household's id, or any unique prefix of it.
+        id: String,
+        #[command(flatten)]
+        fields: HouseholdEdit,
+    },
+    /// Delete a household (it must have no visits left).
+    Delete { id: String },
+    /// List households.
+    List(ListArgs),
+    /// Show one household.
+    Show { id: String },
+    /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct HouseholdFields {
+    /// The household's name (required, up to 200 characters).
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub village: Option<String>,
+    /// Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219.
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub gps: Option<String>,
+    /// Free text, up to 4000 characters.
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HouseholdEdit {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub village: Option<String>,
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub gps: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitCommand {
+    /// Record a visit to a household; prints its id.
+    Add {
+        /// The household's id, or any unique prefix of it.
+        #[arg(long)]
+        household: String,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+        gps: Option<String>,
+        /// An answer as KEY=VALUE; repeat for more.
+        #[arg(long = "answer", value_name = "KEY=VALUE")]
+        answers: Vec<String>,
+        /// When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now].
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Change a visit (an empty value clears notes or gps).
+    Edit {
+        id: String,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+        gps: Option<String>,
+        #[arg(long = "answer", value_name = "KEY=VALUE")]
+        answers: Vec<String>,
+        /// Remove an answer; repeat for more.
+        #[arg(long = "unset-answer", value_name = "KEY")]
+        unset: Vec<String>,
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Delete a visit.
+    Delete { id: String },
+    /// List visits.
+    List {
+        /// Only visits to this household (id or prefix).
+        #[arg(long)]
+        household: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Show one visit.
+    Show { id: String },
+    /// Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only records in this sync state: pending, syncing, synced or conflict.
+    #[arg(long, value_parser = parse_state)]
+    pub state: Option<SyncState>,
+    /// Include deleted records (tombstones).
+    #[arg(long)]
+    pub deleted: bool,
+}
+
+fn parse_state(s: &str) -> Result<SyncState, String> {
+    s.parse()
+}
+
+fn text_field(f: &mut FieldMap, key: &str, v: Option<String>, clear_on_empty: bool) {
+    if let Some(v) = v {
+        if v.is_empty() && clear_on_empty {
+            f.insert(key.into(), Value::Null);
+        } else {
+            f.insert(key.into(), Value::String(v));
+        }
+    }
+}
+
+fn gps_field(f: &mut FieldMap, v: Option<String>) -> Result<(), Error> {
+    if let Some(v) = v {
+        if v.is_empty() {
+            f.insert("gps".into(), Value::Null);
+        } else {
+            f.insert("gps".into(), v.parse::<Gps>()?.to_value());
+        }
+    }
+    Ok(())
+}
+
+fn answers_field(f: &mut FieldMap, answers: &[String], unset: &[String]) -> Result<(), Error> {
+    for a in answers {
+        let (k, v) = model::parse_answer(a)?;
+        f.insert(format!("{ANSWER_PREFIX}{k}"), Value::String(v));
+    }
+    for k in unset {
+        model::validate_answer_key(k)?;
+        f.insert(format!("{ANSWER_PREFIX}{k}"), Value::Null);
+    }
+    Ok(())
+}
+
+fn visited_at(at: Option<String>) -> Result<Option<String>, Error> {
+    at.map(|t| model::parse_timestamp(&t).map(model::format_timestamp))
+        .transpose()
+        .map_err(Error::from)
+}
+
+/// The officer visits are recorded as: from the config, and the database must agree.
+fn officer(g: &Globals, store: &Store) -> Result<String, Error> {
+    let config = g.load_config()?;
+    store.claim_officer(&config.officer)?;
+    Ok(config.officer)
+}
+
+pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure> {
+    let entity = EntityType::Household;
+    let mut store = g.open_store()?;
+    match cmd {
+        HouseholdCommand::Add(h) => {
+            let mut f = FieldMap::new();
+            text_field(&mut f, "name", Some(h.name), false);
+            text_field(&mut f, "village", h.village, true);
+            text_field(&mut f, "notes", h.notes, true);
+            gps_field(&mut f, h.gps)?;
+            let id = store.add(entity, f)?;
+            print_id(g, id)
+        }
+        HouseholdCommand::Edit { id, fields: h } => {
+            let id = store.resolve_id(entity, &id)?;
+            let mut f = FieldMap::new();
+            text_field(&mut f, "name", h.name, false);
+            text_field(&mut f, "village", h.village, true);
+            text_field(&mut f, "notes", h.notes, true);
+            gps_field(&mut f, h.gps)?;
+            edit(g, &mut store, entity, id, f)
+        }
+        HouseholdCommand::Delete { id } => delete(g, &mut store, entity, &id),
+        HouseholdCommand::List(l) => list(g, &store, entity, l, None),
+        HouseholdCommand::Show { id } => show(g, &store, entity, &id),
+        HouseholdCommand::Import { file } => import(g, &mut store, entity, &file, FieldMap::new()),
+    }
+}
+
+pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
+    let entity = EntityType::Visit;
+    let mut store = g.open_store()?;
+    match cmd {
+        VisitCommand::Add {
+            household,
+            notes,
+            gps,
+            answers,
+            at,
+        } => {
+            let household = store.resolve_id(EntityType::Household, &household)?;
+            let mut f = FieldMap::new();
+            f.insert("household_id".into(), json!(household.to_string()));
+            f.insert(
+                "visited_at".into(),
+                json!(visited_at(at)?.unwrap_or_else(model::now_timestamp)),
+            );
+            text_field(&mut f, "notes", notes, true);
+            gps_field(&mut f, gps)?;
+            answers_field(&mut f, &answers, &[])?;
+            f.insert("officer_id".into(), json!(officer(g, &store)?));
+            let id = store.add(entity, f)?;
+            print_id(g, id)
+        }
+        VisitCommand::Edit {
+            id,
+            notes,
+            gps,
+            answers,
+            unset,
+            at,
+        } => {
+            let id = store.resolve_id(entity, &id)?;
+            let mut f = FieldMap::new();
+            text_field(&mut f, "notes", notes, true);
+            gps_field(&mut f, gps)?;
+            answers_field(&mut f, &answers, &unset)?;
+            if let Some(t) = visited_at(at)? {
+                f.insert("visited_at".into(), json!(t));
+            }
+            edit(g, &mut store, entity, id, f)
+        }
+        VisitCommand::Delete { id } => delete(g, &mut store, entity, &id),
+        VisitCommand::List { household, list: l } => {
+            let h = household
+                .map(|h| store.resolve_id(EntityType::Household, &h))
+                .transpose()?;
+            list(g, &store, entity, l, h)
+        }
+        VisitCommand::Show { id } => show(g, &store, entity, &id),
+        VisitCommand::Import { file } => {
+            let mut defaults = FieldMap::new();
+            defaults.insert("officer_id".into(), json!(officer(g, &store)?));
+            defaults.insert("visited_at".into(), json!(model::now_timestamp()));
+            import(g, &mut store, entity, &file, defaults)
+        }
+    }
+}
+
+fn print_id(g: &Globals, id: Uuid) -> Result<i32, Failure> {
+    if g.json {
+        print_json(&json!({ "id": id.to_string() }))?;
+    } else {
+        println!("{id}");
+    }
+    Ok(exit::OK)
+}
+
+fn edit(
+    g: &Globals,
+    store: &mut Store,
+    entity: EntityType,
+    id: Uuid,
+    f: FieldMap,
+) -> Result<i32, Failure> {
+    if f.is_empty() {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!("nothing to change: give at least one field, e.g. `fieldsync {entity} edit {id} --notes TEXT`"),
+        ));
+    }
+    let changed = store.edit(entity, id, f)?;
+    if g.json {
+        print_json(
+            &json!({ "id": id.to_string(), "changed": changed.keys().collect::<Vec<_>>() }),
+        )?;
+    } else if changed.is_empty() {
+        eprintln!("{entity} {id}: nothing changed");
+    }
+    Ok(exit::OK)
+}
+
+fn delete(g: &Globals, store: &mut Store, entity: EntityType, id: &str) -> Result<i32, Failure> {
+    let id = store.resolve_id(entity, id)?;
+    store.delete(entity, id)?;
+    if g.json {
+        print_json(&json!({ "id": id.to_string(), "deleted": true }))?;
+    }
+    Ok(exit::OK)
+}
+
+fn list(
+    g: &Globals,
+    store: &Store,
+    entity: EntityType,
+    l: ListArgs,
+    household: Option<Uuid>,
+) -> Result<i32, Failure> {
+    let recs = store.list(
+        entity,
+        &ListFilter {
+            state: l.state,
+            household,
+            deleted: l.deleted,
+        },
+    )?;
+    if g.json {
+        let out: Vec<Value> = recs.iter().map(LocalRecord::to_json).collect();
+        print_json(&out)?;
+        return Ok(exit::OK);
+    }
+    for r in &recs {
+        let f = &r.fields;
+        let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let what = match entity {
+            EntityType::Household => format!("{}  {}", s("name"), s("village")),
+            EntityType::Visit => format!(
+                "{}  household {}  {}",
+                s("visited_at"),
+                &s("household_id")[..8.min(s("household_id").len())],
+                s("notes")
+            ),
+        };
+        let gone = if r.is_deleted() { "  (deleted)" } else { "" };
+        println!("{}  {:<8}  {}{gone}", r.id, r.sync_state, what.trim_end());
+    }
+    if recs.is_empty() {
+        eprintln!("no {entity}s");
+    }
+    Ok(exit::OK)
+}
+
+fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32, Failure> {
+    let id = store.resolve_id(entity, id)?;
+    let rec = store
+        .get(entity, id)?
+        .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
+    let v = rec.to_json();
+    if g.json {
+        print_json(&v)?;
+        return Ok(exit::OK);
+    }
+    if let Value::Object(map) = v {
+        for (k, v) in map {
+            let shown = match v {
+                Value::Null => continue,
+                Value::String(s) => s,
+                Value::Object(m) if m.is_empty() => continue,
+                Value::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            println!("{k:<13} {shown}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn import(
+    g: &Globals,
+    store: &mut Store,
+    entity: EntityType,
+    file: &PathBuf,
+    defaults: FieldMap,
+) -> Result<i32, Failure> {
+    let name = file.display().to_string();
+    let mut input: Box<dyn BufRead> = if name == "-" {
+        Box::new(BufReader::new(std::io::stdin().lock()))
+    } else {
+        let f = File::open(file).map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                exit::NO_INPUT
+            } else {
+                exit::IO
+            };
+            Failure::new(code, format!("cannot open {name}: {e}"))
+        })?;
+        Box::new(BufReader::with_capacity(1 << 16, f))
+    };
+    let first = input
+        .fill_buf()
+        .map_err(|e| Failure::new(exit::IO, format!("cannot read {name}: {e}")))?
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace());
+    let format = Format::detect(&name, first);
+    let rows = import::parse(entity, format, input.by_ref(), &defaults)?;
+    let n = store.import(entity, rows)?;
+    if g.json {
+        print_json(&json!({ "imported": n }))?;
+    } else {
+        eprintln!("imported {n} {entity}s; they sync with the next `fieldsync sync`");
+    }
+    Ok(exit::OK)
+}

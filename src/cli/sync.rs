@@ -1,0 +1,316 @@
+//! `fieldsync sync [--watch]`: output, progress bars and the watch loop around
+//! [`crate::client::sync`].
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+
+use super::{print_json, Failure, Globals};
+use crate::client::config::Config;
+use crate::client::store::{meta, Store};
+use crate::client::sync::{
+    sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
+};
+use crate::client::transport::{RetryPolicy, Transport};
+use crate::client::Error;
+use crate::exit;
+use crate::protocol::DEFAULT_PULL_LIMIT;
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Changes per push request (1 to 500).
+    #[arg(long, default_value_t = DEFAULT_BATCH)]
+    pub batch_size: usize,
+    /// Records per pull page (1 to 1000).
+    #[arg(long, default_value_t = DEFAULT_PULL_LIMIT)]
+    pub page_size: u32,
+    /// Keep running: sync every --interval (with jitter), soon after local changes, and back
+    /// off while offline. Ctrl-C or SIGTERM stops after the current batch.
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between syncs in --watch mode, e.g. 30s, 15m, 1h.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Allow plain http:// to a server that is not on this machine.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// Attempts per request before giving up on a transient failure.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: u32,
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 30s, 15m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use s, m or h)")),
+    };
+    if secs == 0 {
+        return Err("the interval must be at least 1s".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Progress bars on stderr, for a person at a terminal.
+struct Bars {
+    push: Option<ProgressBar>,
+    pull: Option<ProgressBar>,
+}
+
+impl Progress for Bars {
+    fn push_started(&mut self, total: u64) {
+        if total == 0 {
+            return;
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("push {bar:30} {pos}/{len} changes  {per_sec}  {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.push = Some(bar);
+    }
+    fn pushed(&mut self, n: u64) {
+        if let Some(b) = &self.push {
+            b.inc(n);
+        }
+    }
+    fn pull_started(&mut self) {
+        if let Some(b) = self.push.take() {
+            b.finish();
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("pull {spinner} {pos} records  {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        self.pull = Some(bar);
+    }
+    fn pulled(&mut self, n: u64) {
+        if let Some(b) = &self.pull {
+            b.inc(n);
+        }
+    }
+    fn finished(&mut self) {
+        for b in [self.push.take(), self.pull.take()].into_iter().flatten() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+struct Session {
+    config: Config,
+    token: String,
+    opts: SyncOptions,
+    policy: RetryPolicy,
+}
+
+fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
+    let config = g.load_config()?;
+    let token = config.token.clone().ok_or_else(|| {
+        Error::Config(
+            "the config has no token: run `fieldsync init --server URL --officer ID --token-stdin`"
+                .into(),
+        )
+    })?;
+    let opts = SyncOptions {
+        batch_size: args.batch_size,
+        pull_limit: args.page_size,
+        ..SyncOptions::default()
+    };
+    opts.validate()?;
+    Ok(Session {
+        config,
+        token,
+        opts,
+        policy: RetryPolicy {
+            attempts: args.retries,
+            ..RetryPolicy::default()
+        },
+    })
+}
+
+/// One sync under the database's sync lock.
+fn sync_once(
+    g: &Globals,
+    s: &Session,
+    args: &SyncArgs,
+    bars: bool,
+    stop: &dyn Fn() -> bool,
+) -> Result<SyncReport, Error> {
+    let db = g.db_path()?;
+    let mut store = Store::open(&db)?;
+    store.claim_officer(&s.config.officer)?;
+    store.set_meta(meta::SERVER_URL, &s.config.server)?;
+    let _lock = SyncLock::acquire(&db, s.opts.lock_wait)?;
+    let mut transport = Transport::new(
+        &s.config.server,
+        &s.token,
+        args.allow_insecure_http,
+        s.policy.clone(),
+    )?;
+    if bars {
+        let mut p = Bars {
+            push: None,
+            pull: None,
+        };
+        sync(&mut store, &mut transport, &s.opts, &mut p, stop)
+    } else {
+        sync(&mut store, &mut transport, &s.opts, &mut NoProgress, stop)
+    }
+}
+
+fn exit_code(r: &SyncReport) -> i32 {
+    if r.conflicts_waiting > 0 {
+        exit::CONFLICTS
+    } else if r.rejected_waiting > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }
+}
+
+fn summary(r: &SyncReport) -> String {
+    let mut s = format!(
+        "pushed {} ({} accepted, {} merged, {} conflicts, {} rejected), pulled {}, {} requests, {} ms",
+        r.pushed, r.accepted, r.merged, r.conflicts, r.rejected, r.pulled, r.requests, r.duration_ms
+    );
+    if r.conflicts_waiting > 0 {
+        s.push_str(&format!(
+            "\n{} conflicts wait: settle them with `fieldsync resolve`",
+            r.conflicts_waiting
+        ));
+    }
+    if r.rejected_waiting > 0 {
+        s.push_str(&format!(
+            "\n{} changes were rejected: see `fieldsync queue --rejected`",
+            r.rejected_waiting
+        ));
+    }
+    s
+}
+
+fn report(g: &Globals, args: &SyncArgs, r: &SyncReport) -> Result<(), Failure> {
+    if g.json {
+        print_json(r)?;
+    } else if !args.quiet || exit_code(r) != exit::OK {
+        eprintln!("{}", summary(r));
+    }
+    Ok(())
+}
+
+pub fn run(g: &Globals, args: SyncArgs) -> Result<i32, Failure> {
+    let s = session(g, &args)?;
+    if args.watch {
+        return watch(g, &args, &s);
+    }
+    let bars = std::io::stderr().is_terminal() && !args.quiet && !g.json;
+    let r = sync_once(g, &s, &args, bars, &|| false)?;
+    report(g, &args, &r)?;
+    Ok(exit_code(&r))
+}
+
+/// `--watch`: sleeps between syncs (waking only to check the queue every few seconds and for
+/// signals), syncs soon after new local changes, backs off while offline, and stops cleanly
+/// on Ctrl-C or SIGTERM once the current batch is safe.
+fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
+    const CHECK_EVERY: Duration = Duration::from_secs(5);
+    const SOON: Duration = Duration::from_secs(10);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot catch signals: {e}")))?;
+    {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                stop.store(true, Ordering::SeqCst);
+                let _ = wake_tx.send(());
+            }
+        });
+    }
+    let stopped = || stop.load(Ordering::SeqCst);
+    let mut offline_streak = 0u32;
+    let mut last_code = exit::OK;
+    while !stopped() {
+        let waiting_before;
+        match sync_once(g, s, args, false, &stopped) {
+            Ok(r) => {
+                offline_streak = 0;
+                last_code = exit_code(&r);
+                report(g, args, &r)?;
+            }
+            Err(e @ (Error::Offline(_) | Error::Busy(_))) => {
+                offline_streak += 1;
+                if !args.quiet {
+                    eprintln!("{e}");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        waiting_before = queue_waiting(g);
+        let base = if offline_streak > 0 {
+            Duration::from_secs(30)
+                .saturating_mul(2u32.saturating_pow(offline_streak - 1))
+                .min(args.interval)
+        } else {
+            args.interval
+        };
+        let jitter = rand::thread_rng().gen_range(0.8..1.2);
+        let deadline = Instant::now() + base.mul_f64(jitter);
+        let mut soon: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            let until = soon.map_or(deadline, |t| t.min(deadline));
+            if now >= until || stopped() {
+                break;
+            }
+            let _ = wake_rx.recv_timeout((until - now).min(CHECK_EVERY));
+            if soon.is_none() && offline_streak == 0 && queue_waiting(g) > waiting_before {
+                soon = Some(Instant::now() + SOON);
+            }
+        }
+    }
+    Ok(last_code)
+}
+
+/// Changes waiting to be sent (0 when the database cannot be read right now).
+fn queue_waiting(g: &Globals) -> i64 {
+    g.open_store()
+        .and_then(|s| s.queue_counts())
+        .map(|c| c.waiting())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! The sync engine: push the queue in batches, then pull pages behind the cursor.
+//!
+//! One HTTP request per batch, never one per entry. Every step that changes local state is
+//! one local transaction (take a batch, apply its results, store a page with its cursor), so
+//! a crash at any point leaves a state the next sync completes from: entries left `sending`
+//! are sent again with their op_ids and the server applies each op_id once.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::error::{Error, Result};
+use super::queue::PushTally;
+use super::store::{meta, Store};
+use super::transport::{Transport, RESYNC};
+use crate::model;
+use crate::protocol::{PushRequest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
+
+/// Default changes per push request.
+pub const DEFAULT_BATCH: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub batch_size: usize,
+    pub pull_limit: u32,
+    /// How long to wait for another sync on the same database before giving up.
+    pub lock_wait: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            batch_size: DEFAULT_BATCH,
+            pull_limit: DEFAULT_PULL_LIMIT,
+            lock_wait: Duration::from_secs(3),
+        }
+    }
+}
+
+impl SyncOptions {
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.batch_size > MAX_PUSH_CHANGES {
+            return Err(Error::BadInput(format!(
+                "--batch-size must be 1 to {MAX_PUSH_CHANGES}"
+            )));
+        }
+        if self.pull_limit == 0 || self.pull_limit > MAX_PULL_LIMIT {
+            return Err(Error::BadInput(format!(
+                "--page-size must be 1 to {MAX_PULL_LIMIT}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a sync did (`sync --json` prints it).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub accepted: u64,
+    pub merged: u64,
+    pub conflicts: u64,
+    pub rejected: u64,
+    pub pulled: u64,
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub duration_ms: u64,
+    /// Conflicts waiting for `fieldsync resolve` after this sync (old ones included).
+    pub conflicts_waiting: i64,
+    /// Rejected changes waiting for an edit after this sync (old ones included).
+    pub rejected_waiting: i64,
+}
+
+/// Progress callbacks; the CLI draws bars on a terminal and nothing elsewhere.
+pub trait Progress {
+    fn push_started(&mut self, _total: u64) {}
+    fn pushed(&mut self, _n: u64) {}
+    fn pull_started(&mut self) {}
+    fn pulled(&mut self, _n: u64) {}
+    fn finished(&mut self) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Held for the whole sync: a second sync on the same database waits briefly, then gives up
+/// instead of sending anything twice. The OS releases it if the process dies.
+pub struct SyncLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl SyncLock {
+    pub fn acquire(db: &Path, wait: Duration) -> Result<SyncLock> {
+        let path = PathBuf::from(format!("{}.sync-lock", db.display()));
+        let mut opts = File::options();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open the sync lock {}", path.display()), e))?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(SyncLock { _file: file, path }),
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Busy(format!(
+                        "another `fieldsync sync` is running on {}; it will send the queue, so nothing is lost. Try again when it is done",
+                        db.display()
+                    )))
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io(format!("cannot lock {}", path.display()), e))
+                }
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Is the caller asked to stop (Ctrl-C in `--watch`)? Checked between batches and pages.
+pub type StopFlag<'a> = &'a dyn Fn() -> bool;
+
+/// Pushes the queue, then pulls. Call with the [`SyncLock`] held.
+pub fn sync(
+    store: &mut Store,
+    transport: &mut Transport,
+    opts: &SyncOptions,
+    progress: &mut dyn Progress,
+    stop: StopFlag<'_>,
+) -> Result<SyncReport> {
+    opts.validate()?;
+    let started = Instant::now();
+    let mut report = SyncReport::default();
+    // One cheap request first: if the server cannot be reached the queue stays untouched.
+    transport.health().map_err(|e| match e {
+        Error::Offline(why) => offline(store, &why),
+        other => other,
+    })?;
+
+    push(store, transport, opts, progress, stop, &mut report)?;
+    if !stop() {
+        pull(store, transport, opts, progress, stop, &mut report)?;
+        store.set_meta(meta::LAST_SYNC_AT, &model::now_timestamp())?;
+    }
+    progress.finished();
+    let status = store.status()?;
+    report.conflicts_waiting = status.conflicts;
+    report.rejected_waiting = status.queue.rejected;
+    report.requests = transport.traffic.requests;
+    report.bytes_sent = transport.traffic.bytes_sent;
+    report.bytes_received = transport.traffic.bytes_received;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// The error for an unreachable server, with the number of changes waiting.
+fn offline(store: &Store, why: &str) -> Error {
+    let waiting = store.queue_counts().map(|c| c.waiting()).unwrap_or(0);
+    Error::Offline(format!("offline: {waiting} changes waiting ({why})"))
+}
+
+fn push(
+    store: &mut Store,
+    transport: &mut Transport,
+    opts: &SyncOptions,
+    progress: &mut dyn Progress,
+    stop: StopFlag<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    store.compact_queue()?;
+    let total = store.queue_counts()?.waiting();
+    progress.push_started(total as u64);
+    let device_id = store.device_id()?;
+    while !stop() {
+        let batch = store.take_batch(opts.batch_size)?;
+        if batch.is_empty() {
+            break;
+        }
+        let req = PushRequest {
+            device_id,
+            changes: batch.iter().map(|e| e.to_change()).collect(),
+        };
+        let resp = match transport.push(&req) {
+            Ok(r) => r,
+            Err(Error::Offline(why)) => return Err(offline(store, &why)),
+            Err(e @ Error::Unauthorized(_)) => {
+                // Refused before anything was applied: the batch goes back untouched.
+                store.release_batch(&batch)?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let tally: PushTally = store.apply_push_results(&batch, &resp.results)?;
+        report.pushed += batch.len() as u64;
+        report.accepted += tally.accepted;
+        report.merged += tally.merged;
+        report.conflicts += tally.conflicts;
+        report.rejected += tally.rejected;
+        progress.pushed(batch.len() as u64);
+    }
+    Ok(())
+}
+
+fn pull(
+    store: &mut Store,
+    transport: &mut Transport,
+    opts: &SyncOptions,
+    progress: &mut dyn Progress,
+    stop: StopFlag<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    progress.pull_started();
+    let mut restarted = false;
+    while !stop() {
+        let cursor = store.meta(meta::PULL_CURSOR)?;
+        let page = match transport.pull(cursor.as_deref(), opts.pull_limit) {
+            Ok(p) => p,
+            Err(Error::Protocol(m)) if m == RESYNC && !restarted => {
+                // The server forgot the history behind our cursor: start over. Records
+                // with queued edits are still protected by apply_pull_page.
+                store.reset_cursor()?;
+                restarted = true;
+                continue;
+            }
+            Err(Error::Offline(why)) => return Err(offline(store, &why)),
+            Err(e) => return Err(e),
+        };
+        store.apply_pull_page(&page.records, &page.next_cursor)?;
+        report.pulled += page.records.len() as u64;
+        progress.pulled(page.records.len() as u64);
+        if !page.has_more {
+            break;
+        }
+    }
+    Ok(())
+}

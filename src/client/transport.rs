@@ -1,0 +1,333 @@
+//! HTTP to the sync server: bearer token, gzip both ways, timeouts, and retries of transient
+//! failures with exponential backoff and full jitter, honouring `Retry-After`.
+//!
+//! What is transient: a connection that could not be made or broke, a timeout, 5xx, 429.
+//! Everything else (401, other 4xx, an answer that does not parse) is final for this sync.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use rand::Rng;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{
+    HeaderMap, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::error::{Error, Result};
+use crate::protocol::{
+    ErrorBody, ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse, PATH_HEALTH,
+    PATH_PULL, PATH_PUSH,
+};
+
+/// Retry and timeout settings.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub attempts: u32,
+    /// First backoff ceiling; doubles each retry.
+    pub base: Duration,
+    /// Largest wait between two attempts (also caps `Retry-After`).
+    pub max_delay: Duration,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Counters for `sync --json`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traffic {
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// A connection to one sync server as one officer.
+pub struct Transport {
+    client: Client,
+    base: String,
+    token: String,
+    policy: RetryPolicy,
+    pub traffic: Traffic,
+}
+
+/// A failed attempt: retry it or give up.
+enum Attempt {
+    Transient { why: String, wait: Option<Duration> },
+    Final(Error),
+}
+
+/// Is `url` plain http to somewhere other than this machine?
+fn insecure_remote(url: &reqwest::Url) -> bool {
+    if url.scheme() != "http" {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => d != "localhost",
+        Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => !ip.is_loopback(),
+        None => true,
+    }
+}
+
+impl Transport {
+    pub fn new(
+        server: &str,
+        token: &str,
+        allow_insecure_http: bool,
+        policy: RetryPolicy,
+    ) -> Result<Transport> {
+        let url = reqwest::Url::parse(server).map_err(|e| {
+            Error::Config(format!(
+                "server URL {server:?} is not valid ({e}); fix it with `fieldsync init --server URL`"
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::Config(format!(
+                "server URL {server:?} must start with https:// (or http:// for this machine)"
+            )));
+        }
+        if insecure_remote(&url) && !allow_insecure_http {
+            return Err(Error::Config(format!(
+                "refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://, or pass --allow-insecure-http on a network you trust"
+            )));
+        }
+        let client = Client::builder()
+            .user_agent(concat!("fieldsync/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.request_timeout)
+            .no_gzip()
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))?;
+        Ok(Transport {
+            client,
+            base: server.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            policy,
+            traffic: Traffic::default(),
+        })
+    }
+
+    /// `GET /v1/health`: is the server there at all? Not retried: a sync that finds the
+    /// server unreachable leaves the queue exactly as it was.
+    pub fn health(&mut self) -> Result<HealthResponse> {
+        let url = format!("{}{PATH_HEALTH}", self.base);
+        let policy = RetryPolicy {
+            attempts: 1,
+            ..self.policy.clone()
+        };
+        let client = self.client.clone();
+        self.request(&policy, || client.get(&url))
+    }
+
+    pub fn push(&mut self, req: &PushRequest) -> Result<PushResponse> {
+        let json = serde_json::to_vec(req).map_err(|e| Error::Protocol(e.to_string()))?;
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&json)
+            .map_err(|e| Error::io("cannot compress the batch", e))?;
+        let body = enc
+            .finish()
+            .map_err(|e| Error::io("cannot compress the batch", e))?;
+        let url = format!("{}{PATH_PUSH}", self.base);
+        let policy = self.policy.clone();
+        let sent = body.len() as u64;
+        let client = self.client.clone();
+        let resp = self.request(&policy, || {
+            client
+                .post(&url)
+                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_ENCODING, "gzip")
+                .body(body.clone())
+        });
+        self.traffic.bytes_sent += sent;
+        resp
+    }
+
+    pub fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse> {
+        let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        if let Some(c) = cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let policy = self.policy.clone();
+        let client = self.client.clone();
+        self.request(&policy, || client.get(url.clone()))
+    }
+
+    /// Sends a request, retrying transient failures within the policy.
+    fn request<T: DeserializeOwned>(
+        &mut self,
+        policy: &RetryPolicy,
+        build: impl Fn() -> reqwest::blocking::RequestBuilder,
+    ) -> Result<T> {
+        let mut last = String::new();
+        for attempt in 0..policy.attempts.max(1) {
+            let started = Instant::now();
+            let sent = build()
+                .header(AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(ACCEPT_ENCODING, "gzip")
+                .send();
+            self.traffic.requests += 1;
+            let outcome = match sent {
+                Ok(resp) => self.read(resp),
+                Err(e) => Err(Attempt::Transient {
+                    why: describe(&e),
+                    wait: None,
+                }),
+            };
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(Attempt::Final(e)) => return Err(e),
+                Err(Attempt::Transient { why, wait }) => {
+                    tracing::debug!(attempt, ?why, elapsed = ?started.elapsed(), "transient failure");
+                    last = why;
+                    if attempt + 1 < policy.attempts {
+                        std::thread::sleep(backoff(policy, attempt, wait));
+                    }
+                }
+            }
+        }
+        Err(Error::Offline(last))
+    }
+
+    fn read<T: DeserializeOwned>(&mut self, resp: Response) -> Result<T, Attempt> {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let mut raw = Vec::new();
+        let mut resp = resp;
+        if let Err(e) = resp.read_to_end(&mut raw) {
+            return Err(Attempt::Transient {
+                why: format!("the connection broke while reading the answer: {e}"),
+                wait: None,
+            });
+        }
+        self.traffic.bytes_received += raw.len() as u64;
+        let body = match decode(&headers, raw) {
+            Ok(b) => b,
+            Err(why) => return Err(Attempt::Transient { why, wait: None }),
+        };
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| {
+                Attempt::Final(Error::Protocol(format!(
+                    "the server's answer does not parse ({e}); is --server pointing at a fieldsync server?"
+                )))
+            });
+        }
+        let api: Option<ErrorBody> = serde_json::from_slice(&body).ok();
+        let message = api
+            .as_ref()
+            .map(|b| b.error.to_string())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(Attempt::Transient {
+                why: format!("the server is busy or failing: {message}"),
+                wait: retry_after(&headers),
+            });
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Attempt::Final(Error::Unauthorized(
+                "the server refused this device's token (wrong or revoked). Nothing was lost: ask your administrator for a new token and run `fieldsync init --server URL --officer ID --token-stdin`".into(),
+            )));
+        }
+        if api.as_ref().map(|b| b.error.code) == Some(ErrorCode::ResyncRequired) {
+            return Err(Attempt::Final(Error::Protocol(RESYNC.into())));
+        }
+        Err(Attempt::Final(Error::Protocol(format!(
+            "the server refused the request: {message}"
+        ))))
+    }
+}
+
+/// The message of the error that means "pull again from the start".
+pub const RESYNC: &str = "resync_required";
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the server did not answer in time".into()
+    } else if e.is_connect() {
+        "cannot connect to the server".into()
+    } else {
+        format!("the connection failed: {e}")
+    }
+}
+
+fn decode(headers: &HeaderMap, raw: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let gz = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gz {
+        return Ok(raw);
+    }
+    let mut out = Vec::new();
+    GzDecoder::new(&raw[..])
+        .read_to_end(&mut out)
+        .map_err(|e| format!("the answer was cut off or damaged: {e}"))?;
+    Ok(out)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Full jitter: a random wait up to `base * 2^attempt` (capped), or the server's
+/// `Retry-After` (capped) plus a little jitter so a fleet does not return in lockstep.
+fn backoff(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let mut rng = rand::thread_rng();
+    if let Some(wait) = retry_after {
+        let jitter = Duration::from_millis(rng.gen_range(0..=250));
+        return (wait + jitter).min(policy.max_delay);
+    }
+    let ceiling = policy
+        .base
+        .saturating_mul(2u32.saturating_pow(attempt))
+        .min(policy.max_delay);
+    Duration::from_micros(rng.gen_range(0..=ceiling.as_micros() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_this_machine() {
+        let p = |s| insecure_remote(&reqwest::Url::parse(s).unwrap());
+        assert!(!p("http://127.0.0.1:8080"));
+        assert!(!p("http://localhost:1"));
+        assert!(!p("http://[::1]:1"));
+        assert!(!p("https://sync.example.org"));
+        assert!(p("http://sync.example.org"));
+        assert!(p("http://10.0.0.5"));
+    }
+
+    #[test]
+    fn backoff_stays_within_its_ceiling_and_honours_retry_after() {
+        let policy = RetryPolicy::default();
+        for attempt in 0..10 {
+            let d = backoff(&policy, attempt, None);
+            assert!(d <= policy.max_delay);
+            assert!(d <= policy.base * 2u32.pow(attempt.min(20)));
+        }
+        let d = backoff(&policy, 0, Some(Duration::from_secs(2)));
+        assert!(d >= Duration::from_secs(2) && d <= Duration::from_millis(2250));
+        let capped = backoff(&policy, 0, Some(Duration::from_secs(3600)));
+        assert_eq!(capped, policy.max_delay);
+    }
+}

@@ -1,0 +1,161 @@
+//! A field officer's laptop in the tests: its own database and config, driven through the
+//! real `fieldsync` binary.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub struct Device {
+    _dir: TempDir,
+    pub db: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Device {
+    pub fn new() -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("field.sqlite3");
+        let config = dir.path().join("config.toml");
+        Device {
+            _dir: dir,
+            db,
+            config,
+        }
+    }
+
+    /// A device with a config (officer amina), as after `fieldsync init`.
+    pub fn initialised() -> Device {
+        let d = Device::new();
+        d.ok(&[
+            "init",
+            "--server",
+            "http://127.0.0.1:9",
+            "--officer",
+            "amina",
+            "--token",
+            "t0ken",
+        ]);
+        d
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("fieldsync").unwrap();
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
+        c.args(args);
+        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+        c
+    }
+
+    /// The same command as a plain `std::process::Command`, to spawn in the background.
+    pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldsync"));
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
+        c.args(args);
+        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+        c.stdin(std::process::Stdio::null());
+        c.stdout(std::process::Stdio::piped());
+        c.stderr(std::process::Stdio::piped());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// Runs a command that must fail with `code`; returns its stderr.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+        assert!(!err.trim().is_empty(), "{args:?} failed without a message");
+        err
+    }
+
+    /// Everything stored: records (tombstones too) and the queue.
+    pub fn snapshot(&self) -> Value {
+        serde_json::json!({
+            "households": self.json(&["household", "list", "--deleted"]),
+            "visits": self.json(&["visit", "list", "--deleted"]),
+            "queue": self.json(&["queue"]),
+        })
+    }
+
+    pub fn add_household(&self, name: &str) -> String {
+        self.ok(&["household", "add", "--name", name])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Device {
+    /// A device set up for `officer` against `server` (a URL) with `token`.
+    pub fn for_officer(server: &str, officer: &str, token: &str) -> Device {
+        let d = Device::new();
+        d.ok(&[
+            "init",
+            "--server",
+            server,
+            "--officer",
+            officer,
+            "--token",
+            token,
+        ]);
+        d
+    }
+
+    /// `fieldsync sync ARGS`: (exit code, stdout, stderr).
+    pub fn sync(&self, args: &[&str]) -> (i32, String, String) {
+        let mut a = vec!["sync", "--retries", "2"];
+        a.extend_from_slice(args);
+        let out = self.run(&a);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    /// A sync that must end with `code`; returns its JSON report.
+    pub fn sync_expect(&self, code: i32) -> Value {
+        let (c, out, err) = self.sync(&["--json"]);
+        assert_eq!(c, code, "sync: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("sync --json: {e}: {out}"))
+    }
+
+    /// Records by id: `list --json` of `entity` (tombstones included).
+    pub fn records(&self, entity: &str) -> std::collections::BTreeMap<String, Value> {
+        self.json(&[entity, "list", "--deleted"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap().to_string(), r.clone()))
+            .collect()
+    }
+}
