@@ -787,6 +787,30 @@ fn bad_bodies_get_4xx_json(kind: StoreKind) {
     let (st, b) = post_bytes(&s, &amina, b"{}".to_vec(), Some("br"));
     assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(&b), ErrorCode::UnsupportedMediaType);
+    // A non-JSON Content-Type.
+    let r = client()
+        .post(s.at("/v1/push"))
+        .bearer_auth(&amina)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        error_code(&r.json().unwrap()),
+        ErrorCode::UnsupportedMediaType
+    );
+    // A token that is not even valid text.
+    let r = client()
+        .get(s.at("/v1/pull"))
+        .header(
+            "Authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&r.json().unwrap()), ErrorCode::Unauthorized);
     // SQL metacharacters are data.
     let h = uid();
     let evil = "'); DROP TABLE records; --";
