@@ -52,7 +52,16 @@ pub enum StoreError {
 fn pg_detail(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            let mut out = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                out.push_str(": ");
+                out.push_str(&s.to_string());
+                src = s.source();
+            }
+            out
+        }
     }
 }
 
