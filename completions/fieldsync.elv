@@ -291,6 +291,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --tls-cert 'PEM certificate chain for HTTPS (needs --tls-key)'
             cand --tls-key 'PEM private key for HTTPS (needs --tls-cert)'
             cand --max-inflight 'Most requests in flight; beyond it the server answers 503 with Retry-After'
+            cand --max-body-memory-mib 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'

@@ -198,6 +198,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l database -
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (needs --tls-key)' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-key -d 'PEM private key for HTTPS (needs --tls-cert)' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-inflight -d 'Most requests in flight; beyond it the server answers 503 with Retry-After' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-body-memory-mib -d 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l json -d 'Print machine-readable JSON instead of text'

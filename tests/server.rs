@@ -997,6 +997,38 @@ fn overload_answers_503_with_retry_after(kind: StoreKind) {
         client().get(s.at("/v1/health")).send().unwrap().status(),
         StatusCode::OK
     );
+    // The memory all bodies may hold is bounded too: over it, 503 at once.
+    let small = TestServer::start_with_args(&dbsrv.db, &["--max-body-memory-mib", "1"]);
+    let ok = push(&small.url, &amina, uid(), vec![household(uid(), "fits")]);
+    accepted(&ok[0]);
+    let big = format!(
+        "{{\"device_id\":\"{}\",\"changes\":[],\"pad\":\"{}\"}}",
+        uid(),
+        "x".repeat(2 << 20)
+    );
+    let r = client()
+        .post(small.at("/v1/push"))
+        .bearer_auth(&amina)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send();
+    // The server may answer before the whole body is sent; either way nothing is applied.
+    if let Ok(r) = r {
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+        assert_eq!(error_code(&r.json().unwrap()), ErrorCode::Overloaded);
+    }
+    let packed = gzip(
+        format!(
+            "{{\"device_id\":\"{}\",\"changes\":[],\"pad\":\"{}\"}}",
+            uid(),
+            " ".repeat(2 << 20)
+        )
+        .as_bytes(),
+    );
+    let (st, b) = post_bytes(&small, &amina, packed, Some("gzip"));
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    assert_eq!(error_code(&b), ErrorCode::Overloaded);
 }
 
 fn sigterm_finishes_in_flight_requests(kind: StoreKind) {
