@@ -52,7 +52,7 @@ fn describe(c: &Conflict) -> String {
         format!("colliding fields: {}", c.field_names().join(", "))
     };
     format!(
-        "{} {} (server version {}, found {}): {what}",
+        "{} {}\n  {what} (server version {}, found {})",
         c.entity_type, c.id, c.theirs.version, c.found_at
     )
 }

@@ -37,7 +37,7 @@ pub enum Error {
         known: i64,
     },
 
-    #[error("local database: {0}")]
+    #[error("local database: {}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
 
     #[error("{context}: {source}")]
@@ -127,5 +127,12 @@ pub fn explain_sqlite(e: &rusqlite::Error) -> Option<&'static str> {
             Some("the database is busy in another fieldsync process: try again in a moment")
         }
         _ => None,
+    }
+}
+
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match explain_sqlite(e) {
+        Some(advice) => format!("{e}: {advice}"),
+        None => e.to_string(),
     }
 }

@@ -270,10 +270,17 @@ impl Store {
             });
         }
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(|e| unavailable(path, &e))?;
+        // WAL is a property of the file: switch only a new (or foreign) file, so that opening
+        // an existing database writes nothing before it has been read successfully.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| unavailable(path, &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+                .map_err(|e| unavailable(path, &e))?;
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| unavailable(path, &e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
