@@ -327,6 +327,12 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; port 0 picks a free port')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate chain for HTTPS (needs --tls-key)')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'PEM private key for HTTPS (needs --tls-cert)')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'Most requests in flight; beyond it the server answers 503 with Retry-After')
+            [CompletionResult]::new('--max-body-memory-mib', '--max-body-memory-mib', [CompletionResultType]::ParameterName, 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -335,11 +341,131 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;officer' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;officer;add' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;officer;list' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;officer;revoke' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;officer;move' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;officer;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;officer;help;add' {
+            break
+        }
+        'fieldsync;admin;officer;help;list' {
+            break
+        }
+        'fieldsync;admin;officer;help;revoke' {
+            break
+        }
+        'fieldsync;admin;officer;help;move' {
+            break
+        }
+        'fieldsync;admin;officer;help;help' {
+            break
+        }
+        'fieldsync;admin;purge-tombstones' {
+            [CompletionResult]::new('--before-version', '--before-version', [CompletionResultType]::ParameterName, 'Delete tombstones whose version is below this')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;help' {
+            [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;help;officer' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
+            break
+        }
+        'fieldsync;admin;help;officer;add' {
+            break
+        }
+        'fieldsync;admin;help;officer;list' {
+            break
+        }
+        'fieldsync;admin;help;officer;revoke' {
+            break
+        }
+        'fieldsync;admin;help;officer;move' {
+            break
+        }
+        'fieldsync;admin;help;purge-tombstones' {
+            break
+        }
+        'fieldsync;admin;help;help' {
             break
         }
         'fieldsync;demo' {
@@ -446,6 +572,30 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin' {
+            [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            break
+        }
+        'fieldsync;help;admin;officer' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
+            break
+        }
+        'fieldsync;help;admin;officer;add' {
+            break
+        }
+        'fieldsync;help;admin;officer;list' {
+            break
+        }
+        'fieldsync;help;admin;officer;revoke' {
+            break
+        }
+        'fieldsync;help;admin;officer;move' {
+            break
+        }
+        'fieldsync;help;admin;purge-tombstones' {
             break
         }
         'fieldsync;help;demo' {

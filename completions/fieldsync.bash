@@ -55,6 +55,66 @@ _fieldsync() {
             fieldsync,visit)
                 cmd="fieldsync__subcmd__visit"
                 ;;
+            fieldsync__subcmd__admin,help)
+                cmd="fieldsync__subcmd__admin__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin,officer)
+                cmd="fieldsync__subcmd__admin__subcmd__officer"
+                ;;
+            fieldsync__subcmd__admin,purge-tombstones)
+                cmd="fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,help)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,officer)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,purge-tombstones)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__officer,add)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__add"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__officer,list)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__officer,move)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__move"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__officer,revoke)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer,add)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__add"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer,help)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer,list)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer,move)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__move"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer,revoke)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,add)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__add"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,help)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,list)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,move)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__move"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,revoke)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__revoke"
+                ;;
             fieldsync__subcmd__help,admin)
                 cmd="fieldsync__subcmd__help__subcmd__admin"
                 ;;
@@ -93,6 +153,24 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help,visit)
                 cmd="fieldsync__subcmd__help__subcmd__visit"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,officer)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,purge-tombstones)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__officer,add)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__add"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__officer,list)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__list"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__officer,move)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__move"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__officer,revoke)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__revoke"
                 ;;
             fieldsync__subcmd__help__subcmd__household,add)
                 cmd="fieldsync__subcmd__help__subcmd__household__subcmd__add"
@@ -243,12 +321,380 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --db --config --json --help"
+            opts="-h --database --db --config --json --help officer purge-tombstones help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help)
+            opts="officer purge-tombstones help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer)
+            opts="add list revoke move"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer)
+            opts="-h --database --db --config --json --help add list revoke move help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__add)
+            opts="-h --team --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help)
+            opts="add list revoke move help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__list)
+            opts="-h --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__move)
+            opts="-h --team --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__revoke)
+            opts="-h --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones)
+            opts="-h --before-version --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --before-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -345,8 +791,92 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts=""
+            opts="officer purge-tombstones"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer)
+            opts="add list revoke move"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1083,12 +1613,36 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__serve)
-            opts="-h --db --config --json --help"
+            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inflight)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body-memory-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -286,6 +286,12 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;serve'= {
+            cand --listen 'Address to listen on; port 0 picks a free port'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --tls-cert 'PEM certificate chain for HTTPS (needs --tls-key)'
+            cand --tls-key 'PEM private key for HTTPS (needs --tls-cert)'
+            cand --max-inflight 'Most requests in flight; beyond it the server answers 503 with Retry-After'
+            cand --max-body-memory-mib 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -293,11 +299,111 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;admin'= {
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand officer 'Add, list, revoke and move officers'
+            cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;officer'= {
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Add an officer and print their new token (once, alone on stdout)'
+            cand list 'List officers: id, team, created, revoked'
+            cand revoke 'Revoke an officer''s token at once'
+            cand move 'Move an officer to another team; their next pull delivers the new team''s records'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;officer;add'= {
+            cand --team 'team'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;officer;list'= {
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;officer;revoke'= {
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;officer;move'= {
+            cand --team 'team'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;officer;help'= {
+            cand add 'Add an officer and print their new token (once, alone on stdout)'
+            cand list 'List officers: id, team, created, revoked'
+            cand revoke 'Revoke an officer''s token at once'
+            cand move 'Move an officer to another team; their next pull delivers the new team''s records'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;officer;help;add'= {
+        }
+        &'fieldsync;admin;officer;help;list'= {
+        }
+        &'fieldsync;admin;officer;help;revoke'= {
+        }
+        &'fieldsync;admin;officer;help;move'= {
+        }
+        &'fieldsync;admin;officer;help;help'= {
+        }
+        &'fieldsync;admin;purge-tombstones'= {
+            cand --before-version 'Delete tombstones whose version is below this'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;help'= {
+            cand officer 'Add, list, revoke and move officers'
+            cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;help;officer'= {
+            cand add 'Add an officer and print their new token (once, alone on stdout)'
+            cand list 'List officers: id, team, created, revoked'
+            cand revoke 'Revoke an officer''s token at once'
+            cand move 'Move an officer to another team; their next pull delivers the new team''s records'
+        }
+        &'fieldsync;admin;help;officer;add'= {
+        }
+        &'fieldsync;admin;help;officer;list'= {
+        }
+        &'fieldsync;admin;help;officer;revoke'= {
+        }
+        &'fieldsync;admin;help;officer;move'= {
+        }
+        &'fieldsync;admin;help;purge-tombstones'= {
+        }
+        &'fieldsync;admin;help;help'= {
         }
         &'fieldsync;demo'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
@@ -379,6 +485,24 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
+            cand officer 'Add, list, revoke and move officers'
+            cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+        }
+        &'fieldsync;help;admin;officer'= {
+            cand add 'Add an officer and print their new token (once, alone on stdout)'
+            cand list 'List officers: id, team, created, revoked'
+            cand revoke 'Revoke an officer''s token at once'
+            cand move 'Move an officer to another team; their next pull delivers the new team''s records'
+        }
+        &'fieldsync;help;admin;officer;add'= {
+        }
+        &'fieldsync;help;admin;officer;list'= {
+        }
+        &'fieldsync;help;admin;officer;revoke'= {
+        }
+        &'fieldsync;help;admin;officer;move'= {
+        }
+        &'fieldsync;help;admin;purge-tombstones'= {
         }
         &'fieldsync;help;demo'= {
         }

@@ -193,14 +193,43 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l db -
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l listen -d 'Address to listen on; port 0 picks a free port' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (needs --tls-key)' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-key -d 'PEM private key for HTTPS (needs --tls-cert)' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-inflight -d 'Most requests in flight; beyond it the server answers 503 with Retry-After' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-body-memory-mib -d 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -l json -d 'Print machine-readable JSON instead of text'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer purge-tombstones help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "add" -d 'Add an officer and print their new token (once, alone on stdout)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "list" -d 'List officers: id, team, created, revoked'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "revoke" -d 'Revoke an officer\'s token at once'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "move" -d 'Move an officer to another team; their next pull delivers the new team\'s records'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l before-version -d 'Delete tombstones whose version is below this' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l keep -d 'Keep the demo\'s folder (server database, officers\' databases and configs) afterwards'
@@ -231,3 +260,5 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'

@@ -409,7 +409,9 @@ fn replays_are_idempotent_across_restarts(kind: StoreKind) {
     // A new change takes the next version: the replay allocated none.
     let next = accepted(&push(&s.url, &amina, d, vec![household(uid(), "B")])[0]);
     assert_eq!(next, before.iter().map(|r| r.version).max().unwrap() + 1);
+    let url = s.url.clone();
     s.restart();
+    assert_eq!(s.url, url, "restart keeps the address");
     assert_eq!(push(&s.url, &amina, d, batch.clone()), first);
     if kind == StoreKind::Postgres {
         let other = s.second();
@@ -785,6 +787,30 @@ fn bad_bodies_get_4xx_json(kind: StoreKind) {
     let (st, b) = post_bytes(&s, &amina, b"{}".to_vec(), Some("br"));
     assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(&b), ErrorCode::UnsupportedMediaType);
+    // A non-JSON Content-Type.
+    let r = client()
+        .post(s.at("/v1/push"))
+        .bearer_auth(&amina)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        error_code(&r.json().unwrap()),
+        ErrorCode::UnsupportedMediaType
+    );
+    // A token that is not even valid text.
+    let r = client()
+        .get(s.at("/v1/pull"))
+        .header(
+            "Authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&r.json().unwrap()), ErrorCode::Unauthorized);
     // SQL metacharacters are data.
     let h = uid();
     let evil = "'); DROP TABLE records; --";
@@ -971,6 +997,38 @@ fn overload_answers_503_with_retry_after(kind: StoreKind) {
         client().get(s.at("/v1/health")).send().unwrap().status(),
         StatusCode::OK
     );
+    // The memory all bodies may hold is bounded too: over it, 503 at once.
+    let small = TestServer::start_with_args(&dbsrv.db, &["--max-body-memory-mib", "1"]);
+    let ok = push(&small.url, &amina, uid(), vec![household(uid(), "fits")]);
+    accepted(&ok[0]);
+    let big = format!(
+        "{{\"device_id\":\"{}\",\"changes\":[],\"pad\":\"{}\"}}",
+        uid(),
+        "x".repeat(2 << 20)
+    );
+    let r = client()
+        .post(small.at("/v1/push"))
+        .bearer_auth(&amina)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send();
+    // The server may answer before the whole body is sent; either way nothing is applied.
+    if let Ok(r) = r {
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+        assert_eq!(error_code(&r.json().unwrap()), ErrorCode::Overloaded);
+    }
+    let packed = gzip(
+        format!(
+            "{{\"device_id\":\"{}\",\"changes\":[],\"pad\":\"{}\"}}",
+            uid(),
+            " ".repeat(2 << 20)
+        )
+        .as_bytes(),
+    );
+    let (st, b) = post_bytes(&small, &amina, packed, Some("gzip"));
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    assert_eq!(error_code(&b), ErrorCode::Overloaded);
 }
 
 fn sigterm_finishes_in_flight_requests(kind: StoreKind) {
@@ -1168,4 +1226,73 @@ fn protocol_doc_examples_parse_into_the_real_types() {
         );
     }
     let _: HashMap<(), ()> = HashMap::new();
+}
+
+/// Two processes starting at once on a fresh PostgreSQL database both migrate safely.
+#[test]
+fn postgres_processes_starting_together_share_one_schema() {
+    let db = support::pg::fresh_database();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || TestServer::start_with_db(&db))
+        })
+        .collect();
+    let servers: Vec<TestServer> = starts.into_iter().map(|t| t.join().unwrap()).collect();
+    let amina = support::add_officer(&db, "amina", "north");
+    let h = uid();
+    accepted(&push(&servers[0].url, &amina, uid(), vec![household(h, "A")])[0]);
+    for s in &servers {
+        assert_eq!(record(&s.url, &amina, h).version, 1);
+    }
+}
+
+/// `--tls-cert/--tls-key` serve HTTPS, and the first line says so.
+#[test]
+fn tls_serves_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let st = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is needed to make a test certificate");
+    assert!(st.success());
+    let db = dir.path().join("s.sqlite3").display().to_string();
+    let s = TestServer::start_with_args(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
+    let amina = s.add_officer("amina", "north");
+    // A self-signed test certificate: trust it blindly (it is a CA certificate, which
+    // webpki refuses as a server certificate even when added as a root).
+    let c = Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let h: HealthResponse = c.get(s.at("/v1/health")).send().unwrap().json().unwrap();
+    assert_eq!(h.status, "ok");
+    let r = c.get(s.at("/v1/pull")).bearer_auth(&amina).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }

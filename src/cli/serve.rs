@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Most requests in flight; beyond it the server answers 503 with Retry-After.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_inflight: u32,
+    /// Most memory all request bodies may hold at once, in MiB; beyond it the server answers
+    /// 503 with Retry-After.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_body_memory_mib: u32,
 }
 
 /// The database to use when none is given: `server.sqlite3` in the user's data directory.
@@ -74,6 +78,7 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
         database,
         tls: args.tls_cert.zip(args.tls_key),
         max_inflight: args.max_inflight as usize,
+        max_body_memory: args.max_body_memory_mib as usize * 1024 * 1024,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

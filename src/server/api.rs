@@ -29,6 +29,9 @@ use crate::protocol::{
     PATH_PUSH,
 };
 
+/// How long a client may take to send a request body (a slow sender holds an in-flight slot).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
 pub struct AppState {
@@ -37,6 +40,45 @@ pub struct AppState {
     pub cursor_secret: Arc<Vec<u8>>,
     /// Bounds requests in flight; when none is free the server answers 503 at once.
     pub inflight: Arc<Semaphore>,
+    /// Bounds the memory all request bodies hold at once (raw and inflated), in KiB. A
+    /// request that would go over it is answered 503 `overloaded`.
+    pub body_budget: Arc<Semaphore>,
+}
+
+/// The part of the body budget one request holds; released when dropped.
+struct BodyPermit {
+    budget: Arc<Semaphore>,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl BodyPermit {
+    fn new(budget: Arc<Semaphore>) -> BodyPermit {
+        BodyPermit { budget, held: None }
+    }
+
+    /// Takes `bytes` more of the budget, or fails with 503 at once (never waits).
+    fn reserve(&mut self, bytes: usize) -> Result<(), Failure> {
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        if kib == 0 {
+            return Ok(());
+        }
+        let p = self
+            .budget
+            .clone()
+            .try_acquire_many_owned(kib)
+            .map_err(|_| {
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Overloaded,
+                    "the server holds too many request bodies; retry after a second",
+                )
+            })?;
+        match &mut self.held {
+            Some(h) => h.merge(p),
+            None => self.held = Some(p),
+        }
+        Ok(())
+    }
 }
 
 /// A request that failed: its status and JSON error body.
@@ -214,7 +256,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Officer, 
 
 /// Reads a request body: at most [`MAX_BODY_BYTES`] on the wire and, when gzip, at most
 /// [`MAX_BODY_BYTES`] after decompression (a gzip bomb is refused without inflating it).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    permit: &mut BodyPermit,
+) -> Result<Vec<u8>, Failure> {
     let too_large = || {
         Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -263,8 +309,83 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
             return Err(too_large());
         }
     }
+    let raw = tokio::time::timeout(BODY_TIMEOUT, read_raw(body, permit))
+        .await
+        .map_err(|_| {
+            Failure::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::BadRequest,
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })??;
+    if !gzip {
+        return Ok(raw);
+    }
+    let mut taken = BodyPermit::new(permit.budget.clone());
+    let (out, taken) = tokio::task::spawn_blocking(move || {
+        let inflated = inflate(&raw, &mut taken);
+        (inflated, taken)
+    })
+    .await
+    .map_err(|e| {
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
+    })?;
+    // The caller keeps holding what the inflated body takes.
+    if let Some(p) = taken.held {
+        match &mut permit.held {
+            Some(h) => h.merge(p),
+            None => permit.held = Some(p),
+        }
+    }
+    out
+}
+
+/// Gunzips at most [`MAX_BODY_BYTES`], taking the budget as the output grows.
+fn inflate(raw: &[u8], permit: &mut BodyPermit) -> Result<Vec<u8>, Failure> {
+    const CHUNK: usize = 64 * 1024;
+    let mut out = Vec::new();
+    let mut dec = flate2::read::GzDecoder::new(raw);
+    loop {
+        if out.len() > MAX_BODY_BYTES {
+            return Err(Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!("the request body is over {MAX_BODY_BYTES} bytes once decompressed"),
+            ));
+        }
+        permit.reserve(CHUNK)?;
+        let start = out.len();
+        out.resize(start + CHUNK, 0);
+        let n = loop {
+            match dec.read(&mut out[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::InvalidJson,
+                        format!("the gzip body does not decompress: {e}"),
+                    ))
+                }
+            }
+        };
+        out.truncate(start + n);
+        if n == 0 {
+            return Ok(out);
+        }
+    }
+}
+
+/// Reads the raw body, refusing more than [`MAX_BODY_BYTES`].
+async fn read_raw(mut body: Body, permit: &mut BodyPermit) -> Result<Vec<u8>, Failure> {
     let mut raw = Vec::new();
-    let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             Failure::new(
@@ -275,37 +396,17 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Failure> 
         })?;
         if let Ok(data) = frame.into_data() {
             if raw.len() + data.len() > MAX_BODY_BYTES {
-                return Err(too_large());
+                return Err(Failure::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
+                    format!("the request body is over {MAX_BODY_BYTES} bytes"),
+                ));
             }
+            permit.reserve(data.len())?;
             raw.extend_from_slice(&data);
         }
     }
-    if !gzip {
-        return Ok(raw);
-    }
-    tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(MAX_BODY_BYTES as u64 + 1);
-        dec.read_to_end(&mut out).map_err(|e| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidJson,
-                format!("the gzip body does not decompress: {e}"),
-            )
-        })?;
-        if out.len() > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(|e| {
-        Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            e.to_string(),
-        )
-    })?
+    Ok(raw)
 }
 
 async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -326,7 +427,8 @@ async fn push_inner(
 ) -> Result<Response, Failure> {
     let officer = authenticate(state, headers).await?;
     info.officer = Some(officer.id.clone());
-    let bytes = read_body(headers, body).await?;
+    let mut permit = BodyPermit::new(state.body_budget.clone());
+    let bytes = read_body(headers, body, &mut permit).await?;
     let req: PushRequest = serde_json::from_slice(&bytes).map_err(|e| {
         Failure::new(
             StatusCode::BAD_REQUEST,

@@ -14,7 +14,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     /// PostgreSQL failed (connection, query, ...).
-    #[error("PostgreSQL {context}: {source}")]
+    #[error("PostgreSQL {context}: {}", pg_detail(source))]
     Postgres {
         context: String,
         #[source]
@@ -45,6 +45,24 @@ pub enum StoreError {
     /// The blocking task running a SQLite call died (a panic).
     #[error("store task failed: {0}")]
     Task(String),
+}
+
+/// A PostgreSQL error with the server's message (tokio-postgres' own Display says only
+/// "db error").
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut out = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                out.push_str(": ");
+                out.push_str(&s.to_string());
+                src = s.source();
+            }
+            out
+        }
+    }
 }
 
 impl StoreError {

@@ -30,6 +30,8 @@ pub struct ServeOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Most requests in flight; more are answered 503 `overloaded` at once.
     pub max_inflight: usize,
+    /// Most memory all request bodies may hold at once, raw and inflated (bytes).
+    pub max_body_memory: usize,
 }
 
 /// Opens the store, listens, prints `listening on http(s)://ADDR` as the first stdout line and
@@ -41,6 +43,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         store: store.clone(),
         cursor_secret: Arc::new(secret),
         inflight: Arc::new(Semaphore::new(opts.max_inflight.max(1))),
+        body_budget: Arc::new(Semaphore::new(
+            opts.max_body_memory
+                .div_ceil(1024)
+                .clamp(1, Semaphore::MAX_PERMITS),
+        )),
     };
     let app = api::router(state);
     let listener =

@@ -254,12 +254,15 @@ fn decide_one(
                 Some(r) if c.operation != Operation::Insert => r,
                 _ => {
                     snap.server_id += 1;
+                    let server_id = snap.server_id;
                     let mut fields = FieldMap::new();
                     apply_fields(&mut fields, &c.fields);
+                    let mut stamps = Stamps::new();
+                    stamp_fields(&mut stamps, &c.fields, version, device);
                     snap.records.insert(
                         c.entity_id,
                         StoredRecord {
-                            server_id: snap.server_id,
+                            server_id,
                             entity_type: c.entity_type,
                             id: c.entity_id,
                             team,
@@ -267,16 +270,11 @@ fn decide_one(
                             deleted: false,
                             deleted_by: None,
                             fields,
-                            stamps: Stamps::new(),
+                            stamps,
                         },
                     );
-                    let r = snap
-                        .records
-                        .get_mut(&c.entity_id)
-                        .expect("record inserted just above");
-                    stamp_fields(&mut r.stamps, &c.fields, version, device);
                     touch(c.entity_id);
-                    return ChangeResult::accepted(op, version, r.server_id, false);
+                    return ChangeResult::accepted(op, version, server_id, false);
                 }
             };
             rec.version = version;

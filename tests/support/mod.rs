@@ -75,7 +75,7 @@ impl TestServer {
     /// Starts a server over `db` with extra `serve` arguments (e.g. `--max-inflight 1`).
     pub fn start_with_args(db: &str, extra: &[&str]) -> TestServer {
         let extra_args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, url) = spawn_server(db, &extra_args);
+        let (child, url) = spawn_server(db, &extra_args, "127.0.0.1:0");
         TestServer {
             url,
             db: db.to_string(),
@@ -97,11 +97,24 @@ impl TestServer {
         self.child.as_ref().expect("server running").id()
     }
 
-    /// Stops the server (SIGKILL) and starts it again over the same database. The URL may
-    /// change (a new free port is picked).
+    /// Stops the server (SIGKILL) and starts it again over the same database, on the same
+    /// address (so clients and proxies pointing at it keep working).
     pub fn restart(&mut self) {
         self.kill9();
-        let (child, url) = spawn_server(&self.db, &self.extra_args);
+        self.start_again();
+    }
+
+    /// Starts the server again (after [`TestServer::kill9`] or [`TestServer::terminate`]) on
+    /// the same address and database.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        let addr = self
+            .url
+            .split("://")
+            .nth(1)
+            .expect("url has a scheme")
+            .to_string();
+        let (child, url) = spawn_server(&self.db, &self.extra_args, &addr);
         self.child = Some(child);
         self.url = url;
     }
@@ -156,9 +169,24 @@ impl Drop for TestServer {
     }
 }
 
-fn spawn_server(db: &str, extra: &[String]) -> (Child, String) {
+fn spawn_server(db: &str, extra: &[String], listen: &str) -> (Child, String) {
+    // Rebinding a just-released port can fail for a moment: retry briefly.
+    for attempt in 0..50 {
+        match try_spawn_server(db, extra, listen) {
+            Ok(x) => return x,
+            Err(e) if attempt < 49 && listen != "127.0.0.1:0" => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}
+
+fn try_spawn_server(db: &str, extra: &[String], listen: &str) -> Result<(Child, String), String> {
     let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
+        .args(["serve", "--listen", listen, "--database", db])
         .args(extra)
         .env(
             "FIELDSYNC_LOG",
@@ -175,7 +203,9 @@ fn spawn_server(db: &str, extra: &[String]) -> (Child, String) {
     let n = reader.read_line(&mut line).expect("read first line");
     if n == 0 {
         let st = child.wait();
-        panic!("fieldsync serve --database {db} exited before listening: {st:?}");
+        return Err(format!(
+            "fieldsync serve --listen {listen} --database {db} exited before listening: {st:?}"
+        ));
     }
     let url = line
         .trim()
@@ -183,7 +213,7 @@ fn spawn_server(db: &str, extra: &[String]) -> (Child, String) {
         .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
         .to_string();
     drain(reader);
-    (child, url)
+    Ok((child, url))
 }
 
 /// Keeps reading the server's stdout so it can never block on a full pipe.
@@ -376,7 +406,9 @@ pub mod pg {
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
             root.display()
         );
-        Command::new("sh")
+        // Never waited for on purpose: the watchdog must outlive this process.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -152,6 +152,23 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
 }
 
+/// The schema version this build writes. A database with a higher one was written by a
+/// newer fieldsync and is refused rather than misread.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Checks the `schema_version` read from a database's meta table.
+pub(crate) fn check_schema_version(found: &str) -> Result<(), StoreError> {
+    let v: i64 = found
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("schema version {found:?}")))?;
+    if v > SCHEMA_VERSION {
+        return Err(StoreError::Invalid(format!(
+            "the database has schema version {v}, from a newer fieldsync (this one knows {SCHEMA_VERSION}): upgrade fieldsync"
+        )));
+    }
+    Ok(())
+}
+
 /// Is `url` a PostgreSQL URL?
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

@@ -147,6 +147,12 @@ impl PgStore {
                 )
                 .await
                 .map_err(StoreError::pg("initialise meta"))?;
+            let found: String = client
+                .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(StoreError::pg("read schema version"))?;
+            super::check_schema_version(&found)?;
             client
                 .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
                 .await
@@ -237,15 +243,19 @@ impl Store for PgStore {
         let (op_ids, ids) = push::needed(&changes);
         let op_ids: Vec<String> = op_ids.iter().map(Uuid::to_string).collect();
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let st = tx
-            .prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)")
-            .await
-            .map_err(StoreError::pg("prepare op lookup"))?;
-        for r in tx
-            .query(&st, &[&op_ids])
-            .await
-            .map_err(StoreError::pg("look up op_ids"))?
-        {
+        // The two lookups are pipelined on the connection: one round trip.
+        let rec_sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)");
+        let (op_st, rec_st) = tokio::try_join!(
+            tx.prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)"),
+            tx.prepare_cached(&rec_sql),
+        )
+        .map_err(StoreError::pg("prepare push lookups"))?;
+        let op_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&op_ids];
+        let rec_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
+        let (op_rows, rec_rows) =
+            tokio::try_join!(tx.query(&op_st, &op_params), tx.query(&rec_st, &rec_params),)
+                .map_err(StoreError::pg("look up op_ids and records"))?;
+        for r in op_rows {
             let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
             let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
             let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
@@ -257,87 +267,70 @@ impl Store for PgStore {
                 },
             );
         }
-        let st = tx
-            .prepare_cached(&format!(
-                "SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)"
-            ))
-            .await
-            .map_err(StoreError::pg("prepare record lookup"))?;
-        for r in tx
-            .query(&st, &[&ids])
-            .await
-            .map_err(StoreError::pg("look up records"))?
-        {
-            let rec = to_record(&r)?;
+        for r in &rec_rows {
+            let rec = to_record(r)?;
             snap.records.insert(rec.id, rec);
         }
 
         let (results, write) = push::plan(officer, device, &changes, &mut snap);
 
-        if !write.records.is_empty() {
-            let n = write.records.len();
-            let mut id = Vec::with_capacity(n);
-            let mut sid = Vec::with_capacity(n);
-            let mut et = Vec::with_capacity(n);
-            let mut team = Vec::with_capacity(n);
-            let mut ver = Vec::with_capacity(n);
-            let mut del = Vec::with_capacity(n);
-            let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
-            let mut fields = Vec::with_capacity(n);
-            let mut stamps = Vec::with_capacity(n);
-            for r in &write.records {
-                id.push(r.id.to_string());
-                sid.push(r.server_id);
-                et.push(r.entity_type.as_str().to_string());
-                team.push(r.team.clone());
-                ver.push(r.version);
-                del.push(r.deleted);
-                del_by.push(r.deleted_by.map(|d| d.to_string()));
-                fields.push(to_json(&r.fields)?);
-                stamps.push(to_json(&r.stamps)?);
-            }
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
-                     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
-                       deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
-                )
-                .await
-                .map_err(StoreError::pg("prepare record write"))?;
-            tx.execute(
-                &st,
-                &[&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps],
-            )
-            .await
-            .map_err(StoreError::pg("write records"))?;
+        // The three writes always run (with empty arrays when there is nothing to write) and
+        // are pipelined on the connection: one round trip, then the commit.
+        let n = write.records.len();
+        let mut id = Vec::with_capacity(n);
+        let mut sid = Vec::with_capacity(n);
+        let mut et = Vec::with_capacity(n);
+        let mut team = Vec::with_capacity(n);
+        let mut ver = Vec::with_capacity(n);
+        let mut del = Vec::with_capacity(n);
+        let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut fields = Vec::with_capacity(n);
+        let mut stamps = Vec::with_capacity(n);
+        for r in &write.records {
+            id.push(r.id.to_string());
+            sid.push(r.server_id);
+            et.push(r.entity_type.as_str().to_string());
+            team.push(r.team.clone());
+            ver.push(r.version);
+            del.push(r.deleted);
+            del_by.push(r.deleted_by.map(|d| d.to_string()));
+            fields.push(to_json(&r.fields)?);
+            stamps.push(to_json(&r.stamps)?);
         }
-        if !write.ops.is_empty() {
-            let n = write.ops.len();
-            let mut op = Vec::with_capacity(n);
-            let mut hash = Vec::with_capacity(n);
-            let mut result = Vec::with_capacity(n);
-            for (o, h, r) in &write.ops {
-                op.push(o.to_string());
-                hash.push(h.clone());
-                result.push(to_json(r)?);
-            }
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
-                )
-                .await
-                .map_err(StoreError::pg("prepare op write"))?;
-            tx.execute(&st, &[&op, &hash, &result])
-                .await
-                .map_err(StoreError::pg("store op results"))?;
+        let n = write.ops.len();
+        let mut op = Vec::with_capacity(n);
+        let mut hash = Vec::with_capacity(n);
+        let mut result = Vec::with_capacity(n);
+        for (o, h, r) in &write.ops {
+            op.push(o.to_string());
+            hash.push(h.clone());
+            result.push(to_json(r)?);
         }
-        tx.execute(
-            "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1",
-            &[&write.version, &write.server_id],
+        let (rec_st, op_st, ctr_st) = tokio::try_join!(
+            tx.prepare_cached(
+                "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+                 SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+                 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+                   deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+            ),
+            tx.prepare_cached(
+                "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+            ),
+            tx.prepare_cached(
+                "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"
+            ),
         )
-        .await
-        .map_err(StoreError::pg("advance version counter"))?;
+        .map_err(StoreError::pg("prepare push writes"))?;
+        type P<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+        let rec_params: [P<'_>; 9] = [&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps];
+        let op_params: [P<'_>; 3] = [&op, &hash, &result];
+        let ctr_params: [P<'_>; 2] = [&write.version, &write.server_id];
+        tokio::try_join!(
+            tx.execute(&rec_st, &rec_params),
+            tx.execute(&op_st, &op_params),
+            tx.execute(&ctr_st, &ctr_params),
+        )
+        .map_err(StoreError::pg("write push results"))?;
         tx.commit().await.map_err(StoreError::pg("commit push"))?;
         Ok(results)
     }

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS ops (
 );
 "#;
 
-const MAX_IDLE_READERS: usize = 4;
+const MAX_IDLE_READERS: usize = 8;
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -109,6 +109,7 @@ impl SqliteStore {
                 params![secret],
             )
             .map_err(StoreError::sqlite("initialise meta"))?;
+            super::check_schema_version(&meta(&tx, "schema_version")?)?;
             tx.commit().map_err(StoreError::sqlite("commit migration"))?;
             Ok(conn)
         })
