@@ -7,7 +7,7 @@
 //! edited again). Entries left in `sending` by a crash are sent again with the same op_id;
 //! the server's dedupe makes that safe.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -231,33 +231,33 @@ impl Store {
     /// Returns how many entries the queue lost.
     pub fn compact_queue(&mut self) -> Result<usize> {
         let tx = self.write_tx()?;
-        let mut in_flight = HashSet::new();
-        let mut pending = Vec::new();
-        {
+        // Only records with several unsent entries can compact; loading just those keeps a
+        // week's backlog of one-entry records out of memory.
+        let ops: Vec<PendingOp> = {
             let mut stmt = tx.prepare(&format!(
-                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status IN ('pending','sending') ORDER BY id"
+                "SELECT {QUEUE_COLUMNS} FROM sync_queue
+                 WHERE status = 'pending' AND (entity_type, entity_id) IN (
+                     SELECT entity_type, entity_id FROM sync_queue
+                     WHERE status IN ('pending', 'sending')
+                     GROUP BY entity_type, entity_id
+                     HAVING count(*) > 1 AND sum(status = 'sending') = 0)
+                 ORDER BY id"
             ))?;
-            for e in stmt.query_map([], read_entry)? {
+            let rows = stmt.query_map([], read_entry)?;
+            let mut ops = Vec::new();
+            for e in rows {
                 let e = e?;
-                if e.status == QueueStatus::Sending {
-                    in_flight.insert((e.entity_type, e.entity_id));
-                } else {
-                    pending.push(e);
-                }
+                ops.push(PendingOp {
+                    queue_id: e.id,
+                    entity_type: e.entity_type,
+                    entity_id: e.entity_id,
+                    operation: e.operation,
+                    base_version: e.base_version,
+                    fields: e.payload,
+                });
             }
-        }
-        let ops: Vec<PendingOp> = pending
-            .into_iter()
-            .filter(|e| !in_flight.contains(&(e.entity_type, e.entity_id)))
-            .map(|e| PendingOp {
-                queue_id: e.id,
-                entity_type: e.entity_type,
-                entity_id: e.entity_id,
-                operation: e.operation,
-                base_version: e.base_version,
-                fields: e.payload,
-            })
-            .collect();
+            ops
+        };
         let plan = compact(&ops);
         for op in &plan.rewrite {
             let payload =
