@@ -226,9 +226,10 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Makes a new random token: 32 bytes, base64url.
+/// Makes a new random token: 32 bytes, as 64 hex digits (never starting with `-`, so it
+/// can follow a command-line flag; safe in headers, URLs and shells).
 pub fn new_token() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    hex::encode(rand::random::<[u8; 32]>())
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Officer, Failure> {
