@@ -6,7 +6,10 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
 use support::device::Device;
+use support::proxy::{Fault, FaultProxy};
 use support::{StoreKind, TestServer};
 
 /// Writes each test once and runs it against both server stores.
@@ -31,8 +34,20 @@ both_stores!(
     keep_theirs_and_keep_mine_settle_every_conflict,
     delete_against_edit_both_ways,
     two_syncs_at_once_never_send_twice,
+    kill_9_during_push_and_pull_loses_nothing,
+    a_busy_server_is_waited_for,
     watch_mode_syncs_new_work_and_stops_on_sigterm,
 );
+
+fn proxy_to(server: &TestServer) -> FaultProxy {
+    FaultProxy::start(server.url.trim_start_matches("http://").parse().unwrap())
+}
+
+/// An officer whose laptop reaches the server through `proxy`.
+fn officer_via(server: &TestServer, proxy: &FaultProxy, id: &str, team: &str) -> Device {
+    let token = server.add_officer(id, team);
+    Device::for_officer(&proxy.url(), id, &token)
+}
 
 fn officer(server: &TestServer, id: &str, team: &str) -> Device {
     let token = server.add_officer(id, team);
@@ -93,7 +108,8 @@ fn a_team_sees_each_others_work_and_no_other_team_does(kind: StoreKind) {
 
 fn a_week_offline_arrives_once_in_few_requests(kind: StoreKind) {
     let server = TestServer::new(kind);
-    let amina = officer(&server, "amina", "north");
+    let proxy = proxy_to(&server);
+    let amina = officer_via(&server, &proxy, "amina", "north");
     let h = amina.add_household("Wanjiru");
     // A week of visits through the import fast path, then three edits of half of them
     // through the store, as `visit edit` would make them.
@@ -139,6 +155,8 @@ fn a_week_offline_arrives_once_in_few_requests(kind: StoreKind) {
     let pushes = (after_compaction as u64).div_ceil(100);
     let pulls = ((after_compaction as u64) / 500) + 1;
     assert_eq!(r["requests"].as_u64().unwrap(), 1 + pushes + pulls, "{r}");
+    // Counted where the requests reach the server, not by the client.
+    assert_eq!(proxy.forwarded_to("/v1/push"), pushes);
 
     // Another device of the team sees every record once, with its final values.
     let brian = officer(&server, "brian", "north");
@@ -519,6 +537,157 @@ fn watch_mode_syncs_new_work_and_stops_on_sigterm(kind: StoreKind) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+fn wait_until(what: &str, limit: Duration, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn kill_9(child: &mut std::process::Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn kill_9_during_push_and_pull_loses_nothing(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let proxy = proxy_to(&server);
+    let amina = officer_via(&server, &proxy, "amina", "north");
+    let brian = officer_via(&server, &proxy, "brian", "north");
+    let h = amina.add_household("Wanjiru");
+    import_visits(&amina, &h, 1_000);
+    let queue_len = |d: &Device| {
+        let q = d.json(&["queue"]);
+        (
+            q["pending"].as_i64().unwrap(),
+            q["sending"].as_i64().unwrap(),
+        )
+    };
+
+    // 1. Killed while its third batch waits in the network, before the server saw it.
+    for _ in 0..2 {
+        proxy.push_fault_for("/v1/push", Fault::Delay(Duration::ZERO));
+    }
+    proxy.push_fault_for("/v1/push", Fault::Delay(Duration::from_secs(30)));
+    let mut sync = amina
+        .spawn_cmd(&["sync", "--batch-size", "100"])
+        .spawn()
+        .unwrap();
+    wait_until("the third push", Duration::from_secs(30), || {
+        proxy.seen_to("/v1/push") == 3
+    });
+    kill_9(&mut sync);
+    assert_eq!(proxy.forwarded_to("/v1/push"), 2);
+    assert_eq!(
+        queue_len(&amina),
+        (701, 100),
+        "one batch in flight, the rest pending"
+    );
+    proxy.clear();
+
+    // 2. Killed after the server applied a batch, before the answer arrived.
+    proxy.push_fault_for("/v1/push", Fault::DropAfterUpstream);
+    proxy.push_fault_for("/v1/push", Fault::Delay(Duration::from_secs(30)));
+    let mut sync = amina
+        .spawn_cmd(&["sync", "--batch-size", "100"])
+        .spawn()
+        .unwrap();
+    wait_until("the retried push", Duration::from_secs(30), || {
+        proxy.seen_to("/v1/push") == 5
+    });
+    kill_9(&mut sync);
+    assert_eq!(
+        proxy.forwarded_to("/v1/push"),
+        3,
+        "the server applied the resent batch"
+    );
+    proxy.clear();
+
+    // The next sync completes: entries left `sending` go again and apply once.
+    let r = amina.sync_expect(0);
+    assert_eq!(r["pushed"], 801);
+    assert_eq!(queue_len(&amina), (0, 0));
+
+    // 3. Killed during a pull, after two whole pages.
+    let pulls_before = proxy.seen_to("/v1/pull");
+    for _ in 0..2 {
+        proxy.push_fault_for("/v1/pull", Fault::Delay(Duration::ZERO));
+    }
+    proxy.push_fault_for("/v1/pull", Fault::Delay(Duration::from_secs(30)));
+    let mut sync = brian
+        .spawn_cmd(&["sync", "--page-size", "100"])
+        .spawn()
+        .unwrap();
+    wait_until("the third page", Duration::from_secs(30), || {
+        proxy.seen_to("/v1/pull") == pulls_before + 3
+    });
+    kill_9(&mut sync);
+    proxy.clear();
+    let held = brian.records("visit").len() + brian.records("household").len();
+    assert_eq!(held, 200, "exactly the two whole pages");
+    let r = brian.sync_expect(0);
+    assert_eq!(
+        r["pulled"],
+        1_001 - 200,
+        "the pull resumed after the last whole page"
+    );
+
+    // Nothing lost, nothing duplicated: both hold the same 1,001 records as the server.
+    let auditor = officer(&server, "auditor", "north");
+    assert_eq!(auditor.sync_expect(0)["pulled"], 1_001);
+    for d in [&amina, &brian] {
+        assert_eq!(shared_all(d, "visit"), shared_all(&auditor, "visit"));
+        assert_eq!(
+            shared_all(d, "household"),
+            shared_all(&auditor, "household")
+        );
+    }
+}
+
+fn a_busy_server_is_waited_for(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let proxy = proxy_to(&server);
+    let amina = officer_via(&server, &proxy, "amina", "north");
+    amina.add_household("Wanjiru");
+    proxy.push_fault_for(
+        "/v1/push",
+        Fault::Status {
+            code: 503,
+            retry_after: Some(2),
+        },
+    );
+    let started = Instant::now();
+    let r = amina.sync_expect(0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(r["accepted"], 1);
+    assert_eq!(proxy.seen_to("/v1/push"), 2);
+    assert_eq!(proxy.forwarded_to("/v1/push"), 1);
+    // Five answers of 500 in a row: the sync gives up with 75 and loses nothing.
+    amina.add_household("Otieno");
+    for _ in 0..5 {
+        proxy.push_fault_for(
+            "/v1/push",
+            Fault::Status {
+                code: 500,
+                retry_after: None,
+            },
+        );
+    }
+    let out = amina.run(&["sync", "--retries", "5"]);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    proxy.clear();
+    assert_eq!(amina.sync_expect(0)["accepted"], 1);
 }
 
 #[test]
