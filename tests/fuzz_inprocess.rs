@@ -77,7 +77,14 @@ fn stamps(f: &FieldMap, version: i64, device: Uuid) -> Stamps {
         .collect()
 }
 
-fn rec(id: Uuid, et: EntityType, team: &str, version: i64, deleted: bool, f: Value) -> StoredRecord {
+fn rec(
+    id: Uuid,
+    et: EntityType,
+    team: &str,
+    version: i64,
+    deleted: bool,
+    f: Value,
+) -> StoredRecord {
     let f = fields(f);
     StoredRecord {
         server_id: id.as_u128() as i64,
@@ -100,20 +107,60 @@ fn snapshot() -> Snapshot {
         ..Snapshot::default()
     };
     for r in [
-        rec(H_NORTH, EntityType::Household, "north", 5, false, json!({"name": "Wanjiru", "village": "Kibera", "notes": "n"})),
-        rec(H_SOUTH, EntityType::Household, "south", 6, false, json!({"name": "Otieno"})),
-        rec(V_NORTH, EntityType::Visit, "north", 7, false, json!({"household_id": H_NORTH.to_string(), "officer_id": "brian", "visited_at": "2026-11-25T09:30:00Z", "answers.crop": "maize"})),
-        rec(H_GONE, EntityType::Household, "north", 9, true, json!({"name": "Gone"})),
+        rec(
+            H_NORTH,
+            EntityType::Household,
+            "north",
+            5,
+            false,
+            json!({"name": "Wanjiru", "village": "Kibera", "notes": "n"}),
+        ),
+        rec(
+            H_SOUTH,
+            EntityType::Household,
+            "south",
+            6,
+            false,
+            json!({"name": "Otieno"}),
+        ),
+        rec(
+            V_NORTH,
+            EntityType::Visit,
+            "north",
+            7,
+            false,
+            json!({"household_id": H_NORTH.to_string(), "officer_id": "brian", "visited_at": "2026-11-25T09:30:00Z", "answers.crop": "maize"}),
+        ),
+        rec(
+            H_GONE,
+            EntityType::Household,
+            "north",
+            9,
+            true,
+            json!({"name": "Gone"}),
+        ),
     ] {
         s.records.insert(r.id, r);
     }
-    let seen = change(OP_SEEN, "household", H_NORTH, "update", json!(3), json!({"notes": "x"}));
+    let seen = change(
+        OP_SEEN,
+        "household",
+        H_NORTH,
+        "update",
+        json!(3),
+        json!({"notes": "x"}),
+    );
     let c: fieldsync::protocol::Change = serde_json::from_value(seen).expect("seed change");
     s.ops.insert(
         OP_SEEN,
         StoredOp {
             hash: change_hash(&c),
-            result: fieldsync::protocol::ChangeResult::accepted(OP_SEEN, 4, H_NORTH.as_u128() as i64, false),
+            result: fieldsync::protocol::ChangeResult::accepted(
+                OP_SEEN,
+                4,
+                H_NORTH.as_u128() as i64,
+                false,
+            ),
         },
     );
     s
@@ -127,47 +174,171 @@ fn change(op: Uuid, et: &str, id: Uuid, operation: &str, base: Value, f: Value) 
 fn seeds() -> Vec<Vec<u8>> {
     let n = |i: u128| Uuid::from_u128(0x9000 + i);
     let visit = |op, id, h: Uuid, who: &str| {
-        change(op, "visit", id, "insert", Value::Null, json!({"household_id": h.to_string(), "officer_id": who, "visited_at": "2026-11-25T09:30:00Z", "answers.crop": "maize", "gps": [-1.29, 36.82]}))
+        change(
+            op,
+            "visit",
+            id,
+            "insert",
+            Value::Null,
+            json!({"household_id": h.to_string(), "officer_id": who, "visited_at": "2026-11-25T09:30:00Z", "answers.crop": "maize", "gps": [-1.29, 36.82]}),
+        )
     };
     let batches = vec![
-        vec![change(n(1), "household", n(2), "insert", Value::Null, json!({"name": "A", "village": "V", "gps": [1.0, 2.0], "notes": "'; DROP TABLE records; --"}))],
+        vec![change(
+            n(1),
+            "household",
+            n(2),
+            "insert",
+            Value::Null,
+            json!({"name": "A", "village": "V", "gps": [1.0, 2.0], "notes": "'; DROP TABLE records; --"}),
+        )],
         vec![
-            change(n(1), "household", n(2), "insert", Value::Null, json!({"name": "A"})),
+            change(
+                n(1),
+                "household",
+                n(2),
+                "insert",
+                Value::Null,
+                json!({"name": "A"}),
+            ),
             visit(n(3), n(4), n(2), "amina"),
-            change(n(5), "visit", n(4), "update", json!(1), json!({"answers.crop": null, "notes": "%_\\"})),
+            change(
+                n(5),
+                "visit",
+                n(4),
+                "update",
+                json!(1),
+                json!({"answers.crop": null, "notes": "%_\\"}),
+            ),
             change(n(6), "household", n(2), "delete", json!(1), json!({})),
         ],
-        vec![visit(n(1), n(2), H_NORTH, "amina"), visit(n(3), n(4), H_SOUTH, "amina"), visit(n(5), n(6), H_NORTH, "brian")],
         vec![
-            change(n(1), "household", H_NORTH, "update", json!(3), json!({"notes": "mine", "village": "K2"})),
-            change(n(2), "household", H_NORTH, "update", json!(5), json!({"name": "W"})),
-            change(n(3), "household", H_SOUTH, "update", json!(6), json!({"name": "stolen"})),
-            change(n(4), "household", H_GONE, "update", json!(2), json!({"name": "back"})),
+            visit(n(1), n(2), H_NORTH, "amina"),
+            visit(n(3), n(4), H_SOUTH, "amina"),
+            visit(n(5), n(6), H_NORTH, "brian"),
+        ],
+        vec![
+            change(
+                n(1),
+                "household",
+                H_NORTH,
+                "update",
+                json!(3),
+                json!({"notes": "mine", "village": "K2"}),
+            ),
+            change(
+                n(2),
+                "household",
+                H_NORTH,
+                "update",
+                json!(5),
+                json!({"name": "W"}),
+            ),
+            change(
+                n(3),
+                "household",
+                H_SOUTH,
+                "update",
+                json!(6),
+                json!({"name": "stolen"}),
+            ),
+            change(
+                n(4),
+                "household",
+                H_GONE,
+                "update",
+                json!(2),
+                json!({"name": "back"}),
+            ),
             change(n(5), "household", H_GONE, "delete", json!(9), json!({})),
         ],
         vec![
-            change(OP_SEEN, "household", H_NORTH, "update", json!(3), json!({"notes": "x"})),
-            change(OP_SEEN, "household", H_NORTH, "update", json!(3), json!({"notes": "y"})),
+            change(
+                OP_SEEN,
+                "household",
+                H_NORTH,
+                "update",
+                json!(3),
+                json!({"notes": "x"}),
+            ),
+            change(
+                OP_SEEN,
+                "household",
+                H_NORTH,
+                "update",
+                json!(3),
+                json!({"notes": "y"}),
+            ),
             change(n(1), "visit", V_NORTH, "delete", json!(-1), json!({})),
             change(n(1), "visit", V_NORTH, "delete", json!(i64::MAX), json!({})),
         ],
-        vec![change(n(1), "visit", V_NORTH, "update", json!(7), json!({"officer_id": "amina", "answers.x-y_z.1": "v", "visited_at": "2026-02-30T00:00:00Z"}))],
+        vec![change(
+            n(1),
+            "visit",
+            V_NORTH,
+            "update",
+            json!(7),
+            json!({"officer_id": "amina", "answers.x-y_z.1": "v", "visited_at": "2026-02-30T00:00:00Z"}),
+        )],
     ];
     batches
         .into_iter()
-        .map(|changes| serde_json::to_vec(&json!({"device_id": DEVICE_A, "changes": changes})).unwrap())
+        .map(|changes| {
+            serde_json::to_vec(&json!({"device_id": DEVICE_A, "changes": changes})).unwrap()
+        })
         .collect()
 }
 
 const DICT: &[&str] = &[
-    "{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "0", "-1", "1e400", "-0", "1.5",
-    "9223372036854775807", "9223372036854775808", "-9223372036854775808", "\"insert\"",
-    "\"update\"", "\"delete\"", "\"household\"", "\"visit\"", "\"op_id\"", "\"entity_id\"",
-    "\"base_version\"", "\"fields\"", "\"changes\"", "\"device_id\"", "\"answers.", "\"gps\"",
-    "\"name\"", "\"household_id\"", "\"officer_id\"", "\"visited_at\"", "\\u0000", "\\ud800",
-    "\\\"", "\\\\", "'; DROP TABLE records; --", "%", "_", "\u{0}", "\u{feff}",
-    "00000000-0000-0000-0000-000000000100", "00000000-0000-0000-0000-000000000200",
-    "00000000-0000-0000-0000-000000000500", "\"amina\"", "\"brian\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e400",
+    "-0",
+    "1.5",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "\"insert\"",
+    "\"update\"",
+    "\"delete\"",
+    "\"household\"",
+    "\"visit\"",
+    "\"op_id\"",
+    "\"entity_id\"",
+    "\"base_version\"",
+    "\"fields\"",
+    "\"changes\"",
+    "\"device_id\"",
+    "\"answers.",
+    "\"gps\"",
+    "\"name\"",
+    "\"household_id\"",
+    "\"officer_id\"",
+    "\"visited_at\"",
+    "\\u0000",
+    "\\ud800",
+    "\\\"",
+    "\\\\",
+    "'; DROP TABLE records; --",
+    "%",
+    "_",
+    "\u{0}",
+    "\u{feff}",
+    "00000000-0000-0000-0000-000000000100",
+    "00000000-0000-0000-0000-000000000200",
+    "00000000-0000-0000-0000-000000000500",
+    "\"amina\"",
+    "\"brian\"",
 ];
 
 fn mutate_bytes(rng: &mut StdRng, data: &mut Vec<u8>) {
@@ -226,11 +397,26 @@ fn random_value(rng: &mut StdRng, depth: u32) -> Value {
         2 => json!(rng.gen::<i64>()),
         3 => json!(rng.gen::<f64>() * 1e6 - 5e5),
         4 => Value::String(DICT[rng.gen_range(0..DICT.len())].to_string()),
-        5 => Value::String((0..rng.gen_range(0..40)).map(|_| rng.gen::<char>()).collect()),
-        6 => Value::Array((0..rng.gen_range(0..4)).map(|_| random_value(rng, depth + 1)).collect()),
+        5 => Value::String(
+            (0..rng.gen_range(0..40))
+                .map(|_| rng.gen::<char>())
+                .collect(),
+        ),
+        6 => Value::Array(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
         _ => Value::Object(
             (0..rng.gen_range(0..4))
-                .map(|_| (DICT[rng.gen_range(0..DICT.len())].trim_matches('"').to_string(), random_value(rng, depth + 1)))
+                .map(|_| {
+                    (
+                        DICT[rng.gen_range(0..DICT.len())]
+                            .trim_matches('"')
+                            .to_string(),
+                        random_value(rng, depth + 1),
+                    )
+                })
                 .collect(),
         ),
     }
@@ -247,7 +433,10 @@ fn mutate_value(rng: &mut StdRng, v: &mut Value, depth: u32) {
                     m.remove(&k);
                 }
                 1 => {
-                    let nk = format!("{k}{}", DICT[rng.gen_range(0..DICT.len())].trim_matches('"'));
+                    let nk = format!(
+                        "{k}{}",
+                        DICT[rng.gen_range(0..DICT.len())].trim_matches('"')
+                    );
                     m.insert(nk, random_value(rng, depth));
                 }
                 _ => mutate_value(rng, m.get_mut(&k).unwrap(), depth + 1),
@@ -273,8 +462,19 @@ fn mutate_value(rng: &mut StdRng, v: &mut Value, depth: u32) {
 /// Keeps the request's shape and rewrites values with valid types, so most inputs reach the
 /// planner: ids from the known set, enums, extreme base versions, field values and keys.
 fn mutate_schema(rng: &mut StdRng, v: &mut Value) {
-    let ids = [H_NORTH, H_SOUTH, V_NORTH, H_GONE, OP_SEEN, Uuid::from_u128(0x9002), Uuid::from_u128(0x9004), Uuid::from_u128(rng.gen())];
-    let Some(changes) = v["changes"].as_array_mut() else { return };
+    let ids = [
+        H_NORTH,
+        H_SOUTH,
+        V_NORTH,
+        H_GONE,
+        OP_SEEN,
+        Uuid::from_u128(0x9002),
+        Uuid::from_u128(0x9004),
+        Uuid::from_u128(rng.gen()),
+    ];
+    let Some(changes) = v["changes"].as_array_mut() else {
+        return;
+    };
     if changes.is_empty() {
         return;
     }
@@ -287,15 +487,47 @@ fn mutate_schema(rng: &mut StdRng, v: &mut Value) {
             2 => c["entity_type"] = json!(["household", "visit"][rng.gen_range(0..2)]),
             3 => c["operation"] = json!(["insert", "update", "delete"][rng.gen_range(0..3)]),
             4 => {
-                let b = [Value::Null, json!(0), json!(-1), json!(1), json!(5), json!(9), json!(10), json!(i64::MAX), json!(i64::MIN), json!(rng.gen::<i64>())];
+                let b = [
+                    Value::Null,
+                    json!(0),
+                    json!(-1),
+                    json!(1),
+                    json!(5),
+                    json!(9),
+                    json!(10),
+                    json!(i64::MAX),
+                    json!(i64::MIN),
+                    json!(rng.gen::<i64>()),
+                ];
                 c["base_version"] = b[rng.gen_range(0..b.len())].clone();
             }
             5 => {
-                let keys = ["name", "village", "notes", "gps", "household_id", "officer_id", "visited_at", "answers.crop", "answers.x-y_z.1", "answers.", "answers.%", "deleted"];
+                let keys = [
+                    "name",
+                    "village",
+                    "notes",
+                    "gps",
+                    "household_id",
+                    "officer_id",
+                    "visited_at",
+                    "answers.crop",
+                    "answers.x-y_z.1",
+                    "answers.",
+                    "answers.%",
+                    "deleted",
+                ];
                 let k = keys[rng.gen_range(0..keys.len())];
                 let val = match rng.gen_range(0..4) {
                     0 => json!(ids[rng.gen_range(0..ids.len())]),
-                    1 => json!(["amina", "brian", "2026-11-25T09:30:00Z", "", "'; DROP TABLE ops; --"][rng.gen_range(0..5)]),
+                    1 => json!(
+                        [
+                            "amina",
+                            "brian",
+                            "2026-11-25T09:30:00Z",
+                            "",
+                            "'; DROP TABLE ops; --"
+                        ][rng.gen_range(0..5)]
+                    ),
                     _ => random_value(rng, 2),
                 };
                 if !c["fields"].is_object() {
@@ -359,7 +591,11 @@ fn exec_push(body: &[u8], base: &Snapshot) -> bool {
         match r.status {
             ChangeStatus::Accepted => {
                 let v = r.version.expect("accepted has a version");
-                assert!(v <= write.version, "version {v} after the batch's {}", write.version);
+                assert!(
+                    v <= write.version,
+                    "version {v} after the batch's {}",
+                    write.version
+                );
             }
             ChangeStatus::Rejected => assert!(r.error.is_some(), "rejected has an error"),
             ChangeStatus::Conflict => assert!(r.server_record.is_some(), "conflict has a record"),
@@ -367,18 +603,31 @@ fn exec_push(body: &[u8], base: &Snapshot) -> bool {
     }
     assert!(write.version >= base.version && write.server_id >= base.server_id);
     for w in &write.records {
-        assert!(w.version > base.version, "a written record takes a new version");
+        assert!(
+            w.version > base.version,
+            "a written record takes a new version"
+        );
         assert_eq!(w.team, me.team, "wrote another team's record: {w:?}");
     }
-    let resp = serde_json::to_vec(&PushResponse { results: results.clone() }).unwrap();
+    let resp = serde_json::to_vec(&PushResponse {
+        results: results.clone(),
+    })
+    .unwrap();
     let back: PushResponse = serde_json::from_slice(&resp).unwrap();
     assert_eq!(back.results, results, "the response round-trips");
     // A replay of the whole batch changes nothing and answers the same.
     let before = (snap.version, snap.server_id);
     let (again, write2) = plan(&me, req.device_id, &req.changes, &mut snap);
     assert_eq!(again, results, "a replay answers the first results");
-    assert!(write2.records.is_empty() && write2.ops.is_empty(), "a replay writes nothing");
-    assert_eq!((snap.version, snap.server_id), before, "a replay takes no version");
+    assert!(
+        write2.records.is_empty() && write2.ops.is_empty(),
+        "a replay writes nothing"
+    );
+    assert_eq!(
+        (snap.version, snap.server_id),
+        before,
+        "a replay takes no version"
+    );
     true
 }
 
@@ -392,7 +641,11 @@ fn exec_cursor(rng: &mut StdRng) {
     if rng.gen_bool(0.3) {
         // Re-encode a forged payload with the real tag.
         let (_, tag) = good.split_once('.').unwrap();
-        let payload = format!("{}.{}", rng.gen::<i64>(), ["north", "south", "", "north\0"][rng.gen_range(0..4)]);
+        let payload = format!(
+            "{}.{}",
+            rng.gen::<i64>(),
+            ["north", "south", "", "north\0"][rng.gen_range(0..4)]
+        );
         b = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(payload)).into_bytes();
     } else {
         mutate_bytes(rng, &mut b);
@@ -403,7 +656,11 @@ fn exec_cursor(rng: &mut StdRng) {
         if let Some(c) = out {
             // Base64 padding bits can make two strings decode to the same bytes: only a
             // cursor naming what was issued may pass.
-            assert_eq!((c.version, c.team.as_str()), (v, "north"), "forged cursor {s:?} accepted");
+            assert_eq!(
+                (c.version, c.team.as_str()),
+                (v, "north"),
+                "forged cursor {s:?} accepted"
+            );
         }
     } else {
         assert!(out.is_some());
@@ -429,9 +686,17 @@ fn start_http() -> Http {
     let token = "fuzz-token-amina".to_string();
     let path = dir.path().join("fuzz.sqlite3");
     let url = rt.block_on(async {
-        let store = fieldsync::server::store::open(path.to_str().unwrap()).await.unwrap();
-        store.add_officer("amina", "north", &token_hash(&token)).await.unwrap();
-        store.add_officer("chen", "south", &token_hash("fuzz-token-chen")).await.unwrap();
+        let store = fieldsync::server::store::open(path.to_str().unwrap())
+            .await
+            .unwrap();
+        store
+            .add_officer("amina", "north", &token_hash(&token))
+            .await
+            .unwrap();
+        store
+            .add_officer("chen", "south", &token_hash("fuzz-token-chen"))
+            .await
+            .unwrap();
         let state = AppState {
             cursor_secret: Arc::new(store.cursor_secret().await.unwrap()),
             store,
@@ -443,24 +708,47 @@ fn start_http() -> Http {
         format!("http://{addr}")
     });
     // Households the seeds name, so visits and updates reach the planner's deeper paths.
-    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let body = json!({"device_id": DEVICE_B, "changes": [
         change(Uuid::from_u128(1), "household", H_NORTH, "insert", Value::Null, json!({"name": "Wanjiru"})),
     ]});
-    let r = client.post(format!("{url}/v1/push")).bearer_auth(&token).body(body.to_string()).send().unwrap();
+    let r = client
+        .post(format!("{url}/v1/push"))
+        .bearer_auth(&token)
+        .body(body.to_string())
+        .send()
+        .unwrap();
     assert!(r.status().is_success());
     let body = json!({"device_id": DEVICE_B, "changes": [
         change(Uuid::from_u128(2), "household", H_SOUTH, "insert", Value::Null, json!({"name": "Otieno"})),
     ]});
-    let r = client.post(format!("{url}/v1/push")).bearer_auth("fuzz-token-chen").body(body.to_string()).send().unwrap();
+    let r = client
+        .post(format!("{url}/v1/push"))
+        .bearer_auth("fuzz-token-chen")
+        .body(body.to_string())
+        .send()
+        .unwrap();
     assert!(r.status().is_success());
-    Http { url, token, client, _rt: rt, _dir: dir }
+    Http {
+        url,
+        token,
+        client,
+        _rt: rt,
+        _dir: dir,
+    }
 }
 
 fn check_answer(what: &str, r: reqwest::blocking::Response) {
     let st = r.status();
     let body = r.bytes().expect("read the answer");
-    assert!(!st.is_server_error(), "{what}: {st} {:?}", String::from_utf8_lossy(&body));
+    assert!(
+        !st.is_server_error(),
+        "{what}: {st} {:?}",
+        String::from_utf8_lossy(&body)
+    );
     if !st.is_success() {
         let e: ErrorBody = serde_json::from_slice(&body)
             .unwrap_or_else(|e| panic!("{what}: {st} not an error body ({e}): {body:?}"));
@@ -469,7 +757,10 @@ fn check_answer(what: &str, r: reqwest::blocking::Response) {
 }
 
 fn exec_http(h: &Http, rng: &mut StdRng, body: &[u8]) {
-    let mut req = h.client.post(format!("{}/v1/push", h.url)).bearer_auth(&h.token);
+    let mut req = h
+        .client
+        .post(format!("{}/v1/push", h.url))
+        .bearer_auth(&h.token);
     let mut payload = body.to_vec();
     match rng.gen_range(0..10) {
         0 | 1 => {
@@ -492,10 +783,31 @@ fn exec_http(h: &Http, rng: &mut StdRng, body: &[u8]) {
         _ => req = req.header("Content-Type", "application/json"),
     }
     check_answer("push", req.body(payload).send().expect("push answered"));
-    let mut q = format!("cursor={}&limit={}", encode_cursor(b"x", "amina", "north", 3), rng.gen_range(-5..1100)).into_bytes();
+    let mut q = format!(
+        "cursor={}&limit={}",
+        encode_cursor(b"x", "amina", "north", 3),
+        rng.gen_range(-5..1100)
+    )
+    .into_bytes();
     mutate_bytes(rng, &mut q);
-    let q: String = q.iter().map(|&b| if b.is_ascii_graphic() && b != b'#' { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    check_answer("pull", h.client.get(format!("{}/v1/pull?{q}", h.url)).bearer_auth(&h.token).send().expect("pull answered"));
+    let q: String = q
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() && b != b'#' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    check_answer(
+        "pull",
+        h.client
+            .get(format!("{}/v1/pull?{q}", h.url))
+            .bearer_auth(&h.token)
+            .send()
+            .expect("pull answered"),
+    );
 }
 
 fn save_crash(kind: &str, data: &[u8]) -> PathBuf {
@@ -509,8 +821,14 @@ fn save_crash(kind: &str, data: &[u8]) -> PathBuf {
 #[test]
 #[ignore = "runs for FIELDSYNC_FUZZ_SECONDS; see the module docs"]
 fn fuzz_push_pull_and_cursors() {
-    let secs: u64 = std::env::var("FIELDSYNC_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let seed: u64 = std::env::var("FIELDSYNC_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    let secs: u64 = std::env::var("FIELDSYNC_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let seed: u64 = std::env::var("FIELDSYNC_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
     println!("fuzz: seed {seed} (FIELDSYNC_FUZZ_SEED), {secs} s");
     let default_hook = panic::take_hook();
     let messages: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -538,10 +856,14 @@ fn fuzz_push_pull_and_cursors() {
             }
             if execs % 16 == 0 {
                 http_execs += 2;
-                let r = panic::catch_unwind(AssertUnwindSafe(|| exec_http(&http, &mut rng, &input)));
+                let r =
+                    panic::catch_unwind(AssertUnwindSafe(|| exec_http(&http, &mut rng, &input)));
                 if r.is_err() || PANICS.load(Ordering::SeqCst) != before {
                     crashes += 1;
-                    eprintln!("crash (http) saved to {}", save_crash("http", &input).display());
+                    eprintln!(
+                        "crash (http) saved to {}",
+                        save_crash("http", &input).display()
+                    );
                 }
             }
             if out.is_err() || cur.is_err() {
@@ -552,7 +874,11 @@ fn fuzz_push_pull_and_cursors() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     // The server must still answer after everything.
-    let health = http.client.get(format!("{}/v1/health", http.url)).send().expect("health");
+    let health = http
+        .client
+        .get(format!("{}/v1/health", http.url))
+        .send()
+        .expect("health");
     assert!(health.status().is_success());
     panic::set_hook(default_hook);
     println!(
@@ -560,5 +886,11 @@ fn fuzz_push_pull_and_cursors() {
          {http_execs} HTTP requests to the real router) in {elapsed:.0} s, {crashes} crashes, seed {seed}"
     );
     let msgs = messages.lock().unwrap();
-    assert_eq!(crashes, 0, "{} panics, first: {:?}", msgs.len(), msgs.first());
+    assert_eq!(
+        crashes,
+        0,
+        "{} panics, first: {:?}",
+        msgs.len(),
+        msgs.first()
+    );
 }

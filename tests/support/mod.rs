@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod http;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
