@@ -465,6 +465,9 @@ enum Want {
     Stored(Vec<(Uuid, Value)>),
     /// 200 for a pull (the query is fine).
     PullOk,
+    /// hyper refuses the request itself, before any handler: this status with an empty body
+    /// (not the JSON error shape; see docs/hostile.md).
+    Bare(u16),
 }
 
 struct Case {
@@ -538,6 +541,12 @@ fn table(w: &World) -> Vec<Case> {
         case("Authorization: Basic x", with_header(post(a, good()), "Authorization", b"Basic x"), err(401, "unauthorized")),
         case("Authorization: Basic with a valid token", with_header(post(a, good()), "Authorization", format!("Basic {a}").as_bytes()), err(401, "unauthorized")),
         case("Authorization: token with no scheme", with_header(post(a, good()), "Authorization", a.as_bytes()), err(401, "unauthorized")),
+        case("a 64 KiB token", with_header(post(a, good()), "Authorization", format!("Bearer {}", "A".repeat(64 << 10)).as_bytes()), err(401, "unauthorized")),
+        case("a 1 MiB Authorization header (hyper refuses it)", with_header(post(a, good()), "Authorization", format!("Bearer {}", "A".repeat(1 << 20)).as_bytes()), Want::Bare(431)),
+        case("200 headers (hyper refuses them)", { let mut r = post(a, good()); r.headers.extend((0..200).map(|i| (format!("X-H{i}"), b"1".to_vec()))); r }, Want::Bare(431)),
+        case("a request target with '\"<>' (hyper refuses it)", get(a, "?limit=\"<>"), Want::Bare(400)),
+        case("Authorization: lowercase bearer", with_header(post(a, good()), "Authorization", format!("bearer {a}").as_bytes()), err(401, "unauthorized")),
+        case("two Authorization headers, Basic first", { let mut r = with_header(post(a, good()), "Authorization", b"Basic x"); r.headers.push(bearer(a)); r }, err(401, "unauthorized")),
         case("a 4 KiB token", with_header(post(a, good()), "Authorization", format!("Bearer {}", "A".repeat(4096)).as_bytes()), err(401, "unauthorized")),
         case("a 257-byte token", with_header(post(a, good()), "Authorization", format!("Bearer {}", "A".repeat(257)).as_bytes()), err(401, "unauthorized")),
         case("a valid token with 300 trailing bytes", with_header(post(a, good()), "Authorization", format!("Bearer {a}{}", "x".repeat(300)).as_bytes()), err(401, "unauthorized")),
@@ -1077,6 +1086,19 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
                 String::from_utf8_lossy(&r.body)
             );
             assert_eq!(r.error_code(), *code, "{name}");
+        }
+        Want::Bare(status) => {
+            assert_eq!(
+                r.status,
+                *status,
+                "{name}: {:?}",
+                String::from_utf8_lossy(&r.body)
+            );
+            assert!(
+                r.body.is_empty(),
+                "{name}: {:?}",
+                String::from_utf8_lossy(&r.body)
+            );
         }
         Want::PullOk => {
             assert_eq!(
