@@ -351,11 +351,14 @@ impl World {
     }
 }
 
+/// Each team's full pull: (team, records).
+type Pulls = Vec<(String, Vec<Value>)>;
+
 /// Everything the server holds.
 #[derive(Debug, Clone, PartialEq)]
 struct Fingerprint {
     /// A full pull from cursor zero by an officer of each team: (team, records).
-    pulls: Vec<(String, Vec<Value>)>,
+    pulls: Pulls,
     /// `admin officer list --json`.
     officers: String,
     /// Every table, row by row (ops keyed by op_id).
@@ -1178,7 +1181,7 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
         "{name}: results stored under op_ids"
     );
     let ids: Vec<String> = stored.iter().map(|(id, _)| id.to_string()).collect();
-    let strip = |fp: &Fingerprint| -> (Vec<(String, Vec<Value>)>, BTreeMap<String, String>) {
+    let strip = |fp: &Fingerprint| -> (Pulls, BTreeMap<String, String>) {
         let pulls = fp
             .pulls
             .iter()
