@@ -1028,6 +1028,26 @@ fn table(w: &World) -> Vec<Case> {
             Want::Results(vec![R::Rejected("invalid_field")], 1),
         ));
     }
+    // NUL in every string of a change that has a grammar: refused for the request.
+    for field in ["op_id", "entity_type", "entity_id", "operation"] {
+        let mut c = base.clone();
+        c[field] = json!(format!("{}\u{0}", c[field].as_str().unwrap_or("")));
+        t.push(case(
+            format!("NUL in change.{field}"),
+            post(a, body(dev, vec![c])),
+            err(400, "invalid_json"),
+        ));
+    }
+    t.push(case(
+        "NUL in device_id",
+        post(
+            a,
+            json!({"device_id": format!("{dev}\u{0}"), "changes": []})
+                .to_string()
+                .into_bytes(),
+        ),
+        err(400, "invalid_json"),
+    ));
     // A huge base_version is the client's claim, trusted as data (see docs/hostile.md).
     let h = uid();
     t.push(case(
@@ -1247,6 +1267,9 @@ fn hostile_requests_table(kind: StoreKind) {
     assert_eq!(south.len(), 1);
     assert!(south.iter().all(|r| r["id"] == w.h_south.to_string()));
     let cases = table(&w);
+    if let Ok(path) = std::env::var("FIELDSYNC_HOSTILE_TABLE") {
+        write_table(&path, &cases);
+    }
     let start = Instant::now();
     for c in &cases {
         fp = run_case(&w, c, &fp);
@@ -1260,6 +1283,53 @@ fn hostile_requests_table(kind: StoreKind) {
     let r = push_ok(&w.addr, &w.amina, w.device, vec![w.first_change.clone()]);
     assert_eq!(r[0], w.first_result);
     assert!(cases.len() >= 150, "{}", cases.len());
+}
+
+/// Writes the table as Markdown (for docs/hostile.md): the variants of one case (`#N`, one
+/// per SQL metacharacter string) on one row.
+fn write_table(path: &str, cases: &[Case]) {
+    let mut rows: Vec<(String, String, usize)> = Vec::new();
+    for c in cases {
+        let name = match c.name.find(" #") {
+            Some(i) => c.name[..i].to_string(),
+            None => c.name.clone(),
+        };
+        let want = match &c.want {
+            Want::Error(st, code) => format!("{st} `{code}`"),
+            Want::Results(rs, ops) => {
+                let rs: Vec<String> = rs
+                    .iter()
+                    .map(|r| match r {
+                        R::Rejected(code) => format!("rejected `{code}`"),
+                        R::Conflict => "conflict".into(),
+                        R::Same(_) => "the first result again".into(),
+                    })
+                    .collect();
+                format!(
+                    "200: [{}]; {ops} op result(s) stored, nothing else",
+                    rs.join(", ")
+                )
+            }
+            Want::Stored(_) => "200, accepted as data, round-trips byte-exactly".into(),
+            Want::PullOk => "200".into(),
+            Want::Bare(st) => format!("{st} from hyper, empty body"),
+        };
+        match rows.iter_mut().find(|(n, w, _)| *n == name && *w == want) {
+            Some((_, _, k)) => *k += 1,
+            None => rows.push((name, want, 1)),
+        }
+    }
+    let mut out = String::from("| # | hostile request | expected |\n|---|---|---|\n");
+    for (i, (n, w, k)) in rows.iter().enumerate() {
+        let n = n.replace('|', "\\|");
+        let n = if *k > 1 { format!("{n} (×{k})") } else { n };
+        out.push_str(&format!(
+            "| {} | {n} | {} |\n",
+            i + 1,
+            w.replace('|', "\\|")
+        ));
+    }
+    std::fs::write(path, out).unwrap();
 }
 
 #[test]
