@@ -378,18 +378,24 @@ const SQL_META: &str = "SELECT key || '|' || value FROM meta ORDER BY key";
 
 /// Rows of one text column, read straight from the store's database.
 fn rows(db: &str, sql: &str) -> Vec<String> {
+    rows_of(db, &[sql]).remove(0)
+}
+
+/// The rows of several one-column queries (one psql process for PostgreSQL).
+fn rows_of(db: &str, queries: &[&str]) -> Vec<Vec<String>> {
     if db.starts_with("postgres") {
+        // Each query's rows end with a marker row; rows are separated by U+001E.
+        let mut args: Vec<String> = ["-v", "ON_ERROR_STOP=1", "-qAt", "-R", "\u{1e}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for q in queries {
+            args.extend(["-c".to_string(), q.to_string()]);
+            args.extend(["-c".to_string(), "SELECT '@@end@@'".to_string()]);
+        }
         let out = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-            .args([
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qAt",
-                "-R",
-                "\u{1e}",
-                "-c",
-                sql,
-            ])
+            .arg(db)
+            .args(&args)
             .output()
             .expect("psql");
         assert!(
@@ -398,19 +404,30 @@ fn rows(db: &str, sql: &str) -> Vec<String> {
             String::from_utf8_lossy(&out.stderr)
         );
         let s = String::from_utf8(out.stdout).unwrap();
-        let s = s.strip_suffix('\n').unwrap_or(&s);
-        s.split('\u{1e}')
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
-            .collect()
+        let mut all = vec![Vec::new()];
+        for r in s.split(['\u{1e}', '\n']).filter(|r| !r.is_empty()) {
+            if r == "@@end@@" {
+                all.push(Vec::new());
+            } else {
+                all.last_mut().unwrap().push(r.to_string());
+            }
+        }
+        all.pop();
+        assert_eq!(all.len(), queries.len());
+        all
     } else {
         let c =
             rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .expect("open the server's database");
         c.busy_timeout(Duration::from_secs(10)).unwrap();
-        let mut st = c.prepare(sql).unwrap();
-        let r = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        r.map(Result::unwrap).collect()
+        queries
+            .iter()
+            .map(|q| {
+                let mut st = c.prepare(q).unwrap();
+                let r = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
+                r.map(Result::unwrap).collect()
+            })
+            .collect()
     }
 }
 
@@ -424,6 +441,10 @@ fn keyed(rows: Vec<String>) -> BTreeMap<String, String> {
 }
 
 fn fingerprint(w: &World) -> Fingerprint {
+    let mut db = rows_of(
+        &w.s.db,
+        &[SQL_COUNTERS, SQL_RECORDS, SQL_OPS, SQL_OFFICERS, SQL_META],
+    );
     let (code, officers, err) = admin(&w.s.db, &["officer", "list", "--json"]);
     assert_eq!(code, 0, "{err}");
     Fingerprint {
@@ -432,11 +453,11 @@ fn fingerprint(w: &World) -> Fingerprint {
             ("south".into(), pull_all_raw(&w.addr, &w.chen).0),
         ],
         officers,
-        counters: rows(&w.s.db, SQL_COUNTERS),
-        records: keyed(rows(&w.s.db, SQL_RECORDS)),
-        ops: keyed(rows(&w.s.db, SQL_OPS)),
-        officer_rows: rows(&w.s.db, SQL_OFFICERS),
-        meta: rows(&w.s.db, SQL_META),
+        counters: db.remove(0),
+        records: keyed(db.remove(0)),
+        ops: keyed(db.remove(0)),
+        officer_rows: db.remove(0),
+        meta: db.remove(0),
     }
 }
 
