@@ -17,7 +17,7 @@
 //!    results, no record written, no version taken.
 //! 2. **Cursors**: [`decode_cursor`] on mutated cursors never accepts anything but a cursor
 //!    the server issued to that officer.
-//! 3. **The real router over HTTP** (every 8th execution): an in-process `axum` server over a
+//! 3. **The real router over HTTP** (every 8th input): an in-process `axum` server over a
 //!    SQLite store gets the mutated body on `POST /v1/push` (sometimes gzip-compressed, or
 //!    with a random Content-Encoding) and a mutated query on `GET /v1/pull`; no answer may
 //!    be a 5xx, and every error body must be the JSON error shape.
