@@ -8,8 +8,9 @@
 //!
 //! Then proptest throws arbitrary bytes, arbitrary JSON and near-valid push requests at
 //! `POST /v1/push`, and random query strings at `GET /v1/pull`: never a 5xx, always the JSON
-//! error shape, and the server stays healthy. `FIELDSYNC_FUZZ_CASES` sets the cases per
-//! generator (default 150, bounded to about 20 s).
+//! error shape, and the server stays healthy. By default each of the four generators runs
+//! for 5 s (about 20 s in all); `FIELDSYNC_FUZZ_CASES=N` runs N inputs per generator with no
+//! time limit, and `FIELDSYNC_FUZZ_SEED` replays a run.
 //!
 //! Requests go over a raw TCP client so that anything can be sent: bytes that are not
 //! UTF-8 in headers, chunked bodies of any size, a Content-Length the body does not match.
