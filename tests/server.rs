@@ -15,6 +15,7 @@ use fieldsync::protocol::{
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::http::{client, error_code, gzip, pull_all, pull_page, pull_raw, JsonResp};
 use support::{admin, StoreKind, TestServer};
 use uuid::Uuid;
 
@@ -27,23 +28,6 @@ impl JsonReq for reqwest::blocking::RequestBuilder {
         self.header("Content-Type", "application/json")
             .body(serde_json::to_vec(v).unwrap())
     }
-}
-trait JsonResp {
-    fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
-}
-impl JsonResp for reqwest::blocking::Response {
-    fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
-        let b = self.bytes().map_err(|e| e.to_string())?;
-        serde_json::from_slice(&b)
-            .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&b[..b.len().min(300)])))
-    }
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
 }
 
 fn uid() -> Uuid {
@@ -73,47 +57,6 @@ fn push(url: &str, token: &str, device: Uuid, changes: Vec<Value>) -> Vec<Change
     serde_json::from_value::<PushResponse>(body)
         .unwrap()
         .results
-}
-
-fn pull_raw(url: &str, token: &str, query: &str) -> (StatusCode, Value) {
-    let r = client()
-        .get(format!("{url}/v1/pull{query}"))
-        .bearer_auth(token)
-        .send()
-        .unwrap();
-    let st = r.status();
-    (st, r.json().unwrap())
-}
-
-fn pull_page(url: &str, token: &str, cursor: Option<&str>) -> PullResponse {
-    let q = match cursor {
-        Some(c) => format!("?cursor={c}&limit=1000"),
-        None => "?limit=1000".to_string(),
-    };
-    let (st, body) = pull_raw(url, token, &q);
-    assert_eq!(st, StatusCode::OK, "pull failed: {body}");
-    serde_json::from_value(body).unwrap()
-}
-
-/// Pulls everything after `cursor`; returns the records and the last cursor.
-fn pull_all(url: &str, token: &str, cursor: Option<&str>) -> (Vec<Record>, String) {
-    let mut cur = cursor.map(str::to_string);
-    let mut out = Vec::new();
-    loop {
-        let page = pull_page(url, token, cur.as_deref());
-        out.extend(page.records);
-        cur = Some(page.next_cursor);
-        if !page.has_more {
-            return (out, cur.unwrap());
-        }
-    }
-}
-
-fn error_code(body: &Value) -> ErrorCode {
-    serde_json::from_value::<ErrorBody>(body.clone())
-        .unwrap_or_else(|e| panic!("not an error body ({e}): {body}"))
-        .error
-        .code
 }
 
 fn household(id: Uuid, name: &str) -> Value {
@@ -715,12 +658,6 @@ fn post_bytes(
     let text = r.text().unwrap();
     let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
     (st, v)
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn bad_bodies_get_4xx_json(kind: StoreKind) {

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod http;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read};
