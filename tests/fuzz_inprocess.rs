@@ -701,6 +701,7 @@ fn start_http() -> Http {
             cursor_secret: Arc::new(store.cursor_secret().await.unwrap()),
             store,
             inflight: Arc::new(tokio::sync::Semaphore::new(64)),
+            body_budget: Arc::new(tokio::sync::Semaphore::new(512 * 1024)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
