@@ -88,6 +88,17 @@ pub fn decide(
         };
     };
     let base = base_version.unwrap_or(0);
+    // A base the server never issued would switch conflict detection off (or make every
+    // field collide): refuse it.
+    if base < 0 || base > cur.version {
+        return Err(Reject {
+            code: ErrorCode::InvalidField,
+            message: format!(
+                "base_version {base} is not a version of this record (it is at {})",
+                cur.version
+            ),
+        });
+    }
     let changed_by_other = |k: &str| {
         cur.stamps
             .get(k)
@@ -456,6 +467,23 @@ mod tests {
     }
 
     #[test]
+    fn bases_the_server_never_issued_are_rejected() {
+        let f = FieldMap::new();
+        let s = Stamps::new();
+        let cur = Current {
+            version: 5,
+            deleted: false,
+            deleted_by: None,
+            fields: &f,
+            stamps: &s,
+        };
+        for base in [-1, 6, i64::MAX] {
+            let d = decide(Operation::Update, Some(base), &f, ME, Some(&cur));
+            assert_eq!(d.unwrap_err().code, ErrorCode::InvalidField, "{base}");
+        }
+    }
+
+    #[test]
     fn inserts_of_existing_ids_and_updates_of_missing_records_are_rejected() {
         let f = FieldMap::new();
         let s = Stamps::new();
@@ -690,7 +718,8 @@ mod tests {
             let st: Stamps = server.iter().map(|(k, (v, other))| {
                 (k.clone(), Stamp { version: *v, device: if *other { OTHER } else { ME } })
             }).collect();
-            let top = server.values().map(|(v, _)| *v).max().unwrap_or(1);
+            // The record has moved on at least to every stamp and to the change's base.
+            let top = server.values().map(|(v, _)| *v).max().unwrap_or(1).max(base);
             let cur = Current { version: top, deleted: false, deleted_by: None, fields: &fields, stamps: &st };
             let change_fm: FieldMap = change.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             let expected: Vec<String> = change.iter().filter(|(k, v)| {

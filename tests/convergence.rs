@@ -40,6 +40,7 @@ const PER_TEAM: usize = 2;
 
 struct Officer {
     id: String,
+    /// The team's base name; on the server it carries the seed (see `team_name`).
     team: &'static str,
     db: PathBuf,
     config: PathBuf,
@@ -90,7 +91,7 @@ impl Run {
         for team in TEAMS {
             for i in 0..PER_TEAM {
                 let id = format!("{team}{i}-{seed}");
-                let token = server.add_officer(&id, team);
+                let token = server.add_officer(&id, &team_name(team, seed));
                 let db = dir.path().join(format!("{id}.sqlite3"));
                 let config = dir.path().join(format!("{id}.toml"));
                 Config {
@@ -294,6 +295,12 @@ impl Run {
     }
 }
 
+/// Each schedule has teams of its own, so schedules sharing a server stay independent (and
+/// a long soak does not pull every earlier schedule's records).
+fn team_name(team: &str, seed: u64) -> String {
+    format!("{team}-{seed}")
+}
+
 fn fm(v: Value) -> FieldMap {
     serde_json::from_value(v).unwrap()
 }
@@ -381,7 +388,7 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
     let mut server_view = HashMap::new();
     for team in TEAMS {
         let id = format!("auditor-{team}-{seed}");
-        let token = server.add_officer(&id, team);
+        let token = server.add_officer(&id, &team_name(team, seed));
         let db = run._dir.path().join(format!("{id}.sqlite3"));
         let mut store = Store::open(&db).unwrap();
         let mut t = Transport::new(&server.url, &token, false, policy()).unwrap();
