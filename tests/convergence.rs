@@ -69,6 +69,7 @@ struct Run {
     faults: u64,
     kills: u64,
     syncs: u64,
+    trace: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -119,6 +120,7 @@ impl Run {
             faults: 0,
             kills: 0,
             syncs: 0,
+            trace: Vec::new(),
             _dir: dir,
         }
     }
@@ -196,6 +198,7 @@ impl Run {
         } else {
             let visit = &visits[self.rng.gen_range(0..visits.len())];
             store.delete(EntityType::Visit, visit.id).unwrap();
+            self.trace.push(format!("delete o{o} {}", visit.id));
             let seen = visit.fields.clone();
             for (k, v) in seen {
                 if let Some(s) = v.as_str() {
@@ -211,6 +214,8 @@ impl Run {
     }
 
     fn note_write(&mut self, o: usize, id: Uuid, field: &str, v: &str, before: Option<String>) {
+        self.trace
+            .push(format!("write o{o} {id}.{field} = {v} (saw {before:?})"));
         self.model
             .overwrote
             .entry((id, field.to_string()))
@@ -232,7 +237,14 @@ impl Run {
             pull_limit: self.rng.gen_range(1..30),
             lock_wait: Duration::from_secs(5),
         };
-        let r = sync(&mut store, &mut t, &opts, &mut NoProgress, &|| false).ok();
+        let res = sync(&mut store, &mut t, &opts, &mut NoProgress, &|| false);
+        self.trace.push(format!(
+            "sync o{o}: {:?}",
+            res.as_ref()
+                .map(|r| (r.pushed, r.accepted, r.conflicts, r.pulled))
+                .map_err(|e| e.to_string())
+        ));
+        let r = res.ok();
         self.note_conflicts(o);
         r
     }
@@ -264,6 +276,7 @@ impl Run {
         std::thread::sleep(Duration::from_millis(self.rng.gen_range(0..60)));
         let _ = child.kill();
         let _ = child.wait();
+        self.trace.push(format!("sync o{o}: killed"));
         self.note_conflicts(o);
     }
 
@@ -481,6 +494,24 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
             }
             false
         });
+        if !(superseded || run.model.surfaced.contains(id)) {
+            eprintln!("writes of {id}.{field}: {writes:?}");
+            eprintln!(
+                "last writes: {:?}",
+                run.model
+                    .last_write
+                    .iter()
+                    .filter(|((_, r, f), _)| r == id && f == field)
+                    .collect::<Vec<_>>()
+            );
+            eprintln!(
+                "trace: {:?}",
+                run.trace
+                    .iter()
+                    .filter(|l| l.contains(&id.to_string()) || l.starts_with("sync"))
+                    .collect::<Vec<_>>()
+            );
+        }
         assert!(
             superseded || run.model.surfaced.contains(id),
             "seed {seed}: officer {o}'s write {v:?} to {id}.{field} was overwritten by {final_value:?} without anyone seeing it and without a conflict"

@@ -36,6 +36,7 @@ both_stores!(
     two_syncs_at_once_never_send_twice,
     kill_9_during_push_and_pull_loses_nothing,
     a_busy_server_is_waited_for,
+    an_edit_after_a_merge_whose_pull_failed_still_conflicts,
     watch_mode_syncs_new_work_and_stops_on_sigterm,
 );
 
@@ -688,6 +689,39 @@ fn a_busy_server_is_waited_for(kind: StoreKind) {
     );
     proxy.clear();
     assert_eq!(amina.sync_expect(0)["accepted"], 1);
+}
+
+/// Found by the convergence soak (seed 90): brian's push is merged with amina's rename, his
+/// pull then fails, and he renames the household having never seen amina's name. That must
+/// be a conflict, not a silent overwrite.
+fn an_edit_after_a_merge_whose_pull_failed_still_conflicts(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let proxy = proxy_to(&server);
+    let amina = officer_via(&server, &proxy, "amina", "north");
+    let brian = officer_via(&server, &proxy, "brian", "north");
+    let h = amina.add_household("Wanjiru");
+    amina.sync_expect(0);
+    brian.sync_expect(0);
+    amina.ok(&["household", "edit", &h, "--name", "Wanjiru Achieng"]);
+    amina.sync_expect(0);
+    brian.ok(&["household", "edit", &h, "--village", "Kibera"]);
+    for _ in 0..3 {
+        proxy.push_fault_for("/v1/pull", Fault::DropBeforeUpstream);
+    }
+    let out = brian.run(&["sync", "--retries", "1"]);
+    assert_eq!(out.status.code(), Some(75), "the pull failed");
+    proxy.clear();
+    assert_eq!(
+        brian.json(&["queue"])["pending"],
+        0,
+        "the village was pushed (merged)"
+    );
+    brian.ok(&["household", "edit", &h, "--name", "Otieno"]);
+    let r = brian.sync_expect(3);
+    assert_eq!(r["conflicts"], 1);
+    let c = brian.json(&["conflicts"]);
+    assert_eq!(c[0]["fields"][0]["field"], "name");
+    assert_eq!(c[0]["fields"][0]["theirs"], "Wanjiru Achieng");
 }
 
 #[test]

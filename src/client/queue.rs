@@ -398,7 +398,15 @@ impl Store {
                         &tx,
                         &LocalRecord {
                             server_id: result.server_id.or(rec.server_id),
-                            version: result.version.or(rec.version),
+                            // A merged change means the server holds other devices' edits
+                            // this copy has not seen yet: keep the old base version until
+                            // the pull brings them, or the next edit would claim to have
+                            // seen them and overwrite them without a conflict.
+                            version: if result.merged {
+                                rec.version
+                            } else {
+                                result.version.or(rec.version)
+                            },
                             base: Some(base),
                             sync_state: if waiting {
                                 SyncState::Pending
