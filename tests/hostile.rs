@@ -474,7 +474,6 @@ fn counters(fp: &Fingerprint) -> (i64, i64) {
 #[derive(Debug, Clone)]
 enum R {
     Rejected(&'static str),
-    Conflict,
     /// Exactly this result (a replay returns the first result).
     Same(Value),
 }
@@ -1171,7 +1170,6 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
                         assert_eq!(g["status"], "rejected", "{name}: {g}");
                         assert_eq!(g["error"]["code"], *code, "{name}: {g}");
                     }
-                    R::Conflict => assert_eq!(g["status"], "conflict", "{name}: {g}"),
                     R::Same(x) => assert_eq!(g, x, "{name}"),
                 }
             }
@@ -1323,7 +1321,6 @@ fn write_table(path: &str, cases: &[Case]) {
                     .iter()
                     .map(|r| match r {
                         R::Rejected(code) => format!("rejected `{code}`"),
-                        R::Conflict => "conflict".into(),
                         R::Same(_) => "the first result again".into(),
                     })
                     .collect();
