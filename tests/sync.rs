@@ -114,7 +114,7 @@ fn a_week_offline_arrives_once_in_few_requests(kind: StoreKind) {
     let h = amina.add_household("Wanjiru");
     // A week of visits through the import fast path, then three edits of half of them
     // through the store, as `visit edit` would make them.
-    let visits = 3_000;
+    let visits = 4_000;
     let mut jsonl = String::new();
     for i in 0..visits {
         jsonl.push_str(&format!(
@@ -146,7 +146,7 @@ fn a_week_offline_arrives_once_in_few_requests(kind: StoreKind) {
     }
     let queued = amina.json(&["queue"])["pending"].as_i64().unwrap();
     assert_eq!(queued, 1 + visits + 3 * (visits / 2));
-    assert!(queued >= 7_500);
+    assert!(queued >= 10_000, "a week of work: {queued} changes");
 
     let r = amina.sync_expect(0);
     let after_compaction = 1 + visits;
