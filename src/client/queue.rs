@@ -234,16 +234,28 @@ impl Store {
         let mut in_flight = HashSet::new();
         let mut pending = Vec::new();
         {
+            let mut stmt = tx.prepare(
+                "SELECT DISTINCT entity_type, entity_id FROM sync_queue WHERE status = 'sending'",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (entity, id) = row?;
+                let entity: EntityType = entity.parse().map_err(|e| bad(0, format!("{e}")))?;
+                let id = Uuid::parse_str(&id).map_err(|e| bad(1, e.to_string()))?;
+                in_flight.insert((entity, id));
+            }
+            // Only records with two or more pending entries can compact (a run of one is left
+            // as it is), so a week of single inserts is never loaded into memory at once.
             let mut stmt = tx.prepare(&format!(
-                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status IN ('pending','sending') ORDER BY id"
+                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = 'pending'
+                   AND (entity_type, entity_id) IN (
+                       SELECT entity_type, entity_id FROM sync_queue WHERE status = 'pending'
+                       GROUP BY entity_type, entity_id HAVING count(*) > 1)
+                 ORDER BY id"
             ))?;
             for e in stmt.query_map([], read_entry)? {
-                let e = e?;
-                if e.status == QueueStatus::Sending {
-                    in_flight.insert((e.entity_type, e.entity_id));
-                } else {
-                    pending.push(e);
-                }
+                pending.push(e?);
             }
         }
         let ops: Vec<PendingOp> = pending
@@ -314,25 +326,41 @@ impl Store {
         for e in &mut batch {
             // An update queued before its record's insert was accepted learns the base now.
             if e.base_version.is_none() && e.operation != Operation::Insert {
-                if let Some(rec) = get_record(&tx, e.entity_type, e.entity_id)? {
-                    e.base_version = rec.version;
+                if let Some(version) = record_version(&tx, e.entity_type, e.entity_id)? {
+                    e.base_version = Some(version);
+                    tx.prepare_cached("UPDATE sync_queue SET base_version = ?2 WHERE id = ?1")?
+                        .execute(params![e.id, version])?;
                 }
             }
-            let resend = e.status == QueueStatus::Sending;
-            tx.prepare_cached(
-                "UPDATE sync_queue SET status = 'sending', base_version = ?2,
-                 retry_count = retry_count + ?3 WHERE id = ?1",
-            )?
-            .execute(params![e.id, e.base_version, resend as i64])?;
-            if resend {
+        }
+        // Set-based: one statement for the queue and one per record table, not three per entry.
+        let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
+        tx.prepare_cached(
+            "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'), status = 'sending'
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([&ids])?;
+        for entity in [EntityType::Household, EntityType::Visit] {
+            let of_entity = batch
+                .iter()
+                .filter(|e| e.entity_type == entity)
+                .map(|e| serde_json::Value::from(e.entity_id.to_string()));
+            let records = json_array(of_entity);
+            if records == "[]" {
+                continue;
+            }
+            tx.prepare_cached(&format!(
+                "UPDATE {} SET sync_state = 'syncing'
+                 WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
+                store::table(entity)
+            ))?
+            .execute([&records])?;
+        }
+        for e in &mut batch {
+            if e.status == QueueStatus::Sending {
                 e.retry_count += 1;
             }
             e.status = QueueStatus::Sending;
-            tx.prepare_cached(&format!(
-                "UPDATE {} SET sync_state = 'syncing' WHERE id = ?1 AND sync_state = 'pending'",
-                store::table(e.entity_type)
-            ))?
-            .execute([e.entity_id.to_string()])?;
         }
         tx.commit()?;
         Ok(batch)
@@ -377,39 +405,55 @@ impl Store {
         let mut tally = PushTally::default();
         for (entry, result) in batch.iter().zip(results) {
             let entity = entry.entity_type;
-            let rec = get_record(&tx, entity, entry.entity_id)?;
             match result.status {
                 ChangeStatus::Accepted => {
                     tally.accepted += 1;
                     tally.merged += result.merged as u64;
                     delete_entry(&tx, entry.id)?;
-                    let Some(rec) = rec else { continue };
-                    if rec.sync_state == SyncState::Conflict {
+                    // Only the columns that change are read and written (the common case of a
+                    // sync: it runs once per pushed change).
+                    let table = store::table(entity);
+                    let id = entry.entity_id.to_string();
+                    let row: Option<(String, Option<String>)> = tx
+                        .prepare_cached(&format!(
+                            "SELECT sync_state, base FROM {table} WHERE id = ?1"
+                        ))?
+                        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    let Some((state, old_base)) = row else {
+                        continue;
+                    };
+                    if state == SyncState::Conflict.as_str() {
                         continue;
                     }
-                    let mut base = if entry.operation == Operation::Insert {
-                        FieldMap::new()
-                    } else {
-                        rec.base.clone().unwrap_or_default()
+                    let mut base = match (entry.operation, old_base) {
+                        (Operation::Insert, _) | (_, None) => FieldMap::new(),
+                        (_, Some(b)) => serde_json::from_str(&b).map_err(|e| {
+                            Error::Protocol(format!("bad base of {entity} {id}: {e}"))
+                        })?,
                     };
                     apply_fields(&mut base, &entry.payload);
-                    let waiting = has_entries(&tx, entity, entry.entity_id)?;
-                    put_row(
-                        &tx,
-                        &LocalRecord {
-                            server_id: result.server_id.or(rec.server_id),
-                            version: result.version.or(rec.version),
-                            base: Some(base),
-                            sync_state: if waiting {
-                                SyncState::Pending
-                            } else {
-                                SyncState::Synced
-                            },
-                            ..rec
-                        },
-                    )?;
+                    let base =
+                        serde_json::to_string(&base).map_err(|e| Error::Protocol(e.to_string()))?;
+                    // Synced, unless newer local edits are still queued.
+                    tx.prepare_cached(&format!(
+                        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
+                             version = COALESCE(?3, version), base = ?4,
+                             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
+                                 WHERE entity_type = ?5 AND entity_id = ?1)
+                               THEN 'pending' ELSE 'synced' END
+                         WHERE id = ?1"
+                    ))?
+                    .execute(params![
+                        id,
+                        result.server_id,
+                        result.version,
+                        base,
+                        entity.as_str()
+                    ])?;
                 }
                 ChangeStatus::Conflict => {
+                    let rec = get_record(&tx, entity, entry.entity_id)?;
                     tally.conflicts += 1;
                     let server = result.server_record.as_ref().ok_or_else(|| {
                         Error::Protocol("a conflict result without the server's record".into())
@@ -427,6 +471,7 @@ impl Store {
                     }
                 }
                 ChangeStatus::Rejected => {
+                    let rec = get_record(&tx, entity, entry.entity_id)?;
                     tally.rejected += 1;
                     let msg = result
                         .error
@@ -519,6 +564,23 @@ impl Store {
             .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
         Ok(())
     }
+}
+
+/// The server version a local record is based on (`None`: no such record, or never synced).
+fn record_version(tx: &rusqlite::Connection, entity: EntityType, id: Uuid) -> Result<Option<i64>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT version FROM {} WHERE id = ?1",
+            store::table(entity)
+        ))?
+        .query_row([id.to_string()], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// A JSON array, for `json_each(?)` in set-based statements.
+fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(items.collect()).to_string()
 }
 
 fn delete_entry(tx: &rusqlite::Connection, id: i64) -> Result<()> {
