@@ -647,10 +647,24 @@ pub fn run(scale: &Scale, bin: &Path) -> Result<Report> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         env.pg.describe()
     ));
-    local_writes(&env, scale, &mut report)?;
-    let backlog = backlog(&env, scale, &mut report)?;
-    naive(&env, scale, &backlog, &mut report)?;
-    fleet(&env, scale, &mut report)?;
+    // FIELDSYNC_BENCH_ONLY=b,e runs some sections only (for profiling; a full run has all).
+    let only = std::env::var("FIELDSYNC_BENCH_ONLY").unwrap_or_default();
+    let on = |s: &str| only.is_empty() || only.split(',').any(|o| o.trim() == s);
+    if on("a") {
+        local_writes(&env, scale, &mut report)?;
+    }
+    if on("b") {
+        backlog(&env, scale, &mut report)?;
+    }
+    if on("d") {
+        naive(&env, scale, &mut report)?;
+    }
+    if on("e") {
+        fleet(&env, scale, &mut report)?;
+    }
+    if !only.is_empty() {
+        report.notes.push(format!("only sections {only} (FIELDSYNC_BENCH_ONLY)"));
+    }
     Ok(report)
 }
 
@@ -731,18 +745,9 @@ fn local_writes(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// What the backlog runs leave for later sections.
-pub struct Backlog {
-    /// Records per second of the batched push on SQLite.
-    pub push_rps_sqlite: f64,
-}
-
 /// b. + c. The week-offline backlog and the store's own limit.
-fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<Backlog> {
+fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     let n = scale.backlog;
-    let mut out = Backlog {
-        push_rps_sqlite: 0.0,
-    };
     // One device with the backlog, copied for each server.
     let (template, _) = device_with_backlog(env, "http://127.0.0.1:9", "bench-a", "t", n)?;
     let records = n + 1; // the visits and their household
@@ -857,10 +862,7 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<Backlog> {
             mib(server.peak_rss_kib()),
             "MiB",
         );
-        if kind == Kind::Sqlite {
-            out.push_rps_sqlite = push_rps;
-        }
-        if scale.default_sizes {
+        if scale.default_sizes && std::env::var_os("FIELDSYNC_BENCH_SKIP_DEFAULT_SIZES").is_none() {
             // The same records again would be deduplicated: a fresh server.
             let database2 = env.database(kind)?;
             let server2 = Server::start(env, &database2)?;
@@ -926,7 +928,7 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<Backlog> {
             Some(Target::Above(0.5)),
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 struct StoreLimit {
@@ -1092,7 +1094,7 @@ fn naive_push(base: &str, token: &str, officer: &str, n: usize) -> Result<Durati
 
 /// d. The naive design against ours, with and without an added round trip; and a day's
 /// changes over the slow link.
-fn naive(env: &Env, scale: &Scale, _b: &Backlog, report: &mut Report) -> Result<()> {
+fn naive(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     let rtt_ms = scale.one_way_delay.as_millis() * 2;
     report.section(&format!(
         "d. One request per entry (naive) vs batched (ours), {} entries, SQLite store",

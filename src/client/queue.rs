@@ -315,14 +315,22 @@ impl Store {
     /// crash left in `sending` come first, in queue order, with the same op_ids.
     pub fn take_batch(&mut self, size: usize) -> Result<Vec<QueueEntry>> {
         let tx = self.write_tx()?;
-        let mut batch: Vec<QueueEntry> = {
+        // Two index range scans on (status, id): `sending` first, then `pending`. (One query
+        // ordered by `status = 'pending', id` sorted the whole queue for every batch.)
+        let mut batch: Vec<QueueEntry> = Vec::with_capacity(size);
+        for status in [QueueStatus::Sending, QueueStatus::Pending] {
+            let left = size - batch.len();
+            if left == 0 {
+                break;
+            }
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status IN ('sending','pending')
-                 ORDER BY status = 'pending', id LIMIT ?1"
+                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = ?1 ORDER BY id LIMIT ?2"
             ))?;
-            let rows = stmt.query_map([size as i64], read_entry)?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+            let rows = stmt.query_map(params![status.as_str(), left as i64], read_entry)?;
+            for row in rows {
+                batch.push(row?);
+            }
+        }
         for e in &mut batch {
             // An update queued before its record's insert was accepted learns the base now.
             if e.base_version.is_none() && e.operation != Operation::Insert {
