@@ -181,6 +181,12 @@ impl Report {
         }
     }
 
+    /// Records the machine's load right now (other engineers share it).
+    fn add_load(&mut self, key: &str) {
+        let load = load_average().parse().unwrap_or(-1.0);
+        self.add(key, "machine load average (1 min) at the end", load, "");
+    }
+
     /// The value of a figure by key.
     pub fn get(&self, key: &str) -> Option<f64> {
         self.rows
@@ -338,6 +344,27 @@ pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
     s.lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// CPU time (user + system) a live process has used so far, in seconds.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat, 11 and 12 after the name; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The 1-minute load average: other work on the machine skews every figure.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn mib(kib: u64) -> f64 {
@@ -857,6 +884,13 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             Some(Target::Below(64.0)),
         );
         report.add(
+            &format!("b.{k}.server_cpu_s"),
+            "server CPU time (push + both pulls)",
+            cpu_secs(server.pid()),
+            "s",
+        );
+        report.add_load(&format!("b.{k}.load"));
+        report.add(
             &format!("b.{k}.server_rss"),
             "server peak RSS",
             mib(server.peak_rss_kib()),
@@ -1216,7 +1250,13 @@ struct FleetTally {
 
 /// e. The fleet: every officer pushes its changes, then pulls its team's.
 fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
+    // FIELDSYNC_BENCH_FLEET=sqlite1,pg1,pg2 picks some fleets (for profiling).
+    let pick = std::env::var("FIELDSYNC_BENCH_FLEET").unwrap_or_default();
     for (kind, servers) in [(Kind::Sqlite, 1), (Kind::Postgres, 1), (Kind::Postgres, 2)] {
+        let id = format!("{}{servers}", kind.key());
+        if !pick.is_empty() && !pick.split(',').any(|p| p.trim() == id) {
+            continue;
+        }
         let label = if servers == 1 {
             kind.name().to_string()
         } else {
@@ -1282,6 +1322,14 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             "",
             Some(Target::Below(0.5)),
         );
+        let cpu: f64 = procs.iter().map(|p| cpu_secs(p.pid())).sum();
+        report.add(
+            &format!("{k}.server_cpu_s"),
+            "server CPU time (all processes)",
+            cpu,
+            "s",
+        );
+        report.add_load(&format!("{k}.load"));
         let rss = procs.iter().map(Server::peak_rss_kib).max().unwrap_or(0);
         report.add(
             &format!("{k}.server_rss"),
