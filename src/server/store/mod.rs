@@ -154,18 +154,6 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
 }
 
-/// The error each push of a group commit gets when the group as a whole failed (`outcome`
-/// is that failure): unavailable stays unavailable (clients retry), anything else is internal.
-pub(crate) fn group_failure(outcome: &Result<(), StoreError>) -> StoreError {
-    match outcome {
-        Err(e) if e.code() == crate::protocol::ErrorCode::Unavailable => {
-            StoreError::Pool(format!("the group commit failed: {e}"))
-        }
-        Err(e) => StoreError::Task(format!("the group commit failed: {e}")),
-        Ok(()) => StoreError::Task("the push was not applied".into()),
-    }
-}
-
 /// Is `url` a PostgreSQL URL?
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

@@ -68,9 +68,6 @@ const RECORD_COLS: &str =
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
-    /// Pushes waiting for the writer gate (group commit, see `push_group`).
-    waiting: std::sync::Mutex<Vec<QueuedPush>>,
-    gate: tokio::sync::Mutex<()>,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -171,11 +168,7 @@ impl PgStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(pool_err)?;
-        Ok(PgStore {
-            pool,
-            waiting: std::sync::Mutex::new(Vec::new()),
-            gate: tokio::sync::Mutex::new(()),
-        })
+        Ok(PgStore { pool })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -194,193 +187,6 @@ impl PgStore {
             .map_err(StoreError::pg(format!("read meta {key}")))?;
         row.try_get(0).map_err(StoreError::pg("read meta value"))
     }
-}
-
-/// Most pushes committed together in one group.
-const MAX_GROUP: usize = 64;
-
-type PushReply = tokio::sync::oneshot::Sender<Result<Vec<ChangeResult>, StoreError>>;
-
-/// A push waiting for this process's writer gate.
-struct QueuedPush {
-    officer: Officer,
-    device: Uuid,
-    changes: Vec<Change>,
-    reply: PushReply,
-}
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl PgStore {
-    /// Runs a group of pushes in one transaction, a savepoint each, and answers them after the
-    /// commit. A failing push rolls back to its savepoint only; a failed commit fails them all.
-    async fn push_group(&self, group: Vec<QueuedPush>) {
-        let mut pending = group.into_iter();
-        let mut done: Vec<(PushReply, Result<Vec<ChangeResult>, StoreError>)> = Vec::new();
-        let outcome = async {
-            let mut c = self.client().await?;
-            let mut tx = c
-                .transaction()
-                .await
-                .map_err(StoreError::pg("begin push"))?;
-            for p in pending.by_ref() {
-                let result = async {
-                    let sp = tx
-                        .transaction()
-                        .await
-                        .map_err(StoreError::pg("begin push savepoint"))?;
-                    let results = push_in(&sp, &p.officer, p.device, &p.changes).await?;
-                    sp.commit()
-                        .await
-                        .map_err(StoreError::pg("release push savepoint"))?;
-                    Ok(results)
-                }
-                .await;
-                done.push((p.reply, result));
-            }
-            tx.commit().await.map_err(StoreError::pg("commit push"))
-        }
-        .await;
-        for p in pending {
-            done.push((p.reply, Err(super::group_failure(&outcome))));
-        }
-        for (reply, result) in done {
-            let result = match (&outcome, result) {
-                (Err(_), Ok(_)) => Err(super::group_failure(&outcome)),
-                (_, r) => r,
-            };
-            let _ = reply.send(result);
-        }
-    }
-}
-
-/// One push inside the group's transaction (the caller commits).
-async fn push_in(
-    tx: &deadpool_postgres::Transaction<'_>,
-    officer: &Officer,
-    device: Uuid,
-    changes: &[Change],
-) -> Result<Vec<ChangeResult>, StoreError> {
-    // The write lock: serialises pushes across every process, see the module docs.
-    let row = tx
-        .query_one(
-            "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
-            &[],
-        )
-        .await
-        .map_err(StoreError::pg("lock version counter"))?;
-    let mut snap = Snapshot {
-        version: row.try_get(0).map_err(StoreError::pg("read version"))?,
-        server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
-        ..Snapshot::default()
-    };
-    let (op_ids, ids) = push::needed(changes);
-    let op_ids: Vec<String> = op_ids.iter().map(Uuid::to_string).collect();
-    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let st = tx
-        .prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)")
-        .await
-        .map_err(StoreError::pg("prepare op lookup"))?;
-    for r in tx
-        .query(&st, &[&op_ids])
-        .await
-        .map_err(StoreError::pg("look up op_ids"))?
-    {
-        let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
-        let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
-        let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
-        snap.ops.insert(
-            parse_uuid("op_id", &op)?,
-            StoredOp {
-                hash,
-                result: from_json("stored result", &result)?,
-            },
-        );
-    }
-    let st = tx
-        .prepare_cached(&format!(
-            "SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)"
-        ))
-        .await
-        .map_err(StoreError::pg("prepare record lookup"))?;
-    for r in tx
-        .query(&st, &[&ids])
-        .await
-        .map_err(StoreError::pg("look up records"))?
-    {
-        let rec = to_record(&r)?;
-        snap.records.insert(rec.id, rec);
-    }
-
-    let (results, write) = push::plan(officer, device, changes, &mut snap);
-
-    if !write.records.is_empty() {
-        let n = write.records.len();
-        let mut id = Vec::with_capacity(n);
-        let mut sid = Vec::with_capacity(n);
-        let mut et = Vec::with_capacity(n);
-        let mut team = Vec::with_capacity(n);
-        let mut ver = Vec::with_capacity(n);
-        let mut del = Vec::with_capacity(n);
-        let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
-        let mut fields = Vec::with_capacity(n);
-        let mut stamps = Vec::with_capacity(n);
-        for r in &write.records {
-            id.push(r.id.to_string());
-            sid.push(r.server_id);
-            et.push(r.entity_type.as_str().to_string());
-            team.push(r.team.clone());
-            ver.push(r.version);
-            del.push(r.deleted);
-            del_by.push(r.deleted_by.map(|d| d.to_string()));
-            fields.push(to_json(&r.fields)?);
-            stamps.push(to_json(&r.stamps)?);
-        }
-        let st = tx
-                .prepare_cached(
-                    "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
-                     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
-                       deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
-                )
-                .await
-                .map_err(StoreError::pg("prepare record write"))?;
-        tx.execute(
-            &st,
-            &[&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps],
-        )
-        .await
-        .map_err(StoreError::pg("write records"))?;
-    }
-    if !write.ops.is_empty() {
-        let n = write.ops.len();
-        let mut op = Vec::with_capacity(n);
-        let mut hash = Vec::with_capacity(n);
-        let mut result = Vec::with_capacity(n);
-        for (o, h, r) in &write.ops {
-            op.push(o.to_string());
-            hash.push(h.clone());
-            result.push(to_json(r)?);
-        }
-        let st = tx
-                .prepare_cached(
-                    "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
-                )
-                .await
-                .map_err(StoreError::pg("prepare op write"))?;
-        tx.execute(&st, &[&op, &hash, &result])
-            .await
-            .map_err(StoreError::pg("store op results"))?;
-    }
-    tx.execute(
-        "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1",
-        &[&write.version, &write.server_id],
-    )
-    .await
-    .map_err(StoreError::pg("advance version counter"))?;
-    Ok(results)
 }
 
 #[async_trait]
@@ -410,31 +216,130 @@ impl Store for PgStore {
         device: Uuid,
         changes: Vec<Change>,
     ) -> Result<Vec<ChangeResult>, StoreError> {
-        // Group commit, as in the SQLite store: queue the push, take this process's writer
-        // gate, and run every push queued by then (up to MAX_GROUP) in one transaction, a
-        // savepoint each. The version counter's row lock still serialises the groups of all
-        // processes, and no push is answered before the commit that holds it.
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        lock(&self.waiting).push(QueuedPush {
-            officer: officer.clone(),
-            device,
-            changes,
-            reply,
-        });
-        {
-            let _gate = self.gate.lock().await;
-            let group: Vec<QueuedPush> = {
-                let mut q = lock(&self.waiting);
-                let n = q.len().min(MAX_GROUP);
-                q.drain(..n).collect()
-            };
-            if !group.is_empty() {
-                self.push_group(group).await;
-            }
-        }
-        answer
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
             .await
-            .map_err(|_| StoreError::Task("the push was dropped before it was applied".into()))?
+            .map_err(StoreError::pg("begin push"))?;
+        // The write lock: serialises pushes across every process, see the module docs.
+        let row = tx
+            .query_one(
+                "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(StoreError::pg("lock version counter"))?;
+        let mut snap = Snapshot {
+            version: row.try_get(0).map_err(StoreError::pg("read version"))?,
+            server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
+            ..Snapshot::default()
+        };
+        let (op_ids, ids) = push::needed(&changes);
+        let op_ids: Vec<String> = op_ids.iter().map(Uuid::to_string).collect();
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let st = tx
+            .prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)")
+            .await
+            .map_err(StoreError::pg("prepare op lookup"))?;
+        for r in tx
+            .query(&st, &[&op_ids])
+            .await
+            .map_err(StoreError::pg("look up op_ids"))?
+        {
+            let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
+            let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
+            let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
+            snap.ops.insert(
+                parse_uuid("op_id", &op)?,
+                StoredOp {
+                    hash,
+                    result: from_json("stored result", &result)?,
+                },
+            );
+        }
+        let st = tx
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)"
+            ))
+            .await
+            .map_err(StoreError::pg("prepare record lookup"))?;
+        for r in tx
+            .query(&st, &[&ids])
+            .await
+            .map_err(StoreError::pg("look up records"))?
+        {
+            let rec = to_record(&r)?;
+            snap.records.insert(rec.id, rec);
+        }
+
+        let (results, write) = push::plan(officer, device, &changes, &mut snap);
+
+        if !write.records.is_empty() {
+            let n = write.records.len();
+            let mut id = Vec::with_capacity(n);
+            let mut sid = Vec::with_capacity(n);
+            let mut et = Vec::with_capacity(n);
+            let mut team = Vec::with_capacity(n);
+            let mut ver = Vec::with_capacity(n);
+            let mut del = Vec::with_capacity(n);
+            let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
+            let mut fields = Vec::with_capacity(n);
+            let mut stamps = Vec::with_capacity(n);
+            for r in &write.records {
+                id.push(r.id.to_string());
+                sid.push(r.server_id);
+                et.push(r.entity_type.as_str().to_string());
+                team.push(r.team.clone());
+                ver.push(r.version);
+                del.push(r.deleted);
+                del_by.push(r.deleted_by.map(|d| d.to_string()));
+                fields.push(to_json(&r.fields)?);
+                stamps.push(to_json(&r.stamps)?);
+            }
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+                     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+                       deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+                )
+                .await
+                .map_err(StoreError::pg("prepare record write"))?;
+            tx.execute(
+                &st,
+                &[&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps],
+            )
+            .await
+            .map_err(StoreError::pg("write records"))?;
+        }
+        if !write.ops.is_empty() {
+            let n = write.ops.len();
+            let mut op = Vec::with_capacity(n);
+            let mut hash = Vec::with_capacity(n);
+            let mut result = Vec::with_capacity(n);
+            for (o, h, r) in &write.ops {
+                op.push(o.to_string());
+                hash.push(h.clone());
+                result.push(to_json(r)?);
+            }
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+                )
+                .await
+                .map_err(StoreError::pg("prepare op write"))?;
+            tx.execute(&st, &[&op, &hash, &result])
+                .await
+                .map_err(StoreError::pg("store op results"))?;
+        }
+        tx.execute(
+            "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1",
+            &[&write.version, &write.server_id],
+        )
+        .await
+        .map_err(StoreError::pg("advance version counter"))?;
+        tx.commit().await.map_err(StoreError::pg("commit push"))?;
+        Ok(results)
     }
 
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {

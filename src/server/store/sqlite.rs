@@ -284,7 +284,7 @@ fn push_group(conn: &mut Connection, group: Vec<QueuedPush>) {
     })();
     for (reply, result) in done {
         let result = match (&outcome, result) {
-            (Err(_), Ok(_)) => Err(super::group_failure(&outcome)),
+            (Err(e), Ok(_)) => Err(StoreError::Task(format!("the group commit failed: {e}"))),
             (_, r) => r,
         };
         let _ = reply.send(result);
