@@ -176,8 +176,12 @@ fn offline_is_exit_75_with_the_queue_untouched(kind: StoreKind) {
     // Back online (same database, new port): everything arrives.
     server.restart();
     amina.ok(&[
-        "init", "--server", &server.url, "--officer", "amina", "--token",
-        &token_of(&amina),
+        "init",
+        "--server",
+        &server.url,
+        "--officer",
+        "amina",
+        &format!("--token={}", token_of(&amina)),
     ]);
     let r = amina.sync_expect(0);
     assert_eq!(r["accepted"], 2);
@@ -193,12 +197,15 @@ fn a_revoked_token_is_exit_77_and_loses_nothing(kind: StoreKind) {
     let server = TestServer::new(kind);
     let amina = officer(&server, "amina", "north");
     amina.add_household("Wanjiru");
-    let (code, _, _, ) = support::admin(&server.db, &["officer", "revoke", "amina"]);
+    let (code, _, _) = support::admin(&server.db, &["officer", "revoke", "amina"]);
     assert_eq!(code, 0);
     let before = amina.snapshot();
     let (code, _, err) = amina.sync(&[]);
     assert_eq!(code, 77, "{err}");
-    assert!(err.contains("token") && err.contains("fieldsync init"), "{err}");
+    assert!(
+        err.contains("token") && err.contains("fieldsync init"),
+        "{err}"
+    );
     assert_eq!(amina.snapshot(), before);
 }
 
@@ -218,7 +225,10 @@ fn rejected_changes_wait_for_an_edit(kind: StoreKind) {
     let entries = q["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["entity_id"], v);
-    assert!(entries[0]["last_error"].as_str().unwrap().contains("forbidden"));
+    assert!(entries[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("forbidden"));
     let text = amina.ok(&["status"]);
     assert!(text.contains("rejected     1"), "{text}");
     // Not retried by the next sync.
@@ -233,13 +243,38 @@ fn edit_the_same_visit(kind: StoreKind) -> (TestServer, Device, Device, String) 
     let brian = officer(&server, "brian", "north");
     let h = amina.add_household("Wanjiru");
     let v = amina
-        .ok(&["visit", "add", "--household", &h, "--notes", "first", "--answer", "crop=maize"])
+        .ok(&[
+            "visit",
+            "add",
+            "--household",
+            &h,
+            "--notes",
+            "first",
+            "--answer",
+            "crop=maize",
+        ])
         .trim()
         .to_string();
     amina.sync_expect(0);
     brian.sync_expect(0);
-    amina.ok(&["visit", "edit", &v, "--notes", "amina's notes", "--answer", "crop=rice"]);
-    brian.ok(&["visit", "edit", &v, "--notes", "brian's notes", "--gps", "1.5,2.5"]);
+    amina.ok(&[
+        "visit",
+        "edit",
+        &v,
+        "--notes",
+        "amina's notes",
+        "--answer",
+        "crop=rice",
+    ]);
+    brian.ok(&[
+        "visit",
+        "edit",
+        &v,
+        "--notes",
+        "brian's notes",
+        "--gps",
+        "1.5,2.5",
+    ]);
     amina.sync_expect(0);
     let r = brian.sync_expect(3);
     assert_eq!(r["conflicts"], 1);
@@ -309,8 +344,14 @@ fn delete_against_edit_both_ways(kind: StoreKind) {
     let amina = officer(&server, "amina", "north");
     let brian = officer(&server, "brian", "north");
     let h = amina.add_household("Wanjiru");
-    let v1 = amina.ok(&["visit", "add", "--household", &h, "--notes", "one"]).trim().to_string();
-    let v2 = amina.ok(&["visit", "add", "--household", &h, "--notes", "two"]).trim().to_string();
+    let v1 = amina
+        .ok(&["visit", "add", "--household", &h, "--notes", "one"])
+        .trim()
+        .to_string();
+    let v2 = amina
+        .ok(&["visit", "add", "--household", &h, "--notes", "two"])
+        .trim()
+        .to_string();
     amina.sync_expect(0);
     brian.sync_expect(0);
     // v1: amina deletes, brian edits (brian syncs second: the server deleted it).

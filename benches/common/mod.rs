@@ -261,7 +261,7 @@ fn group(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -512,8 +512,8 @@ impl Device {
                 server,
                 "--officer",
                 officer,
-                "--token",
-                token,
+                // `=`: a token may start with '-' (base64url).
+                &format!("--token={token}"),
             ],
         )?;
         Ok(())
@@ -690,7 +690,9 @@ pub fn run(scale: &Scale, bin: &Path) -> Result<Report> {
         fleet(&env, scale, &mut report)?;
     }
     if !only.is_empty() {
-        report.notes.push(format!("only sections {only} (FIELDSYNC_BENCH_ONLY)"));
+        report
+            .notes
+            .push(format!("only sections {only} (FIELDSYNC_BENCH_ONLY)"));
     }
     Ok(report)
 }

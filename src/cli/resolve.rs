@@ -338,7 +338,7 @@ fn prompt(c: &Conflict) -> Asked<Resolution> {
                         "type a new value".to_string(),
                     ];
                     let Some(p) = Select::with_theme(&theme)
-                        .with_prompt(format!("{f}"))
+                        .with_prompt(f.to_string())
                         .items(&items)
                         .default(0)
                         .interact_opt()?

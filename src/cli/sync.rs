@@ -251,7 +251,6 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
     let mut offline_streak = 0u32;
     let mut last_code = exit::OK;
     while !stopped() {
-        let waiting_before;
         match sync_once(g, s, args, false, &stopped) {
             Ok(r) => {
                 offline_streak = 0;
@@ -266,7 +265,7 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
             }
             Err(e) => return Err(e.into()),
         }
-        waiting_before = queue_waiting(g);
+        let waiting_before = queue_waiting(g);
         let base = if offline_streak > 0 {
             Duration::from_secs(30)
                 .saturating_mul(2u32.saturating_pow(offline_streak - 1))

@@ -233,7 +233,7 @@ fn decide_one(
                     .fields
                     .iter()
                     .filter(|(k, v)| !fields.contains(k) && r.fields.get(*k) != Some(*v))
-                    .filter(|(k, v)| !(v.is_null() && !r.fields.contains_key(*k)))
+                    .filter(|(k, v)| !v.is_null() || r.fields.contains_key(*k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {

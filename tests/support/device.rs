@@ -103,7 +103,15 @@ impl Device {
     /// A device set up for `officer` against `server` (a URL) with `token`.
     pub fn for_officer(server: &str, officer: &str, token: &str) -> Device {
         let d = Device::new();
-        d.ok(&["init", "--server", server, "--officer", officer, "--token", token]);
+        d.ok(&[
+            "init",
+            "--server",
+            server,
+            "--officer",
+            officer,
+            // `=`: a token may start with '-' (base64url), which clap would take for a flag.
+            &format!("--token={token}"),
+        ]);
         d
     }
 

@@ -345,9 +345,9 @@ impl Store for PgStore {
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
         let c = self.client().await?;
         let st = c
-            .prepare_cached(&format!(
-                "SELECT id, server_id, entity_type, version, deleted, fields FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3"
-            ))
+            .prepare_cached(
+                "SELECT id, server_id, entity_type, version, deleted, fields FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3",
+            )
             .await
             .map_err(StoreError::pg("prepare pull"))?;
         let rows = c
