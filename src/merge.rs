@@ -631,14 +631,14 @@ mod tests {
                     .collect();
                 // Interleave records' histories in a random order, keeping each in order.
                 let mut out = Vec::new();
-                for (qid, pick) in (1..).zip(order) {
+                for (i, pick) in order.into_iter().enumerate() {
                     let live: Vec<usize> = (0..per_record.len())
                         .filter(|i| !per_record[*i].is_empty())
                         .collect();
                     let r = live[pick % live.len()];
                     let (operation, fields) = per_record[r].remove(0);
                     out.push(PendingOp {
-                        queue_id: qid,
+                        queue_id: i as i64 + 1,
                         entity_type: EntityType::Household,
                         entity_id: Uuid::from_u128(r as u128 + 1),
                         operation,

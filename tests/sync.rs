@@ -202,8 +202,7 @@ fn offline_is_exit_75_with_the_queue_untouched(kind: StoreKind) {
         &server.url,
         "--officer",
         "amina",
-        "--token",
-        &token_of(&amina),
+        &format!("--token={}", token_of(&amina)),
     ]);
     let r = amina.sync_expect(0);
     assert_eq!(r["accepted"], 2);

@@ -303,36 +303,60 @@ impl Store {
     /// crash left in `sending` come first, in queue order, with the same op_ids.
     pub fn take_batch(&mut self, size: usize) -> Result<Vec<QueueEntry>> {
         let tx = self.write_tx()?;
-        let mut batch: Vec<QueueEntry> = {
+        // Two index range scans on (status, id): `sending` first, then `pending`. (One query
+        // ordered by `status = 'pending', id` sorted the whole queue for every batch.)
+        let mut batch: Vec<QueueEntry> = Vec::with_capacity(size);
+        for status in [QueueStatus::Sending, QueueStatus::Pending] {
+            let left = size - batch.len();
+            if left == 0 {
+                break;
+            }
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status IN ('sending','pending')
-                 ORDER BY status = 'pending', id LIMIT ?1"
+                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = ?1 ORDER BY id LIMIT ?2"
             ))?;
-            let rows = stmt.query_map([size as i64], read_entry)?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+            let rows = stmt.query_map(params![status.as_str(), left as i64], read_entry)?;
+            for row in rows {
+                batch.push(row?);
+            }
+        }
         for e in &mut batch {
             // An update queued before its record's insert was accepted learns the base now.
             if e.base_version.is_none() && e.operation != Operation::Insert {
-                if let Some(rec) = get_record(&tx, e.entity_type, e.entity_id)? {
-                    e.base_version = rec.version;
+                if let Some(version) = record_version(&tx, e.entity_type, e.entity_id)? {
+                    e.base_version = Some(version);
+                    tx.prepare_cached("UPDATE sync_queue SET base_version = ?2 WHERE id = ?1")?
+                        .execute(params![e.id, version])?;
                 }
             }
-            let resend = e.status == QueueStatus::Sending;
-            tx.prepare_cached(
-                "UPDATE sync_queue SET status = 'sending', base_version = ?2,
-                 retry_count = retry_count + ?3 WHERE id = ?1",
-            )?
-            .execute(params![e.id, e.base_version, resend as i64])?;
-            if resend {
+        }
+        // Set-based: one statement for the queue and one per record table, not three per entry.
+        let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
+        tx.prepare_cached(
+            "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'), status = 'sending'
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )?
+        .execute([&ids])?;
+        for entity in [EntityType::Household, EntityType::Visit] {
+            let of_entity = batch
+                .iter()
+                .filter(|e| e.entity_type == entity)
+                .map(|e| serde_json::Value::from(e.entity_id.to_string()));
+            let records = json_array(of_entity);
+            if records == "[]" {
+                continue;
+            }
+            tx.prepare_cached(&format!(
+                "UPDATE {} SET sync_state = 'syncing'
+                 WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
+                store::table(entity)
+            ))?
+            .execute([&records])?;
+        }
+        for e in &mut batch {
+            if e.status == QueueStatus::Sending {
                 e.retry_count += 1;
             }
             e.status = QueueStatus::Sending;
-            tx.prepare_cached(&format!(
-                "UPDATE {} SET sync_state = 'syncing' WHERE id = ?1 AND sync_state = 'pending'",
-                store::table(e.entity_type)
-            ))?
-            .execute([e.entity_id.to_string()])?;
         }
         tx.commit()?;
         Ok(batch)
@@ -377,47 +401,59 @@ impl Store {
         let mut tally = PushTally::default();
         for (entry, result) in batch.iter().zip(results) {
             let entity = entry.entity_type;
-            let rec = get_record(&tx, entity, entry.entity_id)?;
             match result.status {
                 ChangeStatus::Accepted => {
                     tally.accepted += 1;
                     tally.merged += result.merged as u64;
                     delete_entry(&tx, entry.id)?;
-                    let Some(rec) = rec else { continue };
-                    if rec.sync_state == SyncState::Conflict {
+                    // Only the columns that change are read and written (the common case of a
+                    // sync: it runs once per pushed change).
+                    let table = store::table(entity);
+                    let id = entry.entity_id.to_string();
+                    let row: Option<(String, Option<String>)> = tx
+                        .prepare_cached(&format!(
+                            "SELECT sync_state, base FROM {table} WHERE id = ?1"
+                        ))?
+                        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    let Some((state, old_base)) = row else {
+                        continue;
+                    };
+                    if state == SyncState::Conflict.as_str() {
                         continue;
                     }
-                    let mut base = if entry.operation == Operation::Insert {
-                        FieldMap::new()
-                    } else {
-                        rec.base.clone().unwrap_or_default()
+                    let mut base = match (entry.operation, old_base) {
+                        (Operation::Insert, _) | (_, None) => FieldMap::new(),
+                        (_, Some(b)) => serde_json::from_str(&b).map_err(|e| {
+                            Error::Protocol(format!("bad base of {entity} {id}: {e}"))
+                        })?,
                     };
                     apply_fields(&mut base, &entry.payload);
-                    let waiting = has_entries(&tx, entity, entry.entity_id)?;
-                    put_row(
-                        &tx,
-                        &LocalRecord {
-                            server_id: result.server_id.or(rec.server_id),
-                            // A merged change means the server holds other devices' edits
-                            // this copy has not seen yet: keep the old base version until
-                            // the pull brings them, or the next edit would claim to have
-                            // seen them and overwrite them without a conflict.
-                            version: if result.merged {
-                                rec.version
-                            } else {
-                                result.version.or(rec.version)
-                            },
-                            base: Some(base),
-                            sync_state: if waiting {
-                                SyncState::Pending
-                            } else {
-                                SyncState::Synced
-                            },
-                            ..rec
-                        },
-                    )?;
+                    let base =
+                        serde_json::to_string(&base).map_err(|e| Error::Protocol(e.to_string()))?;
+                    // Synced, unless newer local edits are still queued. A merged change
+                    // means the server holds other devices' edits this copy has not seen
+                    // yet: the version stays at the old base until the pull brings them,
+                    // or the next edit would claim to have seen them and overwrite them
+                    // without a conflict.
+                    tx.prepare_cached(&format!(
+                        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
+                             version = COALESCE(?3, version), base = ?4,
+                             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
+                                 WHERE entity_type = ?5 AND entity_id = ?1)
+                               THEN 'pending' ELSE 'synced' END
+                         WHERE id = ?1"
+                    ))?
+                    .execute(params![
+                        id,
+                        result.server_id,
+                        if result.merged { None } else { result.version },
+                        base,
+                        entity.as_str()
+                    ])?;
                 }
                 ChangeStatus::Conflict => {
+                    let rec = get_record(&tx, entity, entry.entity_id)?;
                     tally.conflicts += 1;
                     let server = result.server_record.as_ref().ok_or_else(|| {
                         Error::Protocol("a conflict result without the server's record".into())
@@ -435,6 +471,7 @@ impl Store {
                     }
                 }
                 ChangeStatus::Rejected => {
+                    let rec = get_record(&tx, entity, entry.entity_id)?;
                     tally.rejected += 1;
                     let msg = result
                         .error
@@ -527,6 +564,23 @@ impl Store {
             .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
         Ok(())
     }
+}
+
+/// The server version a local record is based on (`None`: no such record, or never synced).
+fn record_version(tx: &rusqlite::Connection, entity: EntityType, id: Uuid) -> Result<Option<i64>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT version FROM {} WHERE id = ?1",
+            store::table(entity)
+        ))?
+        .query_row([id.to_string()], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// A JSON array, for `json_each(?)` in set-based statements.
+fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(items.collect()).to_string()
 }
 
 fn delete_entry(tx: &rusqlite::Connection, id: i64) -> Result<()> {

@@ -68,6 +68,9 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub duration_ms: u64,
+    /// Of `duration_ms`, the time spent pushing and pulling (for benchmarks and logs).
+    pub push_ms: u64,
+    pub pull_ms: u64,
     /// Conflicts waiting for `fieldsync resolve` after this sync (old ones included).
     pub conflicts_waiting: i64,
     /// Rejected changes waiting for an edit after this sync (old ones included).
@@ -152,9 +155,13 @@ pub fn sync(
         other => other,
     })?;
 
+    let pushing = Instant::now();
     push(store, transport, opts, progress, stop, &mut report)?;
+    report.push_ms = pushing.elapsed().as_millis() as u64;
     if !stop() {
+        let pulling = Instant::now();
         pull(store, transport, opts, progress, stop, &mut report)?;
+        report.pull_ms = pulling.elapsed().as_millis() as u64;
         store.set_meta(meta::LAST_SYNC_AT, &model::now_timestamp())?;
     }
     progress.finished();

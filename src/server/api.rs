@@ -150,7 +150,13 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_PULL, get(pull))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(CompressionLayer::new().gzip(true))
+        // Fastest gzip: on a 2-core server the default level spent a quarter of the CPU of a
+        // 10,000-officer sync compressing pull pages, for a few percent fewer bytes.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             bound_inflight,

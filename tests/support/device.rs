@@ -124,8 +124,8 @@ impl Device {
             server,
             "--officer",
             officer,
-            "--token",
-            token,
+            // `=`: a token may start with '-' (base64url), which clap would take for a flag.
+            &format!("--token={token}"),
         ]);
         d
     }

@@ -397,6 +397,8 @@ pub mod pg {
     }
 
     /// Stops the cluster (and removes its directory) once this process is gone.
+    // The watchdog must outlive this process, so it is deliberately never waited for.
+    #[allow(clippy::zombie_processes)]
     fn watchdog(pg_ctl: &str, data: &str, as_root: bool, root: &Path) {
         let pid = std::process::id();
         let stop = if as_root {

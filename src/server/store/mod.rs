@@ -3,8 +3,10 @@
 //!
 //! # Consistency rules (both stores)
 //!
-//! - **One push = one transaction.** A push runs entirely inside one write transaction; a
-//!   crash or a failed statement leaves nothing of it applied.
+//! - **One push = one atomic unit.** A push runs entirely inside one write transaction; a
+//!   crash or a failed statement leaves nothing of it applied. (The SQLite store commits the
+//!   pushes waiting for its writer together: one transaction, one savepoint per push, one
+//!   fsync; a push is answered only after that commit.)
 //! - **Writers serialise, readers do not.** Every push first takes the store's single write
 //!   lock (SQLite: the one writer connection with `BEGIN IMMEDIATE`; PostgreSQL:
 //!   `SELECT ... FROM version_counter ... FOR UPDATE` on a one-row table). Versions are

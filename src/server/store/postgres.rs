@@ -21,7 +21,7 @@ use super::{
     from_json, parse_entity, parse_uuid, to_json, validate_team, Officer, PullPage, Snapshot,
     Store, StoredOp, StoredRecord,
 };
-use crate::protocol::{Change, ChangeResult};
+use crate::protocol::{Change, ChangeResult, Record};
 use crate::server::error::StoreError;
 use crate::server::push;
 
@@ -338,9 +338,9 @@ impl Store for PgStore {
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
         let c = self.client().await?;
         let st = c
-            .prepare_cached(&format!(
-                "SELECT {RECORD_COLS} FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3"
-            ))
+            .prepare_cached(
+                "SELECT id, server_id, entity_type, version, deleted, fields FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3",
+            )
             .await
             .map_err(StoreError::pg("prepare pull"))?;
         let rows = c
@@ -348,8 +348,23 @@ impl Store for PgStore {
             .await
             .map_err(StoreError::pg("pull"))?;
         let mut records = Vec::with_capacity(rows.len());
+        // The wire record only: the stamps are neither read nor parsed.
+        let get = |e: tokio_postgres::Error| StoreError::Postgres {
+            context: "read pulled record".into(),
+            source: e,
+        };
         for r in &rows {
-            records.push(to_record(r)?.to_wire());
+            let id: String = r.try_get(0).map_err(get)?;
+            let et: String = r.try_get(2).map_err(get)?;
+            let fields: String = r.try_get(5).map_err(get)?;
+            records.push(Record {
+                entity_type: parse_entity(&et)?,
+                id: parse_uuid("record id", &id)?,
+                server_id: r.try_get(1).map_err(get)?,
+                version: r.try_get(3).map_err(get)?,
+                deleted: r.try_get(4).map_err(get)?,
+                fields: from_json("record fields", &fields)?,
+            });
         }
         let has_more = records.len() > limit as usize;
         records.truncate(limit as usize);

@@ -1,0 +1,1474 @@
+//! The fieldsync benchmark, shared by `benches/fleet.rs` (full size, release build) and
+//! `tests/bench_smoke.rs` (tiny sizes, inside `cargo test`, so this code cannot rot).
+//!
+//! Everything runs on 127.0.0.1 against real `fieldsync serve` processes of the binary under
+//! test; the client side is the real `fieldsync` binary as a child process where a figure is
+//! about the client (backlog, round trip), and in-process threads speaking the wire protocol
+//! where thousands of officers are simulated (fleet, naive design). All figures and ratios
+//! come from one run. See `docs/performance.md`.
+#![allow(dead_code)]
+
+pub mod pg;
+pub mod proxy;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use fieldsync::client::store::Store as LocalStore;
+use fieldsync::model::{EntityType, FieldMap};
+use fieldsync::protocol::{
+    Change, ChangeStatus, Operation, PullResponse, PushRequest, PushResponse, PATH_PULL, PATH_PUSH,
+};
+use fieldsync::server::api::{new_token, token_hash};
+use fieldsync::server::store::{self as server_store, Officer};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn fail<T>(msg: impl Into<String>) -> Result<T> {
+    Err(msg.into().into())
+}
+
+/// How big each part of the benchmark is.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    pub name: &'static str,
+    /// `Store::add` calls on a file database (each one durable transaction).
+    pub local_adds: usize,
+    /// Visits in the `visit import` file, and in the week-offline backlog.
+    pub backlog: usize,
+    /// `fieldsync visit add` processes timed.
+    pub visit_add_runs: usize,
+    /// Push batch and pull page sizes of the backlog runs.
+    pub batch: usize,
+    pub page: u32,
+    /// Also run the backlog with the client's default batch and page sizes.
+    pub default_sizes: bool,
+    /// Entries of the naive design (and of ours, compared) without added delay.
+    pub naive: usize,
+    /// Entries of the naive design over the delayed link (extrapolated to `naive`).
+    pub naive_delayed: usize,
+    /// Added delay each way: the round trip grows by twice this.
+    pub one_way_delay: Duration,
+    /// A day's changes synced over the delayed link by the real client.
+    pub day: usize,
+    pub officers: usize,
+    pub team_size: usize,
+    pub changes_per_officer: usize,
+    pub concurrency: usize,
+}
+
+impl Scale {
+    /// The figures of issue 7.
+    pub fn full() -> Scale {
+        Scale {
+            name: "full",
+            local_adds: 1_000,
+            backlog: 100_000,
+            visit_add_runs: 50,
+            batch: 500,
+            page: 1000,
+            default_sizes: true,
+            naive: 10_000,
+            naive_delayed: 300,
+            one_way_delay: Duration::from_millis(50),
+            day: 500,
+            officers: 10_000,
+            team_size: 20,
+            changes_per_officer: 20,
+            concurrency: 200,
+        }
+    }
+
+    /// Tiny sizes: every code path, a few seconds in a debug build.
+    pub fn smoke() -> Scale {
+        Scale {
+            name: "smoke",
+            local_adds: 10,
+            backlog: 300,
+            visit_add_runs: 3,
+            batch: 100,
+            page: 100,
+            default_sizes: false,
+            naive: 30,
+            naive_delayed: 5,
+            one_way_delay: Duration::from_millis(5),
+            day: 20,
+            officers: 40,
+            team_size: 10,
+            changes_per_officer: 5,
+            concurrency: 8,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Scale> {
+        match name {
+            "full" => Some(Scale::full()),
+            "smoke" => Some(Scale::smoke()),
+            _ => None,
+        }
+    }
+}
+
+/// A target a figure is checked against.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Below(f64),
+    Above(f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: String,
+    pub label: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub target: Option<Target>,
+}
+
+impl Row {
+    pub fn met(&self) -> Option<bool> {
+        self.target.map(|t| match t {
+            Target::Below(x) => self.value < x,
+            Target::Above(x) => self.value > x,
+        })
+    }
+}
+
+/// Every figure of one run, in order, with notes.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: Vec<(String, Vec<Row>)>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    fn section(&mut self, title: &str) {
+        eprintln!("bench: {title}");
+        self.rows.push((title.to_string(), Vec::new()));
+    }
+
+    fn add(&mut self, key: &str, label: &str, value: f64, unit: &'static str) {
+        self.add_t(key, label, value, unit, None)
+    }
+
+    fn add_t(
+        &mut self,
+        key: &str,
+        label: &str,
+        value: f64,
+        unit: &'static str,
+        target: Option<Target>,
+    ) {
+        eprintln!("bench:   {label}: {}", fmt_value(value, unit));
+        let row = Row {
+            key: key.to_string(),
+            label: label.to_string(),
+            value,
+            unit,
+            target,
+        };
+        match self.rows.last_mut() {
+            Some((_, rows)) => rows.push(row),
+            None => self.rows.push((String::new(), vec![row])),
+        }
+    }
+
+    /// Records the machine's load right now (other engineers share it).
+    fn add_load(&mut self, key: &str) {
+        let load = load_average().parse().unwrap_or(-1.0);
+        self.add(key, "machine load average (1 min) at the end", load, "");
+    }
+
+    /// The value of a figure by key.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.rows
+            .iter()
+            .flat_map(|(_, r)| r)
+            .find(|r| r.key == key)
+            .map(|r| r.value)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().flat_map(|(_, r)| r)
+    }
+
+    /// The report as markdown tables, one per section.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        for (title, rows) in &self.rows {
+            out.push_str(&format!(
+                "\n### {title}\n\n| measure | value | target | met |\n|---|---:|---|---|\n"
+            ));
+            for r in rows {
+                let (target, met) = match (r.target, r.met()) {
+                    (Some(Target::Below(x)), Some(m)) => {
+                        (format!("< {}", fmt_value(x, r.unit)), yes(m))
+                    }
+                    (Some(Target::Above(x)), Some(m)) => {
+                        (format!("> {}", fmt_value(x, r.unit)), yes(m))
+                    }
+                    _ => (String::new(), ""),
+                };
+                out.push_str(&format!(
+                    "| {} | {} | {target} | {met} |\n",
+                    r.label,
+                    fmt_value(r.value, r.unit)
+                ));
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\nNotes:\n");
+            for n in &self.notes {
+                out.push_str(&format!("- {n}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn yes(m: bool) -> &'static str {
+    if m {
+        "yes"
+    } else {
+        "**no**"
+    }
+}
+
+fn fmt_value(v: f64, unit: &str) -> String {
+    let n = if v.abs() >= 100.0 || v == v.trunc() {
+        group(v.round() as i64)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    };
+    if unit.is_empty() {
+        n
+    } else {
+        format!("{n} {unit}")
+    }
+}
+
+fn group(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Where the run happens: the binary, a scratch folder, PostgreSQL.
+pub struct Env {
+    pub bin: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub pg: pg::Postgres,
+    n: AtomicUsize,
+}
+
+impl Env {
+    pub fn new(bin: &Path) -> Result<Env> {
+        if !bin.exists() {
+            return fail(format!(
+                "{} does not exist: build it first (cargo build --release)",
+                bin.display()
+            ));
+        }
+        Ok(Env {
+            bin: bin.to_path_buf(),
+            dir: tempfile::tempdir()?,
+            pg: pg::Postgres::start()?,
+            n: AtomicUsize::new(0),
+        })
+    }
+
+    /// A fresh path in the scratch folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        let n = self.n.fetch_add(1, Ordering::SeqCst);
+        self.dir.path().join(format!("{n:03}-{name}"))
+    }
+
+    /// A fresh server database: a SQLite path or a new PostgreSQL database.
+    pub fn database(&self, kind: Kind) -> Result<String> {
+        match kind {
+            Kind::Sqlite => Ok(self.path("server.sqlite3").display().to_string()),
+            Kind::Postgres => self.pg.fresh_database(),
+        }
+    }
+
+    pub fn fieldsync(&self) -> Command {
+        Command::new(&self.bin)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "SQLite",
+            Kind::Postgres => "PostgreSQL",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "pg",
+        }
+    }
+}
+
+/// Peak resident set (`VmHWM`) of a live process, in KiB.
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// CPU time (user + system) a live process has used so far, in seconds.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat, 11 and 12 after the name; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The 1-minute load average: other work on the machine skews every figure.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// A running `fieldsync serve`; killed on drop.
+pub struct Server {
+    pub url: String,
+    pub addr: std::net::SocketAddr,
+    child: Child,
+}
+
+impl Server {
+    pub fn start(env: &Env, database: &str) -> Result<Server> {
+        let log = std::fs::File::create(env.path("serve.log"))?;
+        let mut child = env
+            .fieldsync()
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()?;
+        let mut stdout = child.stdout.take().ok_or("no stdout")?;
+        // Read the first line byte by byte (no buffering past it), then drain the rest.
+        let mut line = Vec::new();
+        let mut b = [0u8; 1];
+        while stdout.read(&mut b)? == 1 && b[0] != b'\n' {
+            line.push(b[0]);
+        }
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let Some(url) = line.strip_prefix("listening on ") else {
+            let _ = child.kill();
+            return fail(format!("fieldsync serve did not start: {line:?}"));
+        };
+        let addr = url.trim_start_matches("http://").parse()?;
+        Ok(Server {
+            url: url.to_string(),
+            addr,
+            child,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn peak_rss_kib(&self) -> u64 {
+        vm_hwm_kib(self.pid()).unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `fieldsync admin officer add`: the token.
+fn admin_add_officer(env: &Env, database: &str, id: &str, team: &str) -> Result<String> {
+    let out = env
+        .fieldsync()
+        .args(["admin", "--database", database, "officer", "add", id])
+        .args(["--team", team])
+        .output()?;
+    if !out.status.success() {
+        return fail(format!(
+            "officer add {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// Runs a `fieldsync` client command on a device; its stdout.
+fn client(env: &Env, dev: &Device, args: &[&str]) -> Result<String> {
+    let out = env
+        .fieldsync()
+        .arg("--db")
+        .arg(&dev.db)
+        .arg("--config")
+        .arg(&dev.config)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        return fail(format!(
+            "fieldsync {}: exit {:?}: {}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// One officer's device: a database and a config.
+pub struct Device {
+    pub db: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Device {
+    fn new(env: &Env, server: &str, officer: &str, token: &str) -> Result<Device> {
+        let dev = Device {
+            db: env.path("device.db"),
+            config: env.path("config.toml"),
+        };
+        dev.init(env, server, officer, token)?;
+        Ok(dev)
+    }
+
+    /// A copy of `src`'s database with its own config.
+    fn copy_of(
+        env: &Env,
+        src: &Device,
+        server: &str,
+        officer: &str,
+        token: &str,
+    ) -> Result<Device> {
+        let dev = Device {
+            db: env.path("device.db"),
+            config: env.path("config.toml"),
+        };
+        std::fs::copy(&src.db, &dev.db)?;
+        for ext in ["-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{ext}", src.db.display()));
+            if from.exists() {
+                std::fs::copy(&from, format!("{}{ext}", dev.db.display()))?;
+            }
+        }
+        dev.init(env, server, officer, token)?;
+        Ok(dev)
+    }
+
+    fn init(&self, env: &Env, server: &str, officer: &str, token: &str) -> Result<()> {
+        client(
+            env,
+            self,
+            &[
+                "init",
+                "--server",
+                server,
+                "--officer",
+                officer,
+                // `=`: a token may start with '-' (base64url).
+                &format!("--token={token}"),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// What `fieldsync sync --json` reported, with the client's peak RSS and wall time.
+#[derive(Debug, Clone)]
+pub struct SyncRun {
+    pub json: Value,
+    pub peak_rss_kib: u64,
+    pub wall: Duration,
+}
+
+impl SyncRun {
+    pub fn n(&self, k: &str) -> f64 {
+        self.json.get(k).and_then(Value::as_f64).unwrap_or(0.0)
+    }
+}
+
+/// Runs `fieldsync sync --json ARGS` as a child process, sampling its `VmHWM` until it exits.
+fn sync_child(env: &Env, dev: &Device, extra: &[&str]) -> Result<SyncRun> {
+    let started = Instant::now();
+    let mut child = env
+        .fieldsync()
+        .arg("--db")
+        .arg(&dev.db)
+        .arg("--config")
+        .arg(&dev.config)
+        .args(["sync", "--json"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut peak = 0;
+    let status = loop {
+        // VmHWM only grows, so the last sample before exit is (nearly) the peak.
+        if let Some(k) = vm_hwm_kib(pid) {
+            peak = peak.max(k);
+        }
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let wall = started.elapsed();
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    if !status.success() {
+        return fail(format!("fieldsync sync: {status}: {err}"));
+    }
+    let json = serde_json::from_str(out.trim())
+        .map_err(|e| format!("sync --json printed {out:?}: {e}"))?;
+    Ok(SyncRun {
+        json,
+        peak_rss_kib: peak,
+        wall,
+    })
+}
+
+fn visit_fields(household: Uuid, officer: &str, i: usize) -> FieldMap {
+    let v = json!({
+        "household_id": household.to_string(),
+        "officer_id": officer,
+        "visited_at": "2026-11-20T09:30:00Z",
+        "notes": format!("visit {i}: follow-up on the water point"),
+        "gps": [-1.2921 + (i % 1000) as f64 * 1e-5, 36.8219],
+        "answers.crop": "maize",
+        "answers.household_size": (i % 9 + 1).to_string(),
+    });
+    serde_json::from_value(v).expect("a field map")
+}
+
+/// The JSON-lines import file of `n` visits of `household`.
+fn write_import_file(path: &Path, household: &str, n: usize) -> Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..n {
+        writeln!(
+            f,
+            "{}",
+            json!({
+                "household_id": household,
+                "visited_at": "2026-11-20T09:30:00Z",
+                "notes": format!("visit {i}: follow-up on the water point"),
+                "gps": format!("{:.5},36.82190", -1.2921 + (i % 1000) as f64 * 1e-5),
+                "answers": {"crop": "maize", "household_size": (i % 9 + 1).to_string()},
+            })
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// A device holding one household and `n` imported visits, never synced. Returns the time
+/// `visit import` took.
+fn device_with_backlog(
+    env: &Env,
+    server: &str,
+    officer: &str,
+    token: &str,
+    n: usize,
+) -> Result<(Device, Duration)> {
+    let dev = Device::new(env, server, officer, token)?;
+    let hid = client(env, &dev, &["household", "add", "--name", "Backlog farm"])?;
+    let file = env.path("visits.jsonl");
+    write_import_file(&file, hid.trim(), n)?;
+    let started = Instant::now();
+    client(env, &dev, &["visit", "import", &file.display().to_string()])?;
+    Ok((dev, started.elapsed()))
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// Runs every part of the benchmark once.
+pub fn run(scale: &Scale, bin: &Path) -> Result<Report> {
+    let env = Env::new(bin)?;
+    let mut report = Report::default();
+    report.notes.push(format!(
+        "scale `{}`; binary {}; {} CPUs; PostgreSQL {}",
+        scale.name,
+        bin.display(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        env.pg.describe()
+    ));
+    // FIELDSYNC_BENCH_ONLY=b,e runs some sections only (for profiling; a full run has all).
+    let only = std::env::var("FIELDSYNC_BENCH_ONLY").unwrap_or_default();
+    let on = |s: &str| only.is_empty() || only.split(',').any(|o| o.trim() == s);
+    if on("a") {
+        local_writes(&env, scale, &mut report)?;
+    }
+    if on("b") {
+        backlog(&env, scale, &mut report)?;
+    }
+    if on("d") {
+        naive(&env, scale, &mut report)?;
+    }
+    if on("e") {
+        fleet(&env, scale, &mut report)?;
+    }
+    if !only.is_empty() {
+        report
+            .notes
+            .push(format!("only sections {only} (FIELDSYNC_BENCH_ONLY)"));
+    }
+    Ok(report)
+}
+
+/// a. Local writes.
+fn local_writes(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
+    report.section("a. Local writes (client store, synchronous=FULL)");
+    let mut store = LocalStore::open(&env.path("local.db"))?;
+    let hid = store.add(
+        EntityType::Household,
+        serde_json::from_value(json!({"name": "Local farm"}))?,
+    )?;
+    let started = Instant::now();
+    for i in 0..scale.local_adds {
+        store.add(EntityType::Visit, visit_fields(hid, "bench-local", i))?;
+    }
+    report.add(
+        "a.add_per_s",
+        &format!(
+            "`Store::add` (record + queue entry, one durable transaction each), {} visits",
+            scale.local_adds
+        ),
+        rate(scale.local_adds, started.elapsed()),
+        "/s",
+    );
+    drop(store);
+
+    // The import path (all rows in one transaction), through the real binary.
+    let (_dev, took) =
+        device_with_backlog(env, "http://127.0.0.1:9", "bench-imp", "t", scale.backlog)?;
+    report.add_t(
+        "a.import_s",
+        &format!(
+            "`fieldsync visit import` of {} visits (whole process)",
+            scale.backlog
+        ),
+        secs(took),
+        "s",
+        Some(Target::Below(3.0)),
+    );
+    report.add(
+        "a.import_per_s",
+        "import rate",
+        rate(scale.backlog, took),
+        "visits/s",
+    );
+
+    let dev = Device::new(env, "http://127.0.0.1:9", "bench-add", "t")?;
+    let hid = client(env, &dev, &["household", "add", "--name", "Add farm"])?;
+    let mut walls = Vec::new();
+    for i in 0..scale.visit_add_runs {
+        let started = Instant::now();
+        client(
+            env,
+            &dev,
+            &[
+                "visit",
+                "add",
+                "--household",
+                hid.trim(),
+                "--notes",
+                &format!("n{i}"),
+                "--answer",
+                "crop=maize",
+            ],
+        )?;
+        walls.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    report.add_t(
+        "a.visit_add_ms",
+        &format!(
+            "`fieldsync visit add` median wall time ({} runs)",
+            scale.visit_add_runs
+        ),
+        median(walls),
+        "ms",
+        Some(Target::Below(10.0)),
+    );
+    Ok(())
+}
+
+/// b. + c. The week-offline backlog and the store's own limit.
+fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
+    let n = scale.backlog;
+    // One device with the backlog, copied for each server.
+    let (template, _) = device_with_backlog(env, "http://127.0.0.1:9", "bench-a", "t", n)?;
+    let records = n + 1; // the visits and their household
+    for kind in [Kind::Sqlite, Kind::Postgres] {
+        let k = kind.key();
+        report.section(&format!(
+            "b. Week-offline backlog, {} store: {} records, --batch-size {} --page-size {}",
+            kind.name(),
+            records,
+            scale.batch,
+            scale.page
+        ));
+        let database = env.database(kind)?;
+        let server = Server::start(env, &database)?;
+        let ta = admin_add_officer(env, &database, "bench-a", "t1")?;
+        let tb = admin_add_officer(env, &database, "bench-b", "t1")?;
+        let a = Device::copy_of(env, &template, &server.url, "bench-a", &ta)?;
+        let sizes = [
+            "--batch-size".to_string(),
+            scale.batch.to_string(),
+            "--page-size".to_string(),
+            scale.page.to_string(),
+        ];
+        let sizes: Vec<&str> = sizes.iter().map(String::as_str).collect();
+        let push = sync_child(env, &a, &sizes)?;
+        if push.n("accepted") as usize != records {
+            return fail(format!(
+                "{} push accepted {} of {records}",
+                kind.name(),
+                push.n("accepted")
+            ));
+        }
+        let push_s = push.n("push_ms") / 1000.0;
+        let push_rps = records as f64 / push_s.max(1e-9);
+        let b = Device::new(env, &server.url, "bench-b", &tb)?;
+        let pull = sync_child(env, &b, &sizes)?;
+        if pull.n("pulled") as usize != records {
+            return fail(format!(
+                "{} pull got {} of {records}",
+                kind.name(),
+                pull.n("pulled")
+            ));
+        }
+        let pull_s = pull.n("pull_ms") / 1000.0;
+        let pull_rps = records as f64 / pull_s.max(1e-9);
+        let (push_t, pull_t) = if kind == Kind::Sqlite {
+            (Some(Target::Below(4.0)), Some(Target::Below(3.0)))
+        } else {
+            (None, None)
+        };
+        report.add_t(&format!("b.{k}.push_s"), "push: time", push_s, "s", push_t);
+        report.add(
+            &format!("b.{k}.push_rps"),
+            "push: records/s",
+            push_rps,
+            "/s",
+        );
+        report.add(
+            &format!("b.{k}.push_requests"),
+            "push device, whole sync: requests (health + pushes + pull of its own records back)",
+            push.n("requests"),
+            "",
+        );
+        report.add(
+            &format!("b.{k}.push_bytes"),
+            "push: bytes sent (gzip)",
+            push.n("bytes_sent"),
+            "B",
+        );
+        report.add_t(
+            &format!("b.{k}.push_rss"),
+            "push device: client peak RSS (whole sync)",
+            mib(push.peak_rss_kib),
+            "MiB",
+            Some(Target::Below(64.0)),
+        );
+        report.add_t(
+            &format!("b.{k}.pull_s"),
+            "pull into a fresh device: time",
+            pull_s,
+            "s",
+            pull_t,
+        );
+        report.add(
+            &format!("b.{k}.pull_rps"),
+            "pull: records/s",
+            pull_rps,
+            "/s",
+        );
+        report.add(
+            &format!("b.{k}.pull_requests"),
+            "pull device: requests",
+            pull.n("requests"),
+            "",
+        );
+        report.add(
+            &format!("b.{k}.pull_bytes"),
+            "pull: bytes received (gzip)",
+            pull.n("bytes_received"),
+            "B",
+        );
+        report.add_t(
+            &format!("b.{k}.pull_rss"),
+            "pull device: client peak RSS",
+            mib(pull.peak_rss_kib),
+            "MiB",
+            Some(Target::Below(64.0)),
+        );
+        report.add(
+            &format!("b.{k}.server_cpu_s"),
+            "server CPU time (push + both pulls)",
+            cpu_secs(server.pid()),
+            "s",
+        );
+        report.add_load(&format!("b.{k}.load"));
+        report.add(
+            &format!("b.{k}.server_rss"),
+            "server peak RSS",
+            mib(server.peak_rss_kib()),
+            "MiB",
+        );
+        if scale.default_sizes && std::env::var_os("FIELDSYNC_BENCH_SKIP_DEFAULT_SIZES").is_none() {
+            // The same records again would be deduplicated: a fresh server.
+            let database2 = env.database(kind)?;
+            let server2 = Server::start(env, &database2)?;
+            let ta2 = admin_add_officer(env, &database2, "bench-a", "t1")?;
+            let tb2 = admin_add_officer(env, &database2, "bench-b", "t1")?;
+            let a2 = Device::copy_of(env, &template, &server2.url, "bench-a", &ta2)?;
+            let p2 = sync_child(env, &a2, &[])?;
+            let b2 = Device::new(env, &server2.url, "bench-b", &tb2)?;
+            let q2 = sync_child(env, &b2, &[])?;
+            report.add(
+                &format!("b.{k}.default.push_s"),
+                "default sizes (batch 100, page 500): push time",
+                p2.n("push_ms") / 1000.0,
+                "s",
+            );
+            report.add(
+                &format!("b.{k}.default.pull_s"),
+                "default sizes: pull time",
+                q2.n("pull_ms") / 1000.0,
+                "s",
+            );
+            report.add(
+                &format!("b.{k}.default.rss"),
+                "default sizes: client peak RSS (push device, pull device)",
+                mib(p2.peak_rss_kib.max(q2.peak_rss_kib)),
+                "MiB",
+            );
+        }
+        drop(server);
+
+        // c. The store's own limit: the same records through the store trait, no HTTP.
+        let limit = store_limit(env, kind, n, scale.batch, scale.page)?;
+        report.add(
+            &format!("c.{k}.push_rps"),
+            &format!(
+                "c. store's own limit: `Store::push` of the same records in batches of {}",
+                scale.batch
+            ),
+            limit.push_rps,
+            "/s",
+        );
+        report.add(
+            &format!("c.{k}.pull_rps"),
+            &format!(
+                "c. store's own limit: `Store::pull` in pages of {}",
+                scale.page
+            ),
+            limit.pull_rps,
+            "/s",
+        );
+        report.add_t(
+            &format!("c.{k}.push_ratio"),
+            "push over HTTP ÷ store limit (b / c)",
+            push_rps / limit.push_rps,
+            "",
+            Some(Target::Above(0.5)),
+        );
+        report.add_t(
+            &format!("c.{k}.pull_ratio"),
+            "pull over HTTP ÷ store limit (b / c)",
+            pull_rps / limit.pull_rps,
+            "",
+            Some(Target::Above(0.5)),
+        );
+    }
+    Ok(())
+}
+
+struct StoreLimit {
+    push_rps: f64,
+    pull_rps: f64,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// The backlog's changes: one household insert, then `n` visit inserts.
+fn backlog_changes(officer: &str, n: usize) -> Vec<Change> {
+    let hid = fieldsync::model::new_id();
+    let mut changes = Vec::with_capacity(n + 1);
+    changes.push(Change {
+        op_id: Uuid::now_v7(),
+        entity_type: EntityType::Household,
+        entity_id: hid,
+        operation: Operation::Insert,
+        base_version: None,
+        fields: serde_json::from_value(json!({"name": "Backlog farm"})).expect("fields"),
+    });
+    for i in 0..n {
+        changes.push(Change {
+            op_id: Uuid::now_v7(),
+            entity_type: EntityType::Visit,
+            entity_id: fieldsync::model::new_id(),
+            operation: Operation::Insert,
+            base_version: None,
+            fields: visit_fields(hid, officer, i),
+        });
+    }
+    changes
+}
+
+fn store_limit(env: &Env, kind: Kind, n: usize, batch: usize, page: u32) -> Result<StoreLimit> {
+    let database = env.database(kind)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store = server_store::open(&database).await?;
+        store
+            .add_officer("bench-a", "t1", &token_hash(&new_token()))
+            .await?;
+        let officer = Officer {
+            id: "bench-a".into(),
+            team: "t1".into(),
+            created_at: String::new(),
+            revoked: false,
+        };
+        let device = Uuid::new_v4();
+        let changes = backlog_changes("bench-a", n);
+        let total = changes.len();
+        let mut batches: Vec<Vec<Change>> = Vec::new();
+        let mut it = changes.into_iter().peekable();
+        while it.peek().is_some() {
+            batches.push(it.by_ref().take(batch).collect());
+        }
+        let started = Instant::now();
+        for b in batches {
+            let results = store.push(&officer, device, b).await?;
+            if let Some(r) = results.iter().find(|r| r.status != ChangeStatus::Accepted) {
+                return fail(format!("store push: {r:?}"));
+            }
+        }
+        let push_rps = rate(total, started.elapsed());
+        let started = Instant::now();
+        let (mut after, mut got) = (0, 0);
+        loop {
+            let p = store.pull("t1", after, page).await?;
+            got += p.records.len();
+            after = p.records.last().map_or(after, |r| r.version);
+            if !p.has_more {
+                break;
+            }
+        }
+        if got != total {
+            return fail(format!("store pull got {got} of {total}"));
+        }
+        let pull_rps = rate(total, started.elapsed());
+        Ok::<_, Error>(StoreLimit { push_rps, pull_rps })
+    })
+}
+
+/// A blocking HTTP client for in-process officers.
+fn http() -> Result<reqwest::blocking::Client> {
+    Ok(reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(1024)
+        .build()?)
+}
+
+/// POST one push; the results.
+fn post_push(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    req: &PushRequest,
+) -> Result<PushResponse> {
+    let resp = http
+        .post(format!("{base}{PATH_PUSH}"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(req)?)
+        .send()?;
+    let status = resp.status();
+    if !status.is_success() {
+        return fail(format!(
+            "push: HTTP {status}: {}",
+            resp.text().unwrap_or_default()
+        ));
+    }
+    Ok(serde_json::from_slice(&resp.bytes()?)?)
+}
+
+fn get_pull(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<PullResponse> {
+    let mut q = vec![("limit", limit.to_string())];
+    if let Some(c) = cursor {
+        q.push(("cursor", c.to_string()));
+    }
+    let resp = http
+        .get(format!("{base}{PATH_PULL}"))
+        .bearer_auth(token)
+        .query(&q)
+        .send()?;
+    let status = resp.status();
+    if !status.is_success() {
+        return fail(format!(
+            "pull: HTTP {status}: {}",
+            resp.text().unwrap_or_default()
+        ));
+    }
+    Ok(serde_json::from_slice(&resp.bytes()?)?)
+}
+
+/// The naive design: one request per queue entry. Returns the time for `n` entries.
+fn naive_push(base: &str, token: &str, officer: &str, n: usize) -> Result<Duration> {
+    let http = http()?;
+    let device = Uuid::new_v4();
+    let changes = backlog_changes(officer, n.saturating_sub(1));
+    let started = Instant::now();
+    for c in changes {
+        let req = PushRequest {
+            device_id: device,
+            changes: vec![c],
+        };
+        let resp = post_push(&http, base, token, &req)?;
+        if resp.results.first().map(|r| r.status) != Some(ChangeStatus::Accepted) {
+            return fail(format!("naive push: {:?}", resp.results));
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// d. The naive design against ours, with and without an added round trip; and a day's
+/// changes over the slow link.
+fn naive(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
+    let rtt_ms = scale.one_way_delay.as_millis() * 2;
+    report.section(&format!(
+        "d. One request per entry (naive) vs batched (ours), {} entries, SQLite store",
+        scale.naive
+    ));
+    let database = env.database(Kind::Sqlite)?;
+    let server = Server::start(env, &database)?;
+    let proxy = proxy::DelayProxy::start(server.addr, scale.one_way_delay)?;
+    let mut tokens = Vec::new();
+    for i in 0..6 {
+        tokens.push(admin_add_officer(
+            env,
+            &database,
+            &format!("bench-n{i}"),
+            &format!("tn{i}"),
+        )?);
+    }
+    let naive_fast = naive_push(&server.url, &tokens[0], "bench-n0", scale.naive)?;
+    let naive_slow = naive_push(&proxy.url(), &tokens[1], "bench-n1", scale.naive_delayed)?;
+    let per_entry_slow = naive_slow.as_secs_f64() / scale.naive_delayed as f64;
+    let naive_slow_est = per_entry_slow * scale.naive as f64;
+
+    // Ours: the real client, default sizes, the same number of entries (1 household + visits).
+    let (ours_dev, _) =
+        device_with_backlog(env, &server.url, "bench-n2", &tokens[2], scale.naive - 1)?;
+    let ours_fast = sync_child(env, &ours_dev, &[])?;
+    let (ours_dev2, _) =
+        device_with_backlog(env, &proxy.url(), "bench-n3", &tokens[3], scale.naive - 1)?;
+    let ours_slow = sync_child(env, &ours_dev2, &[])?;
+    let of = ours_fast.n("push_ms") / 1000.0;
+    let os = ours_slow.n("push_ms") / 1000.0;
+    report.add(
+        "d.naive_s",
+        "naive, loopback: push time",
+        secs(naive_fast),
+        "s",
+    );
+    report.add(
+        "d.naive_requests",
+        "naive: requests",
+        scale.naive as f64,
+        "",
+    );
+    report.add(
+        "d.ours_s",
+        "ours (default batch 100), loopback: push time",
+        of,
+        "s",
+    );
+    report.add(
+        "d.ours_requests",
+        "ours: requests (whole sync)",
+        ours_fast.n("requests"),
+        "",
+    );
+    report.add(
+        "d.ratio_fast",
+        "naive ÷ ours, loopback",
+        secs(naive_fast) / of.max(1e-9),
+        "×",
+    );
+    report.add(
+        "d.naive_slow_s",
+        &format!(
+            "naive, +{rtt_ms} ms RTT: push time (measured on {} entries, {:.1} ms each, × {})",
+            scale.naive_delayed,
+            per_entry_slow * 1000.0,
+            scale.naive
+        ),
+        naive_slow_est,
+        "s",
+    );
+    report.add(
+        "d.ours_slow_s",
+        &format!("ours, +{rtt_ms} ms RTT: push time (measured)"),
+        os,
+        "s",
+    );
+    report.add(
+        "d.ratio_slow",
+        &format!("naive ÷ ours, +{rtt_ms} ms RTT"),
+        naive_slow_est / os.max(1e-9),
+        "×",
+    );
+
+    // A day's work over the slow link: the whole `fieldsync sync`, wall time of the process.
+    let (day_dev, _) =
+        device_with_backlog(env, &proxy.url(), "bench-n4", &tokens[4], scale.day - 1)?;
+    let day = sync_child(env, &day_dev, &[])?;
+    report.add_t(
+        "d.day_s",
+        &format!(
+            "a day's {} changes, whole `fieldsync sync` over +{rtt_ms} ms RTT (process wall time)",
+            scale.day
+        ),
+        secs(day.wall),
+        "s",
+        Some(Target::Below(2.0)),
+    );
+    report.add("d.day_requests", "  its requests", day.n("requests"), "");
+    report.notes.push(format!(
+        "d: the delay proxy adds {} ms to each direction of every TCP chunk (connection setup is not delayed); \
+         the naive design over it was measured on {} entries and extrapolated linearly to {}",
+        scale.one_way_delay.as_millis(),
+        scale.naive_delayed,
+        scale.naive
+    ));
+    Ok(())
+}
+
+/// Latencies and errors of a fleet run.
+#[derive(Default)]
+struct FleetTally {
+    latencies_ms: Vec<f64>,
+    errors: usize,
+    first_error: Option<String>,
+    syncs: usize,
+}
+
+/// e. The fleet: every officer pushes its changes, then pulls its team's.
+fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
+    // FIELDSYNC_BENCH_FLEET=sqlite1,pg1,pg2 picks some fleets (for profiling).
+    let pick = std::env::var("FIELDSYNC_BENCH_FLEET").unwrap_or_default();
+    for (kind, servers) in [(Kind::Sqlite, 1), (Kind::Postgres, 1), (Kind::Postgres, 2)] {
+        let id = format!("{}{servers}", kind.key());
+        if !pick.is_empty() && !pick.split(',').any(|p| p.trim() == id) {
+            continue;
+        }
+        let label = if servers == 1 {
+            kind.name().to_string()
+        } else {
+            format!("{servers} server processes over {}", kind.name())
+        };
+        report.section(&format!(
+            "e. Fleet, {label}: {} officers in teams of {}, {} changes each, {} at once",
+            scale.officers, scale.team_size, scale.changes_per_officer, scale.concurrency
+        ));
+        let database = env.database(kind)?;
+        let created = Instant::now();
+        let tokens = create_officers(&database, scale)?;
+        eprintln!(
+            "bench:   ({} officers created in {:.1} s)",
+            tokens.len(),
+            created.elapsed().as_secs_f64()
+        );
+        let procs: Vec<Server> = (0..servers)
+            .map(|_| Server::start(env, &database))
+            .collect::<Result<_>>()?;
+        let urls: Vec<String> = procs.iter().map(|s| s.url.clone()).collect();
+        let (took, tally) = run_fleet(scale, &urls, &tokens)?;
+        let mut lat = tally.latencies_ms;
+        lat.sort_by(f64::total_cmp);
+        let k = format!("e.{}{}", kind.key(), servers);
+        report.add_t(
+            &format!("{k}.total_s"),
+            "total time",
+            secs(took),
+            "s",
+            Some(Target::Below(60.0)),
+        );
+        report.add(
+            &format!("{k}.syncs_per_s"),
+            "syncs/s",
+            rate(tally.syncs, took),
+            "/s",
+        );
+        report.add(&format!("{k}.requests"), "requests", lat.len() as f64, "");
+        report.add(
+            &format!("{k}.p50_ms"),
+            "request latency p50",
+            percentile(&lat, 0.50),
+            "ms",
+        );
+        report.add(
+            &format!("{k}.p95_ms"),
+            "request latency p95",
+            percentile(&lat, 0.95),
+            "ms",
+        );
+        report.add_t(
+            &format!("{k}.p99_ms"),
+            "request latency p99",
+            percentile(&lat, 0.99),
+            "ms",
+            Some(Target::Below(1000.0)),
+        );
+        report.add_t(
+            &format!("{k}.errors"),
+            "errors",
+            tally.errors as f64,
+            "",
+            Some(Target::Below(0.5)),
+        );
+        let cpu: f64 = procs.iter().map(|p| cpu_secs(p.pid())).sum();
+        report.add(
+            &format!("{k}.server_cpu_s"),
+            "server CPU time (all processes)",
+            cpu,
+            "s",
+        );
+        report.add_load(&format!("{k}.load"));
+        let rss = procs.iter().map(Server::peak_rss_kib).max().unwrap_or(0);
+        report.add(
+            &format!("{k}.server_rss"),
+            "server peak RSS (largest process)",
+            mib(rss),
+            "MiB",
+        );
+        if let Some(e) = tally.first_error {
+            report.notes.push(format!("e ({label}): first error: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the fleet's officers through the store's own API: their tokens, in order.
+fn create_officers(database: &str, scale: &Scale) -> Result<Vec<String>> {
+    let rt = runtime()?;
+    let n = scale.officers;
+    let team_size = scale.team_size;
+    rt.block_on(async move {
+        let store = server_store::open(database).await?;
+        let tokens: Vec<String> = (0..n).map(|_| new_token()).collect();
+        // A few at once: PostgreSQL overlaps the commits, SQLite serialises them anyway.
+        let work: Vec<(usize, String)> = tokens.iter().cloned().enumerate().collect();
+        let chunks: Vec<Vec<(usize, String)>> = work
+            .chunks(n.div_ceil(16).max(1))
+            .map(<[_]>::to_vec)
+            .collect();
+        let mut tasks = Vec::new();
+        for chunk in chunks {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for (i, t) in chunk {
+                    store
+                        .add_officer(
+                            &format!("o{i:05}"),
+                            &format!("team{:04}", i / team_size),
+                            &token_hash(&t),
+                        )
+                        .await?;
+                }
+                Ok::<(), fieldsync::server::StoreError>(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        Ok::<_, Error>(tokens)
+    })
+}
+
+fn run_fleet(scale: &Scale, urls: &[String], tokens: &[String]) -> Result<(Duration, FleetTally)> {
+    let http = http()?;
+    let next = AtomicUsize::new(0);
+    let tally = Mutex::new(FleetTally::default());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..scale.concurrency.min(tokens.len()).max(1) {
+            s.spawn(|| {
+                let mut mine = FleetTally::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= tokens.len() {
+                        break;
+                    }
+                    let base = &urls[i % urls.len()];
+                    match officer_sync(
+                        &http,
+                        base,
+                        &tokens[i],
+                        &format!("o{i:05}"),
+                        scale,
+                        &mut mine.latencies_ms,
+                    ) {
+                        Ok(()) => mine.syncs += 1,
+                        Err(e) => {
+                            mine.errors += 1;
+                            mine.first_error.get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+                let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+                t.latencies_ms.extend(mine.latencies_ms);
+                t.errors += mine.errors;
+                t.syncs += mine.syncs;
+                if t.first_error.is_none() {
+                    t.first_error = mine.first_error;
+                }
+            });
+        }
+    });
+    let took = started.elapsed();
+    Ok((took, tally.into_inner().unwrap_or_else(|p| p.into_inner())))
+}
+
+/// One simulated officer: push a household and its visits in one request, then pull the team's
+/// records page by page.
+fn officer_sync(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    officer: &str,
+    scale: &Scale,
+    latencies: &mut Vec<f64>,
+) -> Result<()> {
+    let changes = backlog_changes(officer, scale.changes_per_officer.saturating_sub(1));
+    let req = PushRequest {
+        device_id: Uuid::new_v4(),
+        changes,
+    };
+    let t = Instant::now();
+    let resp = post_push(http, base, token, &req)?;
+    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+    if let Some(r) = resp
+        .results
+        .iter()
+        .find(|r| r.status != ChangeStatus::Accepted)
+    {
+        return fail(format!("push result {r:?}"));
+    }
+    let mut cursor: Option<String> = None;
+    let mut seen = BTreeMap::new();
+    loop {
+        let t = Instant::now();
+        let page = get_pull(http, base, token, cursor.as_deref(), 1000)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        for r in &page.records {
+            seen.insert(r.id, r.version);
+        }
+        cursor = Some(page.next_cursor);
+        if !page.has_more {
+            break;
+        }
+    }
+    // Its own records are always among the team's.
+    if seen.len() < scale.changes_per_officer {
+        return fail(format!("pulled {} records, fewer than its own", seen.len()));
+    }
+    Ok(())
+}
