@@ -281,25 +281,9 @@ fn visits_need_a_config_naming_the_officer() {
     assert!(err.contains("not valid"), "{err}");
     assert_eq!(d.snapshot(), before);
     // A database belongs to one officer.
-    d.ok(&[
-        "init",
-        "--server",
-        "http://127.0.0.1:9",
-        "--officer",
-        "amina",
-        "--token",
-        "t",
-    ]);
+    d.init("http://127.0.0.1:9", "amina", "t");
     d.ok(&["visit", "add", "--household", &h]);
-    d.ok(&[
-        "init",
-        "--server",
-        "http://127.0.0.1:9",
-        "--officer",
-        "brian",
-        "--token",
-        "t",
-    ]);
+    d.init("http://127.0.0.1:9", "brian", "t");
     let err = d.fails(78, &["visit", "add", "--household", &h]);
     assert!(err.contains("belongs to officer \"amina\""), "{err}");
 }

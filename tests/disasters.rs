@@ -94,27 +94,9 @@ fn device_on(disk: &SmallDisk, server: Option<(&TestServer, &str)>) -> Device {
     match server {
         Some((s, officer)) => {
             let token = s.add_officer(officer, "north");
-            d.ok(&[
-                "init",
-                "--server",
-                &s.url,
-                "--officer",
-                officer,
-                "--token",
-                &token,
-            ]);
+            d.init(&s.url, officer, &token);
         }
-        None => {
-            d.ok(&[
-                "init",
-                "--server",
-                "http://127.0.0.1:9",
-                "--officer",
-                "amina",
-                "--token",
-                "t",
-            ]);
-        }
+        None => d.init("http://127.0.0.1:9", "amina", "t"),
     }
     d
 }

@@ -196,14 +196,7 @@ fn offline_is_exit_75_with_the_queue_untouched(kind: StoreKind) {
     assert_eq!(amina.snapshot(), before);
     // Back online (same database, new port): everything arrives.
     server.restart();
-    amina.ok(&[
-        "init",
-        "--server",
-        &server.url,
-        "--officer",
-        "amina",
-        &format!("--token={}", token_of(&amina)),
-    ]);
+    amina.init(&server.url, "amina", &token_of(&amina));
     let r = amina.sync_expect(0);
     assert_eq!(r["accepted"], 2);
 }
@@ -365,14 +358,8 @@ fn delete_against_edit_both_ways(kind: StoreKind) {
     let amina = officer(&server, "amina", "north");
     let brian = officer(&server, "brian", "north");
     let h = amina.add_household("Wanjiru");
-    let v1 = amina
-        .ok(&["visit", "add", "--household", &h, "--notes", "one"])
-        .trim()
-        .to_string();
-    let v2 = amina
-        .ok(&["visit", "add", "--household", &h, "--notes", "two"])
-        .trim()
-        .to_string();
+    let v1 = amina.add_visit(&h, "one");
+    let v2 = amina.add_visit(&h, "two");
     amina.sync_expect(0);
     brian.sync_expect(0);
     // v1: amina deletes, brian edits (brian syncs second: the server deleted it).
@@ -907,10 +894,7 @@ mod prompt {
         let amina = officer(&server, "amina", "north");
         let brian = officer(&server, "brian", "north");
         let h = amina.add_household("Wanjiru");
-        let v = amina
-            .ok(&["visit", "add", "--household", &h, "--notes", "one"])
-            .trim()
-            .to_string();
+        let v = amina.add_visit(&h, "one");
         amina.sync_expect(0);
         brian.sync_expect(0);
         amina.ok(&["visit", "delete", &v]);

@@ -29,16 +29,28 @@ impl Device {
     /// A device with a config (officer amina), as after `fieldsync init`.
     pub fn initialised() -> Device {
         let d = Device::new();
-        d.ok(&[
+        d.init("http://127.0.0.1:9", "amina", "t0ken");
+        d
+    }
+
+    /// `fieldsync init --server SERVER --officer OFFICER --token=TOKEN`.
+    pub fn init(&self, server: &str, officer: &str, token: &str) {
+        // `=`: never let a token be taken for a flag.
+        self.ok(&[
             "init",
             "--server",
-            "http://127.0.0.1:9",
+            server,
             "--officer",
-            "amina",
-            "--token",
-            "t0ken",
+            officer,
+            &format!("--token={token}"),
         ]);
-        d
+    }
+
+    /// Records a visit to `household` with `notes`; returns its id.
+    pub fn add_visit(&self, household: &str, notes: &str) -> String {
+        self.ok(&["visit", "add", "--household", household, "--notes", notes])
+            .trim()
+            .to_string()
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
@@ -118,15 +130,7 @@ impl Device {
     /// A device set up for `officer` against `server` (a URL) with `token`.
     pub fn for_officer(server: &str, officer: &str, token: &str) -> Device {
         let d = Device::new();
-        d.ok(&[
-            "init",
-            "--server",
-            server,
-            "--officer",
-            officer,
-            // `=`: a token may start with '-' (base64url), which clap would take for a flag.
-            &format!("--token={token}"),
-        ]);
+        d.init(server, officer, token);
         d
     }
 
