@@ -61,9 +61,6 @@ pub enum Error {
 
     #[error("{0}")]
     Busy(String),
-
-    #[error("{0}")]
-    Interrupted(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -87,7 +84,7 @@ impl Error {
             }
             Error::Sqlite(e) => sqlite_exit_code(e),
             Error::Config(_) => exit::CONFIG,
-            Error::Offline(_) | Error::Busy(_) | Error::Interrupted(_) => exit::TEMPFAIL,
+            Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
             Error::Unauthorized(_) => exit::NO_PERM,
             Error::Protocol(_) => exit::PROTOCOL,
         }

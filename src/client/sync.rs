@@ -94,7 +94,6 @@ impl Progress for NoProgress {}
 /// instead of sending anything twice. The OS releases it if the process dies.
 pub struct SyncLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl SyncLock {
@@ -113,7 +112,7 @@ impl SyncLock {
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(SyncLock { _file: file, path }),
+                Ok(()) => return Ok(SyncLock { _file: file }),
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -128,10 +127,6 @@ impl SyncLock {
                 }
             }
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
