@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use fieldsync::client::config::Config;
 use fieldsync::client::conflicts::{Choice, Resolution};
-use fieldsync::client::store::{ListFilter, Store, SyncState};
+use fieldsync::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions, SyncReport};
 use fieldsync::client::transport::{RetryPolicy, Transport};
 use fieldsync::model::{EntityType, FieldMap};
@@ -172,29 +172,11 @@ impl Run {
         } else if pick < 60 {
             let h = &households[self.rng.gen_range(0..households.len())];
             let field = ["name", "village", "notes"][self.rng.gen_range(0..3)];
-            let v = self.value(o);
-            let before = h
-                .fields
-                .get(field)
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let mut f = FieldMap::new();
-            f.insert(field.into(), json!(v));
-            store.edit(EntityType::Household, h.id, f).unwrap();
-            self.note_write(o, h.id, field, &v, before);
+            self.edit_field(&mut store, o, h, field);
         } else if pick < 92 {
             let visit = &visits[self.rng.gen_range(0..visits.len())];
             let field = ["notes", "answers.crop", "answers.water"][self.rng.gen_range(0..3)];
-            let v = self.value(o);
-            let before = visit
-                .fields
-                .get(field)
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let mut f = FieldMap::new();
-            f.insert(field.into(), json!(v));
-            store.edit(EntityType::Visit, visit.id, f).unwrap();
-            self.note_write(o, visit.id, field, &v, before);
+            self.edit_field(&mut store, o, visit, field);
         } else {
             let visit = &visits[self.rng.gen_range(0..visits.len())];
             store.delete(EntityType::Visit, visit.id).unwrap();
@@ -211,6 +193,20 @@ impl Run {
                 }
             }
         }
+    }
+
+    /// Officer `o` writes a fresh unique value to one field of `rec`.
+    fn edit_field(&mut self, store: &mut Store, o: usize, rec: &LocalRecord, field: &str) {
+        let v = self.value(o);
+        let before = rec
+            .fields
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut f = FieldMap::new();
+        f.insert(field.into(), json!(v));
+        store.edit(rec.entity_type, rec.id, f).unwrap();
+        self.note_write(o, rec.id, field, &v, before);
     }
 
     fn note_write(&mut self, o: usize, id: Uuid, field: &str, v: &str, before: Option<String>) {

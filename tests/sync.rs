@@ -773,6 +773,13 @@ mod prompt {
         (code, rest.unwrap_or_default())
     }
 
+    /// Answers yes to the confirmation; the prompt must then end successfully.
+    fn confirm(mut s: Session) {
+        s.expect("Write this resolution?").unwrap();
+        s.send("y").unwrap();
+        assert_eq!(finish(s).0, 0);
+    }
+
     fn notes_of(d: &Device, id: &str) -> Value {
         d.json(&["visit", "show", id])["notes"].clone()
     }
@@ -805,9 +812,7 @@ mod prompt {
         s.expect("How do you want to settle it?").unwrap();
         s.send(DOWN).unwrap();
         s.send(ENTER).unwrap();
-        s.expect("Write this resolution?").unwrap();
-        s.send("y").unwrap();
-        assert_eq!(finish(s).0, 0);
+        confirm(s);
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["notes"], "amina's notes");
         assert_eq!(visits[&v]["gps_lat"], 1.5);
@@ -830,9 +835,7 @@ mod prompt {
         s.send("\x7f".repeat("brian's notes".len())).unwrap();
         s.send("agreed after a call").unwrap();
         s.send(ENTER).unwrap();
-        s.expect("Write this resolution?").unwrap();
-        s.send("y").unwrap();
-        assert_eq!(finish(s).0, 0);
+        confirm(s);
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["notes"], "agreed after a call");
     }
@@ -850,9 +853,7 @@ mod prompt {
         s.send("\x7f".repeat("brian's notes".len())).unwrap();
         s.send("both visited").unwrap();
         s.send(ENTER).unwrap();
-        s.expect("Write this resolution?").unwrap();
-        s.send("y").unwrap();
-        assert_eq!(finish(s).0, 0);
+        confirm(s);
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["notes"], "both visited");
     }
@@ -906,9 +907,7 @@ mod prompt {
         s.expect("Restore the record with my edits").unwrap();
         s.expect("Accept the delete").unwrap();
         s.send(ENTER).unwrap();
-        s.expect("Write this resolution?").unwrap();
-        s.send("y").unwrap();
-        assert_eq!(finish(s).0, 0);
+        confirm(s);
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["deleted"], false);
         assert_eq!(visits[&v]["notes"], "still here");
@@ -922,9 +921,7 @@ mod prompt {
         s.expect("Accept the delete").unwrap();
         s.send(DOWN).unwrap();
         s.send(ENTER).unwrap();
-        s.expect("Write this resolution?").unwrap();
-        s.send("y").unwrap();
-        assert_eq!(finish(s).0, 0);
+        confirm(s);
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["deleted"], true);
     }

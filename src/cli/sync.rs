@@ -265,7 +265,9 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
             }
             Err(e) => return Err(e.into()),
         }
-        let waiting_before = queue_waiting(g);
+        // One connection for the idle checks, rather than opening the database every 5 s.
+        let watcher = g.open_store().ok();
+        let waiting_before = queue_waiting(watcher.as_ref());
         let base = if offline_streak > 0 {
             Duration::from_secs(30)
                 .saturating_mul(2u32.saturating_pow(offline_streak - 1))
@@ -283,7 +285,10 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
                 break;
             }
             let _ = wake_rx.recv_timeout((until - now).min(CHECK_EVERY));
-            if soon.is_none() && offline_streak == 0 && queue_waiting(g) > waiting_before {
+            if soon.is_none()
+                && offline_streak == 0
+                && queue_waiting(watcher.as_ref()) > waiting_before
+            {
                 soon = Some(Instant::now() + SOON);
             }
         }
@@ -292,11 +297,10 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
 }
 
 /// Changes waiting to be sent (0 when the database cannot be read right now).
-fn queue_waiting(g: &Globals) -> i64 {
-    g.open_store()
-        .and_then(|s| s.queue_counts())
-        .map(|c| c.waiting())
-        .unwrap_or(0)
+fn queue_waiting(store: Option<&Store>) -> i64 {
+    store
+        .and_then(|s| s.queue_counts().ok())
+        .map_or(0, |c| c.waiting())
 }
 
 #[cfg(test)]
