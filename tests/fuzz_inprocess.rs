@@ -9,8 +9,8 @@
 //! flips, dictionary splices, truncation, duplication, or JSON-level rewrites of a parsed
 //! value) and feeds it to:
 //!
-//! 1. **The push path in-process**: `serde_json` into [`PushRequest`] exactly as `api.rs`
-//!    parses a body, then [`plan`] over a seeded [`Snapshot`] (records of two teams, a
+//! 1. **The push path in-process**: `serde_json` into [`PushRequest`] exactly as
+//!    `server/http/body.rs` parses a body, then [`plan`] over a seeded [`Snapshot`] (records of two teams, a
 //!    tombstone, a stored op_id). Invariants: one result per change, in order, with its
 //!    op_id; accepted results carry a version no later than the batch's; the response
 //!    serialises and parses back; and **replaying the batch changes nothing**: the same
@@ -40,9 +40,11 @@ use fieldsync::model::{EntityType, FieldMap};
 use fieldsync::protocol::{
     ChangeStatus, ErrorBody, ErrorCode, PushRequest, PushResponse, MAX_PUSH_CHANGES,
 };
-use fieldsync::server::api::{decode_cursor, encode_cursor, router, token_hash, AppState};
+use fieldsync::server::cursor::{decode_cursor, encode_cursor};
+use fieldsync::server::http::{router, AppState};
 use fieldsync::server::push::{change_hash, plan};
 use fieldsync::server::store::{Officer, Snapshot, StoredOp, StoredRecord};
+use fieldsync::server::tokens::token_hash;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -697,12 +699,8 @@ fn start_http() -> Http {
             .add_officer("chen", "south", &token_hash("fuzz-token-chen"))
             .await
             .unwrap();
-        let state = AppState {
-            cursor_secret: Arc::new(store.cursor_secret().await.unwrap()),
-            store,
-            inflight: Arc::new(tokio::sync::Semaphore::new(64)),
-            body_budget: Arc::new(tokio::sync::Semaphore::new(512 * 1024)),
-        };
+        let service = fieldsync::server::Service::new(store).await.unwrap();
+        let state = AppState::new(service, 64, 512 * 1024 * 1024);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router(state)).await });

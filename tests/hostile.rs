@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use fieldsync::protocol::{ErrorBody, PullResponse, PushResponse};
-use fieldsync::server::api::encode_cursor;
+use fieldsync::server::cursor::encode_cursor;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};

@@ -1,14 +1,16 @@
-//! The store-level suite: the same scenarios run through the `Store` trait directly against
-//! the SQLite and the PostgreSQL implementations.
+//! The store-level suite: the same scenarios run against the SQLite and the PostgreSQL
+//! implementations, through the `Store` trait directly (officers, pull, purge, the write
+//! transaction) and through the in-process `Service` that decides what a push writes
+//! (authentication, push, pull with cursors, team moves, re-sync) without HTTP.
 
 mod support;
 
 use std::sync::Arc;
 
 use fieldsync::model::{EntityType, FieldMap, Operation};
-use fieldsync::protocol::{Change, ChangeStatus, ErrorCode};
-use fieldsync::server::store::{self, Officer, Store};
-use fieldsync::server::StoreError;
+use fieldsync::protocol::{Change, ChangeResult, ChangeStatus, ErrorCode, PushRequest};
+use fieldsync::server::store::{self, Officer, Store, WriteKeys, WriteSet};
+use fieldsync::server::{Service, ServiceError, StoreError};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -35,6 +37,21 @@ async fn open(kind: &str) -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
             (store::open(&url).await.unwrap(), None)
         }
     }
+}
+
+/// Pushes `changes` through the service over `st`, as `o` from `dev`.
+async fn push(
+    st: &Arc<dyn Store>,
+    o: &Officer,
+    dev: Uuid,
+    changes: Vec<Change>,
+) -> Vec<ChangeResult> {
+    let svc = Service::new(st.clone()).await.unwrap();
+    let req = PushRequest {
+        device_id: dev,
+        changes,
+    };
+    svc.push(o, req).await.unwrap().results
 }
 
 fn officer(id: &str, team: &str) -> Officer {
@@ -77,6 +94,9 @@ both_stores!(
     push_pull_and_dedupe,
     concurrent_pushes_commit_in_version_order,
     purge_raises_the_history_floor,
+    a_write_stores_exactly_what_was_decided,
+    service_authenticates_pushes_and_pulls_by_cursor,
+    service_restarts_a_moved_officer_and_refuses_old_cursors,
 );
 
 async fn officers_add_list_revoke_move(kind: &str) {
@@ -121,16 +141,16 @@ async fn push_pull_and_dedupe(kind: &str) {
     let dev = Uuid::new_v4();
     let ids: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
     let batch: Vec<Change> = ids.iter().map(|i| insert(*i, "h")).collect();
-    let r = st.push(&o, dev, batch.clone()).await.unwrap();
+    let r = push(&st, &o, dev, batch.clone()).await;
     assert!(r.iter().all(|x| x.status == ChangeStatus::Accepted));
     assert_eq!(
         r.iter().map(|x| x.version.unwrap()).collect::<Vec<_>>(),
         (1..=10).collect::<Vec<_>>()
     );
-    assert_eq!(st.push(&o, dev, batch.clone()).await.unwrap(), r);
+    assert_eq!(push(&st, &o, dev, batch.clone()).await, r);
     let mut altered = batch[0].clone();
     altered.fields = fm(json!({"name": "other"}));
-    let r2 = st.push(&o, dev, vec![altered]).await.unwrap();
+    let r2 = push(&st, &o, dev, vec![altered]).await;
     assert_eq!(r2[0].error.as_ref().unwrap().code, ErrorCode::OpIdReused);
     let page = st.pull("north", 0, 4).await.unwrap();
     assert_eq!(page.records.len(), 4);
@@ -185,7 +205,7 @@ async fn concurrent_pushes_commit_in_version_order(kind: &str) {
                 let mut n = 0;
                 for _ in 0..BATCHES {
                     let b: Vec<Change> = (0..PER).map(|_| insert(Uuid::new_v4(), "h")).collect();
-                    n += st.push(&o, dev, b).await.unwrap().len();
+                    n += push(&st, &o, dev, b).await.len();
                 }
                 n
             })
@@ -210,9 +230,13 @@ async fn purge_raises_the_history_floor(kind: &str) {
     let o = officer("amina", "north");
     let dev = Uuid::new_v4();
     let h = Uuid::new_v4();
-    st.push(&o, dev, vec![insert(h, "a"), insert(Uuid::new_v4(), "b")])
-        .await
-        .unwrap();
+    push(
+        &st,
+        &o,
+        dev,
+        vec![insert(h, "a"), insert(Uuid::new_v4(), "b")],
+    )
+    .await;
     let del = Change {
         op_id: Uuid::new_v4(),
         entity_type: EntityType::Household,
@@ -221,10 +245,7 @@ async fn purge_raises_the_history_floor(kind: &str) {
         base_version: Some(1),
         fields: FieldMap::new(),
     };
-    assert_eq!(
-        st.push(&o, dev, vec![del]).await.unwrap()[0].version,
-        Some(3)
-    );
+    assert_eq!(push(&st, &o, dev, vec![del]).await[0].version, Some(3));
     assert_eq!(st.history_floor().await.unwrap(), 0);
     assert_eq!(
         st.purge_tombstones(3).await.unwrap(),
@@ -262,4 +283,162 @@ fn sqlite_database_from_a_newer_fieldsync_is_refused() {
             Ok(_) => panic!("a newer database was opened"),
         }
     });
+}
+
+async fn a_write_stores_exactly_what_was_decided(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let o = officer("amina", "north");
+    let h = Uuid::new_v4();
+    let first = push(&st, &o, Uuid::new_v4(), vec![insert(h, "a")]).await;
+    // The decision sees the loaded record and the counters; what it returns is written.
+    let keys = WriteKeys {
+        op_ids: vec![first[0].op_id, Uuid::new_v4()],
+        ids: vec![h, Uuid::new_v4()],
+    };
+    let seen = store::write_with(st.as_ref(), keys, move |snap| {
+        let seen = (
+            snap.version,
+            snap.server_id,
+            snap.records.len(),
+            snap.ops.len(),
+        );
+        let mut rec = snap.records[&h].clone();
+        rec.version = snap.version + 1;
+        rec.fields.insert("name".into(), json!("renamed"));
+        let writes = WriteSet {
+            records: vec![rec],
+            ops: Vec::new(),
+            version: snap.version + 1,
+            server_id: snap.server_id,
+        };
+        (seen, writes)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, (1, 1, 1, 1));
+    let page = st.pull("north", 1, 10).await.unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].fields["name"], json!("renamed"));
+    assert_eq!(page.records[0].version, 2);
+    // An empty decision writes nothing but the (unchanged) counters.
+    store::write_with(st.as_ref(), WriteKeys::default(), |snap| {
+        let w = WriteSet {
+            version: snap.version,
+            server_id: snap.server_id,
+            ..WriteSet::default()
+        };
+        ((), w)
+    })
+    .await
+    .unwrap();
+    assert!(st.pull("north", 2, 10).await.unwrap().records.is_empty());
+}
+
+async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let svc = Service::new(st).await.unwrap();
+    let token = svc.add_officer("amina", "north").await.unwrap();
+    assert!(matches!(
+        svc.authenticate("not-a-token").await,
+        Err(ServiceError::Unauthorized(_))
+    ));
+    let amina = svc.authenticate(&token).await.unwrap();
+    assert_eq!((amina.id.as_str(), amina.team.as_str()), ("amina", "north"));
+    let changes: Vec<Change> = (0..5).map(|_| insert(Uuid::new_v4(), "h")).collect();
+    let req = |changes| PushRequest {
+        device_id: Uuid::new_v4(),
+        changes,
+    };
+    let res = svc.push(&amina, req(changes)).await.unwrap().results;
+    assert!(res.iter().all(|r| r.status == ChangeStatus::Accepted));
+    let too_many = vec![insert(Uuid::new_v4(), "h"); fieldsync::protocol::MAX_PUSH_CHANGES + 1];
+    assert!(matches!(
+        svc.push(&amina, req(too_many)).await,
+        Err(ServiceError::BatchTooLarge { .. })
+    ));
+    let p1 = svc.pull(&amina, None, Some(3)).await.unwrap();
+    assert_eq!(p1.records.len(), 3);
+    assert!(p1.has_more);
+    let p2 = svc
+        .pull(&amina, Some(&p1.next_cursor), Some(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        p2.records.iter().map(|r| r.version).collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert!(!p2.has_more);
+    assert!(matches!(
+        svc.pull(&amina, None, Some(0)).await,
+        Err(ServiceError::InvalidLimit(_))
+    ));
+    let brian_token = svc.add_officer("brian", "north").await.unwrap();
+    let brian = svc.authenticate(&brian_token).await.unwrap();
+    assert!(
+        matches!(
+            svc.pull(&brian, Some(&p1.next_cursor), None).await,
+            Err(ServiceError::InvalidCursor)
+        ),
+        "a cursor is bound to its officer"
+    );
+    svc.revoke_officer("amina").await.unwrap();
+    assert!(matches!(
+        svc.authenticate(&token).await,
+        Err(ServiceError::Unauthorized(_))
+    ));
+}
+
+async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let svc = Service::new(st).await.unwrap();
+    let amina_token = svc.add_officer("amina", "north").await.unwrap();
+    let chen_token = svc.add_officer("chen", "south").await.unwrap();
+    let amina = svc.authenticate(&amina_token).await.unwrap();
+    let chen = svc.authenticate(&chen_token).await.unwrap();
+    let dev = Uuid::new_v4();
+    let h = Uuid::new_v4();
+    let north = vec![insert(h, "n1"), insert(Uuid::new_v4(), "n2")];
+    let req = |changes| PushRequest {
+        device_id: dev,
+        changes,
+    };
+    svc.push(&amina, req(north)).await.unwrap();
+    svc.push(&chen, req(vec![insert(Uuid::new_v4(), "s1")]))
+        .await
+        .unwrap();
+    let end = svc.pull(&amina, None, None).await.unwrap();
+    assert_eq!(end.records.len(), 2, "only amina's team");
+    // Moved to south: the old cursor starts over with the new team's records.
+    svc.move_officer("amina", "south").await.unwrap();
+    let moved = svc.authenticate(&amina_token).await.unwrap();
+    let page = svc
+        .pull(&moved, Some(&end.next_cursor), None)
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].fields["name"], json!("s1"));
+    // A cursor below the history floor must re-sync.
+    let early = svc.pull(&chen, None, None).await.unwrap();
+    let del = Change {
+        op_id: Uuid::new_v4(),
+        entity_type: EntityType::Household,
+        entity_id: h,
+        operation: Operation::Delete,
+        base_version: Some(1),
+        fields: FieldMap::new(),
+    };
+    let more = svc
+        .push(&moved, req(vec![insert(Uuid::new_v4(), "s2")]))
+        .await
+        .unwrap();
+    assert_eq!(more.results[0].version, Some(4));
+    // `amina` is her pre-move identity, as a request authenticated before the move holds it.
+    let gone = svc.push(&amina, req(vec![del])).await.unwrap();
+    assert_eq!(gone.results[0].version, Some(5));
+    assert_eq!(svc.purge_tombstones(6).await.unwrap(), 1);
+    assert!(matches!(
+        svc.pull(&chen, Some(&early.next_cursor), None).await,
+        Err(ServiceError::ResyncRequired)
+    ));
+    assert_eq!(svc.pull(&chen, None, None).await.unwrap().records.len(), 2);
 }

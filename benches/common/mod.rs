@@ -24,8 +24,8 @@ use fieldsync::model::{EntityType, FieldMap};
 use fieldsync::protocol::{
     Change, ChangeStatus, Operation, PullResponse, PushRequest, PushResponse, PATH_PULL, PATH_PUSH,
 };
-use fieldsync::server::api::{new_token, token_hash};
 use fieldsync::server::store::{self as server_store, Officer};
+use fieldsync::server::tokens::{new_token, token_hash};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -1012,6 +1012,7 @@ fn store_limit(env: &Env, kind: Kind, n: usize, batch: usize, page: u32) -> Resu
         store
             .add_officer("bench-a", "t1", &token_hash(&new_token()))
             .await?;
+        let service = fieldsync::server::Service::new(store.clone()).await?;
         let officer = Officer {
             id: "bench-a".into(),
             team: "t1".into(),
@@ -1028,7 +1029,11 @@ fn store_limit(env: &Env, kind: Kind, n: usize, batch: usize, page: u32) -> Resu
         }
         let started = Instant::now();
         for b in batches {
-            let results = store.push(&officer, device, b).await?;
+            let req = PushRequest {
+                device_id: device,
+                changes: b,
+            };
+            let results = service.push(&officer, req).await?.results;
             if let Some(r) = results.iter().find(|r| r.status != ChangeStatus::Accepted) {
                 return fail(format!("store push: {r:?}"));
             }

@@ -1,7 +1,11 @@
 //! `fieldsync admin`: manage the sync server's officers and tokens, and purge old tombstones.
+//! It prints and maps errors; tokens are minted by [`crate::server::service::Service`].
+//! Without the `server` feature the command is still listed, and says how to get it.
 use super::Failure;
+#[cfg(feature = "server")]
 use crate::exit;
-use crate::server::store::{self, Store};
+#[cfg(feature = "server")]
+use crate::server::Service;
 
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
@@ -49,6 +53,14 @@ pub enum OfficerCommand {
     },
 }
 
+/// `admin` in a build without the server: always [`super::serve::server_missing`].
+#[cfg(not(feature = "server"))]
+pub fn run(_args: AdminArgs) -> Result<i32, Failure> {
+    Err(super::serve::server_missing("admin"))
+}
+
+/// Runs one admin command against the database.
+#[cfg(feature = "server")]
 pub fn run(args: AdminArgs) -> Result<i32, Failure> {
     let database = match args.database {
         Some(d) => d,
@@ -59,26 +71,24 @@ pub fn run(args: AdminArgs) -> Result<i32, Failure> {
         .build()
         .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
-        let st = store::open(&database)
+        let service = Service::open(&database)
             .await
             .map_err(super::serve::store_failure)?;
-        run_command(st.as_ref(), args.command).await
+        run_command(&service, args.command).await
     })
 }
 
-async fn run_command(st: &dyn Store, cmd: AdminCommand) -> Result<i32, Failure> {
-    let fail = super::serve::store_failure;
+#[cfg(feature = "server")]
+async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failure> {
+    let fail = super::serve::service_failure;
     match cmd {
         AdminCommand::Officer(OfficerCommand::Add { id, team }) => {
-            let token = crate::server::api::new_token();
-            st.add_officer(&id, &team, &crate::server::api::token_hash(&token))
-                .await
-                .map_err(fail)?;
+            let token = service.add_officer(&id, &team).await.map_err(fail)?;
             println!("{token}");
             eprintln!("officer {id} added to team {team}; the token above is shown only once");
         }
         AdminCommand::Officer(OfficerCommand::List { json }) => {
-            let officers = st.list_officers().await.map_err(fail)?;
+            let officers = service.list_officers().await.map_err(fail)?;
             if json {
                 let s = serde_json::to_string_pretty(&officers)
                     .map_err(|e| Failure::new(exit::SOFTWARE, e.to_string()))?;
@@ -97,15 +107,18 @@ async fn run_command(st: &dyn Store, cmd: AdminCommand) -> Result<i32, Failure> 
             }
         }
         AdminCommand::Officer(OfficerCommand::Revoke { id }) => {
-            st.revoke_officer(&id).await.map_err(fail)?;
+            service.revoke_officer(&id).await.map_err(fail)?;
             eprintln!("officer {id}'s token is revoked");
         }
         AdminCommand::Officer(OfficerCommand::Move { id, team }) => {
-            st.move_officer(&id, &team).await.map_err(fail)?;
+            service.move_officer(&id, &team).await.map_err(fail)?;
             eprintln!("officer {id} moved to team {team}");
         }
         AdminCommand::PurgeTombstones { before_version } => {
-            let n = st.purge_tombstones(before_version).await.map_err(fail)?;
+            let n = service
+                .purge_tombstones(before_version)
+                .await
+                .map_err(fail)?;
             eprintln!("purged {n} tombstones below version {before_version}");
         }
     }

@@ -1,5 +1,7 @@
 //! `fieldsync demo`: the whole system on one machine, with the real commands an officer and
-//! an administrator would type, each run as its own `fieldsync` process.
+//! an administrator would type, each run as its own `fieldsync` process (the server too: a
+//! `fieldsync serve` child on 127.0.0.1, so the demo needs the `server` feature and says so
+//! at once without it). It only drives and prints commands; it decides nothing about sync.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -135,7 +137,13 @@ fn start_server(exe: &Path, db: &Path) -> Result<(ServerGuard, String), Failure>
     Ok((guard, url))
 }
 
+/// The officers of the demo and their teams.
+const OFFICERS: [(&str, &str); 3] = [("amina", "north"), ("brian", "north"), ("chen", "south")];
+
 pub fn run(args: DemoArgs) -> Result<i32, Failure> {
+    if !cfg!(feature = "server") {
+        return Err(super::serve::server_missing("demo"));
+    }
     let exe = std::env::current_exe().map_err(|e| fail(format!("cannot find fieldsync: {e}")))?;
     let tmp = tempfile::Builder::new()
         .prefix("fieldsync-demo-")
@@ -146,131 +154,142 @@ pub fn run(args: DemoArgs) -> Result<i32, Failure> {
                 format!("cannot make a temporary folder: {e}"),
             )
         })?;
-    let dir = tmp.path().to_path_buf();
     let demo = Demo {
         exe: exe.clone(),
-        dir: dir.clone(),
+        dir: tmp.path().to_path_buf(),
     };
-    let server_db = dir.join("server.sqlite3");
-    let db_arg = server_db.display().to_string();
+    let server_db = demo.dir.join("server.sqlite3");
 
     println!("fieldsync demo: one sync server, two officers of team north, one of team south.\n");
     println!("1. The administrator starts a server (embedded SQLite) and registers officers.");
     let (_server, url) = start_server(&exe, &server_db)?;
     println!("  [admin] $ fieldsync serve --database server.sqlite3   → {url}");
-    let mut tokens = Vec::new();
-    for (officer, team) in [("amina", "north"), ("brian", "north"), ("chen", "south")] {
-        let token = demo.run(
-            None,
-            &[
-                "admin",
-                "--database",
-                &db_arg,
-                "officer",
-                "add",
-                officer,
-                "--team",
-                team,
-            ],
-            None,
-        )?;
-        tokens.push((officer, token));
-    }
-
+    let tokens = demo.register(&server_db.display().to_string())?;
     println!("\n2. Each officer sets up a laptop once.");
-    for (officer, token) in &tokens {
-        demo.run(
-            Some(officer),
-            &[
-                "init",
-                "--server",
-                &url,
-                "--officer",
-                officer,
-                "--token-stdin",
-            ],
-            Some(&format!("{token}\n")),
-        )?;
-    }
-
+    demo.set_up_laptops(&url, &tokens)?;
     println!("\n3. Offline all day: amina and brian record households and visits.");
-    let h = demo.run(
-        Some("amina"),
-        &[
-            "household",
-            "add",
-            "--name",
-            "Wanjiru",
-            "--village",
-            "Kibera",
-            "--gps",
-            "-1.3133,36.7876",
-        ],
-        None,
-    )?;
-    demo.run(
-        Some("amina"),
-        &[
-            "visit",
-            "add",
-            "--household",
-            &h[..8],
-            "--notes",
-            "two children vaccinated",
-            "--answer",
-            "crop=maize",
-        ],
-        None,
-    )?;
-    let h2 = demo.run(
-        Some("brian"),
-        &[
-            "household",
-            "add",
-            "--name",
-            "Otieno",
-            "--village",
-            "Kisumu",
-        ],
-        None,
-    )?;
-    demo.run(
-        Some("brian"),
-        &[
-            "visit",
-            "add",
-            "--household",
-            &h2[..8],
-            "--answer",
-            "water=borehole",
-        ],
-        None,
-    )?;
-    demo.run(Some("amina"), &["queue"], None)?;
-
+    demo.record_offline()?;
     println!("\n4. Back in range, each syncs: push the queue in batches, pull the team's changes.");
-    demo.run(Some("amina"), &["sync"], None)?;
-    demo.run(Some("brian"), &["sync"], None)?;
-    demo.run(Some("amina"), &["sync"], None)?;
-    demo.run(Some("chen"), &["sync"], None)?;
-
-    println!("\n5. Each officer of team north sees the other's work; chen (team south) sees none.");
-    demo.run(Some("amina"), &["household", "list"], None)?;
-    demo.run(Some("brian"), &["visit", "list"], None)?;
-    demo.run(Some("chen"), &["household", "list"], None)?;
-    let south = demo.check("chen", &["household", "list", "--json"])?;
-    let seen: Vec<serde_json::Value> = serde_json::from_str(&south).unwrap_or_default();
-    let amina_sees = demo.check("amina", &["household", "list", "--json"])?;
-    let amina_seen: Vec<serde_json::Value> = serde_json::from_str(&amina_sees).unwrap_or_default();
-    if !seen.is_empty() || amina_seen.len() != 2 {
-        return Err(fail("the demo did not converge as expected"));
+    for officer in ["amina", "brian", "amina", "chen"] {
+        demo.run(Some(officer), &["sync"], None)?;
     }
-    demo.run(Some("amina"), &["status"], None)?;
-
+    println!("\n5. Each officer of team north sees the other's work; chen (team south) sees none.");
+    demo.show_what_each_team_sees()?;
     println!("\nDone: every change arrived once, and each team saw exactly its own records.");
     if args.keep {
         let kept = tmp.keep();
         println!("The demo's files are in {}", kept.display());
     }
     Ok(exit::OK)
+}
+
+impl Demo {
+    /// Registers the officers with `fieldsync admin`; their tokens, in [`OFFICERS`] order.
+    fn register(&self, db: &str) -> Result<Vec<(&'static str, String)>, Failure> {
+        let mut tokens = Vec::new();
+        for (officer, team) in OFFICERS {
+            let args = [
+                "admin",
+                "--database",
+                db,
+                "officer",
+                "add",
+                officer,
+                "--team",
+                team,
+            ];
+            tokens.push((officer, self.run(None, &args, None)?));
+        }
+        Ok(tokens)
+    }
+
+    fn set_up_laptops(&self, url: &str, tokens: &[(&str, String)]) -> Result<(), Failure> {
+        for (officer, token) in tokens {
+            let args = [
+                "init",
+                "--server",
+                url,
+                "--officer",
+                officer,
+                "--token-stdin",
+            ];
+            self.run(Some(officer), &args, Some(&format!("{token}\n")))?;
+        }
+        Ok(())
+    }
+
+    fn record_offline(&self) -> Result<(), Failure> {
+        let h = self.run(
+            Some("amina"),
+            &[
+                "household",
+                "add",
+                "--name",
+                "Wanjiru",
+                "--village",
+                "Kibera",
+                "--gps",
+                "-1.3133,36.7876",
+            ],
+            None,
+        )?;
+        let visit = [
+            "visit",
+            "add",
+            "--household",
+            prefix(&h),
+            "--notes",
+            "two children vaccinated",
+            "--answer",
+            "crop=maize",
+        ];
+        self.run(Some("amina"), &visit, None)?;
+        let h2 = self.run(
+            Some("brian"),
+            &[
+                "household",
+                "add",
+                "--name",
+                "Otieno",
+                "--village",
+                "Kisumu",
+            ],
+            None,
+        )?;
+        let visit = [
+            "visit",
+            "add",
+            "--household",
+            prefix(&h2),
+            "--answer",
+            "water=borehole",
+        ];
+        self.run(Some("brian"), &visit, None)?;
+        self.run(Some("amina"), &["queue"], None)?;
+        Ok(())
+    }
+
+    /// Lists what each officer sees, and checks it: amina sees both households of team
+    /// north, chen (team south) none.
+    fn show_what_each_team_sees(&self) -> Result<(), Failure> {
+        self.run(Some("amina"), &["household", "list"], None)?;
+        self.run(Some("brian"), &["visit", "list"], None)?;
+        self.run(Some("chen"), &["household", "list"], None)?;
+        let count = |who: &str| -> Result<usize, Failure> {
+            let out = self.check(who, &["household", "list", "--json"])?;
+            let rows: Vec<serde_json::Value> = serde_json::from_str(&out)
+                .map_err(|e| fail(format!("`household list --json` printed no JSON: {e}")))?;
+            Ok(rows.len())
+        };
+        if count("chen")? != 0 || count("amina")? != 2 {
+            return Err(fail("the demo did not converge as expected"));
+        }
+        self.run(Some("amina"), &["status"], None)?;
+        Ok(())
+    }
+}
+
+/// The short id prefix an officer would type.
+fn prefix(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }

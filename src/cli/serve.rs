@@ -1,9 +1,11 @@
-//! `fieldsync serve`: run the sync server.
+//! `fieldsync serve`: run the sync server; and the exit codes of server failures, shared with
+//! `admin`. Without the `server` feature the command is still listed, and says how to get it.
 use std::path::PathBuf;
 
 use super::Failure;
 use crate::exit;
-use crate::server::{ServeError, ServeOptions, StoreError};
+#[cfg(feature = "server")]
+use crate::server::{ServeError, ServeOptions, ServiceError, StoreError};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -28,7 +30,26 @@ pub struct ServeArgs {
     pub max_body_memory_mib: u32,
 }
 
+/// The failure of a server command (`serve`, `admin`, `demo`) in a build without the
+/// `server` feature: exit 78 (configuration), with how to get a build that has it.
+pub fn server_missing(command: &str) -> Failure {
+    Failure::new(
+        exit::CONFIG,
+        format!(
+            "`{command}` needs the sync server, and this fieldsync was built without it: \
+             install the full one with `cargo install fieldsync` (default features)"
+        ),
+    )
+}
+
+/// `serve` in a build without the server: always [`server_missing`].
+#[cfg(not(feature = "server"))]
+pub fn run(_args: ServeArgs) -> Result<i32, Failure> {
+    Err(server_missing("serve"))
+}
+
 /// The database to use when none is given: `server.sqlite3` in the user's data directory.
+#[cfg(feature = "server")]
 pub fn default_database() -> Result<String, Failure> {
     directories::ProjectDirs::from("org", "fieldsync", "fieldsync")
         .map(|d| d.data_dir().join("server.sqlite3").display().to_string())
@@ -40,7 +61,17 @@ pub fn default_database() -> Result<String, Failure> {
         })
 }
 
+/// Maps a service failure to an exit code and message.
+#[cfg(feature = "server")]
+pub fn service_failure(e: ServiceError) -> Failure {
+    match e {
+        ServiceError::Store(s) => store_failure(s),
+        other => Failure::new(exit::SOFTWARE, other.to_string()),
+    }
+}
+
 /// Maps a store failure to an exit code and message.
+#[cfg(feature = "server")]
 pub fn store_failure(e: StoreError) -> Failure {
     let code = match &e {
         StoreError::UnknownOfficer(_) => exit::NO_INPUT,
@@ -53,6 +84,7 @@ pub fn store_failure(e: StoreError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
+#[cfg(feature = "server")]
 fn init_logging() {
     let filter = std::env::var("FIELDSYNC_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
@@ -67,6 +99,8 @@ fn init_logging() {
         .try_init();
 }
 
+/// Runs the server until SIGINT/SIGTERM.
+#[cfg(feature = "server")]
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     init_logging();
     let database = match args.database {

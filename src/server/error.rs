@@ -1,6 +1,45 @@
-//! Server errors: store failures and what the HTTP layer turns them into.
+//! Server errors: store failures ([`StoreError`]), refusals of the sync rules
+//! ([`ServiceError`], each with the wire [`ErrorCode`] a client sees) and failures starting
+//! the server ([`ServeError`]). HTTP statuses are chosen in `server::http`, not here.
 
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
+
+/// Why the service refused or failed a request. Nothing of a refused request was applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The token is missing, unknown or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A push with more changes than the protocol allows.
+    #[error("{count} changes in one push; the limit is {MAX_PUSH_CHANGES}")]
+    BatchTooLarge { count: usize },
+    /// A pull page size out of range.
+    #[error("limit must be a whole number from 1 to {MAX_PULL_LIMIT}, not {0:?}")]
+    InvalidLimit(String),
+    /// A cursor this server did not issue to this officer.
+    #[error("this cursor was not issued by this server to this officer")]
+    InvalidCursor,
+    /// The cursor points into history the server has forgotten: pull from scratch.
+    #[error("the server no longer keeps the history this cursor points into: pull from scratch")]
+    ResyncRequired,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// The error code a client sees.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ServiceError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
+            ServiceError::InvalidLimit(_) => ErrorCode::BadRequest,
+            ServiceError::InvalidCursor => ErrorCode::InvalidCursor,
+            ServiceError::ResyncRequired => ErrorCode::ResyncRequired,
+            ServiceError::Store(e) => e.code(),
+        }
+    }
+}
 
 /// A failure of a store operation. Nothing of the failed operation was applied: every
 /// write runs in one transaction.

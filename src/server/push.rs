@@ -1,7 +1,9 @@
-//! The push algorithm, written once for both stores.
+//! The push planner: a pure function from a batch and a [`Snapshot`] to one result per change
+//! and the [`WriteSet`] to store. No I/O: the service hands it to the store's write
+//! transaction (see [`crate::server::service`]); stores never call it.
 //!
-//! A store loads a [`Snapshot`] of what a batch needs while it holds the write lock, then
-//! [`plan`] walks the changes in order and decides each one:
+//! [`needed`] says what to load for a batch; [`plan`] walks the changes in order and decides
+//! each one:
 //!
 //! 1. **Dedupe**: an op_id with a stored result returns that first result unchanged (and
 //!    changes nothing); the same op_id with different content (see [`change_hash`]) is
@@ -25,7 +27,7 @@ use std::collections::HashSet;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteSet};
+use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps};
 use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
 use crate::protocol::{Change, ChangeResult, ErrorCode};
@@ -51,7 +53,7 @@ pub fn change_hash(c: &Change) -> String {
 
 /// What a store must load for a batch: its op_ids, and the ids of the records it names plus
 /// the households its visit inserts refer to.
-pub fn needed(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
+pub fn needed(changes: &[Change]) -> WriteKeys {
     let mut ops = Vec::with_capacity(changes.len());
     let mut seen_ops = HashSet::new();
     let mut ids = Vec::with_capacity(changes.len());
@@ -69,7 +71,7 @@ pub fn needed(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
             }
         }
     }
-    (ops, ids)
+    WriteKeys { op_ids: ops, ids }
 }
 
 fn household_of(c: &Change) -> Option<Uuid> {
@@ -132,6 +134,7 @@ pub fn plan(
     (results, write)
 }
 
+/// Decides one change that is not a replay, applying it to `snap` when it is accepted.
 fn decide_one(
     officer: &Officer,
     device: Uuid,
@@ -143,159 +146,177 @@ fn decide_one(
     if let Err(e) = validate_change(c.entity_type, c.operation, &c.fields) {
         return ChangeResult::rejected(op, ErrorCode::InvalidField, e.to_string());
     }
-    let existing = snap.records.get(&c.entity_id);
-    let mut team = officer.team.clone();
-    match existing {
-        Some(rec) if c.operation != Operation::Insert => {
-            if rec.entity_type != c.entity_type {
-                return ChangeResult::rejected(
-                    op,
-                    ErrorCode::UnknownRecord,
-                    format!(
-                        "{} is a {}, not a {}",
-                        c.entity_id, rec.entity_type, c.entity_type
-                    ),
-                );
-            }
-            if rec.team != officer.team {
-                return ChangeResult::rejected(
-                    op,
-                    ErrorCode::Forbidden,
-                    format!(
-                        "{} {} belongs to another team",
-                        rec.entity_type, c.entity_id
-                    ),
-                );
-            }
-        }
-        Some(_) => {} // an insert of an existing id: decide() rejects it
-        None if c.entity_type == EntityType::Visit && c.operation == Operation::Insert => {
-            if c.fields.get("officer_id").and_then(|v| v.as_str()) != Some(officer.id.as_str()) {
-                return ChangeResult::rejected(
-                    op,
-                    ErrorCode::Forbidden,
-                    format!(
-                        "a visit's officer_id must be the signed-in officer {:?}",
-                        officer.id
-                    ),
-                );
-            }
-            let hid = household_of(c);
-            match hid.and_then(|h| snap.records.get(&h)) {
-                Some(h) if h.entity_type == EntityType::Household => {
-                    if h.team != officer.team {
-                        return ChangeResult::rejected(
-                            op,
-                            ErrorCode::Forbidden,
-                            format!("household {} belongs to another team", h.id),
-                        );
-                    }
-                    team = h.team.clone();
-                }
-                _ => {
-                    return ChangeResult::rejected(
-                        op,
-                        ErrorCode::UnknownRecord,
-                        "the visit's household does not exist on the server",
-                    );
-                }
-            }
-        }
-        None => {}
-    }
-    let decision = {
-        let current = existing.map(|r| Current {
-            version: r.version,
-            deleted: r.deleted,
-            deleted_by: r.deleted_by,
-            fields: &r.fields,
-            stamps: &r.stamps,
-        });
-        decide(
-            c.operation,
-            c.base_version,
-            &c.fields,
-            device,
-            current.as_ref(),
-        )
+    let team = match check_access(officer, c, snap) {
+        Ok(team) => team,
+        Err(rejected) => return rejected,
     };
+    let existing = snap.records.get(&c.entity_id);
+    let current = existing.map(|r| Current {
+        version: r.version,
+        deleted: r.deleted,
+        deleted_by: r.deleted_by,
+        fields: &r.fields,
+        stamps: &r.stamps,
+    });
+    let decision = decide(
+        c.operation,
+        c.base_version,
+        &c.fields,
+        device,
+        current.as_ref(),
+    );
     match decision {
         Err(rej) => ChangeResult::rejected(op, rej.code, rej.message),
         Ok(Decision::Noop) => match existing {
             Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
-        Ok(Decision::Conflict(fields)) => match snap.records.get_mut(&c.entity_id) {
-            Some(r) => {
-                // What does not collide is merged now; only the colliding fields wait for
-                // the officer. (Nothing is merged into a deleted record, nor from a delete.)
-                let rest: FieldMap = c
-                    .fields
-                    .iter()
-                    .filter(|(k, v)| !fields.contains(k) && r.fields.get(*k) != Some(*v))
-                    .filter(|(k, v)| !v.is_null() || r.fields.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {
-                    snap.version += 1;
-                    r.version = snap.version;
-                    apply_fields(&mut r.fields, &rest);
-                    stamp_fields(&mut r.stamps, &rest, snap.version, device);
-                    touch(c.entity_id);
-                }
-                ChangeResult::conflict(op, r.to_wire(), fields)
-            }
-            None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
-        },
+        Ok(Decision::Conflict(fields)) => merge_around_conflict(c, device, fields, snap, touch),
         Ok(Decision::Apply { merged, restore }) => {
-            snap.version += 1;
-            let version = snap.version;
-            let rec = match snap.records.get_mut(&c.entity_id) {
-                Some(r) if c.operation != Operation::Insert => r,
-                _ => {
-                    snap.server_id += 1;
-                    let server_id = snap.server_id;
-                    let mut fields = FieldMap::new();
-                    apply_fields(&mut fields, &c.fields);
-                    let mut stamps = Stamps::new();
-                    stamp_fields(&mut stamps, &c.fields, version, device);
-                    snap.records.insert(
-                        c.entity_id,
-                        StoredRecord {
-                            server_id,
-                            entity_type: c.entity_type,
-                            id: c.entity_id,
-                            team,
-                            version,
-                            deleted: false,
-                            deleted_by: None,
-                            fields,
-                            stamps,
-                        },
-                    );
-                    touch(c.entity_id);
-                    return ChangeResult::accepted(op, version, server_id, false);
-                }
-            };
-            rec.version = version;
-            match c.operation {
-                Operation::Delete => {
-                    rec.deleted = true;
-                    rec.deleted_by = Some(device);
-                }
-                _ => {
-                    if restore {
-                        rec.deleted = false;
-                        rec.deleted_by = None;
-                    }
-                    apply_fields(&mut rec.fields, &c.fields);
-                    stamp_fields(&mut rec.stamps, &c.fields, version, device);
-                }
-            }
-            let server_id = rec.server_id;
+            let (version, server_id) = apply(c, device, team, restore, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)
         }
+    }
+}
+
+/// The permission rules: the team a new record would belong to, or the rejection. Records
+/// of another team are `forbidden`; a visit insert must name the token's officer and a
+/// household of the officer's team.
+fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, ChangeResult> {
+    let op = c.op_id;
+    match snap.records.get(&c.entity_id) {
+        Some(rec) if c.operation != Operation::Insert => {
+            if rec.entity_type != c.entity_type {
+                let msg = format!(
+                    "{} is a {}, not a {}",
+                    c.entity_id, rec.entity_type, c.entity_type
+                );
+                return Err(ChangeResult::rejected(op, ErrorCode::UnknownRecord, msg));
+            }
+            if rec.team != officer.team {
+                let msg = format!(
+                    "{} {} belongs to another team",
+                    rec.entity_type, c.entity_id
+                );
+                return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+            }
+            Ok(officer.team.clone())
+        }
+        // An insert of an existing id: decide() rejects it.
+        Some(_) => Ok(officer.team.clone()),
+        None if c.entity_type == EntityType::Visit && c.operation == Operation::Insert => {
+            visit_team(officer, c, snap)
+        }
+        None => Ok(officer.team.clone()),
+    }
+}
+
+/// The team of a new visit: its household's, which must be the officer's.
+fn visit_team(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, ChangeResult> {
+    let op = c.op_id;
+    if c.fields.get("officer_id").and_then(|v| v.as_str()) != Some(officer.id.as_str()) {
+        let msg = format!(
+            "a visit's officer_id must be the signed-in officer {:?}",
+            officer.id
+        );
+        return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+    }
+    match household_of(c).and_then(|h| snap.records.get(&h)) {
+        Some(h) if h.entity_type == EntityType::Household => {
+            if h.team != officer.team {
+                let msg = format!("household {} belongs to another team", h.id);
+                return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+            }
+            Ok(h.team.clone())
+        }
+        _ => Err(ChangeResult::rejected(
+            op,
+            ErrorCode::UnknownRecord,
+            "the visit's household does not exist on the server",
+        )),
+    }
+}
+
+/// A conflict: what does not collide is merged now (with a new version); only the colliding
+/// `fields` wait for the officer. Nothing is merged into a deleted record, nor from a delete.
+fn merge_around_conflict(
+    c: &Change,
+    device: Uuid,
+    fields: Vec<String>,
+    snap: &mut Snapshot,
+    touch: &mut dyn FnMut(Uuid),
+) -> ChangeResult {
+    let Some(r) = snap.records.get_mut(&c.entity_id) else {
+        return ChangeResult::rejected(c.op_id, ErrorCode::UnknownRecord, "no such record");
+    };
+    let rest: FieldMap = c
+        .fields
+        .iter()
+        .filter(|(k, v)| !fields.contains(k) && r.fields.get(*k) != Some(*v))
+        .filter(|(k, v)| !v.is_null() || r.fields.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {
+        snap.version += 1;
+        r.version = snap.version;
+        apply_fields(&mut r.fields, &rest);
+        stamp_fields(&mut r.stamps, &rest, snap.version, device);
+        touch(c.entity_id);
+    }
+    ChangeResult::conflict(c.op_id, r.to_wire(), fields)
+}
+
+/// Applies an accepted change to `snap` with the next version; its (version, server id).
+fn apply(c: &Change, device: Uuid, team: String, restore: bool, snap: &mut Snapshot) -> (i64, i64) {
+    snap.version += 1;
+    let version = snap.version;
+    let rec = match snap.records.get_mut(&c.entity_id) {
+        Some(r) if c.operation != Operation::Insert => r,
+        _ => {
+            snap.server_id += 1;
+            let rec = new_record(c, device, team, version, snap.server_id);
+            snap.records.insert(c.entity_id, rec);
+            return (version, snap.server_id);
+        }
+    };
+    rec.version = version;
+    if c.operation == Operation::Delete {
+        rec.deleted = true;
+        rec.deleted_by = Some(device);
+    } else {
+        if restore {
+            rec.deleted = false;
+            rec.deleted_by = None;
+        }
+        apply_fields(&mut rec.fields, &c.fields);
+        stamp_fields(&mut rec.stamps, &c.fields, version, device);
+    }
+    (version, rec.server_id)
+}
+
+/// The record an accepted insert creates.
+fn new_record(
+    c: &Change,
+    device: Uuid,
+    team: String,
+    version: i64,
+    server_id: i64,
+) -> StoredRecord {
+    let mut fields = FieldMap::new();
+    apply_fields(&mut fields, &c.fields);
+    let mut stamps = Stamps::new();
+    stamp_fields(&mut stamps, &c.fields, version, device);
+    StoredRecord {
+        server_id,
+        entity_type: c.entity_type,
+        id: c.entity_id,
+        team,
+        version,
+        deleted: false,
+        deleted_by: None,
+        fields,
+        stamps,
     }
 }
 

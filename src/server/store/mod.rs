@@ -1,13 +1,23 @@
 //! The server's storage: one trait, two implementations ([`sqlite::SqliteStore`],
-//! [`postgres::PgStore`]).
+//! [`postgres::PgStore`]). Stores only load and write: every sync rule (dedupe, permissions,
+//! conflicts, cursors, team scope) lives in [`crate::server::service`] and the pure planner
+//! [`crate::server::push`]; nothing here decides what a change does.
+//!
+//! # The write path
+//!
+//! [`Store::write`] is "begin a write transaction for these ids, load what they name into a
+//! [`Snapshot`], let the caller decide ([`Decide`]), write the [`WriteSet`] it returns,
+//! commit". The caller's decision is a plain synchronous closure, so the SQLite store can run
+//! it on its writer thread and commit many pushes together. [`write_with`] wraps it for
+//! callers that need the decision's own output back.
 //!
 //! # Consistency rules (both stores)
 //!
-//! - **One push = one atomic unit.** A push runs entirely inside one write transaction; a
+//! - **One write = one atomic unit.** A write runs entirely inside one write transaction; a
 //!   crash or a failed statement leaves nothing of it applied. (The SQLite store commits the
-//!   pushes waiting for its writer together: one transaction, one savepoint per push, one
-//!   fsync; a push is answered only after that commit.)
-//! - **Writers serialise, readers do not.** Every push first takes the store's single write
+//!   writes waiting for its writer together: one transaction, one savepoint per write, one
+//!   fsync; a write returns only after that commit.)
+//! - **Writers serialise, readers do not.** Every write first takes the store's single write
 //!   lock (SQLite: the one writer connection with `BEGIN IMMEDIATE`; PostgreSQL:
 //!   `SELECT ... FROM version_counter ... FOR UPDATE` on a one-row table). Versions are
 //!   allocated from that counter while the lock is held and the lock is released only by the
@@ -16,10 +26,10 @@
 //!   up to version V was delivered") never skips a change that commits later with a smaller
 //!   version. This holds across several server processes over one PostgreSQL database,
 //!   because the lock is in the database. Pulls and authentication only read and run in
-//!   parallel with pushes and with each other.
-//! - **The push algorithm is written once** ([`crate::server::push::plan`]): a store loads a
-//!   [`Snapshot`] of what the batch needs (under the write lock), the pure planner decides
-//!   every change against it, and the store writes the resulting [`WriteSet`].
+//!   parallel with writes and with each other.
+//! - **Loads and writes are batched**: a write loads its op_ids and records in a fixed number
+//!   of statements (PostgreSQL: two pipelined `= ANY` queries; SQLite: cached point lookups)
+//!   and writes its rows in a fixed number of statements.
 //! - **Dedupe lives in the database**: every result is stored under its op_id in the same
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
@@ -34,7 +44,7 @@ use uuid::Uuid;
 use super::error::StoreError;
 use crate::merge::Stamps;
 use crate::model::{EntityType, FieldMap};
-use crate::protocol::{Change, ChangeResult, Record};
+use crate::protocol::{ChangeResult, Record};
 
 /// An officer as the server knows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -81,7 +91,14 @@ pub struct StoredOp {
     pub result: ChangeResult,
 }
 
-/// What a push needs from the store, read under the write lock.
+/// What a write transaction must load: op_ids whose stored results to read, and record ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteKeys {
+    pub op_ids: Vec<Uuid>,
+    pub ids: Vec<Uuid>,
+}
+
+/// What a write needs from the store, read under the write lock.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Stored results of the batch's op_ids that were seen before.
@@ -94,7 +111,7 @@ pub struct Snapshot {
     pub server_id: i64,
 }
 
-/// What a push writes, in one transaction.
+/// What a write stores, in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct WriteSet {
     /// The final state of every record the batch changed (inserted or updated rows).
@@ -104,6 +121,36 @@ pub struct WriteSet {
     /// The counters after the batch.
     pub version: i64,
     pub server_id: i64,
+}
+
+/// The caller's decision inside a write transaction: what to write, given what was loaded.
+/// It runs under the store's write lock, so it must be quick and must not block.
+pub type Decide = Box<dyn FnOnce(&mut Snapshot) -> WriteSet + Send + 'static>;
+
+/// [`Store::write`] with a decision that also returns a value (e.g. one result per change).
+pub async fn write_with<T, F>(
+    store: &dyn Store,
+    keys: WriteKeys,
+    decide: F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Snapshot) -> (T, WriteSet) + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    store
+        .write(
+            keys,
+            Box::new(move |snap| {
+                let (out, writes) = decide(snap);
+                // The receiver lives until `write` returns; a failed send cannot happen.
+                let _ = tx.send(out);
+                writes
+            }),
+        )
+        .await?;
+    rx.try_recv()
+        .map_err(|_| StoreError::Task("the store committed without running the decision".into()))
 }
 
 /// One page of a pull.
@@ -124,13 +171,10 @@ pub trait Store: Send + Sync + 'static {
     /// Never cached: a revoked token stops working at once.
     async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError>;
 
-    /// Applies a batch for `officer` from `device` in one transaction; one result per change.
-    async fn push(
-        &self,
-        officer: &Officer,
-        device: Uuid,
-        changes: Vec<Change>,
-    ) -> Result<Vec<ChangeResult>, StoreError>;
+    /// One write transaction: takes the write lock, loads `keys` into a [`Snapshot`], runs
+    /// `decide` on it, writes the [`WriteSet`] it returns and commits. Nothing is written if
+    /// any step fails. See [`write_with`] to get a value back from `decide`.
+    async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError>;
 
     /// The records of `team` with version > `after`, by version, at most `limit`.
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError>;

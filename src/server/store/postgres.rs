@@ -1,7 +1,9 @@
 //! The PostgreSQL store: a deadpool pool of tokio-postgres connections, prepared statements
 //! and batched (UNNEST) writes.
 //!
-//! Writes serialise on the one row of `version_counter`: a push begins with
+//! It only loads and writes rows: what a write stores is decided by its caller's [`Decide`].
+//!
+//! Writes serialise on the one row of `version_counter`: a write begins with
 //! `SELECT ... FROM version_counter WHERE id = 1 FOR UPDATE`, allocates its versions from it,
 //! and releases it by committing. Transactions therefore commit in version order, so a
 //! reader (each pull is one statement, one snapshot under READ COMMITTED) always sees a
@@ -18,12 +20,13 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Officer, PullPage, Snapshot,
-    Store, StoredOp, StoredRecord,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
+    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
-use crate::protocol::{Change, ChangeResult, Record};
+use crate::protocol::Record;
 use crate::server::error::StoreError;
-use crate::server::push;
+
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
 /// Key of the advisory lock held while the schema is created or migrated.
 const MIGRATION_LOCK: i64 = 0x6669_656c_6473_796e; // "fieldsyn"
@@ -110,6 +113,135 @@ fn to_officer(r: &tokio_postgres::Row) -> Result<Officer, StoreError> {
         created_at: r.try_get(2).map_err(get)?,
         revoked: r.try_get::<_, Option<String>>(3).map_err(get)?.is_some(),
     })
+}
+
+/// Takes the write lock and reads the counters, the stored results of `keys.op_ids` and the
+/// records `keys.ids` name.
+async fn load(
+    tx: &deadpool_postgres::Transaction<'_>,
+    keys: &WriteKeys,
+) -> Result<Snapshot, StoreError> {
+    // The write lock: serialises writes across every process, see the module docs.
+    let row = tx
+        .query_one(
+            "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock version counter"))?;
+    let mut snap = Snapshot {
+        version: row.try_get(0).map_err(StoreError::pg("read version"))?,
+        server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
+        ..Snapshot::default()
+    };
+    let op_ids: Vec<String> = keys.op_ids.iter().map(Uuid::to_string).collect();
+    let ids: Vec<String> = keys.ids.iter().map(Uuid::to_string).collect();
+    // The two lookups are pipelined on the connection: one round trip.
+    let rec_sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)");
+    let (op_st, rec_st) = tokio::try_join!(
+        tx.prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)"),
+        tx.prepare_cached(&rec_sql),
+    )
+    .map_err(StoreError::pg("prepare push lookups"))?;
+    let op_params: [Param<'_>; 1] = [&op_ids];
+    let rec_params: [Param<'_>; 1] = [&ids];
+    let (op_rows, rec_rows) =
+        tokio::try_join!(tx.query(&op_st, &op_params), tx.query(&rec_st, &rec_params),)
+            .map_err(StoreError::pg("look up op_ids and records"))?;
+    for r in op_rows {
+        let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
+        let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
+        let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
+        snap.ops.insert(
+            parse_uuid("op_id", &op)?,
+            StoredOp {
+                hash,
+                result: from_json("stored result", &result)?,
+            },
+        );
+    }
+    for r in &rec_rows {
+        let rec = to_record(r)?;
+        snap.records.insert(rec.id, rec);
+    }
+    Ok(snap)
+}
+
+/// The columns of a [`WriteSet`]'s records, as arrays for one `UNNEST` statement.
+#[derive(Default)]
+struct RecordColumns {
+    id: Vec<String>,
+    sid: Vec<i64>,
+    et: Vec<String>,
+    team: Vec<String>,
+    ver: Vec<i64>,
+    del: Vec<bool>,
+    del_by: Vec<Option<String>>,
+    fields: Vec<String>,
+    stamps: Vec<String>,
+}
+
+impl RecordColumns {
+    fn of(records: &[StoredRecord]) -> Result<RecordColumns, StoreError> {
+        let mut c = RecordColumns::default();
+        for r in records {
+            c.id.push(r.id.to_string());
+            c.sid.push(r.server_id);
+            c.et.push(r.entity_type.as_str().to_string());
+            c.team.push(r.team.clone());
+            c.ver.push(r.version);
+            c.del.push(r.deleted);
+            c.del_by.push(r.deleted_by.map(|d| d.to_string()));
+            c.fields.push(to_json(&r.fields)?);
+            c.stamps.push(to_json(&r.stamps)?);
+        }
+        Ok(c)
+    }
+}
+
+/// Writes a decided [`WriteSet`]. The three statements always run (with empty arrays when
+/// there is nothing to write) and are pipelined on the connection: one round trip.
+async fn store_writes(
+    tx: &deadpool_postgres::Transaction<'_>,
+    write: &WriteSet,
+) -> Result<(), StoreError> {
+    let rc = RecordColumns::of(&write.records)?;
+    let n = write.ops.len();
+    let (mut op, mut hash, mut result) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (o, h, r) in &write.ops {
+        op.push(o.to_string());
+        hash.push(h.clone());
+        result.push(to_json(r)?);
+    }
+    let (rec_st, op_st, ctr_st) = tokio::try_join!(
+        tx.prepare_cached(
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+             ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+               deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+        ),
+        tx.prepare_cached(
+            "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+        ),
+        tx.prepare_cached("UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"),
+    )
+    .map_err(StoreError::pg("prepare push writes"))?;
+    let rec_params: [Param<'_>; 9] = [
+        &rc.id, &rc.sid, &rc.et, &rc.team, &rc.ver, &rc.del, &rc.del_by, &rc.fields, &rc.stamps,
+    ];
+    let op_params: [Param<'_>; 3] = [&op, &hash, &result];
+    let ctr_params: [Param<'_>; 2] = [&write.version, &write.server_id];
+    tokio::try_join!(
+        tx.execute(&rec_st, &rec_params),
+        tx.execute(&op_st, &op_params),
+        tx.execute(&ctr_st, &ctr_params),
+    )
+    .map_err(StoreError::pg("write push results"))?;
+    Ok(())
 }
 
 impl PgStore {
@@ -216,123 +348,16 @@ impl Store for PgStore {
         row.as_ref().map(to_officer).transpose()
     }
 
-    async fn push(
-        &self,
-        officer: &Officer,
-        device: Uuid,
-        changes: Vec<Change>,
-    ) -> Result<Vec<ChangeResult>, StoreError> {
+    async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError> {
         let mut c = self.client().await?;
         let tx = c
             .transaction()
             .await
             .map_err(StoreError::pg("begin push"))?;
-        // The write lock: serialises pushes across every process, see the module docs.
-        let row = tx
-            .query_one(
-                "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
-                &[],
-            )
-            .await
-            .map_err(StoreError::pg("lock version counter"))?;
-        let mut snap = Snapshot {
-            version: row.try_get(0).map_err(StoreError::pg("read version"))?,
-            server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
-            ..Snapshot::default()
-        };
-        let (op_ids, ids) = push::needed(&changes);
-        let op_ids: Vec<String> = op_ids.iter().map(Uuid::to_string).collect();
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        // The two lookups are pipelined on the connection: one round trip.
-        let rec_sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)");
-        let (op_st, rec_st) = tokio::try_join!(
-            tx.prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)"),
-            tx.prepare_cached(&rec_sql),
-        )
-        .map_err(StoreError::pg("prepare push lookups"))?;
-        let op_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&op_ids];
-        let rec_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
-        let (op_rows, rec_rows) =
-            tokio::try_join!(tx.query(&op_st, &op_params), tx.query(&rec_st, &rec_params),)
-                .map_err(StoreError::pg("look up op_ids and records"))?;
-        for r in op_rows {
-            let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
-            let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
-            let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
-            snap.ops.insert(
-                parse_uuid("op_id", &op)?,
-                StoredOp {
-                    hash,
-                    result: from_json("stored result", &result)?,
-                },
-            );
-        }
-        for r in &rec_rows {
-            let rec = to_record(r)?;
-            snap.records.insert(rec.id, rec);
-        }
-
-        let (results, write) = push::plan(officer, device, &changes, &mut snap);
-
-        // The three writes always run (with empty arrays when there is nothing to write) and
-        // are pipelined on the connection: one round trip, then the commit.
-        let n = write.records.len();
-        let mut id = Vec::with_capacity(n);
-        let mut sid = Vec::with_capacity(n);
-        let mut et = Vec::with_capacity(n);
-        let mut team = Vec::with_capacity(n);
-        let mut ver = Vec::with_capacity(n);
-        let mut del = Vec::with_capacity(n);
-        let mut del_by: Vec<Option<String>> = Vec::with_capacity(n);
-        let mut fields = Vec::with_capacity(n);
-        let mut stamps = Vec::with_capacity(n);
-        for r in &write.records {
-            id.push(r.id.to_string());
-            sid.push(r.server_id);
-            et.push(r.entity_type.as_str().to_string());
-            team.push(r.team.clone());
-            ver.push(r.version);
-            del.push(r.deleted);
-            del_by.push(r.deleted_by.map(|d| d.to_string()));
-            fields.push(to_json(&r.fields)?);
-            stamps.push(to_json(&r.stamps)?);
-        }
-        let n = write.ops.len();
-        let mut op = Vec::with_capacity(n);
-        let mut hash = Vec::with_capacity(n);
-        let mut result = Vec::with_capacity(n);
-        for (o, h, r) in &write.ops {
-            op.push(o.to_string());
-            hash.push(h.clone());
-            result.push(to_json(r)?);
-        }
-        let (rec_st, op_st, ctr_st) = tokio::try_join!(
-            tx.prepare_cached(
-                "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-                 SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
-                 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
-                   deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
-            ),
-            tx.prepare_cached(
-                "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
-            ),
-            tx.prepare_cached(
-                "UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"
-            ),
-        )
-        .map_err(StoreError::pg("prepare push writes"))?;
-        type P<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
-        let rec_params: [P<'_>; 9] = [&id, &sid, &et, &team, &ver, &del, &del_by, &fields, &stamps];
-        let op_params: [P<'_>; 3] = [&op, &hash, &result];
-        let ctr_params: [P<'_>; 2] = [&write.version, &write.server_id];
-        tokio::try_join!(
-            tx.execute(&rec_st, &rec_params),
-            tx.execute(&op_st, &op_params),
-            tx.execute(&ctr_st, &ctr_params),
-        )
-        .map_err(StoreError::pg("write push results"))?;
-        tx.commit().await.map_err(StoreError::pg("commit push"))?;
-        Ok(results)
+        let mut snap = load(&tx, &keys).await?;
+        let writes = decide(&mut snap);
+        store_writes(&tx, &writes).await?;
+        tx.commit().await.map_err(StoreError::pg("commit push"))
     }
 
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {

@@ -1,13 +1,14 @@
 //! The embedded SQLite store: one file, WAL, one writer connection and a few readers.
 //!
 //! All rusqlite calls run in `tokio::task::spawn_blocking`, never on the async threads.
-//! Pushes serialise on the single writer connection (`BEGIN IMMEDIATE`), which also keeps
+//! Writes serialise on the single writer connection (`BEGIN IMMEDIATE`), which also keeps
 //! other processes (e.g. `fieldsync admin`) out while a push is written; readers use WAL
-//! snapshots and never wait for the writer.
+//! snapshots and never wait for the writer. It only loads and writes rows: what a write
+//! stores is decided by its caller's [`Decide`].
 //!
-//! Durability: `synchronous=FULL`. A push answered `accepted` survives a power cut. Pushes
+//! Durability: `synchronous=FULL`. A push answered `accepted` survives a power cut. Writes
 //! that arrive while the writer is busy are committed together (group commit, see
-//! `push_group`): one fsync of the WAL per group instead of one per push, which is what lets
+//! `write_group`): one fsync of the WAL per group instead of one per push, which is what lets
 //! thousands of officers syncing at once share one small server.
 
 use std::path::{Path, PathBuf};
@@ -15,15 +16,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use uuid::Uuid;
 
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Officer, PullPage, Snapshot,
-    Store, StoredOp, StoredRecord,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
+    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
-use crate::protocol::{Change, ChangeResult, Record};
+use crate::protocol::Record;
 use crate::server::error::StoreError;
-use crate::server::push;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,21 +68,20 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
-    /// Pushes waiting for the writer (see [`SqliteStore::push`]: group commit).
-    waiting: Arc<Mutex<Vec<QueuedPush>>>,
+    /// Writes waiting for the writer (see [`SqliteStore::write`]: group commit).
+    waiting: Arc<Mutex<Vec<QueuedWrite>>>,
 }
 
-/// Most pushes committed together in one group.
+/// Most writes committed together in one group.
 const MAX_GROUP: usize = 64;
 
-type PushReply = tokio::sync::oneshot::Sender<Result<Vec<ChangeResult>, StoreError>>;
+type WriteReply = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
 
-/// A push waiting for the writer connection.
-struct QueuedPush {
-    officer: Officer,
-    device: Uuid,
-    changes: Vec<Change>,
-    reply: PushReply,
+/// A write waiting for the writer connection.
+struct QueuedWrite {
+    keys: WriteKeys,
+    decide: Decide,
+    reply: WriteReply,
 }
 
 fn open_conn(path: &Path) -> Result<Connection, StoreError> {
@@ -142,7 +140,7 @@ impl SqliteStore {
         })
     }
 
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn run_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -258,123 +256,117 @@ fn meta(conn: &Connection, key: &str) -> Result<String, StoreError> {
         .map_err(StoreError::sqlite(format!("read meta {key}")))
 }
 
-/// Group commit: the pushes waiting for the writer run in one write transaction, each in its
-/// own savepoint, and one commit (one fsync) makes them all durable. Each push is still
-/// atomic (a failing push rolls back to its savepoint and leaves the others alone), pushes
-/// still apply one after another in version order, and no push is answered before the commit
-/// that holds it. If the commit fails, every push of the group gets the error.
-fn push_group(conn: &mut Connection, group: Vec<QueuedPush>) {
-    let mut done: Vec<(PushReply, Result<Vec<ChangeResult>, StoreError>)> = Vec::new();
+/// Group commit: the writes waiting for the writer run in one write transaction, each in its
+/// own savepoint, and one commit (one fsync) makes them all durable. Each write is still
+/// atomic (a failing write rolls back to its savepoint and leaves the others alone), writes
+/// still apply one after another in version order, and no write returns before the commit
+/// that holds it. If the commit fails, every write of the group gets the error.
+fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
+    let mut done: Vec<(WriteReply, Result<(), StoreError>)> = Vec::new();
     let outcome = (|| -> Result<(), StoreError> {
         let mut tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::sqlite("begin push"))?;
-        for p in group {
+        for w in group {
             let result = (|| {
                 let sp = tx
                     .savepoint()
                     .map_err(StoreError::sqlite("begin push savepoint"))?;
-                let results = push_in(&sp, &p.officer, p.device, &p.changes)?;
+                let mut snap = load(&sp, &w.keys)?;
+                let writes = (w.decide)(&mut snap);
+                store_writes(&sp, &writes)?;
                 sp.commit()
-                    .map_err(StoreError::sqlite("release push savepoint"))?;
-                Ok(results)
+                    .map_err(StoreError::sqlite("release push savepoint"))
             })();
-            done.push((p.reply, result));
+            done.push((w.reply, result));
         }
         tx.commit().map_err(StoreError::sqlite("commit push"))
     })();
     for (reply, result) in done {
         let result = match (&outcome, result) {
-            (Err(e), Ok(_)) => Err(StoreError::Task(format!("the group commit failed: {e}"))),
+            (Err(e), Ok(())) => Err(StoreError::Task(format!("the group commit failed: {e}"))),
             (_, r) => r,
         };
         let _ = reply.send(result);
     }
 }
 
-/// One push inside the writer's transaction (the caller commits).
-fn push_in(
-    tx: &Connection,
-    officer: &Officer,
-    device: Uuid,
-    changes: &[Change],
-) -> Result<Vec<ChangeResult>, StoreError> {
-    let (op_ids, ids) = push::needed(changes);
+/// Reads the counters, the stored results of `keys.op_ids` and the records `keys.ids` name,
+/// inside the writer's transaction.
+fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
     let mut snap = Snapshot::default();
-    {
-        let (v, s): (i64, i64) = tx
-            .query_row(
-                "SELECT version, server_id FROM version_counter WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(StoreError::sqlite("read version counter"))?;
-        snap.version = v;
-        snap.server_id = s;
-        let mut q = tx
-            .prepare_cached("SELECT hash, result FROM ops WHERE op_id = ?1")
-            .map_err(StoreError::sqlite("prepare op lookup"))?;
-        for op in &op_ids {
-            let row: Option<(String, String)> = q
-                .query_row([op.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(StoreError::sqlite("look up op_id"))?;
-            if let Some((hash, result)) = row {
-                let result = from_json("stored result", &result)?;
-                snap.ops.insert(*op, StoredOp { hash, result });
-            }
-        }
-        let mut q = tx
-            .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
-            .map_err(StoreError::sqlite("prepare record lookup"))?;
-        for id in &ids {
-            let row = q
-                .query_row([id.to_string()], raw_record)
-                .optional()
-                .map_err(StoreError::sqlite("look up record"))?;
-            if let Some(raw) = row {
-                snap.records.insert(*id, to_record(raw)?);
-            }
-        }
-    }
-    let (results, write) = push::plan(officer, device, changes, &mut snap);
-    {
-        let mut up = tx
-            .prepare_cached(
-                "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-                   deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps",
-            )
-            .map_err(StoreError::sqlite("prepare record write"))?;
-        for r in &write.records {
-            up.execute(params![
-                r.id.to_string(),
-                r.server_id,
-                r.entity_type.as_str(),
-                r.team,
-                r.version,
-                r.deleted,
-                r.deleted_by.map(|d| d.to_string()),
-                to_json(&r.fields)?,
-                to_json(&r.stamps)?,
-            ])
-            .map_err(StoreError::sqlite("write record"))?;
-        }
-        let mut ins = tx
-            .prepare_cached("INSERT INTO ops (op_id, hash, result) VALUES (?1, ?2, ?3)")
-            .map_err(StoreError::sqlite("prepare op write"))?;
-        for (op, hash, result) in &write.ops {
-            ins.execute(params![op.to_string(), hash, to_json(result)?])
-                .map_err(StoreError::sqlite("store op result"))?;
-        }
-        tx.execute(
-            "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
-            params![write.version, write.server_id],
+    (snap.version, snap.server_id) = tx
+        .query_row(
+            "SELECT version, server_id FROM version_counter WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .map_err(StoreError::sqlite("advance version counter"))?;
+        .map_err(StoreError::sqlite("read version counter"))?;
+    let mut q = tx
+        .prepare_cached("SELECT hash, result FROM ops WHERE op_id = ?1")
+        .map_err(StoreError::sqlite("prepare op lookup"))?;
+    for op in &keys.op_ids {
+        let row: Option<(String, String)> = q
+            .query_row([op.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(StoreError::sqlite("look up op_id"))?;
+        if let Some((hash, result)) = row {
+            let result = from_json("stored result", &result)?;
+            snap.ops.insert(*op, StoredOp { hash, result });
+        }
     }
-    Ok(results)
+    let mut q = tx
+        .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
+        .map_err(StoreError::sqlite("prepare record lookup"))?;
+    for id in &keys.ids {
+        let row = q
+            .query_row([id.to_string()], raw_record)
+            .optional()
+            .map_err(StoreError::sqlite("look up record"))?;
+        if let Some(raw) = row {
+            snap.records.insert(*id, to_record(raw)?);
+        }
+    }
+    Ok(snap)
+}
+
+/// Writes a decided [`WriteSet`] inside the writer's transaction (the caller commits).
+fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
+    let mut up = tx
+        .prepare_cached(
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+               deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps",
+        )
+        .map_err(StoreError::sqlite("prepare record write"))?;
+    for r in &write.records {
+        up.execute(params![
+            r.id.to_string(),
+            r.server_id,
+            r.entity_type.as_str(),
+            r.team,
+            r.version,
+            r.deleted,
+            r.deleted_by.map(|d| d.to_string()),
+            to_json(&r.fields)?,
+            to_json(&r.stamps)?,
+        ])
+        .map_err(StoreError::sqlite("write record"))?;
+    }
+    let mut ins = tx
+        .prepare_cached("INSERT INTO ops (op_id, hash, result) VALUES (?1, ?2, ?3)")
+        .map_err(StoreError::sqlite("prepare op write"))?;
+    for (op, hash, result) in &write.ops {
+        ins.execute(params![op.to_string(), hash, to_json(result)?])
+            .map_err(StoreError::sqlite("store op result"))?;
+    }
+    tx.execute(
+        "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
+        params![write.version, write.server_id],
+    )
+    .map_err(StoreError::sqlite("advance version counter"))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -395,38 +387,32 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn push(
-        &self,
-        officer: &Officer,
-        device: Uuid,
-        changes: Vec<Change>,
-    ) -> Result<Vec<ChangeResult>, StoreError> {
-        // Queue the push, then take the writer: whoever gets it runs every push queued by
-        // then (up to MAX_GROUP) as one group. A push taken by an earlier group is answered
+    async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError> {
+        // Queue the write, then take the writer: whoever gets it runs every write queued by
+        // then (up to MAX_GROUP) as one group. A write taken by an earlier group is answered
         // by that group; its own turn at the writer then finds the queue empty or serves others.
         let (reply, answer) = tokio::sync::oneshot::channel();
-        lock(&self.waiting).push(QueuedPush {
-            officer: officer.clone(),
-            device,
-            changes,
+        lock(&self.waiting).push(QueuedWrite {
+            keys,
+            decide,
             reply,
         });
         let waiting = self.waiting.clone();
-        self.write(move |c| {
-            let group: Vec<QueuedPush> = {
+        self.run_writer(move |c| {
+            let group: Vec<QueuedWrite> = {
                 let mut q = lock(&waiting);
                 let n = q.len().min(MAX_GROUP);
                 q.drain(..n).collect()
             };
             if !group.is_empty() {
-                push_group(c, group);
+                write_group(c, group);
             }
             Ok(())
         })
         .await?;
         answer
             .await
-            .map_err(|_| StoreError::Task("the push was dropped before it was applied".into()))?
+            .map_err(|_| StoreError::Task("the write was dropped before it was applied".into()))?
     }
 
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
@@ -467,7 +453,7 @@ impl Store for SqliteStore {
         crate::model::validate_officer_id(id).map_err(|e| StoreError::Invalid(e.message))?;
         validate_team(team)?;
         let (id, team, h) = (id.to_string(), team.to_string(), token_hash.to_string());
-        self.write(move |c| {
+        self.run_writer(move |c| {
             let n = c
                 .execute(
                     "INSERT OR IGNORE INTO officers (id, team, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -498,7 +484,7 @@ impl Store for SqliteStore {
 
     async fn revoke_officer(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_string();
-        self.write(move |c| {
+        self.run_writer(move |c| {
             let n = c
                 .execute(
                     "UPDATE officers SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
@@ -516,7 +502,7 @@ impl Store for SqliteStore {
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
         validate_team(team)?;
         let (id, team) = (id.to_string(), team.to_string());
-        self.write(move |c| {
+        self.run_writer(move |c| {
             let n = c
                 .execute(
                     "UPDATE officers SET team = ?2 WHERE id = ?1",
@@ -532,7 +518,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError> {
-        self.write(move |c| {
+        self.run_writer(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::sqlite("begin purge"))?;

@@ -1,0 +1,23 @@
+//! `POST /v1/push`: authenticate, read the body, hand the batch to the service. The push
+//! rules (batch size, dedupe, permissions, conflicts) are the service's, not this file's.
+
+use axum::extract::{Extension, State};
+use axum::Json;
+
+use super::auth::Authenticated;
+use super::body::PushBody;
+use super::error::Failure;
+use super::layers::LogInfo;
+use super::AppState;
+use crate::protocol::PushResponse;
+
+pub async fn push(
+    State(state): State<AppState>,
+    Extension(log): Extension<LogInfo>,
+    Authenticated(officer): Authenticated,
+    body: PushBody,
+) -> Result<Json<PushResponse>, Failure> {
+    log.changes(body.request.changes.len());
+    let response = state.service.push(&officer, body.request).await?;
+    Ok(Json(response))
+}
