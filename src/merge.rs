@@ -1,5 +1,6 @@
 //! The rules of sync, as pure functions over data: whether a pushed change applies, merges or
-//! conflicts ([`decide`]), and how queued changes compact before they are sent ([`compact`]).
+//! conflicts ([`decide`]), how queued changes compact before they are sent ([`compact`]),
+//! and what settling a conflict writes ([`resolve`]).
 //! No I/O here: the server's stores and the client's queue call these and do the writing.
 //!
 //! Ordering and conflicts use server versions only; device clocks play no part.
@@ -9,7 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{apply_fields, EntityType, FieldMap, Operation};
+use serde_json::Value;
+
+use crate::model::{apply_fields, diff_fields, EntityType, FieldMap, Operation};
 use crate::protocol::ErrorCode;
 
 /// Which change last wrote a field: its server version and the device that sent it.
@@ -279,11 +282,143 @@ pub fn compact(ops: &[PendingOp]) -> CompactPlan {
     plan
 }
 
+/// A decision for one colliding field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    Mine,
+    Theirs,
+    /// A new value (`null` clears the field).
+    Value(Value),
+}
+
+/// How to settle one conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// Decide each colliding field; a field not named keeps `default`.
+    Fields {
+        choices: BTreeMap<String, Choice>,
+        default: Choice,
+    },
+    /// Delete versus edit: keep the record (restore it, or keep my edits).
+    KeepRecord,
+    /// Delete versus edit: let it be deleted.
+    AcceptDelete,
+}
+
+/// The copies a conflict holds: the *base* (the server's fields this device's edit started
+/// from, where known), *mine* (the local record) and *theirs* (the server's newest copy).
+#[derive(Debug, Clone, Copy)]
+pub struct Sides<'a> {
+    pub base: Option<&'a FieldMap>,
+    pub mine: &'a FieldMap,
+    /// This device sent a delete.
+    pub i_deleted: bool,
+    pub theirs: &'a FieldMap,
+    /// The server's copy is deleted.
+    pub they_deleted: bool,
+    /// The colliding fields (with [`DELETED`] when one side deleted the record).
+    pub colliding: &'a [String],
+}
+
+/// What a resolution writes: the record's fields and whether it is deleted, standing on the
+/// server's version, and the change to queue for the server (none: the server already holds
+/// the result).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    pub fields: FieldMap,
+    pub deleted: bool,
+    pub send: Option<(Operation, FieldMap)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("this conflict is a delete against an edit: keep the record or accept the delete")]
+    FieldsOnDeleteConflict,
+}
+
+/// Fields a restore never sends: the server keeps who a visit belongs to.
+const FIXED_FIELDS: [&str; 2] = ["household_id", "officer_id"];
+
+/// Settles a conflict. Per colliding field it takes mine, theirs or a new value; this
+/// device's edits of fields that do not collide are kept without asking. The queued change
+/// is based on the server's version, so if the server moved on again the next sync reports a
+/// new conflict rather than overwriting anything.
+pub fn resolve(sides: &Sides<'_>, resolution: &Resolution) -> Result<Settlement, ResolveError> {
+    let (fields, deleted, op) = match resolution {
+        // They deleted: accept it, nothing to send. I deleted: keep my delete on their version.
+        Resolution::AcceptDelete if sides.they_deleted => (sides.theirs.clone(), true, None),
+        Resolution::AcceptDelete => (sides.mine.clone(), true, Some(Operation::Delete)),
+        // They deleted: restore my copy. I deleted, they edited: take their record back.
+        Resolution::KeepRecord if sides.they_deleted => {
+            (sides.mine.clone(), false, Some(Operation::Update))
+        }
+        Resolution::KeepRecord => (sides.theirs.clone(), false, None),
+        Resolution::Fields { choices, default } => {
+            if sides.they_deleted || sides.i_deleted {
+                return Err(ResolveError::FieldsOnDeleteConflict);
+            }
+            let out = choose_fields(sides, choices, default);
+            (out, false, Some(Operation::Update))
+        }
+    };
+    let send = match op {
+        // A restore sends every field the server may take (the tombstone kept the rest).
+        Some(Operation::Update) if sides.they_deleted => {
+            let all: FieldMap = fields
+                .iter()
+                .filter(|(k, _)| !FIXED_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some((Operation::Update, all))
+        }
+        Some(Operation::Update) => {
+            Some(diff_fields(sides.theirs, &fields)).filter(|d| !d.is_empty())
+                .map(|d| (Operation::Update, d))
+        }
+        Some(op) => Some((op, FieldMap::new())),
+        None => None,
+    };
+    Ok(Settlement {
+        fields,
+        deleted,
+        send,
+    })
+}
+
+/// Their record, with my non-colliding edits and the chosen value of each colliding field.
+fn choose_fields(sides: &Sides<'_>, choices: &BTreeMap<String, Choice>, default: &Choice) -> FieldMap {
+    let mut out = sides.theirs.clone();
+    let base = sides.base.unwrap_or(sides.theirs);
+    for (k, v) in diff_fields(base, sides.mine) {
+        if !sides.colliding.contains(&k) {
+            set_field(&mut out, &k, v);
+        }
+    }
+    for f in sides.colliding.iter().filter(|f| *f != DELETED) {
+        let v = match choices.get(f).unwrap_or(default) {
+            Choice::Mine => sides.mine.get(f).cloned().unwrap_or(Value::Null),
+            Choice::Theirs => sides.theirs.get(f).cloned().unwrap_or(Value::Null),
+            Choice::Value(v) => v.clone(),
+        };
+        set_field(&mut out, f, v);
+    }
+    out
+}
+
+/// Sets a field; `null` removes it.
+fn set_field(out: &mut FieldMap, k: &str, v: Value) {
+    if v.is_null() {
+        out.remove(k);
+    } else {
+        out.insert(k.to_string(), v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     fn fm(v: Value) -> FieldMap {
         serde_json::from_value(v).unwrap()

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use fieldsync::client::config::Config;
-use fieldsync::client::conflicts::{Choice, Resolution};
+use fieldsync::merge::{Choice, Resolution};
 use fieldsync::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions, SyncReport};
 use fieldsync::client::transport::{RetryPolicy, Transport};

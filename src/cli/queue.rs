@@ -4,7 +4,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::{print_json, Failure, Globals};
-use crate::client::queue::{describe_fields, QueueStatus};
+use super::format::describe_fields;
+use crate::client::store::QueueStatus;
 use crate::exit;
 
 #[derive(Debug, Args)]

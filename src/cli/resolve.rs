@@ -1,6 +1,6 @@
 //! `fieldsync conflicts` and `fieldsync resolve`: showing conflicts side by side and the
 //! interactive prompt that settles them. The rules of a resolution live in
-//! [`crate::client::conflicts`]; this file only asks and shows.
+//! [`crate::merge::resolve`] and [`crate::client::store`]; this file only asks and shows.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,9 @@ use dialoguer::{Confirm, Input, Select};
 use serde_json::Value;
 
 use super::{interactive, print_json, Failure, Globals};
-use crate::client::conflicts::{parse_value, show_value, Choice, Conflict, Resolution};
+use super::format::{conflict_json, parse_value, show_value};
+use crate::client::store::Conflict;
+use crate::merge::{Choice, Resolution};
 use crate::exit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,7 +125,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
     let store = g.open_store()?;
     let conflicts = store.conflicts()?;
     if g.json {
-        let v: Vec<Value> = conflicts.iter().map(Conflict::to_json).collect();
+        let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
         print_json(&v)?;
         return Ok(exit::OK);
     }
