@@ -868,4 +868,159 @@ mod tests {
             }
         }
     }
+
+    mod resolution {
+        use super::*;
+
+        const KEYS: [&str; 4] = ["name", "village", "notes", "gps"];
+
+        fn field_map() -> impl Strategy<Value = FieldMap> {
+            proptest::collection::btree_map(
+                proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string),
+                "[a-c]{1,2}".prop_map(Value::from),
+                0..4,
+            )
+            .prop_map(|m| m.into_iter().collect())
+        }
+
+        fn colliding() -> impl Strategy<Value = Vec<String>> {
+            proptest::sample::subsequence(KEYS.to_vec(), 0..=KEYS.len())
+                .prop_map(|v| v.into_iter().map(str::to_string).collect())
+        }
+
+        fn choice() -> impl Strategy<Value = Choice> {
+            prop_oneof![
+                Just(Choice::Mine),
+                Just(Choice::Theirs),
+                "[x-z]{1,2}".prop_map(|s| Choice::Value(Value::from(s))),
+                Just(Choice::Value(Value::Null)),
+            ]
+        }
+
+        fn sides<'a>(
+            base: &'a FieldMap,
+            mine: &'a FieldMap,
+            theirs: &'a FieldMap,
+            colliding: &'a [String],
+        ) -> Sides<'a> {
+            Sides {
+                base: Some(base),
+                mine,
+                i_deleted: false,
+                theirs,
+                they_deleted: false,
+                colliding,
+            }
+        }
+
+        proptest! {
+            /// Per field: a colliding field takes the chosen side (or the new value); a field
+            /// only this device edited keeps the edit; every other field is the server's.
+            /// The queued update is exactly the difference from the server's copy.
+            #[test]
+            fn a_field_resolution_writes_what_was_chosen_and_keeps_my_other_edits(
+                base in field_map(), mine in field_map(), theirs in field_map(),
+                colliding in colliding(),
+                choices in proptest::collection::btree_map(
+                    proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string), choice(), 0..4),
+                default in choice(),
+            ) {
+                let s = sides(&base, &mine, &theirs, &colliding);
+                let r = Resolution::Fields { choices: choices.clone(), default: default.clone() };
+                let out = resolve(&s, &r).unwrap();
+                prop_assert!(!out.deleted);
+                for k in KEYS {
+                    let expected = if colliding.iter().any(|c| c == k) {
+                        match choices.get(k).unwrap_or(&default) {
+                            Choice::Mine => mine.get(k),
+                            Choice::Theirs => theirs.get(k),
+                            Choice::Value(v) => Some(v).filter(|v| !v.is_null()),
+                        }
+                    } else if mine.get(k) != base.get(k) {
+                        mine.get(k)
+                    } else {
+                        theirs.get(k)
+                    };
+                    prop_assert_eq!(out.fields.get(k), expected, "field {}", k);
+                }
+                match &out.send {
+                    None => prop_assert_eq!(&out.fields, &theirs),
+                    Some((op, payload)) => {
+                        prop_assert_eq!(*op, Operation::Update);
+                        prop_assert!(!payload.is_empty());
+                        let mut applied = theirs.clone();
+                        apply_fields(&mut applied, payload);
+                        prop_assert_eq!(&applied, &out.fields);
+                    }
+                }
+            }
+
+            /// Choosing theirs everywhere with no other local edits writes the server's copy
+            /// and sends nothing.
+            #[test]
+            fn taking_theirs_without_other_edits_sends_nothing(
+                base in field_map(), theirs in field_map(),
+            ) {
+                let all: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+                let s = sides(&base, &base, &theirs, &all);
+                let r = Resolution::Fields { choices: BTreeMap::new(), default: Choice::Theirs };
+                let out = resolve(&s, &r).unwrap();
+                prop_assert_eq!(&out.fields, &theirs);
+                prop_assert_eq!(out.send, None);
+            }
+
+            /// Delete against edit: accepting the delete deletes, keeping the record keeps it;
+            /// what is sent depends on who deleted; per-field choices are refused.
+            #[test]
+            fn delete_conflicts_keep_or_delete_the_whole_record(
+                mine in field_map(), theirs in field_map(), they_deleted in any::<bool>(),
+            ) {
+                let deleted = vec![DELETED.to_string()];
+                let s = Sides {
+                    base: None,
+                    mine: &mine,
+                    i_deleted: !they_deleted,
+                    theirs: &theirs,
+                    they_deleted,
+                    colliding: &deleted,
+                };
+                let accept = resolve(&s, &Resolution::AcceptDelete).unwrap();
+                prop_assert!(accept.deleted);
+                let keep = resolve(&s, &Resolution::KeepRecord).unwrap();
+                prop_assert!(!keep.deleted);
+                if they_deleted {
+                    prop_assert_eq!(accept.send, None);
+                    // A restore sends every field, so the server revives the whole record.
+                    prop_assert_eq!(&keep.fields, &mine);
+                    prop_assert_eq!(keep.send, Some((Operation::Update, mine.clone())));
+                } else {
+                    prop_assert_eq!(accept.send, Some((Operation::Delete, FieldMap::new())));
+                    prop_assert_eq!(&keep.fields, &theirs);
+                    prop_assert_eq!(keep.send, None);
+                }
+                let fields = Resolution::Fields { choices: BTreeMap::new(), default: Choice::Mine };
+                prop_assert_eq!(resolve(&s, &fields), Err(ResolveError::FieldsOnDeleteConflict));
+            }
+        }
+
+        #[test]
+        fn a_restore_does_not_send_who_a_visit_belongs_to() {
+            let mine: FieldMap = serde_json::from_value(json!({
+                "household_id": "h", "officer_id": "o", "notes": "n"
+            }))
+            .unwrap();
+            let deleted = vec![DELETED.to_string()];
+            let s = Sides {
+                base: None,
+                mine: &mine,
+                i_deleted: false,
+                theirs: &FieldMap::new(),
+                they_deleted: true,
+                colliding: &deleted,
+            };
+            let keep = resolve(&s, &Resolution::KeepRecord).unwrap();
+            let sent = keep.send.unwrap().1;
+            assert_eq!(sent.keys().collect::<Vec<_>>(), vec!["notes"]);
+        }
+    }
 }
