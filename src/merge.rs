@@ -102,66 +102,74 @@ pub fn decide(
             ),
         });
     }
-    let changed_by_other = |k: &str| {
-        cur.stamps
-            .get(k)
-            .is_some_and(|s| s.version > base && s.device != device)
-    };
     match operation {
         Operation::Insert => Err(Reject {
             code: ErrorCode::AlreadyExists,
             message: "a record with this id already exists".into(),
         }),
-        Operation::Update => {
-            if cur.deleted {
-                if cur.version > base && cur.deleted_by != Some(device) {
-                    return Ok(Decision::Conflict(vec![DELETED.to_string()]));
-                }
-                return Ok(Decision::Apply {
-                    merged: false,
-                    restore: true,
-                });
-            }
-            let colliding: Vec<String> = changes
-                .iter()
-                .filter(|(k, v)| {
-                    let same = match cur.fields.get(*k) {
-                        Some(now) => now == *v,
-                        None => v.is_null(),
-                    };
-                    !same && changed_by_other(k)
-                })
-                .map(|(k, _)| k.clone())
-                .collect();
-            if colliding.is_empty() {
-                Ok(Decision::Apply {
-                    merged: cur.version > base,
-                    restore: false,
-                })
-            } else {
-                Ok(Decision::Conflict(colliding))
-            }
+        Operation::Update => Ok(decide_update(base, changes, device, cur)),
+        Operation::Delete => Ok(decide_delete(base, device, cur)),
+    }
+}
+
+/// Did another device write field `k` after `base`?
+fn changed_by_other(cur: &Current<'_>, base: i64, device: Uuid, k: &str) -> bool {
+    cur.stamps
+        .get(k)
+        .is_some_and(|s| s.version > base && s.device != device)
+}
+
+/// An update against an existing record (see [`decide`]).
+fn decide_update(base: i64, changes: &FieldMap, device: Uuid, cur: &Current<'_>) -> Decision {
+    if cur.deleted {
+        if cur.version > base && cur.deleted_by != Some(device) {
+            return Decision::Conflict(vec![DELETED.to_string()]);
         }
-        Operation::Delete => {
-            if cur.deleted {
-                return Ok(Decision::Noop);
-            }
-            let mut changed: Vec<String> = cur
-                .stamps
-                .keys()
-                .filter(|k| changed_by_other(k))
-                .cloned()
-                .collect();
-            if changed.is_empty() {
-                Ok(Decision::Apply {
-                    merged: false,
-                    restore: false,
-                })
-            } else {
-                changed.insert(0, DELETED.to_string());
-                Ok(Decision::Conflict(changed))
-            }
+        return Decision::Apply {
+            merged: false,
+            restore: true,
+        };
+    }
+    let colliding: Vec<String> = changes
+        .iter()
+        .filter(|(k, v)| {
+            let same = match cur.fields.get(*k) {
+                Some(now) => now == *v,
+                None => v.is_null(),
+            };
+            !same && changed_by_other(cur, base, device, k)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    if colliding.is_empty() {
+        Decision::Apply {
+            merged: cur.version > base,
+            restore: false,
         }
+    } else {
+        Decision::Conflict(colliding)
+    }
+}
+
+/// A delete against an existing record (see [`decide`]).
+fn decide_delete(base: i64, device: Uuid, cur: &Current<'_>) -> Decision {
+    if cur.deleted {
+        return Decision::Noop;
+    }
+    let mut changed: Vec<String> = cur
+        .stamps
+        .keys()
+        .filter(|k| changed_by_other(cur, base, device, k))
+        .cloned()
+        .collect();
+    if changed.is_empty() {
+        Decision::Apply {
+            merged: false,
+            restore: false,
+        }
+    } else {
+        changed.insert(0, DELETED.to_string());
+        Decision::Conflict(changed)
     }
 }
 

@@ -1,4 +1,5 @@
-//! `fieldsync queue` and `fieldsync status`.
+//! `fieldsync queue` and `fieldsync status`: reads the store and prints. It must not change
+//! the queue.
 
 use clap::Args;
 use serde_json::json;

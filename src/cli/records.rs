@@ -1,4 +1,6 @@
-//! `fieldsync household …` and `fieldsync visit …`.
+//! `fieldsync household …` and `fieldsync visit …`: turns flags into fields, calls the store,
+//! prints. Validation and the write-with-queue-entry rule live in the model and the store;
+//! this file must not decide them.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
