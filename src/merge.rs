@@ -379,10 +379,9 @@ pub fn resolve(sides: &Sides<'_>, resolution: &Resolution) -> Result<Settlement,
                 .collect();
             Some((Operation::Update, all))
         }
-        Some(Operation::Update) => {
-            Some(diff_fields(sides.theirs, &fields)).filter(|d| !d.is_empty())
-                .map(|d| (Operation::Update, d))
-        }
+        Some(Operation::Update) => Some(diff_fields(sides.theirs, &fields))
+            .filter(|d| !d.is_empty())
+            .map(|d| (Operation::Update, d)),
         Some(op) => Some((op, FieldMap::new())),
         None => None,
     };
@@ -394,7 +393,11 @@ pub fn resolve(sides: &Sides<'_>, resolution: &Resolution) -> Result<Settlement,
 }
 
 /// Their record, with my non-colliding edits and the chosen value of each colliding field.
-fn choose_fields(sides: &Sides<'_>, choices: &BTreeMap<String, Choice>, default: &Choice) -> FieldMap {
+fn choose_fields(
+    sides: &Sides<'_>,
+    choices: &BTreeMap<String, Choice>,
+    default: &Choice,
+) -> FieldMap {
     let mut out = sides.theirs.clone();
     let base = sides.base.unwrap_or(sides.theirs);
     for (k, v) in diff_fields(base, sides.mine) {

@@ -93,7 +93,10 @@ fn code_4_rejected() {
 fn code_65_bad_data() {
     let d = Device::initialised();
     let h = d.add_household("Wanjiru");
-    let err = d.fails(65, &["visit", "add", "--household", &h, "--gps", "north,east"]);
+    let err = d.fails(
+        65,
+        &["visit", "add", "--household", &h, "--gps", "north,east"],
+    );
     assert!(!err.is_empty());
 }
 
@@ -214,7 +217,10 @@ fn code_130_backing_out_of_a_prompt() {
     brian.sync_expect(3);
 
     let mut cmd = std::process::Command::new(support::bin());
-    cmd.arg("--db").arg(&brian.db).arg("--config").arg(&brian.config);
+    cmd.arg("--db")
+        .arg(&brian.db)
+        .arg("--config")
+        .arg(&brian.config);
     cmd.arg("resolve").env("TERM", "xterm");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(20)));

@@ -21,7 +21,7 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::Io { .. } => exit::IO,
         Error::Sqlite(e) if is_store_failure(e) => exit::IO,
         Error::Sqlite(_) => exit::SOFTWARE,
-        Error::Config(_) => exit::CONFIG,
+        Error::Config(_) | Error::InsecureHttp { .. } => exit::CONFIG,
         Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
         Error::Unauthorized(_) => exit::NO_PERM,
         Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => exit::PROTOCOL,
@@ -35,7 +35,7 @@ fn advice(e: &Error) -> Option<&'static str> {
         Error::Unauthorized(_) => Some(
             "ask your administrator for a new token and run `fieldsync init --server URL --officer ID --token-stdin`",
         ),
-        Error::Sqlite(s) if is_store_failure(s) => Some("or point --db at another file"),
+        Error::InsecureHttp { .. } => Some("or pass --allow-insecure-http on a network you trust"),
         _ => None,
     }
 }
@@ -71,12 +71,12 @@ mod tests {
             exit_code(&sqlite(rusqlite::ffi::ErrorCode::DatabaseCorrupt)),
             exit::IO
         );
-        assert_eq!(exit_code(&sqlite(rusqlite::ffi::ErrorCode::DiskFull)), exit::IO);
-        let bad_row = rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            "bad".into(),
+        assert_eq!(
+            exit_code(&sqlite(rusqlite::ffi::ErrorCode::DiskFull)),
+            exit::IO
         );
+        let bad_row =
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, "bad".into());
         assert_eq!(exit_code(&Error::Sqlite(bad_row)), exit::IO);
         assert_eq!(
             exit_code(&sqlite(rusqlite::ffi::ErrorCode::ConstraintViolation)),

@@ -4,8 +4,8 @@
 use clap::Args;
 use serde_json::json;
 
-use super::{print_json, Failure, Globals};
 use super::format::describe_fields;
+use super::{print_json, Failure, Globals};
 use crate::client::store::QueueStatus;
 use crate::exit;
 

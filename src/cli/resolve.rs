@@ -9,11 +9,11 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 use serde_json::Value;
 
-use super::{interactive, print_json, Failure, Globals};
 use super::format::{conflict_json, parse_value, show_value};
+use super::{interactive, print_json, Failure, Globals};
 use crate::client::store::Conflict;
-use crate::merge::{Choice, Resolution};
 use crate::exit;
+use crate::merge::{Choice, Resolution};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Side {

@@ -49,7 +49,9 @@ pub enum Error {
     },
 
     /// Local data that does not read back (a damaged row), or cannot be encoded to be stored.
-    #[error("the local database holds data this fieldsync cannot use: {0}; restore it from a backup")]
+    #[error(
+        "the local database holds data this fieldsync cannot use: {0}; restore it from a backup"
+    )]
     CorruptStore(String),
 
     /// Any other SQLite failure; [`is_store_failure`] tells file trouble from bugs.
@@ -62,6 +64,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    /// Plain http to another machine, which the officer did not allow.
+    #[error("refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://")]
+    InsecureHttp { server: String },
 
     /// No config, or one that cannot be used.
     #[error("{0}")]
@@ -88,7 +94,9 @@ pub enum Error {
     },
 
     /// The server asked for a pull from scratch, and a restart did not settle it.
-    #[error("the server asked this device to pull everything again, twice in one sync; try again later")]
+    #[error(
+        "the server asked this device to pull everything again, twice in one sync; try again later"
+    )]
     ResyncRequired,
 
     /// The server answered something this client does not understand.
@@ -167,7 +175,7 @@ pub fn explain_sqlite(e: &rusqlite::Error) -> Option<&'static str> {
         C::DiskFull => Some("the disk is full: free some space and try again; nothing was written"),
         C::ReadOnly => Some("the database file is read-only: check its permissions; nothing was written"),
         C::DatabaseCorrupt | C::NotADatabase => Some(
-            "the file is not a fieldsync database or is damaged: restore it from a backup, or open another database file",
+            "the file is not a fieldsync database or is damaged: restore it from a backup, or use another database file",
         ),
         C::DatabaseBusy | C::DatabaseLocked => {
             Some("the database is busy in another fieldsync process: try again in a moment")

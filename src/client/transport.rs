@@ -98,9 +98,9 @@ impl Transport {
             )));
         }
         if insecure_remote(&url) && !allow_insecure_http {
-            return Err(Error::Config(format!(
-                "refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://, or pass --allow-insecure-http on a network you trust"
-            )));
+            return Err(Error::InsecureHttp {
+                server: server.to_string(),
+            });
         }
         let client = Client::builder()
             .user_agent(concat!("fieldsync/", env!("CARGO_PKG_VERSION")))
@@ -173,7 +173,7 @@ impl Transport {
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| {
                 Attempt::Final(RemoteError::Protocol(format!(
-                    "the server's answer does not parse ({e}); is --server pointing at a fieldsync server?"
+                    "the server's answer does not parse ({e}); is the configured server a fieldsync server?"
                 )))
             });
         }
@@ -190,7 +190,8 @@ impl Transport {
         }
         if status == StatusCode::UNAUTHORIZED {
             return Err(Attempt::Final(RemoteError::Unauthorized(
-                "the server refused this device's token (wrong or revoked). Nothing was lost: ask your administrator for a new token and run `fieldsync init --server URL --officer ID --token-stdin`".into(),
+                "the server refused this device's token (wrong or revoked). Nothing was lost"
+                    .into(),
             )));
         }
         if api.as_ref().map(|b| b.error.code) == Some(ErrorCode::ResyncRequired) {
@@ -245,7 +246,6 @@ impl Remote for Transport {
         let client = self.client.clone();
         self.request(&policy, || client.get(url.clone()))
     }
-
 
     fn traffic(&self) -> Traffic {
         self.traffic

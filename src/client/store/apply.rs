@@ -139,9 +139,10 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
 /// A change that collided with another device's: file the conflict, mark the record.
 fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &str) -> Result<()> {
     let rec = get_record(tx, entry.entity_type, entry.entity_id)?;
-    let server = result.server_record.as_ref().ok_or_else(|| {
-        Error::Protocol("a conflict result without the server's record".into())
-    })?;
+    let server = result
+        .server_record
+        .as_ref()
+        .ok_or_else(|| Error::Protocol("a conflict result without the server's record".into()))?;
     record_conflict(tx, entry, &result.conflicting_fields, server, now)?;
     if let Some(rec) = rec {
         put_row(

@@ -96,7 +96,8 @@ impl Store {
             let entity: EntityType = e
                 .parse()
                 .map_err(|err| Error::corrupt(format_args!("conflict entity type {e:?}"), err))?;
-            let id = Uuid::parse_str(&id).map_err(|e| Error::corrupt(format_args!("conflict id {id:?}"), e))?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|e| Error::corrupt(format_args!("conflict id {id:?}"), e))?;
             if let Some(c) = self.conflict(entity, id)? {
                 out.push(c);
             }
@@ -195,8 +196,8 @@ impl Store {
             }
             Some(_) => {}
         }
-        let settled = merge::resolve(&c.sides(), resolution)
-            .map_err(|e| Error::BadInput(e.to_string()))?;
+        let settled =
+            merge::resolve(&c.sides(), resolution).map_err(|e| Error::BadInput(e.to_string()))?;
         let mut rec = LocalRecord {
             fields: settled.fields,
             deleted_at: settled

@@ -135,4 +135,3 @@ fn create_owner_only(path: &Path) -> Result<()> {
         )),
     }
 }
-

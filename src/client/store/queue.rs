@@ -115,7 +115,6 @@ fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
     })
 }
 
-
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct QueueCounts {
     pub pending: i64,
@@ -198,8 +197,7 @@ impl Store {
         };
         let plan = compact(&ops);
         for op in &plan.rewrite {
-            let payload =
-                serde_json::to_string(&op.fields)
+            let payload = serde_json::to_string(&op.fields)
                 .map_err(|e| Error::corrupt("a compacted queue entry", e))?;
             tx.prepare_cached(
                 "UPDATE sync_queue SET operation = ?2, payload = ?3, base_version = ?4 WHERE id = ?1",
@@ -319,7 +317,6 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
 }
 
 /// The server version a local record is based on (`None`: no such record, or never synced).
@@ -508,4 +505,3 @@ mod tests {
         }
     }
 }
-

@@ -11,10 +11,12 @@ use rusqlite::{Connection, OptionalExtension};
 use uuid::Uuid;
 
 use super::queue::enqueue;
-use super::rows::{get_record, put_row, read_record, table, text, columns, LocalRecord, SyncState};
+use super::rows::{columns, get_record, put_row, read_record, table, text, LocalRecord, SyncState};
 use super::Store;
 use crate::client::error::{Error, Result};
-use crate::model::{self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation};
+use crate::model::{
+    self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation,
+};
 
 impl Store {
     /// Finds the one record whose id starts with `prefix` (as git does with hashes).
@@ -358,4 +360,3 @@ mod tests {
         assert!(s.delete(EntityType::Household, h).is_err());
     }
 }
-

@@ -26,7 +26,6 @@ pub mod meta {
     pub const LAST_SYNC_AT: &str = "last_sync_at";
 }
 
-
 /// Where this device stands, as numbers (`fieldsync status` shows them).
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -42,7 +41,6 @@ pub struct Status {
     pub officer: Option<String>,
     pub device_id: String,
 }
-
 
 impl Store {
     pub fn status(&self) -> Result<Status> {
