@@ -255,3 +255,140 @@ fn pull(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine against a scripted [`Remote`]: what it does with each kind of failure.
+    use std::collections::VecDeque;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::client::remote::Traffic;
+    use crate::model::{EntityType, FieldMap};
+    use crate::protocol::{HealthResponse, PullResponse, PushResponse};
+
+    /// Answers from queues; records the pull cursors it was asked for.
+    #[derive(Default)]
+    struct Scripted {
+        offline: bool,
+        pushes: VecDeque<Result<PushResponse, RemoteError>>,
+        pulls: VecDeque<Result<PullResponse, RemoteError>>,
+        cursors: Vec<Option<String>>,
+    }
+
+    impl Remote for Scripted {
+        fn health(&mut self) -> Result<HealthResponse, RemoteError> {
+            if self.offline {
+                return Err(RemoteError::Offline("cannot connect".into()));
+            }
+            Ok(HealthResponse {
+                status: "ok".into(),
+                version: "test".into(),
+                store: "none".into(),
+            })
+        }
+        fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {
+            self.pushes.pop_front().expect("an unexpected push")
+        }
+        fn pull(&mut self, cursor: Option<&str>, _limit: u32) -> Result<PullResponse, RemoteError> {
+            self.cursors.push(cursor.map(str::to_string));
+            self.pulls.pop_front().expect("an unexpected pull")
+        }
+        fn traffic(&self) -> Traffic {
+            Traffic {
+                requests: 7,
+                ..Traffic::default()
+            }
+        }
+    }
+
+    fn page(cursor: &str) -> Result<PullResponse, RemoteError> {
+        Ok(PullResponse {
+            records: Vec::new(),
+            next_cursor: cursor.into(),
+            has_more: false,
+        })
+    }
+
+    fn store_with_one_change() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        let f: FieldMap = serde_json::from_value(json!({"name": "Wanjiru"})).unwrap();
+        s.add(EntityType::Household, f).unwrap();
+        s
+    }
+
+    fn run(store: &mut Store, remote: &mut dyn Remote) -> Result<SyncReport> {
+        sync(
+            store,
+            remote,
+            &SyncOptions::default(),
+            &mut NoProgress,
+            &|| false,
+        )
+    }
+
+    #[test]
+    fn an_unreachable_server_leaves_the_queue_untouched() {
+        let mut s = store_with_one_change();
+        let mut r = Scripted {
+            offline: true,
+            ..Scripted::default()
+        };
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(
+            matches!(&err, Error::Offline(m) if m.contains("1 changes waiting")),
+            "{err}"
+        );
+        let q = s.queue_counts().unwrap();
+        assert_eq!((q.pending, q.sending), (1, 0));
+    }
+
+    #[test]
+    fn a_refused_token_puts_the_batch_back() {
+        let mut s = store_with_one_change();
+        let mut r = Scripted::default();
+        r.pushes
+            .push_back(Err(RemoteError::Unauthorized("no".into())));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::Unauthorized(_)), "{err}");
+        let q = s.queue_counts().unwrap();
+        assert_eq!((q.pending, q.sending), (1, 0));
+    }
+
+    #[test]
+    fn resync_restarts_the_pull_from_scratch_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_meta(meta::PULL_CURSOR, "old").unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        r.pulls.push_back(page("fresh"));
+        let report = run(&mut s, &mut r).unwrap();
+        assert_eq!(r.cursors, vec![Some("old".to_string()), None]);
+        assert_eq!(s.meta(meta::PULL_CURSOR).unwrap().as_deref(), Some("fresh"));
+        assert_eq!(report.requests, 7, "traffic comes from the remote");
+    }
+
+    #[test]
+    fn a_second_resync_in_one_sync_is_an_error() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::ResyncRequired), "{err}");
+    }
+
+    #[test]
+    fn a_request_refused_as_a_whole_keeps_its_status_and_code() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::Rejected {
+            status: 400,
+            code: Some(crate::protocol::ErrorCode::InvalidCursor),
+            message: "bad cursor".into(),
+        }));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::Rejected { status: 400, .. }), "{err}");
+    }
+}
