@@ -1,5 +1,6 @@
 //! Process exit codes: stable, documented in the README, and shared by every command.
-//! They follow BSD `sysexits.h` where one fits.
+//! They follow BSD `sysexits.h` where one fits. Which client error gets which code is decided
+//! in one place, `crate::cli::errors`; the library never returns these numbers itself.
 
 /// Everything done.
 pub const OK: i32 = 0;

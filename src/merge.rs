@@ -1,5 +1,6 @@
 //! The rules of sync, as pure functions over data: whether a pushed change applies, merges or
-//! conflicts ([`decide`]), and how queued changes compact before they are sent ([`compact`]).
+//! conflicts ([`decide`]), how queued changes compact before they are sent ([`compact`]),
+//! and what settling a conflict writes ([`resolve`]).
 //! No I/O here: the server's stores and the client's queue call these and do the writing.
 //!
 //! Ordering and conflicts use server versions only; device clocks play no part.
@@ -9,7 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{apply_fields, EntityType, FieldMap, Operation};
+use serde_json::Value;
+
+use crate::model::{apply_fields, diff_fields, EntityType, FieldMap, Operation};
 use crate::protocol::ErrorCode;
 
 /// Which change last wrote a field: its server version and the device that sent it.
@@ -99,66 +102,74 @@ pub fn decide(
             ),
         });
     }
-    let changed_by_other = |k: &str| {
-        cur.stamps
-            .get(k)
-            .is_some_and(|s| s.version > base && s.device != device)
-    };
     match operation {
         Operation::Insert => Err(Reject {
             code: ErrorCode::AlreadyExists,
             message: "a record with this id already exists".into(),
         }),
-        Operation::Update => {
-            if cur.deleted {
-                if cur.version > base && cur.deleted_by != Some(device) {
-                    return Ok(Decision::Conflict(vec![DELETED.to_string()]));
-                }
-                return Ok(Decision::Apply {
-                    merged: false,
-                    restore: true,
-                });
-            }
-            let colliding: Vec<String> = changes
-                .iter()
-                .filter(|(k, v)| {
-                    let same = match cur.fields.get(*k) {
-                        Some(now) => now == *v,
-                        None => v.is_null(),
-                    };
-                    !same && changed_by_other(k)
-                })
-                .map(|(k, _)| k.clone())
-                .collect();
-            if colliding.is_empty() {
-                Ok(Decision::Apply {
-                    merged: cur.version > base,
-                    restore: false,
-                })
-            } else {
-                Ok(Decision::Conflict(colliding))
-            }
+        Operation::Update => Ok(decide_update(base, changes, device, cur)),
+        Operation::Delete => Ok(decide_delete(base, device, cur)),
+    }
+}
+
+/// Did another device write field `k` after `base`?
+fn changed_by_other(cur: &Current<'_>, base: i64, device: Uuid, k: &str) -> bool {
+    cur.stamps
+        .get(k)
+        .is_some_and(|s| s.version > base && s.device != device)
+}
+
+/// An update against an existing record (see [`decide`]).
+fn decide_update(base: i64, changes: &FieldMap, device: Uuid, cur: &Current<'_>) -> Decision {
+    if cur.deleted {
+        if cur.version > base && cur.deleted_by != Some(device) {
+            return Decision::Conflict(vec![DELETED.to_string()]);
         }
-        Operation::Delete => {
-            if cur.deleted {
-                return Ok(Decision::Noop);
-            }
-            let mut changed: Vec<String> = cur
-                .stamps
-                .keys()
-                .filter(|k| changed_by_other(k))
-                .cloned()
-                .collect();
-            if changed.is_empty() {
-                Ok(Decision::Apply {
-                    merged: false,
-                    restore: false,
-                })
-            } else {
-                changed.insert(0, DELETED.to_string());
-                Ok(Decision::Conflict(changed))
-            }
+        return Decision::Apply {
+            merged: false,
+            restore: true,
+        };
+    }
+    let colliding: Vec<String> = changes
+        .iter()
+        .filter(|(k, v)| {
+            let same = match cur.fields.get(*k) {
+                Some(now) => now == *v,
+                None => v.is_null(),
+            };
+            !same && changed_by_other(cur, base, device, k)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    if colliding.is_empty() {
+        Decision::Apply {
+            merged: cur.version > base,
+            restore: false,
         }
+    } else {
+        Decision::Conflict(colliding)
+    }
+}
+
+/// A delete against an existing record (see [`decide`]).
+fn decide_delete(base: i64, device: Uuid, cur: &Current<'_>) -> Decision {
+    if cur.deleted {
+        return Decision::Noop;
+    }
+    let mut changed: Vec<String> = cur
+        .stamps
+        .keys()
+        .filter(|k| changed_by_other(cur, base, device, k))
+        .cloned()
+        .collect();
+    if changed.is_empty() {
+        Decision::Apply {
+            merged: false,
+            restore: false,
+        }
+    } else {
+        changed.insert(0, DELETED.to_string());
+        Decision::Conflict(changed)
     }
 }
 
@@ -279,11 +290,146 @@ pub fn compact(ops: &[PendingOp]) -> CompactPlan {
     plan
 }
 
+/// A decision for one colliding field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    Mine,
+    Theirs,
+    /// A new value (`null` clears the field).
+    Value(Value),
+}
+
+/// How to settle one conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// Decide each colliding field; a field not named keeps `default`.
+    Fields {
+        choices: BTreeMap<String, Choice>,
+        default: Choice,
+    },
+    /// Delete versus edit: keep the record (restore it, or keep my edits).
+    KeepRecord,
+    /// Delete versus edit: let it be deleted.
+    AcceptDelete,
+}
+
+/// The copies a conflict holds: the *base* (the server's fields this device's edit started
+/// from, where known), *mine* (the local record) and *theirs* (the server's newest copy).
+#[derive(Debug, Clone, Copy)]
+pub struct Sides<'a> {
+    pub base: Option<&'a FieldMap>,
+    pub mine: &'a FieldMap,
+    /// This device sent a delete.
+    pub i_deleted: bool,
+    pub theirs: &'a FieldMap,
+    /// The server's copy is deleted.
+    pub they_deleted: bool,
+    /// The colliding fields (with [`DELETED`] when one side deleted the record).
+    pub colliding: &'a [String],
+}
+
+/// What a resolution writes: the record's fields and whether it is deleted, standing on the
+/// server's version, and the change to queue for the server (none: the server already holds
+/// the result).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    pub fields: FieldMap,
+    pub deleted: bool,
+    pub send: Option<(Operation, FieldMap)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("this conflict is a delete against an edit: keep the record or accept the delete")]
+    FieldsOnDeleteConflict,
+}
+
+/// Fields a restore never sends: the server keeps who a visit belongs to.
+const FIXED_FIELDS: [&str; 2] = ["household_id", "officer_id"];
+
+/// Settles a conflict. Per colliding field it takes mine, theirs or a new value; this
+/// device's edits of fields that do not collide are kept without asking. The queued change
+/// is based on the server's version, so if the server moved on again the next sync reports a
+/// new conflict rather than overwriting anything.
+pub fn resolve(sides: &Sides<'_>, resolution: &Resolution) -> Result<Settlement, ResolveError> {
+    let (fields, deleted, op) = match resolution {
+        // They deleted: accept it, nothing to send. I deleted: keep my delete on their version.
+        Resolution::AcceptDelete if sides.they_deleted => (sides.theirs.clone(), true, None),
+        Resolution::AcceptDelete => (sides.mine.clone(), true, Some(Operation::Delete)),
+        // They deleted: restore my copy. I deleted, they edited: take their record back.
+        Resolution::KeepRecord if sides.they_deleted => {
+            (sides.mine.clone(), false, Some(Operation::Update))
+        }
+        Resolution::KeepRecord => (sides.theirs.clone(), false, None),
+        Resolution::Fields { choices, default } => {
+            if sides.they_deleted || sides.i_deleted {
+                return Err(ResolveError::FieldsOnDeleteConflict);
+            }
+            let out = choose_fields(sides, choices, default);
+            (out, false, Some(Operation::Update))
+        }
+    };
+    let send = match op {
+        // A restore sends every field the server may take (the tombstone kept the rest).
+        Some(Operation::Update) if sides.they_deleted => {
+            let all: FieldMap = fields
+                .iter()
+                .filter(|(k, _)| !FIXED_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some((Operation::Update, all))
+        }
+        Some(Operation::Update) => Some(diff_fields(sides.theirs, &fields))
+            .filter(|d| !d.is_empty())
+            .map(|d| (Operation::Update, d)),
+        Some(op) => Some((op, FieldMap::new())),
+        None => None,
+    };
+    Ok(Settlement {
+        fields,
+        deleted,
+        send,
+    })
+}
+
+/// Their record, with my non-colliding edits and the chosen value of each colliding field.
+fn choose_fields(
+    sides: &Sides<'_>,
+    choices: &BTreeMap<String, Choice>,
+    default: &Choice,
+) -> FieldMap {
+    let mut out = sides.theirs.clone();
+    let base = sides.base.unwrap_or(sides.theirs);
+    for (k, v) in diff_fields(base, sides.mine) {
+        if !sides.colliding.contains(&k) {
+            set_field(&mut out, &k, v);
+        }
+    }
+    for f in sides.colliding.iter().filter(|f| *f != DELETED) {
+        let v = match choices.get(f).unwrap_or(default) {
+            Choice::Mine => sides.mine.get(f).cloned().unwrap_or(Value::Null),
+            Choice::Theirs => sides.theirs.get(f).cloned().unwrap_or(Value::Null),
+            Choice::Value(v) => v.clone(),
+        };
+        set_field(&mut out, f, v);
+    }
+    out
+}
+
+/// Sets a field; `null` removes it.
+fn set_field(out: &mut FieldMap, k: &str, v: Value) {
+    if v.is_null() {
+        out.remove(k);
+    } else {
+        out.insert(k.to_string(), v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     fn fm(v: Value) -> FieldMap {
         serde_json::from_value(v).unwrap()
@@ -731,6 +877,161 @@ mod tests {
             } else {
                 prop_assert_eq!(d, Decision::Conflict(expected));
             }
+        }
+    }
+
+    mod resolution {
+        use super::*;
+
+        const KEYS: [&str; 4] = ["name", "village", "notes", "gps"];
+
+        fn field_map() -> impl Strategy<Value = FieldMap> {
+            proptest::collection::btree_map(
+                proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string),
+                "[a-c]{1,2}".prop_map(Value::from),
+                0..4,
+            )
+            .prop_map(|m| m.into_iter().collect())
+        }
+
+        fn colliding() -> impl Strategy<Value = Vec<String>> {
+            proptest::sample::subsequence(KEYS.to_vec(), 0..=KEYS.len())
+                .prop_map(|v| v.into_iter().map(str::to_string).collect())
+        }
+
+        fn choice() -> impl Strategy<Value = Choice> {
+            prop_oneof![
+                Just(Choice::Mine),
+                Just(Choice::Theirs),
+                "[x-z]{1,2}".prop_map(|s| Choice::Value(Value::from(s))),
+                Just(Choice::Value(Value::Null)),
+            ]
+        }
+
+        fn sides<'a>(
+            base: &'a FieldMap,
+            mine: &'a FieldMap,
+            theirs: &'a FieldMap,
+            colliding: &'a [String],
+        ) -> Sides<'a> {
+            Sides {
+                base: Some(base),
+                mine,
+                i_deleted: false,
+                theirs,
+                they_deleted: false,
+                colliding,
+            }
+        }
+
+        proptest! {
+            /// Per field: a colliding field takes the chosen side (or the new value); a field
+            /// only this device edited keeps the edit; every other field is the server's.
+            /// The queued update is exactly the difference from the server's copy.
+            #[test]
+            fn a_field_resolution_writes_what_was_chosen_and_keeps_my_other_edits(
+                base in field_map(), mine in field_map(), theirs in field_map(),
+                colliding in colliding(),
+                choices in proptest::collection::btree_map(
+                    proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string), choice(), 0..4),
+                default in choice(),
+            ) {
+                let s = sides(&base, &mine, &theirs, &colliding);
+                let r = Resolution::Fields { choices: choices.clone(), default: default.clone() };
+                let out = resolve(&s, &r).unwrap();
+                prop_assert!(!out.deleted);
+                for k in KEYS {
+                    let expected = if colliding.iter().any(|c| c == k) {
+                        match choices.get(k).unwrap_or(&default) {
+                            Choice::Mine => mine.get(k),
+                            Choice::Theirs => theirs.get(k),
+                            Choice::Value(v) => Some(v).filter(|v| !v.is_null()),
+                        }
+                    } else if mine.get(k) != base.get(k) {
+                        mine.get(k)
+                    } else {
+                        theirs.get(k)
+                    };
+                    prop_assert_eq!(out.fields.get(k), expected, "field {}", k);
+                }
+                match &out.send {
+                    None => prop_assert_eq!(&out.fields, &theirs),
+                    Some((op, payload)) => {
+                        prop_assert_eq!(*op, Operation::Update);
+                        prop_assert!(!payload.is_empty());
+                        let mut applied = theirs.clone();
+                        apply_fields(&mut applied, payload);
+                        prop_assert_eq!(&applied, &out.fields);
+                    }
+                }
+            }
+
+            /// Choosing theirs everywhere with no other local edits writes the server's copy
+            /// and sends nothing.
+            #[test]
+            fn taking_theirs_without_other_edits_sends_nothing(
+                base in field_map(), theirs in field_map(),
+            ) {
+                let all: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+                let s = sides(&base, &base, &theirs, &all);
+                let r = Resolution::Fields { choices: BTreeMap::new(), default: Choice::Theirs };
+                let out = resolve(&s, &r).unwrap();
+                prop_assert_eq!(&out.fields, &theirs);
+                prop_assert_eq!(out.send, None);
+            }
+
+            /// Delete against edit: accepting the delete deletes, keeping the record keeps it;
+            /// what is sent depends on who deleted; per-field choices are refused.
+            #[test]
+            fn delete_conflicts_keep_or_delete_the_whole_record(
+                mine in field_map(), theirs in field_map(), they_deleted in any::<bool>(),
+            ) {
+                let deleted = vec![DELETED.to_string()];
+                let s = Sides {
+                    base: None,
+                    mine: &mine,
+                    i_deleted: !they_deleted,
+                    theirs: &theirs,
+                    they_deleted,
+                    colliding: &deleted,
+                };
+                let accept = resolve(&s, &Resolution::AcceptDelete).unwrap();
+                prop_assert!(accept.deleted);
+                let keep = resolve(&s, &Resolution::KeepRecord).unwrap();
+                prop_assert!(!keep.deleted);
+                if they_deleted {
+                    prop_assert_eq!(accept.send, None);
+                    // A restore sends every field, so the server revives the whole record.
+                    prop_assert_eq!(&keep.fields, &mine);
+                    prop_assert_eq!(keep.send, Some((Operation::Update, mine.clone())));
+                } else {
+                    prop_assert_eq!(accept.send, Some((Operation::Delete, FieldMap::new())));
+                    prop_assert_eq!(&keep.fields, &theirs);
+                    prop_assert_eq!(keep.send, None);
+                }
+                let fields = Resolution::Fields { choices: BTreeMap::new(), default: Choice::Mine };
+                prop_assert_eq!(resolve(&s, &fields), Err(ResolveError::FieldsOnDeleteConflict));
+            }
+        }
+
+        #[test]
+        fn a_restore_does_not_send_who_a_visit_belongs_to() {
+            let mine: FieldMap = serde_json::from_value(json!({
+                "household_id": "h", "officer_id": "o", "notes": "n"
+            }))
+            .unwrap();
+            let deleted = vec![DELETED.to_string()];
+            let s = Sides {
+                base: None,
+                mine: &mine,
+                i_deleted: false,
+                theirs: &FieldMap::new(),
+                they_deleted: true,
+                colliding: &deleted,
+            };
+            let keep = resolve(&s, &Resolution::KeepRecord).unwrap();
+            let sent = keep.send.unwrap().1;
+            assert_eq!(sent.keys().collect::<Vec<_>>(), vec!["notes"]);
         }
     }
 }

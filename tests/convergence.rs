@@ -27,10 +27,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use fieldsync::client::config::Config;
-use fieldsync::client::conflicts::{Choice, Resolution};
 use fieldsync::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions, SyncReport};
 use fieldsync::client::transport::{RetryPolicy, Transport};
+use fieldsync::merge::{Choice, Resolution};
 use fieldsync::model::{EntityType, FieldMap};
 use support::proxy::{FaultKind, FaultProxy};
 use support::{StoreKind, TestServer};

@@ -1,4 +1,5 @@
-//! `fieldsync init`.
+//! `fieldsync init`: writes the config (server, officer, token). It must not contact the
+//! server or open the store.
 
 use std::io::BufRead;
 

@@ -1,8 +1,11 @@
-//! The command line: parsing, output formatting and prompts. It decides nothing about sync;
-//! every rule lives in [`crate::client`], [`crate::server`] or [`crate::merge`].
+//! The command line: parsing, output formatting and prompts, and the one mapping from errors
+//! to exit codes ([`errors`]). It decides nothing about sync; every rule lives in
+//! [`crate::client`], [`crate::server`] or [`crate::merge`].
 
 pub mod admin;
 pub mod demo;
+pub mod errors;
+pub mod format;
 pub mod init;
 pub mod queue;
 pub mod records;
@@ -85,12 +88,6 @@ impl Failure {
             code,
             message: message.into(),
         }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::new(e.exit_code(), e.to_string())
     }
 }
 

@@ -1,10 +1,12 @@
-//! `fieldsync queue` and `fieldsync status`.
+//! `fieldsync queue` and `fieldsync status`: reads the store and prints. It must not change
+//! the queue.
 
 use clap::Args;
 use serde_json::json;
 
+use super::format::describe_fields;
 use super::{print_json, Failure, Globals};
-use crate::client::queue::{describe_fields, QueueStatus};
+use crate::client::store::QueueStatus;
 use crate::exit;
 
 #[derive(Debug, Args)]

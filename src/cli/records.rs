@@ -1,4 +1,6 @@
-//! `fieldsync household …` and `fieldsync visit …`.
+//! `fieldsync household …` and `fieldsync visit …`: turns flags into fields, calls the store,
+//! prints. Validation and the write-with-queue-entry rule live in the model and the store;
+//! this file must not decide them.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -8,9 +10,10 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::format::record_json;
 use super::{print_json, Failure, Globals};
 use crate::client::import::{self, Format};
-use crate::client::store::{ListFilter, LocalRecord, Store, SyncState};
+use crate::client::store::{ListFilter, Store, SyncState};
 use crate::client::Error;
 use crate::exit;
 use crate::model::{self, EntityType, FieldMap, Gps, ANSWER_PREFIX};
@@ -319,7 +322,7 @@ fn list(
         },
     )?;
     if g.json {
-        let out: Vec<Value> = recs.iter().map(LocalRecord::to_json).collect();
+        let out: Vec<Value> = recs.iter().map(record_json).collect();
         print_json(&out)?;
         return Ok(exit::OK);
     }
@@ -349,7 +352,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
     let rec = store
         .get(entity, id)?
         .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
-    let v = rec.to_json();
+    let v = record_json(&rec);
     if g.json {
         print_json(&v)?;
         return Ok(exit::OK);

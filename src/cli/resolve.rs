@@ -1,6 +1,6 @@
 //! `fieldsync conflicts` and `fieldsync resolve`: showing conflicts side by side and the
 //! interactive prompt that settles them. The rules of a resolution live in
-//! [`crate::client::conflicts`]; this file only asks and shows.
+//! [`crate::merge::resolve`] and [`crate::client::store`]; this file only asks and shows.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +9,11 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 use serde_json::Value;
 
+use super::format::{conflict_json, parse_value, show_value};
 use super::{interactive, print_json, Failure, Globals};
-use crate::client::conflicts::{parse_value, show_value, Choice, Conflict, Resolution};
+use crate::client::store::Conflict;
 use crate::exit;
+use crate::merge::{Choice, Resolution};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Side {
@@ -123,7 +125,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
     let store = g.open_store()?;
     let conflicts = store.conflicts()?;
     if g.json {
-        let v: Vec<Value> = conflicts.iter().map(Conflict::to_json).collect();
+        let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
         print_json(&v)?;
         return Ok(exit::OK);
     }
@@ -309,89 +311,13 @@ type Asked<T> = Result<Option<T>, dialoguer::Error>;
 /// Asks how to settle one conflict. `None`: the officer backed out (Esc, q or Ctrl-C).
 fn prompt(c: &Conflict) -> Asked<Resolution> {
     let theme = ColorfulTheme::default();
-    let resolution = if c.is_delete_conflict() {
-        let items: [&str; 2] = if c.they_deleted() {
-            ["Restore the record with my edits", "Accept the delete"]
-        } else {
-            ["Keep my delete", "Restore the server's record"]
-        };
-        let Some(pick) = Select::with_theme(&theme)
-            .with_prompt("How do you want to settle it?")
-            .items(&items)
-            .default(0)
-            .interact_opt()?
-        else {
-            return Ok(None);
-        };
-        let keep_record = (pick == 0) == c.they_deleted();
-        if keep_record {
-            Resolution::KeepRecord
-        } else {
-            Resolution::AcceptDelete
-        }
+    let asked = if c.is_delete_conflict() {
+        ask_delete(&theme, c)?
     } else {
-        let items = [
-            "Keep mine",
-            "Take the server's",
-            "Choose field by field",
-            "Type new values",
-        ];
-        let Some(pick) = Select::with_theme(&theme)
-            .with_prompt("How do you want to settle it? (my edits to other fields are kept)")
-            .items(&items)
-            .default(0)
-            .interact_opt()?
-        else {
-            return Ok(None);
-        };
-        let mut choices = BTreeMap::new();
-        match pick {
-            0 | 1 => {}
-            2 => {
-                for f in c.field_names() {
-                    let items = [
-                        format!("mine:   {}", show_value(c.my_value(f))),
-                        format!("server: {}", show_value(c.their_value(f))),
-                        "type a new value".to_string(),
-                    ];
-                    let Some(p) = Select::with_theme(&theme)
-                        .with_prompt(f.to_string())
-                        .items(&items)
-                        .default(0)
-                        .interact_opt()?
-                    else {
-                        return Ok(None);
-                    };
-                    let ch = match p {
-                        0 => Choice::Mine,
-                        1 => Choice::Theirs,
-                        _ => match ask_value(&theme, c, f)? {
-                            Some(v) => Choice::Value(v),
-                            None => return Ok(None),
-                        },
-                    };
-                    choices.insert(f.to_string(), ch);
-                }
-            }
-            _ => {
-                for f in c.field_names() {
-                    match ask_value(&theme, c, f)? {
-                        Some(v) => {
-                            choices.insert(f.to_string(), Choice::Value(v));
-                        }
-                        None => return Ok(None),
-                    }
-                }
-            }
-        }
-        Resolution::Fields {
-            choices,
-            default: if pick == 1 {
-                Choice::Theirs
-            } else {
-                Choice::Mine
-            },
-        }
+        ask_fields(&theme, c)?
+    };
+    let Some(resolution) = asked else {
+        return Ok(None);
     };
     let ok = Confirm::with_theme(&theme)
         .with_prompt("Write this resolution?")
@@ -401,6 +327,87 @@ fn prompt(c: &Conflict) -> Asked<Resolution> {
         Some(resolution)
     } else {
         None
+    })
+}
+
+/// Delete against edit: keep the record or let it be deleted.
+fn ask_delete(theme: &ColorfulTheme, c: &Conflict) -> Asked<Resolution> {
+    let items: [&str; 2] = if c.they_deleted() {
+        ["Restore the record with my edits", "Accept the delete"]
+    } else {
+        ["Keep my delete", "Restore the server's record"]
+    };
+    let Some(pick) = Select::with_theme(theme)
+        .with_prompt("How do you want to settle it?")
+        .items(&items)
+        .default(0)
+        .interact_opt()?
+    else {
+        return Ok(None);
+    };
+    let keep_record = (pick == 0) == c.they_deleted();
+    Ok(Some(if keep_record {
+        Resolution::KeepRecord
+    } else {
+        Resolution::AcceptDelete
+    }))
+}
+
+/// Colliding fields: mine, theirs, field by field, or new values.
+fn ask_fields(theme: &ColorfulTheme, c: &Conflict) -> Asked<Resolution> {
+    let items = [
+        "Keep mine",
+        "Take the server's",
+        "Choose field by field",
+        "Type new values",
+    ];
+    let Some(pick) = Select::with_theme(theme)
+        .with_prompt("How do you want to settle it? (my edits to other fields are kept)")
+        .items(&items)
+        .default(0)
+        .interact_opt()?
+    else {
+        return Ok(None);
+    };
+    let mut choices = BTreeMap::new();
+    for f in c.field_names() {
+        let choice = match pick {
+            0 | 1 => break,
+            2 => ask_field(theme, c, f)?,
+            _ => ask_value(theme, c, f)?.map(Choice::Value),
+        };
+        let Some(choice) = choice else {
+            return Ok(None);
+        };
+        choices.insert(f.to_string(), choice);
+    }
+    let default = if pick == 1 {
+        Choice::Theirs
+    } else {
+        Choice::Mine
+    };
+    Ok(Some(Resolution::Fields { choices, default }))
+}
+
+/// One colliding field: mine, the server's, or a new value.
+fn ask_field(theme: &ColorfulTheme, c: &Conflict, f: &str) -> Asked<Choice> {
+    let items = [
+        format!("mine:   {}", show_value(c.my_value(f))),
+        format!("server: {}", show_value(c.their_value(f))),
+        "type a new value".to_string(),
+    ];
+    let Some(p) = Select::with_theme(theme)
+        .with_prompt(f.to_string())
+        .items(&items)
+        .default(0)
+        .interact_opt()?
+    else {
+        return Ok(None);
+    };
+    Ok(match p {
+        0 => Some(Choice::Mine),
+        1 => Some(Choice::Theirs),
+        _ => ask_value(theme, c, f)?.map(Choice::Value),
     })
 }
 

@@ -1,5 +1,7 @@
 //! `fieldsync sync [--watch]`: output, progress bars and the watch loop around
-//! [`crate::client::sync`].
+//! [`crate::client::sync`]. When to sync next is [`crate::client::watch::Schedule`]'s call;
+//! this file only waits, watches the queue and catches signals. It must not decide anything
+//! about sync itself.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::Rng;
 
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
@@ -18,9 +19,10 @@ use crate::client::sync::{
     sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
 };
 use crate::client::transport::{RetryPolicy, Transport};
+use crate::client::watch::{Schedule, CHECK_EVERY, SOON_AFTER_CHANGES};
 use crate::client::Error;
 use crate::exit;
-use crate::protocol::DEFAULT_PULL_LIMIT;
+use crate::protocol::{DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -133,7 +135,11 @@ fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
         pull_limit: args.page_size,
         ..SyncOptions::default()
     };
-    opts.validate()?;
+    if opts.validate().is_err() {
+        return Err(Error::BadInput(format!(
+            "--batch-size must be 1 to {MAX_PUSH_CHANGES} and --page-size 1 to {MAX_PULL_LIMIT}"
+        )));
+    }
     Ok(Session {
         config,
         token,
@@ -229,71 +235,77 @@ pub fn run(g: &Globals, args: SyncArgs) -> Result<i32, Failure> {
 /// signals), syncs soon after new local changes, backs off while offline, and stops cleanly
 /// on Ctrl-C or SIGTERM once the current batch is safe.
 fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
-    const CHECK_EVERY: Duration = Duration::from_secs(5);
-    const SOON: Duration = Duration::from_secs(10);
     let stop = Arc::new(AtomicBool::new(false));
-    let (wake_tx, wake_rx) = mpsc::channel::<()>();
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])
-    .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot catch signals: {e}")))?;
-    {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
-                stop.store(true, Ordering::SeqCst);
-                let _ = wake_tx.send(());
-            }
-        });
-    }
+    let wake = catch_signals(stop.clone())?;
     let stopped = || stop.load(Ordering::SeqCst);
-    let mut offline_streak = 0u32;
+    let mut schedule = Schedule::new(args.interval);
     let mut last_code = exit::OK;
     while !stopped() {
         match sync_once(g, s, args, false, &stopped) {
             Ok(r) => {
-                offline_streak = 0;
+                schedule.synced();
                 last_code = exit_code(&r);
                 report(g, args, &r)?;
             }
             Err(e @ (Error::Offline(_) | Error::Busy(_))) => {
-                offline_streak += 1;
+                schedule.unreachable();
                 if !args.quiet {
                     eprintln!("{e}");
                 }
             }
             Err(e) => return Err(e.into()),
         }
-        // One connection for the idle checks, rather than opening the database every 5 s.
-        let watcher = g.open_store().ok();
-        let waiting_before = queue_waiting(watcher.as_ref());
-        let base = if offline_streak > 0 {
-            Duration::from_secs(30)
-                .saturating_mul(2u32.saturating_pow(offline_streak - 1))
-                .min(args.interval)
-        } else {
-            args.interval
-        };
-        let jitter = rand::thread_rng().gen_range(0.8..1.2);
-        let deadline = Instant::now() + base.mul_f64(jitter);
-        let mut soon: Option<Instant> = None;
-        loop {
-            let now = Instant::now();
-            let until = soon.map_or(deadline, |t| t.min(deadline));
-            if now >= until || stopped() {
-                break;
-            }
-            let _ = wake_rx.recv_timeout((until - now).min(CHECK_EVERY));
-            if soon.is_none()
-                && offline_streak == 0
-                && queue_waiting(watcher.as_ref()) > waiting_before
-            {
-                soon = Some(Instant::now() + SOON);
-            }
-        }
+        let wait = schedule.next_wait(&mut rand::thread_rng());
+        idle(g, &schedule, wait, &wake, &stopped);
     }
     Ok(last_code)
+}
+
+/// Sets `stop` on SIGINT or SIGTERM and wakes the returned channel.
+fn catch_signals(stop: Arc<AtomicBool>) -> Result<mpsc::Receiver<()>, Failure> {
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot catch signals: {e}")))?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            stop.store(true, Ordering::SeqCst);
+            let _ = wake_tx.send(());
+        }
+    });
+    Ok(wake_rx)
+}
+
+/// Waits `wait`, or less: until a signal, or soon after the queue grows (when the schedule
+/// wants that). One connection for the idle checks, rather than opening the database every
+/// few seconds.
+fn idle(
+    g: &Globals,
+    schedule: &Schedule,
+    wait: Duration,
+    wake: &mpsc::Receiver<()>,
+    stopped: &dyn Fn() -> bool,
+) {
+    let watcher = g.open_store().ok();
+    let waiting_before = queue_waiting(watcher.as_ref());
+    let deadline = Instant::now() + wait;
+    let mut soon: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let until = soon.map_or(deadline, |t| t.min(deadline));
+        if now >= until || stopped() {
+            return;
+        }
+        let _ = wake.recv_timeout((until - now).min(CHECK_EVERY));
+        if soon.is_none()
+            && schedule.wakes_for_changes()
+            && queue_waiting(watcher.as_ref()) > waiting_before
+        {
+            soon = Some(Instant::now() + SOON_AFTER_CHANGES);
+        }
+    }
 }
 
 /// Changes waiting to be sent (0 when the database cannot be read right now).

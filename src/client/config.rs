@@ -1,4 +1,7 @@
-//! Where fieldsync keeps its files, and the officer's config file (server, officer, token).
+//! Where fieldsync keeps its files, and the officer's config file (server, officer, token):
+//! loading, checking and writing it (owner-only, atomically).
+//!
+//! This module must not open the store or talk to the server.
 
 use std::fs;
 use std::io::Write;

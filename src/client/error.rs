@@ -1,22 +1,31 @@
-//! The client's errors. Every message says what went wrong and, where there is one, what to
-//! do next; every variant maps to one documented exit code.
+//! The client's typed errors: what went wrong, in terms of the client's own world (the local
+//! store, the config, the server, the officer's input). Every message says what went wrong
+//! and, where there is one, what to do next.
+//!
+//! This module must not know exit codes or command-line flag names: the CLI maps each
+//! variant to an exit code in one place (`crate::cli::exit`).
 
 use std::path::PathBuf;
 
-use crate::exit;
+use super::remote::RemoteError;
 use crate::model::ValidationError;
+use crate::protocol::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A field that fails validation.
     #[error("{0}")]
     Invalid(#[from] ValidationError),
 
+    /// Input data that cannot be used (a malformed import row, a deleted record to edit).
     #[error("{0}")]
     BadInput(String),
 
+    /// A record, conflict or file that does not exist.
     #[error("{0}")]
     NotFound(String),
 
+    /// An id prefix that matches several records.
     #[error("{what} {prefix:?} is ambiguous; it matches {}: give more characters", candidates.join(", "))]
     Ambiguous {
         what: &'static str,
@@ -24,9 +33,11 @@ pub enum Error {
         candidates: Vec<String>,
     },
 
+    /// The local database cannot be opened or used (unreadable, read-only, full disk).
     #[error("cannot open the local database {}: {reason}", path.display())]
     StoreUnavailable { path: PathBuf, reason: String },
 
+    /// The local database was written by a newer fieldsync.
     #[error(
         "the local database {} was written by a newer fieldsync (schema {found}, this one knows up to {known}); upgrade fieldsync. The file was left untouched",
         path.display()
@@ -37,6 +48,13 @@ pub enum Error {
         known: i64,
     },
 
+    /// Local data that does not read back (a damaged row), or cannot be encoded to be stored.
+    #[error(
+        "the local database holds data this fieldsync cannot use: {0}; restore it from a backup"
+    )]
+    CorruptStore(String),
+
+    /// Any other SQLite failure; [`is_store_failure`] tells file trouble from bugs.
     #[error("local database: {}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
 
@@ -47,20 +65,47 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Plain http to another machine, which the officer did not allow.
+    #[error("refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://")]
+    InsecureHttp { server: String },
+
+    /// No config, or one that cannot be used.
     #[error("{0}")]
     Config(String),
 
+    /// The server cannot be reached right now; nothing was lost.
     #[error("{0}")]
     Offline(String),
 
+    /// Another fieldsync process holds what this one needs; try again shortly.
+    #[error("{0}")]
+    Busy(String),
+
+    /// The server refused this device's token.
     #[error("{0}")]
     Unauthorized(String),
 
+    /// The server refused a request as a whole.
+    #[error("the server refused the request: {message}")]
+    Rejected {
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+    },
+
+    /// The server asked for a pull from scratch, and a restart did not settle it.
+    #[error(
+        "the server asked this device to pull everything again, twice in one sync; try again later"
+    )]
+    ResyncRequired,
+
+    /// The server answered something this client does not understand.
     #[error("{0}")]
     Protocol(String),
 
-    #[error("{0}")]
-    Busy(String),
+    /// The officer backed out; nothing was changed.
+    #[error("cancelled: nothing was changed")]
+    Cancelled,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -73,42 +118,54 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error (see the README's table).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Invalid(_) | Error::BadInput(_) => exit::DATA,
-            Error::NotFound(_) => exit::NO_INPUT,
-            Error::Ambiguous { .. } => exit::USAGE,
-            Error::StoreUnavailable { .. } | Error::NewerSchema { .. } | Error::Io { .. } => {
-                exit::IO
-            }
-            Error::Sqlite(e) => sqlite_exit_code(e),
-            Error::Config(_) => exit::CONFIG,
-            Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
-            Error::Unauthorized(_) => exit::NO_PERM,
-            Error::Protocol(_) => exit::PROTOCOL,
+    /// A local value that could not be encoded or decoded.
+    pub fn corrupt(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Error {
+        Error::CorruptStore(format!("{what}: {e}"))
+    }
+}
+
+impl From<RemoteError> for Error {
+    fn from(e: RemoteError) -> Self {
+        match e {
+            RemoteError::Offline(why) => Error::Offline(why),
+            RemoteError::Unauthorized(why) => Error::Unauthorized(why),
+            RemoteError::ResyncRequired => Error::ResyncRequired,
+            RemoteError::Rejected {
+                status,
+                code,
+                message,
+            } => Error::Rejected {
+                status,
+                code,
+                message,
+            },
+            RemoteError::Protocol(m) => Error::Protocol(m),
         }
     }
 }
 
-/// SQLite failures that are about the file (full disk, read-only, corrupt) are store
-/// failures (74); anything else is a bug (70).
-fn sqlite_exit_code(e: &rusqlite::Error) -> i32 {
+/// Is this SQLite failure about the store itself (its file, its disk, its contents) rather
+/// than a bug in this program?
+pub fn is_store_failure(e: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode as C;
-    match e.sqlite_error_code() {
+    if matches!(e, rusqlite::Error::FromSqlConversionFailure(..)) {
+        // A row whose text does not parse: the data is damaged, not the code.
+        return true;
+    }
+    matches!(
+        e.sqlite_error_code(),
         Some(
             C::DiskFull
-            | C::ReadOnly
-            | C::DatabaseCorrupt
-            | C::NotADatabase
-            | C::CannotOpen
-            | C::SystemIoFailure
-            | C::PermissionDenied
-            | C::DatabaseBusy
-            | C::DatabaseLocked,
-        ) => exit::IO,
-        _ => exit::SOFTWARE,
-    }
+                | C::ReadOnly
+                | C::DatabaseCorrupt
+                | C::NotADatabase
+                | C::CannotOpen
+                | C::SystemIoFailure
+                | C::PermissionDenied
+                | C::DatabaseBusy
+                | C::DatabaseLocked,
+        )
+    )
 }
 
 /// Turns SQLite's terse file errors into advice.
@@ -118,7 +175,7 @@ pub fn explain_sqlite(e: &rusqlite::Error) -> Option<&'static str> {
         C::DiskFull => Some("the disk is full: free some space and try again; nothing was written"),
         C::ReadOnly => Some("the database file is read-only: check its permissions; nothing was written"),
         C::DatabaseCorrupt | C::NotADatabase => Some(
-            "the file is not a fieldsync database or is damaged: restore it from a backup, or point --db at another file",
+            "the file is not a fieldsync database or is damaged: restore it from a backup, or use another database file",
         ),
         C::DatabaseBusy | C::DatabaseLocked => {
             Some("the database is busy in another fieldsync process: try again in a moment")

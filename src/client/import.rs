@@ -8,6 +8,8 @@
 //!   also carry `"answers": {"crop": "maize"}`.
 //!
 //! Empty cells are empty fields. Errors name the line they come from.
+//!
+//! This module must not write anything: the store validates and writes, all or nothing.
 
 use std::io::{BufRead, BufReader, Read};
 

@@ -1,14 +1,15 @@
 //! The field officer's side: the local store and its sync queue, the sync engine, the
-//! transport. Nothing here knows about the server's internals; both sides share only
-//! [`crate::model`], [`crate::protocol`] and [`crate::merge`].
+//! transport, and when to sync next. Nothing here knows about the server's internals, exit
+//! codes or the command line; both sides share only [`crate::model`], [`crate::protocol`]
+//! and [`crate::merge`].
 
 pub mod config;
-pub mod conflicts;
 pub mod error;
 pub mod import;
-pub mod queue;
+pub mod remote;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -4,6 +4,9 @@
 //! one local transaction (take a batch, apply its results, store a page with its cursor), so
 //! a crash at any point leaves a state the next sync completes from: entries left `sending`
 //! are sent again with their op_ids and the server applies each op_id once.
+//!
+//! The engine talks to the server only through [`Remote`], and must not know HTTP, print
+//! anything or decide exit codes.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,9 +15,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::error::{Error, Result};
-use super::queue::PushTally;
-use super::store::{meta, Store};
-use super::transport::{Transport, RESYNC};
+use super::remote::{Remote, RemoteError};
+use super::store::{meta, PushTally, Store};
 use crate::model;
 use crate::protocol::{PushRequest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
 
@@ -43,12 +45,12 @@ impl SyncOptions {
     pub fn validate(&self) -> Result<()> {
         if self.batch_size == 0 || self.batch_size > MAX_PUSH_CHANGES {
             return Err(Error::BadInput(format!(
-                "--batch-size must be 1 to {MAX_PUSH_CHANGES}"
+                "a push batch holds 1 to {MAX_PUSH_CHANGES} changes"
             )));
         }
         if self.pull_limit == 0 || self.pull_limit > MAX_PULL_LIMIT {
             return Err(Error::BadInput(format!(
-                "--page-size must be 1 to {MAX_PULL_LIMIT}"
+                "a pull page holds 1 to {MAX_PULL_LIMIT} records"
             )));
         }
         Ok(())
@@ -136,7 +138,7 @@ pub type StopFlag<'a> = &'a dyn Fn() -> bool;
 /// Pushes the queue, then pulls. Call with the [`SyncLock`] held.
 pub fn sync(
     store: &mut Store,
-    transport: &mut Transport,
+    remote: &mut dyn Remote,
     opts: &SyncOptions,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -145,17 +147,14 @@ pub fn sync(
     let started = Instant::now();
     let mut report = SyncReport::default();
     // One cheap request first: if the server cannot be reached the queue stays untouched.
-    transport.health().map_err(|e| match e {
-        Error::Offline(why) => offline(store, &why),
-        other => other,
-    })?;
+    remote.health().map_err(|e| failed(store, e))?;
 
     let pushing = Instant::now();
-    push(store, transport, opts, progress, stop, &mut report)?;
+    push(store, remote, opts, progress, stop, &mut report)?;
     report.push_ms = pushing.elapsed().as_millis() as u64;
     if !stop() {
         let pulling = Instant::now();
-        pull(store, transport, opts, progress, stop, &mut report)?;
+        pull(store, remote, opts, progress, stop, &mut report)?;
         report.pull_ms = pulling.elapsed().as_millis() as u64;
         store.set_meta(meta::LAST_SYNC_AT, &model::now_timestamp())?;
     }
@@ -163,22 +162,29 @@ pub fn sync(
     let status = store.status()?;
     report.conflicts_waiting = status.conflicts;
     report.rejected_waiting = status.queue.rejected;
-    report.requests = transport.traffic.requests;
-    report.bytes_sent = transport.traffic.bytes_sent;
-    report.bytes_received = transport.traffic.bytes_received;
+    let traffic = remote.traffic();
+    report.requests = traffic.requests;
+    report.bytes_sent = traffic.bytes_sent;
+    report.bytes_received = traffic.bytes_received;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }
 
-/// The error for an unreachable server, with the number of changes waiting.
-fn offline(store: &Store, why: &str) -> Error {
-    let waiting = store.queue_counts().map(|c| c.waiting()).unwrap_or(0);
-    Error::Offline(format!("offline: {waiting} changes waiting ({why})"))
+/// The error for a failed request; an unreachable server is reported with the number of
+/// changes waiting.
+fn failed(store: &Store, e: RemoteError) -> Error {
+    match e {
+        RemoteError::Offline(why) => {
+            let waiting = store.queue_counts().map(|c| c.waiting()).unwrap_or(0);
+            Error::Offline(format!("offline: {waiting} changes waiting ({why})"))
+        }
+        other => other.into(),
+    }
 }
 
 fn push(
     store: &mut Store,
-    transport: &mut Transport,
+    remote: &mut dyn Remote,
     opts: &SyncOptions,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -197,15 +203,14 @@ fn push(
             device_id,
             changes: batch.iter().map(|e| e.to_change()).collect(),
         };
-        let resp = match transport.push(&req) {
+        let resp = match remote.push(&req) {
             Ok(r) => r,
-            Err(Error::Offline(why)) => return Err(offline(store, &why)),
-            Err(e @ Error::Unauthorized(_)) => {
+            Err(e @ RemoteError::Unauthorized(_)) => {
                 // Refused before anything was applied: the batch goes back untouched.
                 store.release_batch(&batch)?;
-                return Err(e);
+                return Err(e.into());
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(failed(store, e)),
         };
         let tally: PushTally = store.apply_push_results(&batch, &resp.results)?;
         report.pushed += batch.len() as u64;
@@ -220,7 +225,7 @@ fn push(
 
 fn pull(
     store: &mut Store,
-    transport: &mut Transport,
+    remote: &mut dyn Remote,
     opts: &SyncOptions,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -230,17 +235,16 @@ fn pull(
     let mut restarted = false;
     while !stop() {
         let cursor = store.meta(meta::PULL_CURSOR)?;
-        let page = match transport.pull(cursor.as_deref(), opts.pull_limit) {
+        let page = match remote.pull(cursor.as_deref(), opts.pull_limit) {
             Ok(p) => p,
-            Err(Error::Protocol(m)) if m == RESYNC && !restarted => {
+            Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
                 // with queued edits are still protected by apply_pull_page.
                 store.reset_cursor()?;
                 restarted = true;
                 continue;
             }
-            Err(Error::Offline(why)) => return Err(offline(store, &why)),
-            Err(e) => return Err(e),
+            Err(e) => return Err(failed(store, e)),
         };
         store.apply_pull_page(&page.records, &page.next_cursor)?;
         report.pulled += page.records.len() as u64;
@@ -250,4 +254,141 @@ fn pull(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine against a scripted [`Remote`]: what it does with each kind of failure.
+    use std::collections::VecDeque;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::client::remote::Traffic;
+    use crate::model::{EntityType, FieldMap};
+    use crate::protocol::{HealthResponse, PullResponse, PushResponse};
+
+    /// Answers from queues; records the pull cursors it was asked for.
+    #[derive(Default)]
+    struct Scripted {
+        offline: bool,
+        pushes: VecDeque<Result<PushResponse, RemoteError>>,
+        pulls: VecDeque<Result<PullResponse, RemoteError>>,
+        cursors: Vec<Option<String>>,
+    }
+
+    impl Remote for Scripted {
+        fn health(&mut self) -> Result<HealthResponse, RemoteError> {
+            if self.offline {
+                return Err(RemoteError::Offline("cannot connect".into()));
+            }
+            Ok(HealthResponse {
+                status: "ok".into(),
+                version: "test".into(),
+                store: "none".into(),
+            })
+        }
+        fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {
+            self.pushes.pop_front().expect("an unexpected push")
+        }
+        fn pull(&mut self, cursor: Option<&str>, _limit: u32) -> Result<PullResponse, RemoteError> {
+            self.cursors.push(cursor.map(str::to_string));
+            self.pulls.pop_front().expect("an unexpected pull")
+        }
+        fn traffic(&self) -> Traffic {
+            Traffic {
+                requests: 7,
+                ..Traffic::default()
+            }
+        }
+    }
+
+    fn page(cursor: &str) -> Result<PullResponse, RemoteError> {
+        Ok(PullResponse {
+            records: Vec::new(),
+            next_cursor: cursor.into(),
+            has_more: false,
+        })
+    }
+
+    fn store_with_one_change() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        let f: FieldMap = serde_json::from_value(json!({"name": "Wanjiru"})).unwrap();
+        s.add(EntityType::Household, f).unwrap();
+        s
+    }
+
+    fn run(store: &mut Store, remote: &mut dyn Remote) -> Result<SyncReport> {
+        sync(
+            store,
+            remote,
+            &SyncOptions::default(),
+            &mut NoProgress,
+            &|| false,
+        )
+    }
+
+    #[test]
+    fn an_unreachable_server_leaves_the_queue_untouched() {
+        let mut s = store_with_one_change();
+        let mut r = Scripted {
+            offline: true,
+            ..Scripted::default()
+        };
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(
+            matches!(&err, Error::Offline(m) if m.contains("1 changes waiting")),
+            "{err}"
+        );
+        let q = s.queue_counts().unwrap();
+        assert_eq!((q.pending, q.sending), (1, 0));
+    }
+
+    #[test]
+    fn a_refused_token_puts_the_batch_back() {
+        let mut s = store_with_one_change();
+        let mut r = Scripted::default();
+        r.pushes
+            .push_back(Err(RemoteError::Unauthorized("no".into())));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::Unauthorized(_)), "{err}");
+        let q = s.queue_counts().unwrap();
+        assert_eq!((q.pending, q.sending), (1, 0));
+    }
+
+    #[test]
+    fn resync_restarts_the_pull_from_scratch_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.set_meta(meta::PULL_CURSOR, "old").unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        r.pulls.push_back(page("fresh"));
+        let report = run(&mut s, &mut r).unwrap();
+        assert_eq!(r.cursors, vec![Some("old".to_string()), None]);
+        assert_eq!(s.meta(meta::PULL_CURSOR).unwrap().as_deref(), Some("fresh"));
+        assert_eq!(report.requests, 7, "traffic comes from the remote");
+    }
+
+    #[test]
+    fn a_second_resync_in_one_sync_is_an_error() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        r.pulls.push_back(Err(RemoteError::ResyncRequired));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::ResyncRequired), "{err}");
+    }
+
+    #[test]
+    fn a_request_refused_as_a_whole_keeps_its_status_and_code() {
+        let mut s = Store::open_in_memory().unwrap();
+        let mut r = Scripted::default();
+        r.pulls.push_back(Err(RemoteError::Rejected {
+            status: 400,
+            code: Some(crate::protocol::ErrorCode::InvalidCursor),
+            message: "bad cursor".into(),
+        }));
+        let err = run(&mut s, &mut r).unwrap_err();
+        assert!(matches!(err, Error::Rejected { status: 400, .. }), "{err}");
+    }
 }

@@ -3,6 +3,9 @@
 //!
 //! What is transient: a connection that could not be made or broke, a timeout, 5xx, 429.
 //! Everything else (401, other 4xx, an answer that does not parse) is final for this sync.
+//!
+//! It implements [`Remote`] and must not know the local store, the sync rules or the
+//! command line: it moves protocol values and reports [`RemoteError`]s.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::error::{Error, Result};
+use super::remote::{Remote, RemoteError, Traffic};
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse, PATH_HEALTH,
     PATH_PULL, PATH_PUSH,
@@ -48,14 +52,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Counters for `sync --json`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Traffic {
-    pub requests: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-}
-
 /// A connection to one sync server as one officer.
 pub struct Transport {
     client: Client,
@@ -68,7 +64,7 @@ pub struct Transport {
 /// A failed attempt: retry it or give up.
 enum Attempt {
     Transient { why: String, wait: Option<Duration> },
-    Final(Error),
+    Final(RemoteError),
 }
 
 /// Is `url` plain http to somewhere other than this machine?
@@ -102,9 +98,9 @@ impl Transport {
             )));
         }
         if insecure_remote(&url) && !allow_insecure_http {
-            return Err(Error::Config(format!(
-                "refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://, or pass --allow-insecure-http on a network you trust"
-            )));
+            return Err(Error::InsecureHttp {
+                server: server.to_string(),
+            });
         }
         let client = Client::builder()
             .user_agent(concat!("fieldsync/", env!("CARGO_PKG_VERSION")))
@@ -122,60 +118,12 @@ impl Transport {
         })
     }
 
-    /// `GET /v1/health`: is the server there at all? Not retried: a sync that finds the
-    /// server unreachable leaves the queue exactly as it was.
-    pub fn health(&mut self) -> Result<HealthResponse> {
-        let url = format!("{}{PATH_HEALTH}", self.base);
-        let policy = RetryPolicy {
-            attempts: 1,
-            ..self.policy.clone()
-        };
-        let client = self.client.clone();
-        self.request(&policy, || client.get(&url))
-    }
-
-    pub fn push(&mut self, req: &PushRequest) -> Result<PushResponse> {
-        let json = serde_json::to_vec(req).map_err(|e| Error::Protocol(e.to_string()))?;
-        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(&json)
-            .map_err(|e| Error::io("cannot compress the batch", e))?;
-        let body = enc
-            .finish()
-            .map_err(|e| Error::io("cannot compress the batch", e))?;
-        let url = format!("{}{PATH_PUSH}", self.base);
-        let policy = self.policy.clone();
-        let sent = body.len() as u64;
-        let client = self.client.clone();
-        let resp = self.request(&policy, || {
-            client
-                .post(&url)
-                .header(CONTENT_TYPE, "application/json")
-                .header(CONTENT_ENCODING, "gzip")
-                .body(body.clone())
-        });
-        self.traffic.bytes_sent += sent;
-        resp
-    }
-
-    pub fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse> {
-        let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
-            .map_err(|e| Error::Config(e.to_string()))?;
-        url.query_pairs_mut()
-            .append_pair("limit", &limit.to_string());
-        if let Some(c) = cursor {
-            url.query_pairs_mut().append_pair("cursor", c);
-        }
-        let policy = self.policy.clone();
-        let client = self.client.clone();
-        self.request(&policy, || client.get(url.clone()))
-    }
-
     /// Sends a request, retrying transient failures within the policy.
     fn request<T: DeserializeOwned>(
         &mut self,
         policy: &RetryPolicy,
         build: impl Fn() -> reqwest::blocking::RequestBuilder,
-    ) -> Result<T> {
+    ) -> Result<T, RemoteError> {
         let mut last = String::new();
         for attempt in 0..policy.attempts.max(1) {
             let started = Instant::now();
@@ -203,7 +151,7 @@ impl Transport {
                 }
             }
         }
-        Err(Error::Offline(last))
+        Err(RemoteError::Offline(last))
     }
 
     fn read<T: DeserializeOwned>(&mut self, resp: Response) -> Result<T, Attempt> {
@@ -224,8 +172,8 @@ impl Transport {
         };
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| {
-                Attempt::Final(Error::Protocol(format!(
-                    "the server's answer does not parse ({e}); is --server pointing at a fieldsync server?"
+                Attempt::Final(RemoteError::Protocol(format!(
+                    "the server's answer does not parse ({e}); is the configured server a fieldsync server?"
                 )))
             });
         }
@@ -241,21 +189,77 @@ impl Transport {
             });
         }
         if status == StatusCode::UNAUTHORIZED {
-            return Err(Attempt::Final(Error::Unauthorized(
-                "the server refused this device's token (wrong or revoked). Nothing was lost: ask your administrator for a new token and run `fieldsync init --server URL --officer ID --token-stdin`".into(),
+            return Err(Attempt::Final(RemoteError::Unauthorized(
+                "the server refused this device's token (wrong or revoked). Nothing was lost"
+                    .into(),
             )));
         }
         if api.as_ref().map(|b| b.error.code) == Some(ErrorCode::ResyncRequired) {
-            return Err(Attempt::Final(Error::Protocol(RESYNC.into())));
+            return Err(Attempt::Final(RemoteError::ResyncRequired));
         }
-        Err(Attempt::Final(Error::Protocol(format!(
-            "the server refused the request: {message}"
-        ))))
+        Err(Attempt::Final(RemoteError::Rejected {
+            status: status.as_u16(),
+            code: api.map(|b| b.error.code),
+            message,
+        }))
     }
 }
 
-/// The message of the error that means "pull again from the start".
-pub const RESYNC: &str = "resync_required";
+impl Remote for Transport {
+    /// `GET /v1/health`, not retried.
+    fn health(&mut self) -> Result<HealthResponse, RemoteError> {
+        let url = format!("{}{PATH_HEALTH}", self.base);
+        let policy = RetryPolicy {
+            attempts: 1,
+            ..self.policy.clone()
+        };
+        let client = self.client.clone();
+        self.request(&policy, || client.get(&url))
+    }
+
+    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
+        let body = gzip_json(req)?;
+        let url = format!("{}{PATH_PUSH}", self.base);
+        let policy = self.policy.clone();
+        let sent = body.len() as u64;
+        let client = self.client.clone();
+        let resp = self.request(&policy, || {
+            client
+                .post(&url)
+                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_ENCODING, "gzip")
+                .body(body.clone())
+        });
+        self.traffic.bytes_sent += sent;
+        resp
+    }
+
+    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
+        let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
+            .map_err(|e| RemoteError::Protocol(format!("bad pull URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        if let Some(c) = cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let policy = self.policy.clone();
+        let client = self.client.clone();
+        self.request(&policy, || client.get(url.clone()))
+    }
+
+    fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+}
+
+/// A request body: JSON, gzip-compressed.
+fn gzip_json(v: &impl serde::Serialize) -> Result<Vec<u8>, RemoteError> {
+    let json = serde_json::to_vec(v)
+        .map_err(|e| RemoteError::Protocol(format!("cannot encode the request: {e}")))?;
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = enc.write_all(&json).and_then(|()| enc.finish());
+    compressed.map_err(|e| RemoteError::Protocol(format!("cannot compress the request: {e}")))
+}
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {

@@ -1,23 +1,25 @@
-//! The sync queue: reading it for people (`queue`, `status`), compacting it, taking batches
-//! to send, and applying what the server answered — each step one local transaction, so a
-//! crash between any two steps leaves a state the next sync completes from.
+//! The sync queue: appending local changes, reading it, compacting it, taking batches to
+//! send and releasing them — each step one local transaction.
 //!
 //! An entry's life: `pending` → `sending` (marked before its request) → gone (accepted, or
 //! turned into a conflict) or `rejected` (kept, with the server's error, until the record is
 //! edited again). Entries left in `sending` by a crash are sent again with the same op_id;
 //! the server's dedupe makes that safe.
+//!
+//! This module must not apply the server's answers (`apply.rs`) or format entries for people.
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::error::{Error, Result};
-use super::store::{self, get_record, meta, put_row, LocalRecord, Store, SyncState};
+use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
+use super::Store;
+use crate::client::error::{Error, Result};
 use crate::merge::{compact, PendingOp};
-use crate::model::{self, apply_fields, EntityType, FieldMap, Operation};
-use crate::protocol::{Change, ChangeResult, ChangeStatus, Record};
+use crate::model::{apply_fields, EntityType, FieldMap, Operation};
+use crate::protocol::Change;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,16 +38,12 @@ impl QueueStatus {
         }
     }
 
-    fn parse(s: &str) -> rusqlite::Result<QueueStatus> {
+    pub(super) fn parse(s: &str) -> rusqlite::Result<QueueStatus> {
         match s {
             "pending" => Ok(QueueStatus::Pending),
             "sending" => Ok(QueueStatus::Sending),
             "rejected" => Ok(QueueStatus::Rejected),
-            other => Err(rusqlite::Error::FromSqlConversionFailure(
-                0,
-                rusqlite::types::Type::Text,
-                format!("bad queue status {other:?}").into(),
-            )),
+            other => Err(bad("status", format_args!("unknown status {other:?}"))),
         }
     }
 }
@@ -83,48 +81,38 @@ impl QueueEntry {
 const QUEUE_COLUMNS: &str = "id, op_id, entity_type, entity_id, operation, payload, base_version, \
                              enqueued_at, retry_count, status, last_error";
 
-fn bad(col: usize, msg: impl Into<String>) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, msg.into().into())
+/// A column whose text does not parse: the row is damaged.
+fn bad(column: &str, msg: impl std::fmt::Display) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("sync_queue.{column}: {msg}").into(),
+    )
 }
 
+/// Reads a row selected with [`QUEUE_COLUMNS`], by column name.
 fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
-    let uuid = |i: usize| -> rusqlite::Result<Uuid> {
-        let s: String = r.get(i)?;
-        Uuid::parse_str(&s).map_err(|e| bad(i, e.to_string()))
+    let uuid = |column: &str| -> rusqlite::Result<Uuid> {
+        let s: String = r.get(column)?;
+        Uuid::parse_str(&s).map_err(|e| bad(column, e))
     };
-    let entity: String = r.get(2)?;
-    let op: String = r.get(4)?;
-    let payload: String = r.get(5)?;
-    let status: String = r.get(9)?;
+    let entity: String = r.get("entity_type")?;
+    let op: String = r.get("operation")?;
+    let payload: String = r.get("payload")?;
+    let status: String = r.get("status")?;
     Ok(QueueEntry {
-        id: r.get(0)?,
-        op_id: uuid(1)?,
-        entity_type: entity.parse().map_err(|e| bad(2, format!("{e}")))?,
-        entity_id: uuid(3)?,
-        operation: op.parse().map_err(|e| bad(4, format!("{e}")))?,
-        payload: serde_json::from_str(&payload).map_err(|e| bad(5, e.to_string()))?,
-        base_version: r.get(6)?,
-        enqueued_at: r.get(7)?,
-        retry_count: r.get(8)?,
+        id: r.get("id")?,
+        op_id: uuid("op_id")?,
+        entity_type: entity.parse().map_err(|e| bad("entity_type", e))?,
+        entity_id: uuid("entity_id")?,
+        operation: op.parse().map_err(|e| bad("operation", e))?,
+        payload: serde_json::from_str(&payload).map_err(|e| bad("payload", e))?,
+        base_version: r.get("base_version")?,
+        enqueued_at: r.get("enqueued_at")?,
+        retry_count: r.get("retry_count")?,
         status: QueueStatus::parse(&status)?,
-        last_error: r.get(10)?,
+        last_error: r.get("last_error")?,
     })
-}
-
-/// `fieldsync status`, as numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Status {
-    pub households: BTreeMap<SyncState, i64>,
-    pub visits: BTreeMap<SyncState, i64>,
-    pub queue: QueueCounts,
-    pub oldest_pending: Option<String>,
-    pub conflicts: i64,
-    pub last_sync_at: Option<String>,
-    pub last_push_at: Option<String>,
-    pub last_pull_at: Option<String>,
-    pub server: Option<String>,
-    pub officer: Option<String>,
-    pub device_id: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -139,15 +127,6 @@ impl QueueCounts {
     pub fn waiting(&self) -> i64 {
         self.pending + self.sending
     }
-}
-
-/// What applying one push response did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct PushTally {
-    pub accepted: u64,
-    pub merged: u64,
-    pub conflicts: u64,
-    pub rejected: u64,
 }
 
 impl Store {
@@ -184,48 +163,6 @@ impl Store {
         Ok(c)
     }
 
-    pub fn status(&self) -> Result<Status> {
-        let counts = |entity: EntityType| -> Result<BTreeMap<SyncState, i64>> {
-            let mut out: BTreeMap<SyncState, i64> =
-                SyncState::ALL.iter().map(|s| (*s, 0)).collect();
-            let mut stmt = self.conn.prepare(&format!(
-                "SELECT sync_state, count(*) FROM {} WHERE deleted_at IS NULL OR sync_state != 'synced' GROUP BY sync_state",
-                store::table(entity)
-            ))?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (s, n) = row?;
-                if let Ok(state) = s.parse() {
-                    out.insert(state, n);
-                }
-            }
-            Ok(out)
-        };
-        Ok(Status {
-            households: counts(EntityType::Household)?,
-            visits: counts(EntityType::Visit)?,
-            queue: self.queue_counts()?,
-            oldest_pending: self
-                .conn
-                .query_row(
-                    "SELECT min(enqueued_at) FROM sync_queue WHERE status != 'rejected'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten(),
-            conflicts: self
-                .conn
-                .query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?,
-            last_sync_at: self.meta(meta::LAST_SYNC_AT)?,
-            last_push_at: self.meta(meta::LAST_PUSH_AT)?,
-            last_pull_at: self.meta(meta::LAST_PULL_AT)?,
-            server: self.meta(meta::SERVER_URL)?,
-            officer: self.meta(meta::OFFICER_ID)?,
-            device_id: self.device_id()?.to_string(),
-        })
-    }
-
     /// Compacts unsent entries (see [`crate::merge::compact`]), in one transaction. Records
     /// with an entry in flight are left alone: the server may already hold that entry.
     /// Returns how many entries the queue lost.
@@ -260,8 +197,8 @@ impl Store {
         };
         let plan = compact(&ops);
         for op in &plan.rewrite {
-            let payload =
-                serde_json::to_string(&op.fields).map_err(|e| Error::Protocol(e.to_string()))?;
+            let payload = serde_json::to_string(&op.fields)
+                .map_err(|e| Error::corrupt("a compacted queue entry", e))?;
             tx.prepare_cached(
                 "UPDATE sync_queue SET operation = ?2, payload = ?3, base_version = ?4 WHERE id = ?1",
             )?
@@ -348,7 +285,7 @@ impl Store {
             tx.prepare_cached(&format!(
                 "UPDATE {} SET sync_state = 'syncing'
                  WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
-                store::table(entity)
+                table(entity)
             ))?
             .execute([&records])?;
         }
@@ -373,205 +310,21 @@ impl Store {
             .execute(params![e.id, e.retry_count])?;
             tx.prepare_cached(&format!(
                 "UPDATE {} SET sync_state = 'pending' WHERE id = ?1 AND sync_state = 'syncing'",
-                store::table(e.entity_type)
+                table(e.entity_type)
             ))?
             .execute([e.entity_id.to_string()])?;
         }
         tx.commit()?;
         Ok(())
     }
-
-    /// Applies the server's answer to a batch, in one transaction.
-    pub fn apply_push_results(
-        &mut self,
-        batch: &[QueueEntry],
-        results: &[ChangeResult],
-    ) -> Result<PushTally> {
-        if results.len() != batch.len()
-            || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id)
-        {
-            return Err(Error::Protocol(format!(
-                "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
-                results.len(),
-                batch.len()
-            )));
-        }
-        let now = model::now_timestamp();
-        let tx = self.write_tx()?;
-        let mut tally = PushTally::default();
-        for (entry, result) in batch.iter().zip(results) {
-            let entity = entry.entity_type;
-            match result.status {
-                ChangeStatus::Accepted => {
-                    tally.accepted += 1;
-                    tally.merged += result.merged as u64;
-                    delete_entry(&tx, entry.id)?;
-                    // Only the columns that change are read and written (the common case of a
-                    // sync: it runs once per pushed change).
-                    let table = store::table(entity);
-                    let id = entry.entity_id.to_string();
-                    let row: Option<(String, Option<String>)> = tx
-                        .prepare_cached(&format!(
-                            "SELECT sync_state, base FROM {table} WHERE id = ?1"
-                        ))?
-                        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    let Some((state, old_base)) = row else {
-                        continue;
-                    };
-                    if state == SyncState::Conflict.as_str() {
-                        continue;
-                    }
-                    let mut base = match (entry.operation, old_base) {
-                        (Operation::Insert, _) | (_, None) => FieldMap::new(),
-                        (_, Some(b)) => serde_json::from_str(&b).map_err(|e| {
-                            Error::Protocol(format!("bad base of {entity} {id}: {e}"))
-                        })?,
-                    };
-                    apply_fields(&mut base, &entry.payload);
-                    let base =
-                        serde_json::to_string(&base).map_err(|e| Error::Protocol(e.to_string()))?;
-                    // Synced, unless newer local edits are still queued. A merged change
-                    // means the server holds other devices' edits this copy has not seen
-                    // yet: the version stays at the old base until the pull brings them,
-                    // or the next edit would claim to have seen them and overwrite them
-                    // without a conflict.
-                    tx.prepare_cached(&format!(
-                        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
-                             version = COALESCE(?3, version), base = ?4,
-                             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
-                                 WHERE entity_type = ?5 AND entity_id = ?1)
-                               THEN 'pending' ELSE 'synced' END
-                         WHERE id = ?1"
-                    ))?
-                    .execute(params![
-                        id,
-                        result.server_id,
-                        if result.merged { None } else { result.version },
-                        base,
-                        entity.as_str()
-                    ])?;
-                }
-                ChangeStatus::Conflict => {
-                    let rec = get_record(&tx, entity, entry.entity_id)?;
-                    tally.conflicts += 1;
-                    let server = result.server_record.as_ref().ok_or_else(|| {
-                        Error::Protocol("a conflict result without the server's record".into())
-                    })?;
-                    record_conflict(&tx, entry, &result.conflicting_fields, server, &now)?;
-                    if let Some(rec) = rec {
-                        put_row(
-                            &tx,
-                            &LocalRecord {
-                                sync_state: SyncState::Conflict,
-                                server_id: Some(server.server_id),
-                                ..rec
-                            },
-                        )?;
-                    }
-                }
-                ChangeStatus::Rejected => {
-                    let rec = get_record(&tx, entity, entry.entity_id)?;
-                    tally.rejected += 1;
-                    let msg = result
-                        .error
-                        .as_ref()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| "rejected without a reason".into());
-                    tx.prepare_cached(
-                        "UPDATE sync_queue SET status = 'rejected', last_error = ?2 WHERE id = ?1",
-                    )?
-                    .execute(params![entry.id, msg])?;
-                    if let Some(rec) = rec.filter(|r| r.sync_state == SyncState::Syncing) {
-                        put_row(
-                            &tx,
-                            &LocalRecord {
-                                sync_state: SyncState::Pending,
-                                ..rec
-                            },
-                        )?;
-                    }
-                }
-            }
-        }
-        store::set_meta(&tx, meta::LAST_PUSH_AT, &now)?;
-        tx.commit()?;
-        Ok(tally)
-    }
-
-    /// Stores one pulled page and the cursor after it, in one transaction: an interrupted
-    /// pull resumes from the last whole page. A record with local changes still queued, or
-    /// in conflict, is not overwritten (a conflict keeps the newest server copy to resolve
-    /// against). Returns how many records were written.
-    pub fn apply_pull_page(&mut self, records: &[Record], next_cursor: &str) -> Result<usize> {
-        let now = model::now_timestamp();
-        let tx = self.write_tx()?;
-        let mut written = 0;
-        for r in records {
-            let local = get_record(&tx, r.entity_type, r.id)?;
-            if let Some(l) = &local {
-                if l.sync_state == SyncState::Conflict {
-                    let json =
-                        serde_json::to_string(r).map_err(|e| Error::Protocol(e.to_string()))?;
-                    tx.prepare_cached(
-                        "UPDATE conflict SET server_record = ?3 WHERE entity_type = ?1 AND entity_id = ?2",
-                    )?
-                    .execute(params![r.entity_type.as_str(), r.id.to_string(), json])?;
-                    continue;
-                }
-                if has_entries(&tx, r.entity_type, r.id)? {
-                    continue;
-                }
-                // The same version is still applied: a merged push leaves the local copy
-                // without the other devices' fields until the pull brings them.
-                if l.version.is_some_and(|v| v > r.version) {
-                    continue;
-                }
-            }
-            let deleted_at = match (&local, r.deleted) {
-                (_, false) => None,
-                (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.clone(),
-                (_, true) => Some(now.clone()),
-            };
-            put_row(
-                &tx,
-                &LocalRecord {
-                    entity_type: r.entity_type,
-                    id: r.id,
-                    server_id: Some(r.server_id),
-                    fields: r.fields.clone(),
-                    sync_state: SyncState::Synced,
-                    version: Some(r.version),
-                    base: Some(r.fields.clone()),
-                    created_at: local
-                        .as_ref()
-                        .map_or_else(|| now.clone(), |l| l.created_at.clone()),
-                    updated_at: now.clone(),
-                    deleted_at,
-                },
-            )?;
-            written += 1;
-        }
-        store::set_meta(&tx, meta::PULL_CURSOR, next_cursor)?;
-        store::set_meta(&tx, meta::LAST_PULL_AT, &now)?;
-        tx.commit()?;
-        Ok(written)
-    }
-
-    /// Forgets the pull cursor, so the next pull starts from the beginning.
-    pub fn reset_cursor(&self) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
-        Ok(())
-    }
 }
 
 /// The server version a local record is based on (`None`: no such record, or never synced).
-fn record_version(tx: &rusqlite::Connection, entity: EntityType, id: Uuid) -> Result<Option<i64>> {
+fn record_version(tx: &Connection, entity: EntityType, id: Uuid) -> Result<Option<i64>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT version FROM {} WHERE id = ?1",
-            store::table(entity)
+            table(entity)
         ))?
         .query_row([id.to_string()], |r| r.get::<_, Option<i64>>(0))
         .optional()?
@@ -583,14 +336,14 @@ fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
     serde_json::Value::Array(items.collect()).to_string()
 }
 
-fn delete_entry(tx: &rusqlite::Connection, id: i64) -> Result<()> {
+pub(super) fn delete_entry(tx: &Connection, id: i64) -> Result<()> {
     tx.prepare_cached("DELETE FROM sync_queue WHERE id = ?1")?
         .execute([id])?;
     Ok(())
 }
 
 /// Does this record still have queue entries (of any status)?
-pub(crate) fn has_entries(tx: &rusqlite::Connection, entity: EntityType, id: Uuid) -> Result<bool> {
+pub(super) fn has_entries(tx: &Connection, entity: EntityType, id: Uuid) -> Result<bool> {
     Ok(tx
         .prepare_cached(
             "SELECT 1 FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 LIMIT 1",
@@ -600,39 +353,46 @@ pub(crate) fn has_entries(tx: &rusqlite::Connection, entity: EntityType, id: Uui
         .is_some())
 }
 
-/// Files a conflict and drops the record's remaining queued changes: the local record
-/// itself holds "mine", and resolving it queues one change that supersedes them all.
-fn record_conflict(
-    tx: &rusqlite::Connection,
-    entry: &QueueEntry,
-    fields: &[String],
-    server: &Record,
+/// rejection, and compaction folds them into one change.
+pub(super) fn enqueue(
+    tx: &Connection,
+    rec: &LocalRecord,
+    op: Operation,
+    payload: &FieldMap,
     now: &str,
 ) -> Result<()> {
-    let fields_json = serde_json::to_string(fields).map_err(|e| Error::Protocol(e.to_string()))?;
-    let server_json = serde_json::to_string(server).map_err(|e| Error::Protocol(e.to_string()))?;
+    let payload = serde_json::to_string(payload)
+        .map_err(|e| Error::corrupt(format_args!("the queued change of {}", rec.id), e))?;
+    let entity = rec.entity_type.as_str();
+    let id = rec.id.to_string();
+    if op != Operation::Insert {
+        let mut revive = tx.prepare_cached(
+            "SELECT id FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status = 'rejected'",
+        )?;
+        let rejected: Vec<i64> = revive
+            .query_map(params![entity, id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for qid in rejected {
+            tx.prepare_cached(
+                "UPDATE sync_queue SET status = 'pending', op_id = ?2, last_error = NULL WHERE id = ?1",
+            )?
+            .execute(params![qid, Uuid::now_v7().to_string()])?;
+        }
+    }
     tx.prepare_cached(
-        "INSERT INTO conflict (entity_type, entity_id, operation, fields, server_record, found_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (entity_type, entity_id) DO UPDATE SET operation = excluded.operation,
-             fields = excluded.fields, server_record = excluded.server_record",
+        "INSERT INTO sync_queue (op_id, entity_type, entity_id, operation, payload, base_version, enqueued_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
-        entry.entity_type.as_str(),
-        entry.entity_id.to_string(),
-        entry.operation.as_str(),
-        fields_json,
-        server_json,
-        now
+        Uuid::now_v7().to_string(),
+        entity,
+        id,
+        op.as_str(),
+        payload,
+        rec.version,
+        now,
     ])?;
-    tx.prepare_cached(
-        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
-    )?
-    .execute(params![
-        entry.entity_type.as_str(),
-        entry.entity_id.to_string()
-    ])?;
-    delete_entry(tx, entry.id)
+    Ok(())
 }
 
 /// Replays queue payloads onto empty records: what the queue alone says the device holds.
@@ -653,15 +413,6 @@ pub fn replay(entries: &[QueueEntry]) -> BTreeMap<(EntityType, Uuid), (FieldMap,
         }
     }
     out
-}
-
-/// A readable summary of a change's fields for `fieldsync queue`.
-pub fn describe_fields(payload: &FieldMap) -> String {
-    payload
-        .keys()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 #[cfg(test)]

@@ -1,0 +1,107 @@
+//! How records, queue entries and conflicts look to people and in `--json`: one function per
+//! shape, shared by the commands that print them.
+//!
+//! This module must not read or write the store, nor decide anything.
+
+use serde_json::{json, Value};
+
+use crate::client::store::{Conflict, LocalRecord};
+use crate::merge::DELETED;
+use crate::model::{answers_of, EntityType, FieldMap, Gps, ValidationError};
+
+/// A record as `list --json` / `show --json` print it: one key per column.
+pub fn record_json(rec: &LocalRecord) -> Value {
+    let f = &rec.fields;
+    let s = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    let gps = f.get("gps").and_then(|v| Gps::from_value(v).ok());
+    let mut out = json!({ "id": rec.id.to_string(), "server_id": rec.server_id });
+    let o = out.as_object_mut().expect("json! object");
+    match rec.entity_type {
+        EntityType::Household => {
+            o.insert("name".into(), s("name"));
+            o.insert("village".into(), s("village"));
+        }
+        EntityType::Visit => {
+            o.insert("household_id".into(), s("household_id"));
+            o.insert("officer_id".into(), s("officer_id"));
+            o.insert("visited_at".into(), s("visited_at"));
+        }
+    }
+    o.insert("gps_lat".into(), json!(gps.map(|g| g.lat)));
+    o.insert("gps_lon".into(), json!(gps.map(|g| g.lon)));
+    o.insert("notes".into(), s("notes"));
+    if rec.entity_type == EntityType::Visit {
+        o.insert("answers".into(), json!(answers_of(f)));
+    }
+    o.insert("sync_state".into(), json!(rec.sync_state));
+    o.insert("version".into(), json!(rec.version));
+    o.insert("created_at".into(), json!(rec.created_at));
+    o.insert("updated_at".into(), json!(rec.updated_at));
+    o.insert("deleted_at".into(), json!(rec.deleted_at));
+    out
+}
+
+/// A conflict as `fieldsync conflicts --json` prints it.
+pub fn conflict_json(c: &Conflict) -> Value {
+    let fields: Vec<Value> = c
+        .fields
+        .iter()
+        .map(|f| {
+            if f == DELETED {
+                json!({
+                    "field": f,
+                    "base": false,
+                    "mine": c.i_deleted(),
+                    "theirs": c.theirs.deleted,
+                })
+            } else {
+                json!({
+                    "field": f,
+                    "base": c.base_value(f),
+                    "mine": c.my_value(f),
+                    "theirs": c.their_value(f),
+                })
+            }
+        })
+        .collect();
+    json!({
+        "entity_type": c.entity_type,
+        "id": c.id.to_string(),
+        "my_operation": c.my_operation,
+        "server_version": c.theirs.version,
+        "found_at": c.found_at,
+        "fields": fields,
+    })
+}
+
+/// Parses a typed value for `field` ("" clears it): GPS as `LAT,LON`, everything else text.
+pub fn parse_value(field: &str, input: &str) -> Result<Value, ValidationError> {
+    if input.is_empty() {
+        return Ok(Value::Null);
+    }
+    if field == "gps" {
+        return Ok(input.parse::<Gps>()?.to_value());
+    }
+    Ok(Value::String(input.to_string()))
+}
+
+/// Renders a field value for people: text as is, GPS as `LAT,LON`, nothing as `(empty)`.
+pub fn show_value(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(empty)".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => match Gps::from_value(v) {
+            Ok(g) => g.to_string(),
+            Err(_) => v.to_string(),
+        },
+    }
+}
+
+/// A readable summary of a change's fields for `fieldsync queue`.
+pub fn describe_fields(payload: &FieldMap) -> String {
+    payload
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,59 @@
+//! The `Remote` trait: everything the sync engine needs from a sync server, in terms of the
+//! `/v1` wire types of [`crate::protocol`]. The HTTP implementation is
+//! [`super::transport::Transport`]; tests can implement it in memory over the server's rules.
+//!
+//! This module must not know HTTP, reqwest, retries or the local store: a `Remote` moves
+//! protocol values and reports failures as one small [`RemoteError`].
+
+use crate::protocol::{ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse};
+
+/// Why a request to the server failed, as the sync engine needs to know it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RemoteError {
+    /// Unreachable, timed out, or kept failing transiently: try again later; nothing was
+    /// applied that the server will not recognise by op_id.
+    #[error("{0}")]
+    Offline(String),
+    /// The token is missing, wrong or revoked; the request was not applied.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The pull cursor points into history the server no longer keeps: pull from scratch.
+    #[error("the server no longer keeps the history behind this device's cursor")]
+    ResyncRequired,
+    /// The server refused the request as a whole (a 4xx other than the above).
+    #[error("the server refused the request ({status}): {message}")]
+    Rejected {
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+    },
+    /// The answer does not parse as the protocol says it should.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// Request counters of one remote, for `sync --json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// A sync server as the sync engine sees it. Object safe: the engine takes `&mut dyn Remote`.
+pub trait Remote {
+    /// Is the server there at all? One cheap request, not retried: a sync that finds the
+    /// server unreachable leaves the queue exactly as it was.
+    fn health(&mut self) -> Result<HealthResponse, RemoteError>;
+
+    /// Sends one batch of changes; the answer holds one result per change, in order.
+    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError>;
+
+    /// Fetches the page of records after `cursor` (from the start when `None`).
+    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError>;
+
+    /// Requests and bytes so far (zero for remotes that do not count).
+    fn traffic(&self) -> Traffic {
+        Traffic::default()
+    }
+}

@@ -1,0 +1,261 @@
+//! Applying what the server answered: the results of a pushed batch, and pulled pages with
+//! their cursor — each one local transaction, so a crash between any two steps leaves a state
+//! the next sync completes from.
+//!
+//! This module must not talk to the server or decide conflicts: the server decided them, and
+//! the rules live in [`crate::merge`].
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::queue::{delete_entry, has_entries, QueueEntry};
+use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
+use super::sync_state::{meta, set_meta};
+use super::Store;
+use crate::client::error::{Error, Result};
+use crate::model::{self, apply_fields, FieldMap, Operation};
+use crate::protocol::{ChangeResult, ChangeStatus, Record};
+
+/// What applying one push response did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PushTally {
+    pub accepted: u64,
+    pub merged: u64,
+    pub conflicts: u64,
+    pub rejected: u64,
+}
+
+impl Store {
+    /// Applies the server's answer to a batch, in one transaction.
+    pub fn apply_push_results(
+        &mut self,
+        batch: &[QueueEntry],
+        results: &[ChangeResult],
+    ) -> Result<PushTally> {
+        if results.len() != batch.len()
+            || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id)
+        {
+            return Err(Error::Protocol(format!(
+                "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
+                results.len(),
+                batch.len()
+            )));
+        }
+        let now = model::now_timestamp();
+        let tx = self.write_tx()?;
+        let mut tally = PushTally::default();
+        for (entry, result) in batch.iter().zip(results) {
+            match result.status {
+                ChangeStatus::Accepted => {
+                    tally.accepted += 1;
+                    tally.merged += u64::from(result.merged);
+                    accepted(&tx, entry, result)?;
+                }
+                ChangeStatus::Conflict => {
+                    tally.conflicts += 1;
+                    conflicted(&tx, entry, result, &now)?;
+                }
+                ChangeStatus::Rejected => {
+                    tally.rejected += 1;
+                    rejected(&tx, entry, result)?;
+                }
+            }
+        }
+        set_meta(&tx, meta::LAST_PUSH_AT, &now)?;
+        tx.commit()?;
+        Ok(tally)
+    }
+
+    /// Stores one pulled page and the cursor after it, in one transaction: an interrupted
+    /// pull resumes from the last whole page. A record with local changes still queued, or
+    /// in conflict, is not overwritten (a conflict keeps the newest server copy to resolve
+    /// against). Returns how many records were written.
+    pub fn apply_pull_page(&mut self, records: &[Record], next_cursor: &str) -> Result<usize> {
+        let now = model::now_timestamp();
+        let tx = self.write_tx()?;
+        let mut written = 0;
+        for r in records {
+            if pulled(&tx, r, &now)? {
+                written += 1;
+            }
+        }
+        set_meta(&tx, meta::PULL_CURSOR, next_cursor)?;
+        set_meta(&tx, meta::LAST_PULL_AT, &now)?;
+        tx.commit()?;
+        Ok(written)
+    }
+}
+
+/// An accepted change: the entry leaves the queue and the record learns its server version.
+/// Only the columns that change are read and written (the common case of a sync: it runs once
+/// per pushed change).
+fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<()> {
+    let entity = entry.entity_type;
+    delete_entry(tx, entry.id)?;
+    let table = table(entity);
+    let id = entry.entity_id.to_string();
+    let row: Option<(String, Option<String>)> = tx
+        .prepare_cached(&format!(
+            "SELECT sync_state, base FROM {table} WHERE id = ?1"
+        ))?
+        .query_row([&id], |r| Ok((r.get("sync_state")?, r.get("base")?)))
+        .optional()?;
+    let Some((state, old_base)) = row else {
+        return Ok(());
+    };
+    if state == SyncState::Conflict.as_str() {
+        return Ok(());
+    }
+    let mut base = match (entry.operation, old_base) {
+        (Operation::Insert, _) | (_, None) => FieldMap::new(),
+        (_, Some(b)) => serde_json::from_str(&b)
+            .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?,
+    };
+    apply_fields(&mut base, &entry.payload);
+    let base = serde_json::to_string(&base)
+        .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?;
+    // Synced, unless newer local edits are still queued. A merged change means the server
+    // holds other devices' edits this copy has not seen yet: the version stays at the old
+    // base until the pull brings them, or the next edit would claim to have seen them and
+    // overwrite them without a conflict.
+    tx.prepare_cached(&format!(
+        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
+             version = COALESCE(?3, version), base = ?4,
+             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
+                 WHERE entity_type = ?5 AND entity_id = ?1)
+               THEN 'pending' ELSE 'synced' END
+         WHERE id = ?1"
+    ))?
+    .execute(params![
+        id,
+        result.server_id,
+        if result.merged { None } else { result.version },
+        base,
+        entity.as_str()
+    ])?;
+    Ok(())
+}
+
+/// A change that collided with another device's: file the conflict, mark the record.
+fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &str) -> Result<()> {
+    let rec = get_record(tx, entry.entity_type, entry.entity_id)?;
+    let server = result
+        .server_record
+        .as_ref()
+        .ok_or_else(|| Error::Protocol("a conflict result without the server's record".into()))?;
+    record_conflict(tx, entry, &result.conflicting_fields, server, now)?;
+    if let Some(rec) = rec {
+        put_row(
+            tx,
+            &LocalRecord {
+                sync_state: SyncState::Conflict,
+                server_id: Some(server.server_id),
+                ..rec
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// A change the server refused: the entry stays, with the server's reason, until the record
+/// is edited again.
+fn rejected(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<()> {
+    let rec = get_record(tx, entry.entity_type, entry.entity_id)?;
+    let msg = result
+        .error
+        .as_ref()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "rejected without a reason".into());
+    tx.prepare_cached("UPDATE sync_queue SET status = 'rejected', last_error = ?2 WHERE id = ?1")?
+        .execute(params![entry.id, msg])?;
+    if let Some(rec) = rec.filter(|r| r.sync_state == SyncState::Syncing) {
+        put_row(
+            tx,
+            &LocalRecord {
+                sync_state: SyncState::Pending,
+                ..rec
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores one pulled record unless local work protects it; true when it was written.
+fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
+    let local = get_record(tx, r.entity_type, r.id)?;
+    if let Some(l) = &local {
+        if l.sync_state == SyncState::Conflict {
+            let json = serde_json::to_string(r)
+                .map_err(|e| Error::corrupt(format_args!("the server's copy of {}", r.id), e))?;
+            tx.prepare_cached(
+                "UPDATE conflict SET server_record = ?3 WHERE entity_type = ?1 AND entity_id = ?2",
+            )?
+            .execute(params![r.entity_type.as_str(), r.id.to_string(), json])?;
+            return Ok(false);
+        }
+        // The same version is still applied: a merged push leaves the local copy without the
+        // other devices' fields until the pull brings them.
+        if has_entries(tx, r.entity_type, r.id)? || l.version.is_some_and(|v| v > r.version) {
+            return Ok(false);
+        }
+    }
+    let deleted_at = match (&local, r.deleted) {
+        (_, false) => None,
+        (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.clone(),
+        (_, true) => Some(now.to_string()),
+    };
+    put_row(
+        tx,
+        &LocalRecord {
+            entity_type: r.entity_type,
+            id: r.id,
+            server_id: Some(r.server_id),
+            fields: r.fields.clone(),
+            sync_state: SyncState::Synced,
+            version: Some(r.version),
+            base: Some(r.fields.clone()),
+            created_at: local
+                .as_ref()
+                .map_or_else(|| now.to_string(), |l| l.created_at.clone()),
+            updated_at: now.to_string(),
+            deleted_at,
+        },
+    )?;
+    Ok(true)
+}
+
+/// Files a conflict and drops the record's remaining queued changes: the local record itself
+/// holds "mine", and resolving it queues one change that supersedes them all.
+fn record_conflict(
+    tx: &Connection,
+    entry: &QueueEntry,
+    fields: &[String],
+    server: &Record,
+    now: &str,
+) -> Result<()> {
+    let what = format_args!("the conflict on {}", entry.entity_id).to_string();
+    let fields_json = serde_json::to_string(fields).map_err(|e| Error::corrupt(&what, e))?;
+    let server_json = serde_json::to_string(server).map_err(|e| Error::corrupt(&what, e))?;
+    tx.prepare_cached(
+        "INSERT INTO conflict (entity_type, entity_id, operation, fields, server_record, found_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (entity_type, entity_id) DO UPDATE SET operation = excluded.operation,
+             fields = excluded.fields, server_record = excluded.server_record",
+    )?
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string(),
+        entry.operation.as_str(),
+        fields_json,
+        server_json,
+        now
+    ])?;
+    tx.prepare_cached(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
+    )?
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string()
+    ])?;
+    delete_entry(tx, entry.id)
+}

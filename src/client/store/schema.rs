@@ -1,0 +1,94 @@
+//! The local database's schema and its migrations, and the `PRAGMA user_version` that says
+//! which of them a file has seen.
+//!
+//! This module owns DDL only: it must not read or write records, the queue or conflicts.
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use uuid::Uuid;
+
+use super::sync_state::meta;
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE household (
+    id          TEXT PRIMARY KEY,
+    server_id   INTEGER,
+    name        TEXT NOT NULL,
+    village     TEXT,
+    gps_lat     REAL,
+    gps_lon     REAL,
+    notes       TEXT,
+    sync_state  TEXT NOT NULL CHECK (sync_state IN ('pending','syncing','synced','conflict')),
+    version     INTEGER,
+    base        TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    deleted_at  TEXT
+);
+CREATE TABLE visit (
+    id           TEXT PRIMARY KEY,
+    server_id    INTEGER,
+    household_id TEXT NOT NULL,
+    officer_id   TEXT NOT NULL,
+    visited_at   TEXT NOT NULL,
+    notes        TEXT,
+    gps_lat      REAL,
+    gps_lon      REAL,
+    answers      TEXT NOT NULL DEFAULT '{}',
+    sync_state   TEXT NOT NULL CHECK (sync_state IN ('pending','syncing','synced','conflict')),
+    version      INTEGER,
+    base         TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    deleted_at   TEXT
+);
+CREATE INDEX visit_by_household ON visit (household_id);
+CREATE TABLE sync_queue (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id        TEXT NOT NULL UNIQUE,
+    entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
+    entity_id    TEXT NOT NULL,
+    operation    TEXT NOT NULL CHECK (operation IN ('insert','update','delete')),
+    payload      TEXT NOT NULL,
+    base_version INTEGER,
+    enqueued_at  TEXT NOT NULL,
+    retry_count  INTEGER NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sending','rejected')),
+    last_error   TEXT
+);
+CREATE INDEX sync_queue_by_entity ON sync_queue (entity_type, entity_id);
+CREATE INDEX sync_queue_by_status ON sync_queue (status, id);
+CREATE TABLE sync_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE conflict (
+    entity_type   TEXT NOT NULL,
+    entity_id     TEXT NOT NULL,
+    operation     TEXT NOT NULL,
+    fields        TEXT NOT NULL,
+    server_record TEXT NOT NULL,
+    found_at      TEXT NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+);
+"#];
+
+/// Runs the migrations after `from`, and the first one's seed (this device's id), in one
+/// transaction.
+pub(super) fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+        tx.execute_batch(sql)?;
+        if i == 0 {
+            tx.execute(
+                "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)",
+                params![meta::DEVICE_ID, Uuid::new_v4().to_string()],
+            )?;
+        }
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
+}
