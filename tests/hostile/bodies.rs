@@ -21,6 +21,8 @@ pub(crate) fn gzip_bomb() -> &'static Vec<u8> {
     })
 }
 
+/// One case a line, as in docs/hostile.md.
+#[rustfmt::skip]
 pub(crate) fn cases(w: &World) -> Vec<Case> {
     let a = w.amina.as_str();
     let dev = w.device;

@@ -2,76 +2,26 @@
 
 use super::*;
 
+/// One case a line, as in docs/hostile.md.
+#[rustfmt::skip]
 pub(crate) fn cases(w: &World) -> Vec<Case> {
     let a = w.amina.as_str();
     let mut t = vec![
         case("pull limit=0", get(a, "?limit=0"), err(400, "bad_request")),
-        case(
-            "pull limit=-1",
-            get(a, "?limit=-1"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=1001",
-            get(a, "?limit=1001"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=2^32+1",
-            get(a, "?limit=4294967297"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=i64::MIN",
-            get(a, "?limit=-9223372036854775808"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=10^30",
-            get(a, "?limit=1000000000000000000000000000000"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=abc",
-            get(a, "?limit=abc"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=1.5",
-            get(a, "?limit=1.5"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=1e3",
-            get(a, "?limit=1e3"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=NaN",
-            get(a, "?limit=NaN"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit= (empty)",
-            get(a, "?limit="),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull limit=%00",
-            get(a, "?limit=%00"),
-            err(400, "bad_request"),
-        ),
+        case("pull limit=-1", get(a, "?limit=-1"), err(400, "bad_request")),
+        case("pull limit=1001", get(a, "?limit=1001"), err(400, "bad_request")),
+        case("pull limit=2^32+1", get(a, "?limit=4294967297"), err(400, "bad_request")),
+        case("pull limit=i64::MIN", get(a, "?limit=-9223372036854775808"), err(400, "bad_request")),
+        case("pull limit=10^30", get(a, "?limit=1000000000000000000000000000000"), err(400, "bad_request")),
+        case("pull limit=abc", get(a, "?limit=abc"), err(400, "bad_request")),
+        case("pull limit=1.5", get(a, "?limit=1.5"), err(400, "bad_request")),
+        case("pull limit=1e3", get(a, "?limit=1e3"), err(400, "bad_request")),
+        case("pull limit=NaN", get(a, "?limit=NaN"), err(400, "bad_request")),
+        case("pull limit= (empty)", get(a, "?limit="), err(400, "bad_request")),
+        case("pull limit=%00", get(a, "?limit=%00"), err(400, "bad_request")),
         case("pull limit=1 (fine)", get(a, "?limit=1"), Want::PullOk),
-        case(
-            "pull: an unknown parameter",
-            get(a, "?team=south"),
-            err(400, "bad_request"),
-        ),
-        case(
-            "pull: an unknown parameter of SQL",
-            get(a, "?limit=1&'%3B%20DROP%20TABLE%20records%3B--=1"),
-            err(400, "bad_request"),
-        ),
+        case("pull: an unknown parameter", get(a, "?team=south"), err(400, "bad_request")),
+        case("pull: an unknown parameter of SQL", get(a, "?limit=1&'%3B%20DROP%20TABLE%20records%3B--=1"), err(400, "bad_request")),
     ];
     // --- Pull: forged cursors.
     let real = w.cursor_amina.clone();

@@ -239,16 +239,7 @@ fn fuzz_push_and_pull_never_5xx() {
             .collect();
         check_live(&addr, &get(&token, &format!("?{q}")))
     });
-    let h = send(
-        &addr,
-        &Req {
-            method: "GET",
-            path: "/v1/health".into(),
-            headers: vec![],
-            body: vec![],
-            framing: Framing::Length,
-        },
-    );
+    let h = send(&addr, &health());
     assert_eq!(h.status, 200);
     println!(
         "fuzz: {total} requests in {:.1} s, none 5xx, seed {seed}",

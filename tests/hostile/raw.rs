@@ -177,6 +177,17 @@ pub(crate) fn get(token: &str, query: &str) -> Req {
     }
 }
 
+/// `GET /v1/health`: is the server still there?
+pub(crate) fn health() -> Req {
+    Req {
+        method: "GET",
+        path: "/v1/health".into(),
+        headers: vec![],
+        body: vec![],
+        framing: Framing::Length,
+    }
+}
+
 pub(crate) fn with_header(mut r: Req, k: &str, v: &[u8]) -> Req {
     r.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
     r.headers.push((k.into(), v.to_vec()));

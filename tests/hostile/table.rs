@@ -46,6 +46,16 @@ pub(crate) fn err(status: u16, code: &'static str) -> Want {
     Want::Error(status, code)
 }
 
+/// Asserts the response's status, showing the body when it is not.
+fn assert_status(name: &str, r: &Resp, status: u16) {
+    assert_eq!(
+        r.status,
+        status,
+        "{name}: {:?}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
 /// Every case, in the order they are sent (later cases rely on what earlier ones stored).
 fn table(w: &World) -> Vec<Case> {
     let mut t = auth::cases(w);
@@ -69,6 +79,8 @@ pub(crate) fn model_valid_officer(s: &str) -> bool {
     fieldsync::model::validate_officer_id(s).is_ok()
 }
 
+/// Sends one case and checks everything it promises: the answer, the server still healthy,
+/// and nothing stored but what the case says. Returns the new fingerprint.
 fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
     let r = send(&w.addr, &c.req);
     let name = &c.name;
@@ -78,90 +90,9 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
         r.status,
         String::from_utf8_lossy(&r.body)
     );
-    let mut new_ops = 0;
-    let mut stored: Vec<(Uuid, Value)> = Vec::new();
-    match &c.want {
-        Want::Error(status, code) => {
-            assert_eq!(
-                r.status,
-                *status,
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-            assert_eq!(r.error_code(), *code, "{name}");
-        }
-        Want::Bare(status) => {
-            assert_eq!(
-                r.status,
-                *status,
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-            assert!(
-                r.body.is_empty(),
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-        }
-        Want::PullOk => {
-            assert_eq!(
-                r.status,
-                200,
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-            serde_json::from_slice::<PullResponse>(&r.body).expect("a pull page");
-        }
-        Want::Results(want, ops) => {
-            assert_eq!(
-                r.status,
-                200,
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-            let v = r.json();
-            serde_json::from_value::<PushResponse>(v.clone()).expect("a push response");
-            let got = v["results"].as_array().unwrap();
-            assert_eq!(got.len(), want.len(), "{name}: {got:?}");
-            for (g, w) in got.iter().zip(want) {
-                match w {
-                    R::Rejected(code) => {
-                        assert_eq!(g["status"], "rejected", "{name}: {g}");
-                        assert_eq!(g["error"]["code"], *code, "{name}: {g}");
-                    }
-                    R::Same(x) => assert_eq!(g, x, "{name}"),
-                }
-            }
-            new_ops = *ops;
-        }
-        Want::Stored(recs) => {
-            assert_eq!(
-                r.status,
-                200,
-                "{name}: {:?}",
-                String::from_utf8_lossy(&r.body)
-            );
-            let v = r.json();
-            let got = v["results"].as_array().unwrap();
-            assert!(
-                got.iter().all(|g| g["status"] == "accepted"),
-                "{name}: {got:?}"
-            );
-            new_ops = got.len();
-            stored.clone_from(recs);
-        }
-    }
+    let (new_ops, stored) = check_response(name, &r, &c.want);
     // The server is still there.
-    let h = send(
-        &w.addr,
-        &Req {
-            method: "GET",
-            path: "/v1/health".into(),
-            headers: vec![],
-            body: vec![],
-            framing: Framing::Length,
-        },
-    );
+    let h = send(&w.addr, &health());
     assert_eq!(h.status, 200, "{name}: health after the case");
     let after = fingerprint(w);
     // Nothing stored but what the case says.
@@ -179,6 +110,77 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
         before.ops.len() + new_ops,
         "{name}: results stored under op_ids"
     );
+    assert_unchanged_but(name, before, &after, &stored);
+    if stored.is_empty() {
+        assert_eq!(
+            after.counters, before.counters,
+            "{name}: version counters moved"
+        );
+    } else {
+        assert_stored(name, before, &after, new_ops, &stored);
+    }
+    after
+}
+
+/// Checks the answer against what the case wants: (op results it stores, records it stores).
+fn check_response(name: &str, r: &Resp, want: &Want) -> (usize, Vec<(Uuid, Value)>) {
+    match want {
+        Want::Error(status, code) => {
+            assert_status(name, r, *status);
+            assert_eq!(r.error_code(), *code, "{name}");
+            (0, Vec::new())
+        }
+        Want::Bare(status) => {
+            assert_status(name, r, *status);
+            assert!(
+                r.body.is_empty(),
+                "{name}: {:?}",
+                String::from_utf8_lossy(&r.body)
+            );
+            (0, Vec::new())
+        }
+        Want::PullOk => {
+            assert_status(name, r, 200);
+            serde_json::from_slice::<PullResponse>(&r.body).expect("a pull page");
+            (0, Vec::new())
+        }
+        Want::Results(want, ops) => {
+            assert_status(name, r, 200);
+            let v = r.json();
+            serde_json::from_value::<PushResponse>(v.clone()).expect("a push response");
+            let got = v["results"].as_array().unwrap();
+            assert_eq!(got.len(), want.len(), "{name}: {got:?}");
+            for (g, w) in got.iter().zip(want) {
+                match w {
+                    R::Rejected(code) => {
+                        assert_eq!(g["status"], "rejected", "{name}: {g}");
+                        assert_eq!(g["error"]["code"], *code, "{name}: {g}");
+                    }
+                    R::Same(x) => assert_eq!(g, x, "{name}"),
+                }
+            }
+            (*ops, Vec::new())
+        }
+        Want::Stored(recs) => {
+            assert_status(name, r, 200);
+            let v = r.json();
+            let got = v["results"].as_array().unwrap();
+            assert!(
+                got.iter().all(|g| g["status"] == "accepted"),
+                "{name}: {got:?}"
+            );
+            (got.len(), recs.clone())
+        }
+    }
+}
+
+/// Records and pulls are the same before and after, but for the records the case stores.
+fn assert_unchanged_but(
+    name: &str,
+    before: &Fingerprint,
+    after: &Fingerprint,
+    stored: &[(Uuid, Value)],
+) {
     let ids: Vec<String> = stored.iter().map(|(id, _)| id.to_string()).collect();
     let strip = |fp: &Fingerprint| -> (Pulls, BTreeMap<String, String>) {
         let pulls = fp
@@ -202,38 +204,41 @@ fn run_case(w: &World, c: &Case, before: &Fingerprint) -> Fingerprint {
             .collect();
         (pulls, recs)
     };
-    assert_eq!(strip(&after), strip(before), "{name}: records changed");
-    if stored.is_empty() {
-        assert_eq!(
-            after.counters, before.counters,
-            "{name}: version counters moved"
-        );
-    } else {
-        let (v0, _) = counters(before);
-        let (v1, _) = counters(&after);
-        assert_eq!(v1, v0 + new_ops as i64, "{name}: versions taken");
-        let north = &after.pulls[0].1;
-        for (id, fields) in &stored {
-            let rec = north
-                .iter()
-                .find(|r| r["id"] == id.to_string())
-                .unwrap_or_else(|| panic!("{name}: {id} not pulled"));
-            assert_eq!(&rec["fields"], fields, "{name}: fields do not round-trip");
-            // Byte-exact: the JSON text of each string is the same.
-            for (k, v) in fields.as_object().unwrap() {
-                assert_eq!(
-                    rec["fields"][k].as_str().map(str::as_bytes),
-                    v.as_str().map(str::as_bytes),
-                    "{name}: {k}"
-                );
-            }
-            assert!(
-                !after.pulls[1].1.iter().any(|r| r["id"] == id.to_string()),
-                "{name}: another team sees {id}"
+    assert_eq!(strip(after), strip(before), "{name}: records changed");
+}
+
+/// The records the case stores took one version each, round-trip byte-exactly and are seen
+/// by their team only.
+fn assert_stored(
+    name: &str,
+    before: &Fingerprint,
+    after: &Fingerprint,
+    new_ops: usize,
+    stored: &[(Uuid, Value)],
+) {
+    let (v0, _) = counters(before);
+    let (v1, _) = counters(after);
+    assert_eq!(v1, v0 + new_ops as i64, "{name}: versions taken");
+    let north = &after.pulls[0].1;
+    for (id, fields) in stored {
+        let rec = north
+            .iter()
+            .find(|r| r["id"] == id.to_string())
+            .unwrap_or_else(|| panic!("{name}: {id} not pulled"));
+        assert_eq!(&rec["fields"], fields, "{name}: fields do not round-trip");
+        // Byte-exact: the JSON text of each string is the same.
+        for (k, v) in fields.as_object().unwrap() {
+            assert_eq!(
+                rec["fields"][k].as_str().map(str::as_bytes),
+                v.as_str().map(str::as_bytes),
+                "{name}: {k}"
             );
         }
+        assert!(
+            !after.pulls[1].1.iter().any(|r| r["id"] == id.to_string()),
+            "{name}: another team sees {id}"
+        );
     }
-    after
 }
 
 fn hostile_requests_table(kind: StoreKind) {

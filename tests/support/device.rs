@@ -54,19 +54,22 @@ impl Device {
             .to_string()
     }
 
+    /// `fieldsync --db DB --config CONFIG ARGS` for `assert_cmd`.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(super::bin());
-        c.arg("--db")
-            .arg(&self.db)
-            .arg("--config")
-            .arg(&self.config);
-        c.args(args);
-        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The same command as a plain `std::process::Command`, to spawn in the background
+    /// (stdin closed, stdout and stderr piped).
+    pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.std_cmd(args);
+        c.stdin(std::process::Stdio::null());
+        c.stdout(std::process::Stdio::piped());
+        c.stderr(std::process::Stdio::piped());
         c
     }
 
-    /// The same command as a plain `std::process::Command`, to spawn in the background.
-    pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
+    fn std_cmd(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(super::bin());
         c.arg("--db")
             .arg(&self.db)
@@ -74,9 +77,6 @@ impl Device {
             .arg(&self.config);
         c.args(args);
         c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
-        c.stdin(std::process::Stdio::null());
-        c.stdout(std::process::Stdio::piped());
-        c.stderr(std::process::Stdio::piped());
         c
     }
 
