@@ -28,64 +28,7 @@ pub(crate) fn request_cases(w: &World, base: &Value) -> Vec<Case> {
     let a = w.amina.as_str();
     let dev = w.device;
     let mut t = Vec::new();
-    let wrong: Vec<(&str, Vec<Value>)> = vec![
-        (
-            "op_id",
-            vec![
-                json!(1),
-                json!("not-a-uuid"),
-                json!(null),
-                json!(true),
-                json!([]),
-                json!({}),
-                json!("00000000-0000-0000-0000-00000000000g"),
-            ],
-        ),
-        (
-            "entity_type",
-            vec![
-                json!(1),
-                json!("cow"),
-                json!("Household"),
-                json!(" household"),
-                json!(null),
-                json!([]),
-                json!("household\u{0}"),
-            ],
-        ),
-        (
-            "entity_id",
-            vec![json!(1), json!("x"), json!(null), json!({}), json!(1.5)],
-        ),
-        (
-            "operation",
-            vec![
-                json!(1),
-                json!("upsert"),
-                json!("INSERT"),
-                json!(null),
-                json!(["insert"]),
-                json!(""),
-            ],
-        ),
-        (
-            "base_version",
-            vec![
-                json!("7"),
-                json!(1.5),
-                json!(true),
-                json!([]),
-                json!({}),
-                json!(1e300),
-                Value::from(u64::MAX),
-            ],
-        ),
-        (
-            "fields",
-            vec![json!([]), json!("x"), json!(1), json!(true), json!(null)],
-        ),
-    ];
-    for (field, values) in wrong {
+    for (field, values) in wrong_values() {
         for v in values {
             let mut c = base.clone();
             c[field] = v.clone();
@@ -161,4 +104,65 @@ pub(crate) fn request_cases(w: &World, base: &Value) -> Vec<Case> {
         err(400, "invalid_json"),
     ));
     t
+}
+
+/// Values of the wrong type for every field of a change.
+fn wrong_values() -> Vec<(&'static str, Vec<Value>)> {
+    vec![
+        (
+            "op_id",
+            vec![
+                json!(1),
+                json!("not-a-uuid"),
+                json!(null),
+                json!(true),
+                json!([]),
+                json!({}),
+                json!("00000000-0000-0000-0000-00000000000g"),
+            ],
+        ),
+        (
+            "entity_type",
+            vec![
+                json!(1),
+                json!("cow"),
+                json!("Household"),
+                json!(" household"),
+                json!(null),
+                json!([]),
+                json!("household\u{0}"),
+            ],
+        ),
+        (
+            "entity_id",
+            vec![json!(1), json!("x"), json!(null), json!({}), json!(1.5)],
+        ),
+        (
+            "operation",
+            vec![
+                json!(1),
+                json!("upsert"),
+                json!("INSERT"),
+                json!(null),
+                json!(["insert"]),
+                json!(""),
+            ],
+        ),
+        (
+            "base_version",
+            vec![
+                json!("7"),
+                json!(1.5),
+                json!(true),
+                json!([]),
+                json!({}),
+                json!(1e300),
+                Value::from(u64::MAX),
+            ],
+        ),
+        (
+            "fields",
+            vec![json!([]), json!("x"), json!(1), json!(true), json!(null)],
+        ),
+    ]
 }

@@ -24,6 +24,15 @@ pub(crate) const SQL_META_STRINGS: &[&str] = &[
 
 /// `base` is the valid household insert the field-grammar cases broke.
 pub(crate) fn cases(w: &World, base: &Value) -> Vec<Case> {
+    let mut t = sql_metacharacters(w, base);
+    t.extend(nul_bytes(w, base));
+    t.extend(forged_versions(w));
+    t
+}
+
+/// SQL metacharacters in every string field of a change: data where the field is free
+/// text, refused where it has a grammar.
+fn sql_metacharacters(w: &World, base: &Value) -> Vec<Case> {
     let a = w.amina.as_str();
     let dev = w.device;
     let mut t = Vec::new();
@@ -109,6 +118,14 @@ pub(crate) fn cases(w: &World, base: &Value) -> Vec<Case> {
             ));
         }
     }
+    t
+}
+
+/// NUL bytes in every string of a change.
+fn nul_bytes(w: &World, base: &Value) -> Vec<Case> {
+    let a = w.amina.as_str();
+    let dev = w.device;
+    let mut t = Vec::new();
     // NUL in every free-text field: refused per change (PostgreSQL text cannot hold it).
     for (what, c) in [
         ("name", hh(uid(), json!({"name": "a\u{0}b"}))),
@@ -185,6 +202,14 @@ pub(crate) fn cases(w: &World, base: &Value) -> Vec<Case> {
         ),
         err(400, "invalid_json"),
     ));
+    t
+}
+
+/// Base versions the server never issued.
+fn forged_versions(w: &World) -> Vec<Case> {
+    let a = w.amina.as_str();
+    let dev = w.device;
+    let mut t = Vec::new();
     // A base_version the server never issued is refused (it would switch conflicts off).
     let h = uid();
     t.push(case(
