@@ -9,6 +9,9 @@
 //!
 //! Prints a markdown table on stdout (progress on stderr). See `docs/performance.md`.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 #[path = "common/mod.rs"]
 mod common;
 

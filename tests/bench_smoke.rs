@@ -1,6 +1,8 @@
 //! The benchmark at tiny sizes, so it cannot rot: every section runs against real servers
 //! (SQLite and PostgreSQL) and produces sane, non-zero figures. No timing is asserted.
 
+mod support;
+
 #[path = "../benches/common/mod.rs"]
 mod common;
 

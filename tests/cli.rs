@@ -359,8 +359,8 @@ fn a_read_only_database_refuses_writes_and_keeps_its_data() {
     let dir = d.db.parent().unwrap();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&d.db, std::fs::Permissions::from_mode(0o444)).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("fieldsync");
-    let mut cmd = if is_root() {
+    let bin = support::bin();
+    let mut cmd = if support::sys::is_root() {
         let mut c = std::process::Command::new("runuser");
         c.args(["-u", "nobody", "--"]).arg(&bin);
         c
@@ -381,14 +381,6 @@ fn a_read_only_database_refuses_writes_and_keeps_its_data() {
     );
     std::fs::set_permissions(&d.db, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(d.snapshot(), before);
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 #[test]

@@ -15,69 +15,12 @@ use fieldsync::protocol::{
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::http::{client, error_code, gzip, pull_all, pull_page, pull_raw, JsonResp};
-use support::{admin, StoreKind, TestServer};
+use support::body::{delete, household, uid, update, visit_with_answers};
+use support::http::{
+    client, error_code, gzip, pull_all, pull_page, pull_raw, push, push_raw, JsonReq, JsonResp,
+};
+use support::{admin, both_stores, StoreKind, TestServer};
 use uuid::Uuid;
-
-/// JSON helpers (reqwest's `json` feature is not enabled in this crate).
-trait JsonReq {
-    fn json_body(self, v: &Value) -> Self;
-}
-impl JsonReq for reqwest::blocking::RequestBuilder {
-    fn json_body(self, v: &Value) -> Self {
-        self.header("Content-Type", "application/json")
-            .body(serde_json::to_vec(v).unwrap())
-    }
-}
-
-fn uid() -> Uuid {
-    Uuid::new_v4()
-}
-
-/// Sends a push; returns the status and the JSON body.
-fn push_raw(url: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(format!("{url}/v1/push"))
-        .bearer_auth(token)
-        .json_body(body)
-        .send()
-        .unwrap();
-    let st = r.status();
-    (st, r.json().unwrap())
-}
-
-/// Pushes changes from a device; asserts 200; returns the results.
-fn push(url: &str, token: &str, device: Uuid, changes: Vec<Value>) -> Vec<ChangeResult> {
-    let (st, body) = push_raw(
-        url,
-        token,
-        &json!({"device_id": device, "changes": changes}),
-    );
-    assert_eq!(st, StatusCode::OK, "push failed: {body}");
-    serde_json::from_value::<PushResponse>(body)
-        .unwrap()
-        .results
-}
-
-fn household(id: Uuid, name: &str) -> Value {
-    json!({"op_id": uid(), "entity_type": "household", "entity_id": id, "operation": "insert", "fields": {"name": name}})
-}
-
-fn visit(id: Uuid, household: Uuid, officer: &str, answers: Value) -> Value {
-    let mut fields = json!({"household_id": household, "officer_id": officer, "visited_at": "2026-11-25T09:30:00Z"});
-    for (k, v) in answers.as_object().unwrap() {
-        fields[format!("answers.{k}")] = v.clone();
-    }
-    json!({"op_id": uid(), "entity_type": "visit", "entity_id": id, "operation": "insert", "fields": fields})
-}
-
-fn update(entity: &str, id: Uuid, base: i64, fields: Value) -> Value {
-    json!({"op_id": uid(), "entity_type": entity, "entity_id": id, "operation": "update", "base_version": base, "fields": fields})
-}
-
-fn delete(entity: &str, id: Uuid, base: i64) -> Value {
-    json!({"op_id": uid(), "entity_type": entity, "entity_id": id, "operation": "delete", "base_version": base})
-}
 
 fn accepted(r: &ChangeResult) -> i64 {
     assert_eq!(r.status, ChangeStatus::Accepted, "{r:?}");
@@ -94,17 +37,6 @@ fn record(url: &str, token: &str, id: Uuid) -> Record {
     all.into_iter()
         .find(|r| r.id == id)
         .unwrap_or_else(|| panic!("{id} not pulled"))
-}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::StoreKind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::StoreKind::Postgres) } )*
-        }
-    };
 }
 
 both_stores!(
@@ -136,13 +68,7 @@ fn health_and_not_found(kind: StoreKind) {
         .json()
         .unwrap();
     assert_eq!(h.status, "ok");
-    assert_eq!(
-        h.store,
-        match kind {
-            StoreKind::Sqlite => "sqlite",
-            StoreKind::Postgres => "postgres",
-        }
-    );
+    assert_eq!(h.store, kind.name());
     let r = client().get(s.at("/v2/nothing")).send().unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(&r.json().unwrap()), ErrorCode::NotFound);
@@ -215,7 +141,7 @@ fn field_level_merge_and_conflicts(kind: StoreKind) {
         &s.url,
         &amina,
         da,
-        vec![visit(
+        vec![visit_with_answers(
             v,
             h,
             "amina",
@@ -333,7 +259,7 @@ fn replays_are_idempotent_across_restarts(kind: StoreKind) {
     let batch = vec![
         household(h, "A"),
         update("household", h, 1, json!({"notes": "n"})),
-        visit(uid(), h, "amina", json!({"crop": "maize"})),
+        visit_with_answers(uid(), h, "amina", json!({"crop": "maize"})),
         json!({"op_id": uid(), "entity_type": "household", "entity_id": uid(), "operation": "insert", "fields": {}}),
     ];
     let first = push(&s.url, &amina, d, batch.clone());
@@ -403,10 +329,10 @@ fn rejections_do_not_block_the_batch(kind: StoreKind) {
         update("household", h, 2, json!({"notes": long})),
         update("household", uid(), 1, json!({"notes": "x"})),
         household(taken, "again"),
-        visit(uid(), h, "somebody-else", json!({})),
-        visit(uid(), uid(), "amina", json!({})),
+        visit_with_answers(uid(), h, "somebody-else", json!({})),
+        visit_with_answers(uid(), uid(), "amina", json!({})),
         update("household", h, 2, json!({"colour": "red"})),
-        visit(uid(), h, "amina", json!({"crop": "maize"})),
+        visit_with_answers(uid(), h, "amina", json!({"crop": "maize"})),
         update("household", h, 2, json!({"notes": "fine"})),
     ];
     let r = push(&s.url, &amina, d, batch);
@@ -440,7 +366,10 @@ fn teams_see_and_edit_only_their_records(kind: StoreKind) {
         &s.url,
         &amina,
         da,
-        vec![household(hn, "N"), visit(vn, hn, "amina", json!({}))],
+        vec![
+            household(hn, "N"),
+            visit_with_answers(vn, hn, "amina", json!({})),
+        ],
     );
     accepted(&push(&s.url, &sam, ds, vec![household(hs, "S")])[0]);
     let (south, _) = pull_all(&s.url, &sam, None);
@@ -457,10 +386,10 @@ fn teams_see_and_edit_only_their_records(kind: StoreKind) {
         vec![
             update("household", hn, 1, json!({"notes": "x"})),
             delete("household", hn, 1),
-            visit(uid(), hn, "sam", json!({})),
+            visit_with_answers(uid(), hn, "sam", json!({})),
             update("visit", vn, 2, json!({"notes": "x"})),
-            visit(uid(), hs, "amina", json!({})),
-            visit(uid(), hs, "sam", json!({})),
+            visit_with_answers(uid(), hs, "amina", json!({})),
+            visit_with_answers(uid(), hs, "sam", json!({})),
         ],
     );
     for x in &r[..5] {

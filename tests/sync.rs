@@ -10,19 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::device::Device;
 use support::proxy::{Fault, FaultProxy};
-use support::{StoreKind, TestServer};
-
-/// Writes each test once and runs it against both server stores.
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(super::StoreKind::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::StoreKind::Postgres) })*
-        }
-    };
-}
+use support::{both_stores, StoreKind, TestServer};
 
 both_stores!(
     a_team_sees_each_others_work_and_no_other_team_does,

@@ -6,15 +6,17 @@
 //! about the client (backlog, round trip), and in-process threads speaking the wire protocol
 //! where thousands of officers are simulated (fleet, naive design). All figures and ratios
 //! come from one run. See `docs/performance.md`.
+//!
+//! Servers, devices, officers and PostgreSQL come from the test harness (`tests/support`,
+//! included by the bench target as `crate::support`); this module owns only the benchmark:
+//! its sections, the fleet driver and the report.
 #![allow(dead_code)]
 
-pub mod pg;
 pub mod proxy;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -28,6 +30,10 @@ use fieldsync::server::store::{self as server_store, Officer};
 use fieldsync::server::tokens::{new_token, token_hash};
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+use crate::support::device::Device;
+use crate::support::pg::{Cluster, Durability};
+use crate::support::{add_officer, TestServer};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T> = std::result::Result<T, Error>;
@@ -277,7 +283,7 @@ fn group(n: i64) -> String {
 pub struct Env {
     pub bin: PathBuf,
     pub dir: tempfile::TempDir,
-    pub pg: pg::Postgres,
+    pub pg: Cluster,
     n: AtomicUsize,
 }
 
@@ -292,7 +298,7 @@ impl Env {
         Ok(Env {
             bin: bin.to_path_buf(),
             dir: tempfile::tempdir()?,
-            pg: pg::Postgres::start()?,
+            pg: Cluster::from_env_or_start("FIELDSYNC_BENCH_PG_URL", Durability::Durable)?,
             n: AtomicUsize::new(0),
         })
     }
@@ -307,12 +313,8 @@ impl Env {
     pub fn database(&self, kind: Kind) -> Result<String> {
         match kind {
             Kind::Sqlite => Ok(self.path("server.sqlite3").display().to_string()),
-            Kind::Postgres => self.pg.fresh_database(),
+            Kind::Postgres => Ok(self.pg.fresh_database("fsbench")?),
         }
-    }
-
-    pub fn fieldsync(&self) -> Command {
-        Command::new(&self.bin)
     }
 }
 
@@ -371,153 +373,22 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// A running `fieldsync serve`; killed on drop.
-pub struct Server {
-    pub url: String,
-    pub addr: std::net::SocketAddr,
-    child: Child,
+/// A server's peak resident set so far, in KiB.
+fn peak_rss_kib(server: &TestServer) -> u64 {
+    vm_hwm_kib(server.pid()).unwrap_or(0)
 }
 
-impl Server {
-    pub fn start(env: &Env, database: &str) -> Result<Server> {
-        let log = std::fs::File::create(env.path("serve.log"))?;
-        let mut child = env
-            .fieldsync()
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()?;
-        let mut stdout = child.stdout.take().ok_or("no stdout")?;
-        // Read the first line byte by byte (no buffering past it), then drain the rest.
-        let mut line = Vec::new();
-        let mut b = [0u8; 1];
-        while stdout.read(&mut b)? == 1 && b[0] != b'\n' {
-            line.push(b[0]);
-        }
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let Some(url) = line.strip_prefix("listening on ") else {
-            let _ = child.kill();
-            return fail(format!("fieldsync serve did not start: {line:?}"));
-        };
-        let addr = url.trim_start_matches("http://").parse()?;
-        Ok(Server {
-            url: url.to_string(),
-            addr,
-            child,
-        })
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn peak_rss_kib(&self) -> u64 {
-        vm_hwm_kib(self.pid()).unwrap_or(0)
-    }
+/// One officer's device, set up against `server`.
+fn new_device(server: &str, officer: &str, token: &str) -> Device {
+    Device::for_officer(server, officer, token)
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `fieldsync admin officer add`: the token.
-fn admin_add_officer(env: &Env, database: &str, id: &str, team: &str) -> Result<String> {
-    let out = env
-        .fieldsync()
-        .args(["admin", "--database", database, "officer", "add", id])
-        .args(["--team", team])
-        .output()?;
-    if !out.status.success() {
-        return fail(format!(
-            "officer add {id}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
-
-/// Runs a `fieldsync` client command on a device; its stdout.
-fn client(env: &Env, dev: &Device, args: &[&str]) -> Result<String> {
-    let out = env
-        .fieldsync()
-        .arg("--db")
-        .arg(&dev.db)
-        .arg("--config")
-        .arg(&dev.config)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()?;
-    if !out.status.success() {
-        return fail(format!(
-            "fieldsync {}: exit {:?}: {}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
-
-/// One officer's device: a database and a config.
-pub struct Device {
-    pub db: PathBuf,
-    pub config: PathBuf,
-}
-
-impl Device {
-    fn new(env: &Env, server: &str, officer: &str, token: &str) -> Result<Device> {
-        let dev = Device {
-            db: env.path("device.db"),
-            config: env.path("config.toml"),
-        };
-        dev.init(env, server, officer, token)?;
-        Ok(dev)
-    }
-
-    /// A copy of `src`'s database with its own config.
-    fn copy_of(
-        env: &Env,
-        src: &Device,
-        server: &str,
-        officer: &str,
-        token: &str,
-    ) -> Result<Device> {
-        let dev = Device {
-            db: env.path("device.db"),
-            config: env.path("config.toml"),
-        };
-        std::fs::copy(&src.db, &dev.db)?;
-        for ext in ["-wal", "-shm"] {
-            let from = PathBuf::from(format!("{}{ext}", src.db.display()));
-            if from.exists() {
-                std::fs::copy(&from, format!("{}{ext}", dev.db.display()))?;
-            }
-        }
-        dev.init(env, server, officer, token)?;
-        Ok(dev)
-    }
-
-    fn init(&self, env: &Env, server: &str, officer: &str, token: &str) -> Result<()> {
-        client(
-            env,
-            self,
-            &[
-                "init",
-                "--server",
-                server,
-                "--officer",
-                officer,
-                // `=`: a token may start with '-' (base64url).
-                &format!("--token={token}"),
-            ],
-        )?;
-        Ok(())
-    }
+/// A copy of `src`'s database set up for `officer` against `server`.
+fn copy_of(src: &Device, server: &str, officer: &str, token: &str) -> Result<Device> {
+    let dev = Device::new();
+    dev.copy_store_from(src)?;
+    dev.init(server, officer, token);
+    Ok(dev)
 }
 
 /// What `fieldsync sync --json` reported, with the client's peak RSS and wall time.
@@ -535,20 +406,10 @@ impl SyncRun {
 }
 
 /// Runs `fieldsync sync --json ARGS` as a child process, sampling its `VmHWM` until it exits.
-fn sync_child(env: &Env, dev: &Device, extra: &[&str]) -> Result<SyncRun> {
+fn sync_child(dev: &Device, extra: &[&str]) -> Result<SyncRun> {
     let started = Instant::now();
-    let mut child = env
-        .fieldsync()
-        .arg("--db")
-        .arg(&dev.db)
-        .arg("--config")
-        .arg(&dev.config)
-        .args(["sync", "--json"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let args = [&["sync", "--json"][..], extra].concat();
+    let mut child = dev.spawn_cmd(&args).spawn()?;
     let pid = child.id();
     let mut stdout = child.stdout.take().ok_or("no stdout")?;
     let mut stderr = child.stderr.take().ok_or("no stderr")?;
@@ -630,12 +491,12 @@ fn device_with_backlog(
     token: &str,
     n: usize,
 ) -> Result<(Device, Duration)> {
-    let dev = Device::new(env, server, officer, token)?;
-    let hid = client(env, &dev, &["household", "add", "--name", "Backlog farm"])?;
+    let dev = new_device(server, officer, token);
+    let hid = dev.try_ok(&["household", "add", "--name", "Backlog farm"])?;
     let file = env.path("visits.jsonl");
     write_import_file(&file, hid.trim(), n)?;
     let started = Instant::now();
-    client(env, &dev, &["visit", "import", &file.display().to_string()])?;
+    dev.try_ok(&["visit", "import", &file.display().to_string()])?;
     Ok((dev, started.elapsed()))
 }
 
@@ -740,25 +601,21 @@ fn local_writes(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
         "visits/s",
     );
 
-    let dev = Device::new(env, "http://127.0.0.1:9", "bench-add", "t")?;
-    let hid = client(env, &dev, &["household", "add", "--name", "Add farm"])?;
+    let dev = new_device("http://127.0.0.1:9", "bench-add", "t");
+    let hid = dev.try_ok(&["household", "add", "--name", "Add farm"])?;
     let mut walls = Vec::new();
     for i in 0..scale.visit_add_runs {
         let started = Instant::now();
-        client(
-            env,
-            &dev,
-            &[
-                "visit",
-                "add",
-                "--household",
-                hid.trim(),
-                "--notes",
-                &format!("n{i}"),
-                "--answer",
-                "crop=maize",
-            ],
-        )?;
+        dev.try_ok(&[
+            "visit",
+            "add",
+            "--household",
+            hid.trim(),
+            "--notes",
+            &format!("n{i}"),
+            "--answer",
+            "crop=maize",
+        ])?;
         walls.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     report.add_t(
@@ -790,10 +647,10 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             scale.page
         ));
         let database = env.database(kind)?;
-        let server = Server::start(env, &database)?;
-        let ta = admin_add_officer(env, &database, "bench-a", "t1")?;
-        let tb = admin_add_officer(env, &database, "bench-b", "t1")?;
-        let a = Device::copy_of(env, &template, &server.url, "bench-a", &ta)?;
+        let server = TestServer::start_with_db(&database);
+        let ta = add_officer(&database, "bench-a", "t1");
+        let tb = add_officer(&database, "bench-b", "t1");
+        let a = copy_of(&template, &server.url, "bench-a", &ta)?;
         let sizes = [
             "--batch-size".to_string(),
             scale.batch.to_string(),
@@ -801,7 +658,7 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             scale.page.to_string(),
         ];
         let sizes: Vec<&str> = sizes.iter().map(String::as_str).collect();
-        let push = sync_child(env, &a, &sizes)?;
+        let push = sync_child(&a, &sizes)?;
         if push.n("accepted") as usize != records {
             return fail(format!(
                 "{} push accepted {} of {records}",
@@ -811,8 +668,8 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
         }
         let push_s = push.n("push_ms") / 1000.0;
         let push_rps = records as f64 / push_s.max(1e-9);
-        let b = Device::new(env, &server.url, "bench-b", &tb)?;
-        let pull = sync_child(env, &b, &sizes)?;
+        let b = new_device(&server.url, "bench-b", &tb);
+        let pull = sync_child(&b, &sizes)?;
         if pull.n("pulled") as usize != records {
             return fail(format!(
                 "{} pull got {} of {records}",
@@ -895,19 +752,19 @@ fn backlog(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
         report.add(
             &format!("b.{k}.server_rss"),
             "server peak RSS",
-            mib(server.peak_rss_kib()),
+            mib(peak_rss_kib(&server)),
             "MiB",
         );
         if scale.default_sizes && std::env::var_os("FIELDSYNC_BENCH_SKIP_DEFAULT_SIZES").is_none() {
             // The same records again would be deduplicated: a fresh server.
             let database2 = env.database(kind)?;
-            let server2 = Server::start(env, &database2)?;
-            let ta2 = admin_add_officer(env, &database2, "bench-a", "t1")?;
-            let tb2 = admin_add_officer(env, &database2, "bench-b", "t1")?;
-            let a2 = Device::copy_of(env, &template, &server2.url, "bench-a", &ta2)?;
-            let p2 = sync_child(env, &a2, &[])?;
-            let b2 = Device::new(env, &server2.url, "bench-b", &tb2)?;
-            let q2 = sync_child(env, &b2, &[])?;
+            let server2 = TestServer::start_with_db(&database2);
+            let ta2 = add_officer(&database2, "bench-a", "t1");
+            let tb2 = add_officer(&database2, "bench-b", "t1");
+            let a2 = copy_of(&template, &server2.url, "bench-a", &ta2)?;
+            let p2 = sync_child(&a2, &[])?;
+            let b2 = new_device(&server2.url, "bench-b", &tb2);
+            let q2 = sync_child(&b2, &[])?;
             report.add(
                 &format!("b.{k}.default.push_s"),
                 "default sizes (batch 100, page 500): push time",
@@ -1142,16 +999,15 @@ fn naive(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
         scale.naive
     ));
     let database = env.database(Kind::Sqlite)?;
-    let server = Server::start(env, &database)?;
-    let proxy = proxy::DelayProxy::start(server.addr, scale.one_way_delay)?;
+    let server = TestServer::start_with_db(&database);
+    let proxy = proxy::DelayProxy::start(server.addr(), scale.one_way_delay)?;
     let mut tokens = Vec::new();
     for i in 0..6 {
-        tokens.push(admin_add_officer(
-            env,
+        tokens.push(add_officer(
             &database,
             &format!("bench-n{i}"),
             &format!("tn{i}"),
-        )?);
+        ));
     }
     let naive_fast = naive_push(&server.url, &tokens[0], "bench-n0", scale.naive)?;
     let naive_slow = naive_push(&proxy.url(), &tokens[1], "bench-n1", scale.naive_delayed)?;
@@ -1161,10 +1017,10 @@ fn naive(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     // Ours: the real client, default sizes, the same number of entries (1 household + visits).
     let (ours_dev, _) =
         device_with_backlog(env, &server.url, "bench-n2", &tokens[2], scale.naive - 1)?;
-    let ours_fast = sync_child(env, &ours_dev, &[])?;
+    let ours_fast = sync_child(&ours_dev, &[])?;
     let (ours_dev2, _) =
         device_with_backlog(env, &proxy.url(), "bench-n3", &tokens[3], scale.naive - 1)?;
-    let ours_slow = sync_child(env, &ours_dev2, &[])?;
+    let ours_slow = sync_child(&ours_dev2, &[])?;
     let of = ours_fast.n("push_ms") / 1000.0;
     let os = ours_slow.n("push_ms") / 1000.0;
     report.add(
@@ -1224,7 +1080,7 @@ fn naive(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     // A day's work over the slow link: the whole `fieldsync sync`, wall time of the process.
     let (day_dev, _) =
         device_with_backlog(env, &proxy.url(), "bench-n4", &tokens[4], scale.day - 1)?;
-    let day = sync_child(env, &day_dev, &[])?;
+    let day = sync_child(&day_dev, &[])?;
     report.add_t(
         "d.day_s",
         &format!(
@@ -1281,9 +1137,9 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             tokens.len(),
             created.elapsed().as_secs_f64()
         );
-        let procs: Vec<Server> = (0..servers)
-            .map(|_| Server::start(env, &database))
-            .collect::<Result<_>>()?;
+        let procs: Vec<TestServer> = (0..servers)
+            .map(|_| TestServer::start_with_db(&database))
+            .collect();
         let urls: Vec<String> = procs.iter().map(|s| s.url.clone()).collect();
         let (took, tally) = run_fleet(scale, &urls, &tokens)?;
         let mut lat = tally.latencies_ms;
@@ -1337,7 +1193,7 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             "s",
         );
         report.add_load(&format!("{k}.load"));
-        let rss = procs.iter().map(Server::peak_rss_kib).max().unwrap_or(0);
+        let rss = procs.iter().map(peak_rss_kib).max().unwrap_or(0);
         report.add(
             &format!("{k}.server_rss"),
             "server peak RSS (largest process)",

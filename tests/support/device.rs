@@ -1,5 +1,6 @@
-//! A field officer's laptop in the tests: its own database and config, driven through the
-//! real `fieldsync` binary.
+//! A field officer's laptop in the tests and the benchmark: its own database and config,
+//! driven through the real `fieldsync` binary. It runs commands and reads their output; what
+//! the output must be is the caller's business (apart from `ok`/`fails`, which say so).
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -53,29 +54,29 @@ impl Device {
             .to_string()
     }
 
+    /// `fieldsync --db DB --config CONFIG ARGS` for `assert_cmd`.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("fieldsync").unwrap();
-        c.arg("--db")
-            .arg(&self.db)
-            .arg("--config")
-            .arg(&self.config);
-        c.args(args);
-        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
-        c
+        Command::from_std(self.std_cmd(args))
     }
 
-    /// The same command as a plain `std::process::Command`, to spawn in the background.
+    /// The same command as a plain `std::process::Command`, to spawn in the background
+    /// (stdin closed, stdout and stderr piped).
     pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldsync"));
-        c.arg("--db")
-            .arg(&self.db)
-            .arg("--config")
-            .arg(&self.config);
-        c.args(args);
-        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+        let mut c = self.std_cmd(args);
         c.stdin(std::process::Stdio::null());
         c.stdout(std::process::Stdio::piped());
         c.stderr(std::process::Stdio::piped());
+        c
+    }
+
+    fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(super::bin());
+        c.arg("--db")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config);
+        c.args(args);
+        c.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
         c
     }
 
@@ -85,13 +86,34 @@ impl Device {
 
     /// Runs a command that must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        self.try_ok(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs a command: its stdout when it succeeded, otherwise what went wrong.
+    pub fn try_ok(&self, args: &[&str]) -> Result<String, String> {
+        let out = self
+            .cmd(args)
+            .output()
+            .map_err(|e| format!("{args:?} could not run: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        String::from_utf8(out.stdout).map_err(|e| format!("{args:?} printed non-UTF-8: {e}"))
+    }
+
+    /// Replaces this device's database with a copy of `src`'s (with its WAL files).
+    pub fn copy_store_from(&self, src: &Device) -> std::io::Result<()> {
+        std::fs::copy(&src.db, &self.db)?;
+        for ext in ["-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{ext}", src.db.display()));
+            if from.exists() {
+                std::fs::copy(&from, format!("{}{ext}", self.db.display()))?;
+            }
+        }
+        Ok(())
     }
 
     pub fn json(&self, args: &[&str]) -> Value {

@@ -1,13 +1,16 @@
-//! HTTP helpers shared by the integration tests (blocking reqwest; reqwest's `json`
-//! feature is not enabled in this crate).
+//! Blocking HTTP calls to a server's `/v1` for the integration tests: push, pull, error
+//! codes, gzip. They send well-formed requests; hostile bytes go through `tests/hostile/raw.rs`.
 
 use std::io::Write;
 use std::time::Duration;
 
-use fieldsync::protocol::{ErrorBody, ErrorCode, PullResponse, Record};
+use fieldsync::protocol::{ChangeResult, ErrorBody, ErrorCode, PullResponse, PushResponse, Record};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::Value;
+use uuid::Uuid;
+
+use super::body::push_request;
 
 /// Parses a response body as JSON (with a readable error).
 pub trait JsonResp {
@@ -18,6 +21,17 @@ impl JsonResp for reqwest::blocking::Response {
         let b = self.bytes().map_err(|e| e.to_string())?;
         serde_json::from_slice(&b)
             .map_err(|e| format!("{e}: {:?}", String::from_utf8_lossy(&b[..b.len().min(300)])))
+    }
+}
+
+/// A JSON request body (reqwest's `json` feature is not enabled in this crate).
+pub trait JsonReq {
+    fn json_body(self, v: &Value) -> Self;
+}
+impl JsonReq for reqwest::blocking::RequestBuilder {
+    fn json_body(self, v: &Value) -> Self {
+        self.header("Content-Type", "application/json")
+            .body(serde_json::to_vec(v).expect("JSON values serialise"))
     }
 }
 
@@ -73,4 +87,25 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
+}
+
+/// Sends a push; returns the status and the JSON body.
+pub fn push_raw(url: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+    let r = client()
+        .post(format!("{url}/v1/push"))
+        .bearer_auth(token)
+        .json_body(body)
+        .send()
+        .unwrap();
+    let st = r.status();
+    (st, r.json().unwrap())
+}
+
+/// Pushes changes from a device; asserts 200; returns the results.
+pub fn push(url: &str, token: &str, device: Uuid, changes: Vec<Value>) -> Vec<ChangeResult> {
+    let (st, body) = push_raw(url, token, &push_request(device, changes));
+    assert_eq!(st, StatusCode::OK, "push failed: {body}");
+    serde_json::from_value::<PushResponse>(body)
+        .unwrap()
+        .results
 }
