@@ -231,9 +231,6 @@ fn write_local_change(
     put_row(tx, &next)
 }
 
-/// Appends a queue entry for a local change. Entries of this record that the server
-/// rejected come back to life with fresh op_ids: the edit is the officer's answer to the
-
 #[cfg(test)]
 mod tests {
     use super::*;
