@@ -43,6 +43,7 @@ pub struct Status {
 }
 
 impl Store {
+    /// Counts of records by sync state, the queue, conflicts and the last sync times.
     pub fn status(&self) -> Result<Status> {
         let counts = |entity: EntityType| -> Result<BTreeMap<SyncState, i64>> {
             let mut out: BTreeMap<SyncState, i64> =
