@@ -120,9 +120,10 @@ impl Store {
                 |r| r.get(0),
             )?;
             if visits > 0 {
-                return Err(Error::BadInput(format!(
-                    "household {id} still has {visits} visit(s); delete them first (`fieldsync visit list --household {id}`)"
-                )));
+                return Err(Error::HasVisits {
+                    household: id,
+                    visits,
+                });
             }
         }
         let now = model::now_timestamp();
