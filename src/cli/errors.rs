@@ -4,7 +4,7 @@
 //!
 //! This module must not decide anything about sync or the store; it only classifies.
 
-use crate::client::error::{is_store_failure, Error};
+use crate::client::error::{is_store_failure, Error, HomeFile};
 use crate::exit;
 
 use super::Failure;
@@ -12,7 +12,7 @@ use super::Failure;
 /// The exit code for a client error.
 pub fn exit_code(e: &Error) -> i32 {
     match e {
-        Error::Invalid(_) | Error::BadInput(_) => exit::DATA,
+        Error::Invalid(_) | Error::BadInput(_) | Error::HasVisits { .. } => exit::DATA,
         Error::NotFound(_) => exit::NO_INPUT,
         Error::Ambiguous { .. } => exit::USAGE,
         Error::StoreUnavailable { .. }
@@ -21,7 +21,12 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::Io { .. } => exit::IO,
         Error::Sqlite(e) if is_store_failure(e) => exit::IO,
         Error::Sqlite(_) => exit::SOFTWARE,
-        Error::Config(_) | Error::InsecureHttp { .. } => exit::CONFIG,
+        Error::Config(_)
+        | Error::InsecureHttp { .. }
+        | Error::NoHomeDir(_)
+        | Error::ConfigMissing { .. }
+        | Error::BadServerUrl { .. }
+        | Error::OtherOfficer { .. } => exit::CONFIG,
         Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
         Error::Unauthorized(_) => exit::NO_PERM,
         Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => exit::PROTOCOL,
@@ -29,23 +34,32 @@ pub fn exit_code(e: &Error) -> i32 {
     }
 }
 
-/// What to do next, for errors whose fix is a command.
-fn advice(e: &Error) -> Option<&'static str> {
-    match e {
-        Error::Unauthorized(_) => Some(
-            "ask your administrator for a new token and run `fieldsync init --server URL --officer ID --token-stdin`",
-        ),
-        Error::InsecureHttp { .. } => Some("or pass --allow-insecure-http on a network you trust"),
-        _ => None,
-    }
+/// What to do next, for errors whose fix is a command or a flag (the library knows neither).
+fn advice(e: &Error) -> Option<String> {
+    const INIT: &str = "fieldsync init --server URL --officer ID --token-stdin";
+    let next = match e {
+        Error::Unauthorized(_) => {
+            format!("; ask your administrator for a new token and run `{INIT}`")
+        }
+        Error::InsecureHttp { .. } => {
+            ", or pass --allow-insecure-http on a network you trust".into()
+        }
+        Error::NoHomeDir(HomeFile::Database) => ": pass --db PATH".into(),
+        Error::NoHomeDir(HomeFile::Config) => ": pass --config PATH".into(),
+        Error::ConfigMissing { .. } => format!(": run `{INIT}` first"),
+        Error::BadServerUrl { .. } => "; fix it with `fieldsync init --server URL`".into(),
+        Error::OtherOfficer { .. } => "; use another --db for this officer".into(),
+        Error::HasVisits { household, .. } => {
+            format!(" (`fieldsync visit list --household {household}`)")
+        }
+        _ => return None,
+    };
+    Some(next)
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        let message = match advice(&e) {
-            Some(next) => format!("{e}; {next}"),
-            None => e.to_string(),
-        };
+        let message = format!("{e}{}", advice(&e).unwrap_or_default());
         Failure::new(exit_code(&e), message)
     }
 }
@@ -103,5 +117,21 @@ mod tests {
         let f = Failure::from(Error::Unauthorized("the server refused the token".into()));
         assert_eq!(f.code, exit::NO_PERM);
         assert!(f.message.contains("fieldsync init"), "{}", f.message);
+    }
+
+    #[test]
+    fn flag_advice_is_added_here_not_in_the_library() {
+        let e = Error::ConfigMissing {
+            path: "/x/config.toml".into(),
+        };
+        assert!(!e.to_string().contains("--"), "{e}");
+        let f = Failure::from(e);
+        assert_eq!(f.code, exit::CONFIG);
+        assert_eq!(
+            f.message,
+            "no config at /x/config.toml: run `fieldsync init --server URL --officer ID --token-stdin` first"
+        );
+        let f = Failure::from(Error::NoHomeDir(HomeFile::Database));
+        assert!(f.message.ends_with(": pass --db PATH"), "{}", f.message);
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{Error, Result};
+use super::error::{Error, HomeFile, Result};
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("org", "fieldsync", "fieldsync")
@@ -19,14 +19,14 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 pub fn default_db_path() -> Result<PathBuf> {
     project_dirs()
         .map(|d| d.data_dir().join("fieldsync.sqlite3"))
-        .ok_or_else(|| Error::Config("cannot find a home directory: pass --db PATH".into()))
+        .ok_or(Error::NoHomeDir(HomeFile::Database))
 }
 
 /// The default config file: `config.toml` in the user's config directory.
 pub fn default_config_path() -> Result<PathBuf> {
     project_dirs()
         .map(|d| d.config_dir().join("config.toml"))
-        .ok_or_else(|| Error::Config("cannot find a home directory: pass --config PATH".into()))
+        .ok_or(Error::NoHomeDir(HomeFile::Config))
 }
 
 /// The officer's config: which server to sync with, as whom.
@@ -48,10 +48,9 @@ impl Config {
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::Config(format!(
-                    "no config at {}: run `fieldsync init --server URL --officer ID --token-stdin` first",
-                    path.display()
-                )))
+                return Err(Error::ConfigMissing {
+                    path: path.to_path_buf(),
+                })
             }
             Err(e) => {
                 return Err(Error::Config(format!(

@@ -21,6 +21,10 @@ pub enum Error {
     #[error("{0}")]
     BadInput(String),
 
+    /// A household that still has visits cannot be deleted.
+    #[error("household {household} still has {visits} visit(s); delete them first")]
+    HasVisits { household: uuid::Uuid, visits: i64 },
+
     /// A record, conflict or file that does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -69,7 +73,27 @@ pub enum Error {
     #[error("refusing plain http to {server}: the token and field data would cross the network unencrypted. Use https://")]
     InsecureHttp { server: String },
 
-    /// No config, or one that cannot be used.
+    /// No home directory to put the default database or config in.
+    #[error("cannot find a home directory for the default {0}")]
+    NoHomeDir(HomeFile),
+
+    /// No config file yet.
+    #[error("no config at {}", path.display())]
+    ConfigMissing { path: PathBuf },
+
+    /// A server URL that cannot be used.
+    #[error("server URL {server:?} is not valid ({reason})")]
+    BadServerUrl { server: String, reason: String },
+
+    /// The database already belongs to another officer than the config names.
+    #[error("the database {} belongs to officer {owner:?}, but the config names {officer:?}", path.display())]
+    OtherOfficer {
+        path: PathBuf,
+        owner: String,
+        officer: String,
+    },
+
+    /// A config that cannot be used.
     #[error("{0}")]
     Config(String),
 
@@ -109,6 +133,22 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The files that have a default place in the home directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeFile {
+    Database,
+    Config,
+}
+
+impl std::fmt::Display for HomeFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HomeFile::Database => "database",
+            HomeFile::Config => "config",
+        })
+    }
+}
 
 impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {

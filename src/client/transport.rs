@@ -87,10 +87,9 @@ impl Transport {
         allow_insecure_http: bool,
         policy: RetryPolicy,
     ) -> Result<Transport> {
-        let url = reqwest::Url::parse(server).map_err(|e| {
-            Error::Config(format!(
-                "server URL {server:?} is not valid ({e}); fix it with `fieldsync init --server URL`"
-            ))
+        let url = reqwest::Url::parse(server).map_err(|e| Error::BadServerUrl {
+            server: server.to_string(),
+            reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::Config(format!(

@@ -353,6 +353,8 @@ pub(super) fn has_entries(tx: &Connection, entity: EntityType, id: Uuid) -> Resu
         .is_some())
 }
 
+/// Appends a queue entry for a local change. Entries of this record that the server
+/// rejected come back to life with fresh op_ids: the edit is the officer's answer to the
 /// rejection, and compaction folds them into one change.
 pub(super) fn enqueue(
     tx: &Connection,

@@ -120,9 +120,10 @@ impl Store {
                 |r| r.get(0),
             )?;
             if visits > 0 {
-                return Err(Error::BadInput(format!(
-                    "household {id} still has {visits} visit(s); delete them first (`fieldsync visit list --household {id}`)"
-                )));
+                return Err(Error::HasVisits {
+                    household: id,
+                    visits,
+                });
             }
         }
         let now = model::now_timestamp();
@@ -230,9 +231,6 @@ fn write_local_change(
     };
     put_row(tx, &next)
 }
-
-/// Appends a queue entry for a local change. Entries of this record that the server
-/// rejected come back to life with fresh op_ids: the edit is the officer's answer to the
 
 #[cfg(test)]
 mod tests {

@@ -92,6 +92,7 @@ impl LocalRecord {
     }
 }
 
+/// The table that holds `entity`.
 pub(super) fn table(entity: EntityType) -> &'static str {
     match entity {
         EntityType::Household => "household",
@@ -99,6 +100,7 @@ pub(super) fn table(entity: EntityType) -> &'static str {
     }
 }
 
+/// The columns [`read_record`] reads.
 pub(super) fn columns(entity: EntityType) -> &'static str {
     match entity {
         EntityType::Household => {

@@ -43,6 +43,7 @@ pub struct Status {
 }
 
 impl Store {
+    /// Counts of records by sync state, the queue, conflicts and the last sync times.
     pub fn status(&self) -> Result<Status> {
         let counts = |entity: EntityType| -> Result<BTreeMap<SyncState, i64>> {
             let mut out: BTreeMap<SyncState, i64> =
@@ -111,10 +112,11 @@ impl Store {
     pub fn claim_officer(&self, officer: &str) -> Result<()> {
         match self.meta(meta::OFFICER_ID)? {
             Some(o) if o == officer => Ok(()),
-            Some(o) => Err(Error::Config(format!(
-                "the database {} belongs to officer {o:?}, but the config names {officer:?}; use another --db for this officer",
-                self.path.display()
-            ))),
+            Some(o) => Err(Error::OtherOfficer {
+                path: self.path.clone(),
+                owner: o,
+                officer: officer.to_string(),
+            }),
             None => self.set_meta(meta::OFFICER_ID, officer),
         }
     }
