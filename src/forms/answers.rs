@@ -222,3 +222,182 @@ fn not_relevant(q: &Question) -> AnswerProblem {
     let relevant = q.relevant.as_ref().map(|r| r.source().to_string()).unwrap_or_default();
     AnswerProblem::new(&q.name, ProblemKind::AnsweredButNotRelevant { relevant })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::{Choice, Expr, FormParts};
+    use proptest::prelude::*;
+
+    fn q(name: &str, kind: QuestionType) -> Question {
+        Question {
+            name: name.into(),
+            kind,
+            label: format!("{name}?"),
+            hint: None,
+            required: false,
+            constraint: None,
+            constraint_message: None,
+            relevant: None,
+        }
+    }
+
+    fn expr(s: &str) -> Option<Expr> {
+        Some(Expr::parse(s).unwrap())
+    }
+
+    fn form() -> Form {
+        let list = |l: &str| l.to_string();
+        let mut size = q("size", QuestionType::Integer);
+        size.required = true;
+        size.constraint = expr(". > 0");
+        let mut water = q("water", QuestionType::SelectOne { list: list("yn") });
+        water.required = true;
+        let mut source = q("source", QuestionType::Text);
+        source.required = true;
+        source.relevant = expr("${water} = 'yes'");
+        let mut depth = q("depth", QuestionType::Decimal);
+        depth.relevant = expr("${source} = 'well'");
+        let choices = [
+            ("yn", vec!["yes", "no"]),
+            ("crops", vec!["rice", "maize", "none"]),
+        ];
+        Form::new(FormParts {
+            form_id: "t".into(),
+            title: "T".into(),
+            author_version: None,
+            questions: vec![
+                q("intro", QuestionType::Note),
+                size,
+                water,
+                source,
+                depth,
+                q("crops", QuestionType::SelectMultiple { list: list("crops") }),
+                q("when", QuestionType::Date),
+                q("gps", QuestionType::Geopoint),
+            ],
+            choices: choices
+                .into_iter()
+                .map(|(l, names)| {
+                    let cs = names
+                        .into_iter()
+                        .map(|n| Choice { name: n.into(), label: n.to_uppercase() })
+                        .collect();
+                    (l.to_string(), cs)
+                })
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn kinds(r: Result<(), Vec<AnswerProblem>>) -> Vec<(String, ProblemKind)> {
+        r.err().unwrap_or_default().into_iter().map(|p| (p.question, p.kind)).collect()
+    }
+
+    #[test]
+    fn each_type_checks_its_encoding() {
+        let f = form();
+        assert!(f.check_one("size", "4").is_ok());
+        assert!(matches!(f.check_one("size", "4.5").unwrap_err().kind, ProblemKind::WrongType { .. }));
+        assert!(matches!(f.check_one("size", "-3").unwrap_err().kind, ProblemKind::ConstraintFailed { .. }));
+        assert!(f.check_one("depth", "2.5").is_ok());
+        assert!(f.check_one("when", "2024-02-29").is_ok());
+        assert!(f.check_one("when", "2023-02-29").is_err());
+        assert!(f.check_one("gps", "1.5 2.5").is_ok());
+        assert!(f.check_one("gps", "100 2.5").is_err());
+        assert!(f.check_one("crops", "rice maize").is_ok());
+        assert!(matches!(f.check_one("crops", "rice rice").unwrap_err().kind, ProblemKind::InvalidChoice { .. }));
+        assert!(matches!(f.check_one("water", "maybe").unwrap_err().kind,
+            ProblemKind::InvalidChoice { ref allowed, .. } if allowed == &["yes", "no"]));
+        assert_eq!(f.check_one("intro", "x").unwrap_err().kind, ProblemKind::NoteAnswered);
+        assert_eq!(f.check_one("nope", "x").unwrap_err().kind, ProblemKind::UnknownQuestion);
+        assert_eq!(f.check_one("size", " ").unwrap_err().kind, ProblemKind::MissingRequired);
+        assert!(f.check_one("depth", "").is_ok());
+        let long = "x".repeat(ANSWER_VALUE_MAX + 1);
+        assert!(matches!(f.check_one("source", &long).unwrap_err().kind, ProblemKind::WrongType { .. }));
+    }
+
+    #[test]
+    fn constraint_messages_default_to_the_expression() {
+        let p = form().check_one("size", "0").unwrap_err();
+        assert_eq!(p.to_string(), "size: the answer must satisfy . > 0");
+    }
+
+    #[test]
+    fn required_answers_only_count_when_relevant() {
+        let f = form();
+        assert_eq!(f.check_answers(&answers(&[("size", "3"), ("water", "no")])), Ok(()));
+        assert_eq!(
+            kinds(f.check_answers(&answers(&[("size", "3"), ("water", "yes")]))),
+            [("source".to_string(), ProblemKind::MissingRequired)]
+        );
+        let missing = f.check_answers(&answers(&[])).unwrap_err();
+        assert!(missing.iter().all(AnswerProblem::is_missing_required));
+        assert_eq!(missing.len(), 2);
+    }
+
+    #[test]
+    fn answers_to_questions_that_do_not_apply_are_refused() {
+        let f = form();
+        let got = kinds(f.check_answers(&answers(&[("size", "3"), ("water", "no"), ("source", "well")])));
+        assert_eq!(got.len(), 1);
+        assert!(matches!(&got[0], (q, ProblemKind::AnsweredButNotRelevant { relevant }) if q == "source" && relevant == "${water} = 'yes'"));
+        // depth hangs on source, which does not apply: it is blank for depth, so depth is off too
+        let got = kinds(f.check_answers(&answers(&[("size", "3"), ("water", "no"), ("source", "well"), ("depth", "3")])));
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn relevant_questions_walk_the_form_in_order() {
+        let f = form();
+        let names = |a: &[(&str, &str)]| -> Vec<String> {
+            f.relevant_questions(&answers(a)).iter().map(|q| q.name.clone()).collect()
+        };
+        assert_eq!(names(&[]), ["intro", "size", "water", "crops", "when", "gps"]);
+        assert_eq!(names(&[("water", "yes")]), ["intro", "size", "water", "source", "crops", "when", "gps"]);
+        assert_eq!(names(&[("water", "yes"), ("source", "well")]).len(), 8);
+        assert_eq!(names(&[("water", "no"), ("source", "well")]).len(), 6);
+    }
+
+    #[test]
+    fn unknown_questions_come_last() {
+        let got = kinds(form().check_answers(&answers(&[("aaa", "1"), ("size", "x"), ("water", "no")])));
+        assert!(matches!(got[0].1, ProblemKind::WrongType { .. }));
+        assert_eq!(got[1], ("aaa".to_string(), ProblemKind::UnknownQuestion));
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_integers_and_decimals_round_trip(n in any::<i64>(), x in -1e9f64..1e9) {
+            let f = form();
+            prop_assert!(f.check_one("size", &n.to_string()).is_ok() == (n > 0));
+            prop_assert!(f.check_one("depth", &x.to_string()).is_ok());
+            prop_assert_eq!(value::parse_decimal(&x.to_string()), Ok(x));
+        }
+
+        #[test]
+        fn any_subset_of_choices_is_a_valid_multiple_answer(mask in 1u8..8) {
+            let names: Vec<&str> = ["rice", "maize", "none"].into_iter().enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0).map(|(_, n)| n).collect();
+            let v = names.join(" ");
+            prop_assert!(form().check_one("crops", &v).is_ok());
+            prop_assert_eq!(value::split_multiple(&v).collect::<Vec<_>>(), names);
+        }
+
+        #[test]
+        fn check_one_never_panics_and_agrees_with_check_answers(v in "\\PC{0,30}") {
+            let f = form();
+            for name in ["size", "depth", "crops", "when", "gps"] {
+                let one = f.check_one(name, &v).is_ok();
+                let mut a = answers(&[("size", "1"), ("water", "no")]);
+                a.insert(name.to_string(), v.clone());
+                let all = f.check_answers(&a).is_ok();
+                prop_assert_eq!(one, all, "{} = {:?}", name, v);
+            }
+        }
+    }
+}

@@ -652,3 +652,136 @@ fn compile_regex(pattern: &str, column: usize) -> Result<Regex, ExprError> {
             message: format!("invalid regular expression: {e}"),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn holds(src: &str, current: &str, pairs: &[(&str, &str)]) -> bool {
+        Expr::parse(src)
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+            .eval(current, &answers(pairs))
+    }
+
+    #[test]
+    fn constraints_compare_the_answer_with_numbers() {
+        assert!(holds(". > 0", "3", &[]));
+        assert!(!holds(". > 0", "0", &[]));
+        assert!(holds(". <= 120", "120", &[]));
+        assert!(holds(". != 5", "4", &[]));
+        assert!(!holds(". != 5", "5.0", &[]));
+        assert!(holds(". >= -2.5", "-2", &[]));
+        assert!(holds(". > 0 and . <= 60", "60", &[]));
+        assert!(!holds(". < 0 or . > 10", "5", &[]));
+        assert!(holds("(. < 0 or . > 10) and . != 99", "11", &[]));
+    }
+
+    #[test]
+    fn numeric_comparisons_with_blank_or_text_are_false() {
+        for op in ["=", "!=", "<", "<=", ">", ">="] {
+            assert!(!holds(&format!(". {op} 5"), "", &[]), "{op}");
+            assert!(!holds(&format!(". {op} 5"), "five", &[]), "{op}");
+            assert!(!holds(&format!("${{age}} {op} 18"), "", &[]), "{op}");
+        }
+        assert!(holds("not(${age} >= 18)", "", &[]));
+    }
+
+    #[test]
+    fn string_length_and_regex() {
+        assert!(holds("string-length(.) <= 10", "abcdefghij", &[]));
+        assert!(!holds("string-length(.) <= 10", "abcdefghijk", &[]));
+        assert!(holds("string-length(.) = 3", "ñaé", &[]));
+        assert!(holds("regex(., '^[A-Z]{2}[0-9]+$')", "KE42", &[]));
+        assert!(!holds("regex(., '^[A-Z]{2}[0-9]+$')", "KE42x", &[]));
+        assert!(holds("regex(., '[0-9]')", "abc7", &[]), "regex matches anywhere");
+    }
+
+    #[test]
+    fn relevance_compares_earlier_answers() {
+        assert!(holds("${q} = 'x'", "", &[("q", "x")]));
+        assert!(!holds("${q} = 'x'", "", &[]));
+        assert!(holds("${q} != 'x'", "", &[]), "blank is the empty string");
+        assert!(holds("${age} >= 18", "", &[("age", "18")]));
+        assert!(holds("selected(${q}, 'b')", "", &[("q", "a b c")]));
+        assert!(!holds("selected(${q}, 'b')", "", &[("q", "ab")]));
+        assert!(holds("not(selected(${q}, 'b')) or ${n} > 2", "", &[("q", "b"), ("n", "3")]));
+        assert!(holds("${a} = ${b}", "", &[("a", "x"), ("b", "x")]));
+        assert!(holds("\"x\" = ${q}", "", &[("q", "x")]), "double quotes, literal first");
+    }
+
+    #[test]
+    fn dates_compare_with_date_literals() {
+        assert!(holds(". >= '2000-01-01'", "2000-01-01", &[]));
+        assert!(!holds(". >= '2000-01-01'", "1999-12-31", &[]));
+        assert!(!holds(". >= '2000-01-01'", "not a date", &[]));
+    }
+
+    #[test]
+    fn references_current_and_choice_tests_are_reported() {
+        let e = Expr::parse("${a} = 'x' and selected(${b}, 'y') or . > 1").unwrap();
+        assert_eq!(e.references(), ["a", "b"]);
+        assert!(e.uses_current());
+        let tests = e.choice_tests();
+        assert_eq!(tests[0], ChoiceTest { question: Some("a"), choice: "x", selected: false });
+        assert_eq!(tests[1], ChoiceTest { question: Some("b"), choice: "y", selected: true });
+        assert!(!Expr::parse("${a} > 1").unwrap().uses_current());
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        let cases = [
+            (". >> 3", 4, "expected '.'"),
+            (". > ", 5, "found the end"),
+            (". = 'open", 5, "no closing '"),
+            ("${a b} = 1", 1, "is not a question name"),
+            ("today() > 1", 1, "'today' is not supported"),
+            (". == 1", 3, "use '='"),
+            (".", 2, "expected a comparison"),
+            (". > 1 . < 2", 7, "expected 'and', 'or'"),
+            ("(. > 1", 7, "expected ')'"),
+            ("regex(., 5)", 10, "quoted 'text'"),
+            ("regex(., '(')", 10, "invalid regular expression"),
+            (". < 'abc'", 1, "compare numbers or dates"),
+            ("$a = 1", 1, "must start a reference"),
+            (". > 1 & . < 2", 7, "unexpected character '&'"),
+        ];
+        for (src, column, message) in cases {
+            let e = Expr::parse(src).expect_err(src);
+            assert_eq!(e.column, column, "{src}: {e}");
+            assert!(e.message.contains(message), "{src}: {e}");
+        }
+        let deep = format!("{}. > 1{}", "(".repeat(40), ")".repeat(40));
+        assert!(Expr::parse(&deep).unwrap_err().message.contains("nested"));
+        assert!(Expr::parse(&"x".repeat(EXPR_MAX + 1)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn the_parser_never_panics(s in "\\PC{0,60}") {
+            let _ = Expr::parse(&s);
+        }
+
+        #[test]
+        fn the_parser_never_panics_on_near_expressions(
+            s in "[ .${}()',<>=!a-z0-9_-]{0,40}|(not|and|or|selected|regex|string-length|[.()', ]|\\$\\{q\\}|[<>=!]=?|[0-9]+|'[a-z]*'){0,16}"
+        ) {
+            if let Ok(e) = Expr::parse(&s) {
+                let _ = e.eval("", &BTreeMap::new());
+                prop_assert_eq!(e.source(), s.as_str());
+            }
+        }
+
+        #[test]
+        fn numeric_comparison_agrees_with_rust(a in -1000i64..1000, b in -1000i64..1000) {
+            let cur = a.to_string();
+            prop_assert_eq!(holds(&format!(". < {b}"), &cur, &[]), a < b);
+            prop_assert_eq!(holds(&format!(". >= {b}"), &cur, &[]), a >= b);
+            prop_assert_eq!(holds(&format!(". != {b}"), &cur, &[]), a != b);
+        }
+    }
+}

@@ -131,16 +131,6 @@ fn check_lists(parts: &FormParts, issues: &mut Vec<Issue>) {
 }
 
 fn check_questions(parts: &FormParts, issues: &mut Vec<Issue>) {
-    let answerable = parts.questions.iter().filter(|q| q.kind.takes_answer()).count();
-    if answerable == 0 {
-        issues.push(Issue::new(Site::Form, "the form has no questions"));
-    }
-    if answerable > ANSWERS_MAX {
-        issues.push(Issue::new(
-            Site::Form,
-            format!("{answerable} questions; a visit holds at most {ANSWERS_MAX} answers"),
-        ));
-    }
     let mut index_of: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, q) in parts.questions.iter().enumerate() {
         let mut push = |m: String| issues.push(Issue::new(Site::Question(i), m));
@@ -158,6 +148,16 @@ fn check_questions(parts: &FormParts, issues: &mut Vec<Issue>) {
         for m in expression_rules(parts, q, i, &index_of) {
             push(m);
         }
+    }
+    let answerable = parts.questions.iter().filter(|q| q.kind.takes_answer()).count();
+    if answerable == 0 {
+        issues.push(Issue::new(Site::Form, "the form has no questions"));
+    }
+    if answerable > ANSWERS_MAX {
+        issues.push(Issue::new(
+            Site::Form,
+            format!("{answerable} questions; a visit holds at most {ANSWERS_MAX} answers"),
+        ));
     }
 }
 

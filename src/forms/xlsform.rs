@@ -49,13 +49,13 @@ impl Form {
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         if path.is_dir() {
             Form::from_csv_dir(path)
-        } else if is_xlsx {
-            Form::from_xlsx(path)
         } else if !path.exists() {
             Err(FormError::Io {
                 path: path.to_path_buf(),
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             })
+        } else if is_xlsx {
+            Form::from_xlsx(path)
         } else {
             Err(FormError::UnknownFormat {
                 path: path.to_path_buf(),
