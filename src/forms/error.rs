@@ -79,7 +79,11 @@ struct Problems<'a>(&'a [FormProblem]);
 impl fmt::Display for Problems<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "form refused ({n} problem{}):", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "form refused ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in self.0 {
             write!(f, "\n  {p}")?;
         }

@@ -364,7 +364,12 @@ fn lex(src: &str) -> Result<Vec<Spanned>, ExprError> {
     while i < chars.len() {
         let c = chars[i];
         let col = i + 1;
-        let err = |message: String| Err(ExprError { column: col, message });
+        let err = |message: String| {
+            Err(ExprError {
+                column: col,
+                message,
+            })
+        };
         if c.is_whitespace() {
             i += 1;
             continue;
@@ -373,7 +378,9 @@ fn lex(src: &str) -> Result<Vec<Spanned>, ExprError> {
             '(' => (Tok::LParen, 1),
             ')' => (Tok::RParen, 1),
             ',' => (Tok::Comma, 1),
-            '=' if chars.get(i + 1) == Some(&'=') => return err("use '=' to compare, not '=='".into()),
+            '=' if chars.get(i + 1) == Some(&'=') => {
+                return err("use '=' to compare, not '=='".into())
+            }
             '=' => (Tok::Op(CmpOp::Eq), 1),
             '!' if chars.get(i + 1) == Some(&'=') => (Tok::Op(CmpOp::Ne), 2),
             '<' if chars.get(i + 1) == Some(&'=') => (Tok::Op(CmpOp::Le), 2),
@@ -659,7 +666,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn holds(src: &str, current: &str, pairs: &[(&str, &str)]) -> bool {
@@ -698,7 +708,10 @@ mod tests {
         assert!(holds("string-length(.) = 3", "ñaé", &[]));
         assert!(holds("regex(., '^[A-Z]{2}[0-9]+$')", "KE42", &[]));
         assert!(!holds("regex(., '^[A-Z]{2}[0-9]+$')", "KE42x", &[]));
-        assert!(holds("regex(., '[0-9]')", "abc7", &[]), "regex matches anywhere");
+        assert!(
+            holds("regex(., '[0-9]')", "abc7", &[]),
+            "regex matches anywhere"
+        );
     }
 
     #[test]
@@ -709,9 +722,16 @@ mod tests {
         assert!(holds("${age} >= 18", "", &[("age", "18")]));
         assert!(holds("selected(${q}, 'b')", "", &[("q", "a b c")]));
         assert!(!holds("selected(${q}, 'b')", "", &[("q", "ab")]));
-        assert!(holds("not(selected(${q}, 'b')) or ${n} > 2", "", &[("q", "b"), ("n", "3")]));
+        assert!(holds(
+            "not(selected(${q}, 'b')) or ${n} > 2",
+            "",
+            &[("q", "b"), ("n", "3")]
+        ));
         assert!(holds("${a} = ${b}", "", &[("a", "x"), ("b", "x")]));
-        assert!(holds("\"x\" = ${q}", "", &[("q", "x")]), "double quotes, literal first");
+        assert!(
+            holds("\"x\" = ${q}", "", &[("q", "x")]),
+            "double quotes, literal first"
+        );
     }
 
     #[test]
@@ -727,8 +747,22 @@ mod tests {
         assert_eq!(e.references(), ["a", "b"]);
         assert!(e.uses_current());
         let tests = e.choice_tests();
-        assert_eq!(tests[0], ChoiceTest { question: Some("a"), choice: "x", selected: false });
-        assert_eq!(tests[1], ChoiceTest { question: Some("b"), choice: "y", selected: true });
+        assert_eq!(
+            tests[0],
+            ChoiceTest {
+                question: Some("a"),
+                choice: "x",
+                selected: false
+            }
+        );
+        assert_eq!(
+            tests[1],
+            ChoiceTest {
+                question: Some("b"),
+                choice: "y",
+                selected: true
+            }
+        );
         assert!(!Expr::parse("${a} > 1").unwrap().uses_current());
     }
 

@@ -66,7 +66,10 @@ impl FromStr for QuestionType {
     /// Parses an XLSForm type cell of the supported subset; the error says why a type is refused.
     fn from_str(s: &str) -> Result<Self, String> {
         let words: Vec<&str> = s.split_whitespace().collect();
-        let keyword = words.first().map(|w| w.to_ascii_lowercase()).unwrap_or_default();
+        let keyword = words
+            .first()
+            .map(|w| w.to_ascii_lowercase())
+            .unwrap_or_default();
         let simple = match keyword.as_str() {
             "text" => Some(QuestionType::Text),
             "integer" => Some(QuestionType::Integer),
@@ -85,15 +88,15 @@ impl FromStr for QuestionType {
             (None, "select_multiple", [_, list]) => Ok(QuestionType::SelectMultiple {
                 list: list.to_string(),
             }),
-            (None, "select_one" | "select_multiple", [_]) => {
-                Err(format!("type {s:?} needs a choice list: write '{keyword} LIST'"))
-            }
+            (None, "select_one" | "select_multiple", [_]) => Err(format!(
+                "type {s:?} needs a choice list: write '{keyword} LIST'"
+            )),
             (None, "select_one" | "select_multiple", [_, _, "or_other"]) => Err(format!(
                 "type {s:?}: 'or_other' is not supported; add an 'other' choice and a text question"
             )),
-            (None, "select_one" | "select_multiple", _) => {
-                Err(format!("type {s:?}: write '{keyword} LIST' with one list name"))
-            }
+            (None, "select_one" | "select_multiple", _) => Err(format!(
+                "type {s:?}: write '{keyword} LIST' with one list name"
+            )),
             _ => Err(refused_type(s, &keyword)),
         }
     }

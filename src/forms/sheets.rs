@@ -77,7 +77,8 @@ pub fn read_xlsx(path: &Path) -> Result<Sheets, FormError> {
         }
         Ok(Some(into_sheet(wanted, rows)))
     };
-    let survey = read("survey")?.ok_or_else(|| missing("survey", "the workbook has no 'survey' sheet"))?;
+    let survey =
+        read("survey")?.ok_or_else(|| missing("survey", "the workbook has no 'survey' sheet"))?;
     Ok(Sheets {
         survey,
         choices: read("choices")?,

@@ -29,7 +29,10 @@ pub enum Site {
     /// A choice list as a whole.
     List(String),
     /// `choices[list][i]`.
-    Choice { list: String, index: usize },
+    Choice {
+        list: String,
+        index: usize,
+    },
 }
 
 /// One broken rule.
@@ -95,7 +98,10 @@ fn check_lists(parts: &FormParts, issues: &mut Vec<Issue>) {
             ));
         }
         if choices.is_empty() {
-            issues.push(Issue::new(Site::List(list.clone()), "the list has no choices"));
+            issues.push(Issue::new(
+                Site::List(list.clone()),
+                "the list has no choices",
+            ));
         }
         let mut seen = HashMap::new();
         for (index, c) in choices.iter().enumerate() {
@@ -115,7 +121,10 @@ fn check_lists(parts: &FormParts, issues: &mut Vec<Issue>) {
                 ));
             }
             if c.label.trim().is_empty() {
-                issues.push(Issue::new(site(), format!("choice {:?} has no label", c.name)));
+                issues.push(Issue::new(
+                    site(),
+                    format!("choice {:?} has no label", c.name),
+                ));
             }
             if let Some(first) = seen.insert(c.name.as_str(), index) {
                 issues.push(Issue::new(
@@ -138,7 +147,11 @@ fn check_questions(parts: &FormParts, issues: &mut Vec<Issue>) {
             push(format!("name: {}", e.message));
         }
         if let Some(&first) = index_of.get(q.name.as_str()) {
-            push(format!("name {:?} is already used by question {}", q.name, first + 1));
+            push(format!(
+                "name {:?} is already used by question {}",
+                q.name,
+                first + 1
+            ));
         } else {
             index_of.insert(&q.name, i);
         }
@@ -149,7 +162,11 @@ fn check_questions(parts: &FormParts, issues: &mut Vec<Issue>) {
             push(m);
         }
     }
-    let answerable = parts.questions.iter().filter(|q| q.kind.takes_answer()).count();
+    let answerable = parts
+        .questions
+        .iter()
+        .filter(|q| q.kind.takes_answer())
+        .count();
     if answerable == 0 {
         issues.push(Issue::new(Site::Form, "the form has no questions"));
     }
@@ -207,7 +224,9 @@ fn expression_rules(
     if let Some(r) = &q.relevant {
         let src = r.source();
         if r.uses_current() {
-            out.push(format!("relevant {src:?}: '.' has no meaning here; use ${{name}}"));
+            out.push(format!(
+                "relevant {src:?}: '.' has no meaning here; use ${{name}}"
+            ));
         }
         for name in r.references() {
             let problem = match index_of.get(name) {

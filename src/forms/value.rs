@@ -42,8 +42,7 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b
-            .iter()
+        && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
@@ -72,7 +71,10 @@ pub fn parse_geopoint(s: &str) -> Result<GeoPoint, String> {
         return Err("is not 'latitude longitude [altitude [accuracy]]' separated by spaces".into());
     }
     let mut nums = Vec::with_capacity(4);
-    for (part, what) in parts.iter().zip(["latitude", "longitude", "altitude", "accuracy"]) {
+    for (part, what) in parts
+        .iter()
+        .zip(["latitude", "longitude", "altitude", "accuracy"])
+    {
         nums.push(parse_decimal(part).map_err(|e| format!("has a {what} that {e}"))?);
     }
     let (lat, lon) = (nums[0], nums[1]);
@@ -112,7 +114,10 @@ mod tests {
         for bad in ["", " 4", "4 ", "4.0", "1e3", "four", "--1", "+"] {
             assert!(parse_integer(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(parse_integer("99999999999999999999").unwrap_err(), "is too large");
+        assert_eq!(
+            parse_integer("99999999999999999999").unwrap_err(),
+            "is too large"
+        );
     }
 
     #[test]
@@ -128,8 +133,14 @@ mod tests {
     #[test]
     fn dates_are_real_calendar_days() {
         assert!(parse_date("2024-02-29").is_ok());
-        for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "24-01-01", "2024/01/01", "2024-1-01"]
-        {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "24-01-01",
+            "2024/01/01",
+            "2024-1-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad:?}");
         }
     }
@@ -137,9 +148,21 @@ mod tests {
     #[test]
     fn geopoints_check_ranges_and_spacing() {
         let p = parse_geopoint("-1.2921 36.8219 1795 4.5").unwrap();
-        assert_eq!((p.lat, p.lon, p.alt, p.accuracy), (-1.2921, 36.8219, Some(1795.0), Some(4.5)));
+        assert_eq!(
+            (p.lat, p.lon, p.alt, p.accuracy),
+            (-1.2921, 36.8219, Some(1795.0), Some(4.5))
+        );
         assert!(parse_geopoint("10 20").is_ok());
-        for bad in ["10", "91 0", "0 181", "0 0 0 -1", "10  20", "10,20", "0 0 0 0 0", " 0 0"] {
+        for bad in [
+            "10",
+            "91 0",
+            "0 181",
+            "0 0 0 -1",
+            "10  20",
+            "10,20",
+            "0 0 0 0 0",
+            " 0 0",
+        ] {
             assert!(parse_geopoint(bad).is_err(), "{bad:?}");
         }
     }

@@ -90,7 +90,10 @@ fn build(sheets: Sheets, path: &Path) -> Result<Form, FormError> {
     }
     let form_id = settings.get("form_id").cloned().unwrap_or(default_id);
     let parts = FormParts {
-        title: settings.get("form_title").cloned().unwrap_or(form_id.clone()),
+        title: settings
+            .get("form_title")
+            .cloned()
+            .unwrap_or(form_id.clone()),
         form_id,
         author_version: settings.get("version").cloned(),
         questions,
@@ -128,7 +131,13 @@ fn default_form_id(path: &Path) -> String {
         .unwrap_or_default();
     let id: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(crate::model::ANSWER_KEY_MAX)
         .collect();
     if id.is_empty() {
@@ -240,7 +249,8 @@ fn read_survey(sheet: &Sheet, rows: &mut Rows, problems: &mut Vec<FormProblem>) 
     let mut questions = Vec::new();
     for row in sheet.rows.iter().filter(|r| !r.is_blank()) {
         cols.check_refused(sheet.name, row, problems);
-        let mut refuse = |m: String| problems.push(FormProblem::new(sheet.name, Some(row.number), m));
+        let mut refuse =
+            |m: String| problems.push(FormProblem::new(sheet.name, Some(row.number), m));
         let kind = match cols.get(row, "type") {
             "" => Err("the row has no type".to_string()),
             t => t.parse::<QuestionType>(),
@@ -248,9 +258,12 @@ fn read_survey(sheet: &Sheet, rows: &mut Rows, problems: &mut Vec<FormProblem>) 
         let required = parse_required(cols.get(row, "required"));
         let constraint = parse_expr(&cols, row, "constraint");
         let relevant = parse_expr(&cols, row, "relevant");
-        let (Ok(kind), Ok(required), Ok(constraint), Ok(relevant)) =
-            (kind.map_err(&mut refuse), required.map_err(&mut refuse), constraint.map_err(&mut refuse), relevant.map_err(&mut refuse))
-        else {
+        let (Ok(kind), Ok(required), Ok(constraint), Ok(relevant)) = (
+            kind.map_err(&mut refuse),
+            required.map_err(&mut refuse),
+            constraint.map_err(&mut refuse),
+            relevant.map_err(&mut refuse),
+        ) else {
             continue;
         };
         rows.questions.push(row.number);
@@ -307,14 +320,21 @@ fn read_choices(
         cols.check_refused(sheet.name, row, problems);
         let list = cols.get(row, "list_name");
         if list.is_empty() {
-            problems.push(FormProblem::new(sheet.name, Some(row.number), "the row has no list_name"));
+            problems.push(FormProblem::new(
+                sheet.name,
+                Some(row.number),
+                "the row has no list_name",
+            ));
             continue;
         }
         lists.entry(list.to_string()).or_default().push(Choice {
             name: cols.get(row, "name").to_string(),
             label: cols.get(row, "label").to_string(),
         });
-        rows.choices.entry(list.to_string()).or_default().push(row.number);
+        rows.choices
+            .entry(list.to_string())
+            .or_default()
+            .push(row.number);
     }
     lists
 }
