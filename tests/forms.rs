@@ -35,138 +35,31 @@ fn write_workbook(path: &Path, sheets: &[(&str, Rows<'_>)]) {
     book.save(path).unwrap();
 }
 
+#[rustfmt::skip]
 const SURVEY: Rows<'static> = &[
-    &[
-        "Type",
-        " name ",
-        "label::English (en)",
-        "hint::English (en)",
-        "REQUIRED",
-        "constraint",
-        "constraint_message::English (en)",
-        "relevant",
-        "label::Français (fr)",
-    ],
-    &[
-        "note",
-        "intro",
-        "Greet the household and explain the visit.",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "Saluez le ménage.",
-    ],
-    &[
-        "select_one crops",
-        "crop",
-        "Main crop this season",
-        "The crop on the largest plot",
-        "#b:true",
-        "",
-        "",
-        "",
-        "Culture principale",
-    ],
-    &[
-        "select_multiple crops",
-        "crops_grown",
-        "All crops grown",
-        "Select every crop grown this year",
-        "no",
-        "not(selected(., 'none') and string-length(.) > 4)",
-        "'None' cannot be combined with crops",
-        "",
-        "Toutes les cultures",
-    ],
+    &["Type", " name ", "label::English (en)", "hint::English (en)", "REQUIRED", "constraint",
+      "constraint_message::English (en)", "relevant", "label::Français (fr)"],
+    &["note", "intro", "Greet the household and explain the visit.", "", "", "", "", "", "Saluez le ménage."],
+    &["select_one crops", "crop", "Main crop this season", "The crop on the largest plot", "#b:true", "", "", "", "Culture principale"],
+    &["select_multiple crops", "crops_grown", "All crops grown", "Select every crop grown this year", "no",
+      "not(selected(., 'none') and string-length(.) > 4)", "'None' cannot be combined with crops", "", "Toutes les cultures"],
     &[],
-    &[
-        "integer",
-        "household_size",
-        "How many people live in the household?",
-        "",
-        "TRUE()",
-        ". > 0 and . <= 60",
-        "Between 1 and 60 people",
-        "",
-        "Taille du ménage",
-    ],
-    &[
-        "select_one yes_no",
-        "has_water",
-        "Does the household have a water source?",
-        "",
-        "#n:1",
-        "",
-        "",
-        "",
-        "Source d'eau ?",
-    ],
-    &[
-        "select_one water_sources",
-        "water_source",
-        "Main water source",
-        "",
-        "yes",
-        "",
-        "",
-        "${has_water} = 'yes'",
-        "Source principale",
-    ],
-    &[
-        "text",
-        "water_source_other",
-        "Describe the water source",
-        "",
-        "",
-        "string-length(.) <= 80",
-        "At most 80 characters",
-        "selected(${water_source}, 'other')",
-        "Décrivez",
-    ],
-    &[
-        "date",
-        "last_vaccination",
-        "Date of the last vaccination",
-        "Leave blank if unknown",
-        "#b:false",
-        ". >= '2000-01-01'",
-        "Not before 2000",
-        "${household_size} >= 1",
-        "Dernière vaccination",
-    ],
-    &[
-        "text",
-        "officer_code",
-        "Enumerator code",
-        "Two letters then digits",
-        "0",
-        "regex(., '^[A-Z]{2}[0-9]+$')",
-        "Two capital letters followed by digits",
-        "",
-        "Code",
-    ],
-    &[
-        "geopoint",
-        "gps",
-        "Location of the homestead",
-        "",
-        "yes",
-        "",
-        "",
-        "",
-        "Localisation",
-    ],
+    &["integer", "household_size", "How many people live in the household?", "", "TRUE()", ". > 0 and . <= 60",
+      "Between 1 and 60 people", "", "Taille du ménage"],
+    &["select_one yes_no", "has_water", "Does the household have a water source?", "", "#n:1", "", "", "", "Source d'eau ?"],
+    &["select_one water_sources", "water_source", "Main water source", "", "yes", "", "", "${has_water} = 'yes'", "Source principale"],
+    &["text", "water_source_other", "Describe the water source", "", "", "string-length(.) <= 80", "At most 80 characters",
+      "selected(${water_source}, 'other')", "Décrivez"],
+    &["date", "last_vaccination", "Date of the last vaccination", "Leave blank if unknown", "#b:false", ". >= '2000-01-01'",
+      "Not before 2000", "${household_size} >= 1", "Dernière vaccination"],
+    &["text", "officer_code", "Enumerator code", "Two letters then digits", "0", "regex(., '^[A-Z]{2}[0-9]+$')",
+      "Two capital letters followed by digits", "", "Code"],
+    &["geopoint", "gps", "Location of the homestead", "", "yes", "", "", "", "Localisation"],
 ];
 
+#[rustfmt::skip]
 const CHOICES: Rows<'static> = &[
-    &[
-        "list name",
-        "name",
-        "label::English (en)",
-        "label::Français (fr)",
-    ],
+    &["list name", "name", "label::English (en)", "label::Français (fr)"],
     &["crops", "rice", "Rice", "Riz"],
     &["crops", "maize", "Maize", "Maïs"],
     &["crops", "cassava", "Cassava", "Manioc"],
@@ -396,236 +289,42 @@ const fn bad(
     }
 }
 
+#[rustfmt::skip]
 const BAD_FORMS: &[Bad] = &[
-    bad(
-        &[HEAD, &["text", "a", "A"], &["begin group", "g", "G"]],
-        YES_NO,
-        "survey",
-        Some(3),
-        "groups and repeats are not supported",
-    ),
-    bad(
-        &[HEAD, &["calculate", "c", "C"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "calculations are not supported",
-    ),
-    bad(
-        &[HEAD, &["barcode", "b", "B"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "type \"barcode\" is not supported",
-    ),
-    bad(
-        &[HEAD, &["start", "s", "S"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "metadata questions are not supported",
-    ),
-    bad(
-        &[HEAD, &["select_one yn or_other", "s", "S"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "'or_other' is not supported",
-    ),
-    bad(
-        &[
-            &["type", "name", "label", "appearance"],
-            &["text", "a", "A", ""],
-            &["text", "b", "B", "multiline"],
-        ],
-        YES_NO,
-        "survey",
-        Some(3),
-        "appearance changes how a question is asked",
-    ),
-    bad(
-        &[
-            &["type", "name", "label", "calculation"],
-            &["integer", "a", "A", "1 + 1"],
-        ],
-        YES_NO,
-        "survey",
-        Some(2),
-        "calculations are not supported",
-    ),
-    bad(
-        &[
-            &["type", "name", "label", "media::image"],
-            &["text", "a", "A", "a.png"],
-        ],
-        YES_NO,
-        "survey",
-        Some(2),
-        "media are not supported",
-    ),
-    bad(
-        &[HEAD, &["text", "a", "A"], &["integer", "a", "Again"]],
-        YES_NO,
-        "survey",
-        Some(3),
-        "already used by question 1",
-    ),
-    bad(
-        &[HEAD, &["text", "bad name", "A"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "may only hold letters, digits",
-    ),
-    bad(
-        &[HEAD, &["text", "a", ""]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "has no label",
-    ),
-    bad(
-        &[HEAD, &["select_one fruits", "f", "F"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "list \"fruits\" is not in the choices sheet",
-    ),
-    bad(
-        &[HEAD, &["text", "a", "A", "maybe"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "write yes or no",
-    ),
-    bad(
-        &[HEAD, &["note", "n", "N", "yes"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "cannot be required",
-    ),
-    bad(
-        &[HEAD, &["integer", "a", "A", "", ". >> 3"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "constraint \". >> 3\": at column 4",
-    ),
-    bad(
-        &[HEAD, &["integer", "a", "A", "", ". > today()"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "'today' is not supported",
-    ),
-    bad(
-        &[
-            HEAD,
-            &["integer", "a", "A", "", ". > ${b}"],
-            &["integer", "b", "B"],
-        ],
-        YES_NO,
-        "survey",
-        Some(2),
-        "cannot use other answers",
-    ),
-    bad(
-        &[
-            HEAD,
-            &["text", "a", "A", "", "", "${b} = 'x'"],
-            &["text", "b", "B"],
-        ],
-        YES_NO,
-        "survey",
-        Some(2),
-        "comes later in the form",
-    ),
-    bad(
-        &[HEAD, &["text", "a", "A", "", "", "${nope} = 'x'"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "no question named \"nope\"",
-    ),
-    bad(
-        &[
-            HEAD,
-            &["select_one yn", "w", "W"],
-            &["text", "a", "A", "", "", "${w} = 'maybe'"],
-        ],
-        YES_NO,
-        "survey",
-        Some(3),
-        "\"maybe\" is not a choice of list \"yn\"",
-    ),
-    bad(
-        &[
-            HEAD,
-            &["integer", "n", "N"],
-            &["text", "a", "A", "", "", "selected(${n}, 'x')"],
-        ],
-        YES_NO,
-        "survey",
-        Some(3),
-        "selected() needs a select question",
-    ),
-    bad(
-        &[HEAD, &["text", "a", "A", "", "regex(., '[unclosed')"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "invalid regular expression",
-    ),
-    bad(
-        &[HEAD, &["", "a", "A"]],
-        YES_NO,
-        "survey",
-        Some(2),
-        "the row has no type",
-    ),
-    bad(
-        &[HEAD, &["note", "n", "Only a note"]],
-        YES_NO,
-        "survey",
-        None,
-        "the form has no questions",
-    ),
-    bad(
-        &[HEAD, &["select_one yn", "w", "W"]],
-        &[
-            &["list_name", "name", "label"],
-            &["yn", "yes", "Yes"],
-            &["yn", "yes", "Yes again"],
-        ],
-        "choices",
-        Some(3),
-        "appears twice",
-    ),
-    bad(
-        &[HEAD, &["select_one yn", "w", "W"]],
-        &[&["list_name", "name", "label"], &["yn", "y e s", "Yes"]],
-        "choices",
-        Some(2),
-        "without spaces",
-    ),
-    bad(
-        &[HEAD, &["select_one yn", "w", "W"]],
-        &[
-            &["list_name", "name", "label", "filter"],
-            &["yn", "yes", "Yes", "north"],
-        ],
-        "choices",
-        Some(2),
-        "not in the supported subset",
-    ),
-    bad(
-        &[HEAD, &["select_one yn", "w", "W"]],
-        &[&["list_name", "name"], &["yn", "yes"]],
-        "choices",
-        Some(1),
-        "no \"label\" column",
-    ),
+    bad(&[HEAD, &["text", "a", "A"], &["begin group", "g", "G"]], YES_NO, "survey", Some(3), "groups and repeats are not supported"),
+    bad(&[HEAD, &["calculate", "c", "C"]], YES_NO, "survey", Some(2), "calculations are not supported"),
+    bad(&[HEAD, &["barcode", "b", "B"]], YES_NO, "survey", Some(2), "type \"barcode\" is not supported"),
+    bad(&[HEAD, &["start", "s", "S"]], YES_NO, "survey", Some(2), "metadata questions are not supported"),
+    bad(&[HEAD, &["select_one yn or_other", "s", "S"]], YES_NO, "survey", Some(2), "'or_other' is not supported"),
+    bad(&[&["type", "name", "label", "appearance"], &["text", "a", "A", ""], &["text", "b", "B", "multiline"]], YES_NO,
+        "survey", Some(3), "appearance changes how a question is asked"),
+    bad(&[&["type", "name", "label", "calculation"], &["integer", "a", "A", "1 + 1"]], YES_NO, "survey", Some(2), "calculations are not supported"),
+    bad(&[&["type", "name", "label", "media::image"], &["text", "a", "A", "a.png"]], YES_NO, "survey", Some(2), "media are not supported"),
+    bad(&[HEAD, &["text", "a", "A"], &["integer", "a", "Again"]], YES_NO, "survey", Some(3), "already used by question 1"),
+    bad(&[HEAD, &["text", "bad name", "A"]], YES_NO, "survey", Some(2), "may only hold letters, digits"),
+    bad(&[HEAD, &["text", "a", ""]], YES_NO, "survey", Some(2), "has no label"),
+    bad(&[HEAD, &["select_one fruits", "f", "F"]], YES_NO, "survey", Some(2), "list \"fruits\" is not in the choices sheet"),
+    bad(&[HEAD, &["text", "a", "A", "maybe"]], YES_NO, "survey", Some(2), "write yes or no"),
+    bad(&[HEAD, &["note", "n", "N", "yes"]], YES_NO, "survey", Some(2), "cannot be required"),
+    bad(&[HEAD, &["integer", "a", "A", "", ". >> 3"]], YES_NO, "survey", Some(2), "constraint \". >> 3\": at column 4"),
+    bad(&[HEAD, &["integer", "a", "A", "", ". > today()"]], YES_NO, "survey", Some(2), "'today' is not supported"),
+    bad(&[HEAD, &["integer", "a", "A", "", ". > ${b}"], &["integer", "b", "B"]], YES_NO, "survey", Some(2), "cannot use other answers"),
+    bad(&[HEAD, &["text", "a", "A", "", "", "${b} = 'x'"], &["text", "b", "B"]], YES_NO, "survey", Some(2), "comes later in the form"),
+    bad(&[HEAD, &["text", "a", "A", "", "", "${nope} = 'x'"]], YES_NO, "survey", Some(2), "no question named \"nope\""),
+    bad(&[HEAD, &["select_one yn", "w", "W"], &["text", "a", "A", "", "", "${w} = 'maybe'"]], YES_NO, "survey", Some(3),
+        "\"maybe\" is not a choice of list \"yn\""),
+    bad(&[HEAD, &["integer", "n", "N"], &["text", "a", "A", "", "", "selected(${n}, 'x')"]], YES_NO, "survey", Some(3),
+        "selected() needs a select question"),
+    bad(&[HEAD, &["text", "a", "A", "", "regex(., '[unclosed')"]], YES_NO, "survey", Some(2), "invalid regular expression"),
+    bad(&[HEAD, &["", "a", "A"]], YES_NO, "survey", Some(2), "the row has no type"),
+    bad(&[HEAD, &["note", "n", "Only a note"]], YES_NO, "survey", None, "the form has no questions"),
+    bad(&[HEAD, &["select_one yn", "w", "W"]], &[&["list_name", "name", "label"], &["yn", "yes", "Yes"], &["yn", "yes", "Yes again"]],
+        "choices", Some(3), "appears twice"),
+    bad(&[HEAD, &["select_one yn", "w", "W"]], &[&["list_name", "name", "label"], &["yn", "y e s", "Yes"]],
+        "choices", Some(2), "without spaces"),
+    bad(&[HEAD, &["select_one yn", "w", "W"]], &[&["list_name", "name", "label", "filter"], &["yn", "yes", "Yes", "north"]],
+        "choices", Some(2), "not in the supported subset"),
+    bad(&[HEAD, &["select_one yn", "w", "W"]], &[&["list_name", "name"], &["yn", "yes"]], "choices", Some(1), "no \"label\" column"),
 ];
 
 #[test]
@@ -668,4 +367,39 @@ fn every_problem_of_a_form_is_reported_at_once() {
         text.contains("survey sheet, row 4: required \"sometimes\""),
         "{text}"
     );
+}
+
+#[test]
+fn a_csv_folder_without_settings_takes_its_name_and_the_first_label_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let form_dir = dir.path().join("Water point v2");
+    std::fs::create_dir(&form_dir).unwrap();
+    std::fs::write(
+        form_dir.join("survey.csv"),
+        "\u{feff}TYPE , Name,label::Français (fr),Label,guidance_hint,appearance\n\
+         \n\
+         integer,depth,Profondeur,Depth,Measure at noon,\n\
+         ,,,,,\n\
+         select_one yn,works,Fonctionne ?,Works?,,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        form_dir.join("choices.csv"),
+        "list_name,name,label\nyn,1,Yes\nyn,0,No\n",
+    )
+    .unwrap();
+    let form = Form::load(&form_dir).unwrap();
+    assert_eq!(form.form_id(), "Water_point_v2");
+    assert_eq!(form.title(), "Water_point_v2");
+    assert_eq!(form.questions().len(), 2);
+    assert_eq!(form.questions()[0].label, "Profondeur");
+    assert!(form.check_one("works", "1").is_ok());
+
+    std::fs::write(
+        form_dir.join("survey.csv"),
+        "type,name,label\ninteger,depth,Depth\n\ntext,depth,Again\n",
+    )
+    .unwrap();
+    let err = Form::load(&form_dir).unwrap_err();
+    assert_eq!(err.problems()[0].row, Some(4), "{err}");
 }

@@ -93,20 +93,37 @@ pub fn read_csv_dir(dir: &Path) -> Result<Sheets, FormError> {
         if !path.exists() {
             return Ok(None);
         }
-        let csv_err = |source| FormError::Csv {
+        let bytes = std::fs::read(&path).map_err(|source| FormError::Io {
             path: path.clone(),
             source,
-        };
+        })?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_path(&path)
-            .map_err(csv_err)?;
+            .from_reader(bytes.as_slice());
         let mut rows = Vec::new();
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(csv_err)?;
+        let (mut line, mut counted) = (1usize, 0usize);
+        for record in reader.records() {
+            let record = record.map_err(|source| FormError::Csv {
+                path: path.clone(),
+                source,
+            })?;
+            // number rows by the line where the record starts: the csv crate skips blank
+            // lines (its position is before them), and a spreadsheet shows them as rows
+            let mut start = record
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .min(bytes.len());
+            while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                start += 1;
+            }
+            line += bytes[counted..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted = start;
             rows.push(Row {
-                number: i as u32 + 1,
+                number: u32::try_from(line).unwrap_or(u32::MAX),
                 cells: record
                     .iter()
                     .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
