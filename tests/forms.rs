@@ -403,3 +403,65 @@ fn a_csv_folder_without_settings_takes_its_name_and_the_first_label_column() {
     let err = Form::load(&form_dir).unwrap_err();
     assert_eq!(err.problems()[0].row, Some(4), "{err}");
 }
+
+/// The JSON travels to devices and is stored on both sides: its shape must not drift.
+#[test]
+fn the_form_json_has_the_documented_shape() {
+    use fieldsync::forms::{Choice, Expr, FormParts, Question};
+    let question = |name: &str, kind: QuestionType| Question {
+        name: name.into(),
+        kind,
+        label: format!("{name}?"),
+        hint: None,
+        required: false,
+        constraint: None,
+        constraint_message: None,
+        relevant: None,
+    };
+    let mut size = question("size", QuestionType::Integer);
+    size.required = true;
+    size.hint = Some("people".into());
+    size.constraint = Some(Expr::parse(". > 0").unwrap());
+    size.constraint_message = Some("at least one".into());
+    let mut crop = question(
+        "crop",
+        QuestionType::SelectOne {
+            list: "crops".into(),
+        },
+    );
+    crop.relevant = Some(Expr::parse("${size} >= 1").unwrap());
+    let form = Form::new(FormParts {
+        form_id: "f".into(),
+        title: "F".into(),
+        author_version: None,
+        questions: vec![size, crop],
+        choices: [(
+            "crops".to_string(),
+            vec![Choice {
+                name: "rice".into(),
+                label: "Rice".into(),
+            }],
+        )]
+        .into_iter()
+        .collect(),
+    })
+    .unwrap();
+    let expected = serde_json::json!({
+        "form_id": "f",
+        "title": "F",
+        "questions": [
+            {"name": "size", "type": "integer", "label": "size?", "hint": "people", "required": true,
+             "constraint": ". > 0", "constraint_message": "at least one"},
+            {"name": "crop", "type": "select_one crops", "label": "crop?", "required": false,
+             "relevant": "${size} >= 1"}
+        ],
+        "choices": {"crops": [{"name": "rice", "label": "Rice"}]}
+    });
+    assert_eq!(serde_json::to_value(&form).unwrap(), expected);
+    assert_eq!(serde_json::from_value::<Form>(expected).unwrap(), form);
+    assert_eq!(
+        form.content_hash(),
+        "sha256:ec02b2b6d4ba49df3f986125a44639ac899246f8d3102496241145b35f9936f4",
+        "compact JSON in field order, as docs/forms.md says"
+    );
+}
