@@ -148,7 +148,7 @@ fn decide_one(
     }
     let team = match check_access(officer, c, snap) {
         Ok(team) => team,
-        Err(rejected) => return rejected,
+        Err((code, message)) => return ChangeResult::rejected(op, code, message),
     };
     let existing = snap.records.get(&c.entity_id);
     let current = existing.map(|r| Current {
@@ -180,11 +180,13 @@ fn decide_one(
     }
 }
 
+/// Why a change is refused: its error code and message.
+type Refusal = (ErrorCode, String);
+
 /// The permission rules: the team a new record would belong to, or the rejection. Records
 /// of another team are `forbidden`; a visit insert must name the token's officer and a
 /// household of the officer's team.
-fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, ChangeResult> {
-    let op = c.op_id;
+fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, Refusal> {
     match snap.records.get(&c.entity_id) {
         Some(rec) if c.operation != Operation::Insert => {
             if rec.entity_type != c.entity_type {
@@ -192,14 +194,14 @@ fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String
                     "{} is a {}, not a {}",
                     c.entity_id, rec.entity_type, c.entity_type
                 );
-                return Err(ChangeResult::rejected(op, ErrorCode::UnknownRecord, msg));
+                return Err((ErrorCode::UnknownRecord, msg));
             }
             if rec.team != officer.team {
                 let msg = format!(
                     "{} {} belongs to another team",
                     rec.entity_type, c.entity_id
                 );
-                return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+                return Err((ErrorCode::Forbidden, msg));
             }
             Ok(officer.team.clone())
         }
@@ -213,27 +215,25 @@ fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String
 }
 
 /// The team of a new visit: its household's, which must be the officer's.
-fn visit_team(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, ChangeResult> {
-    let op = c.op_id;
+fn visit_team(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, Refusal> {
     if c.fields.get("officer_id").and_then(|v| v.as_str()) != Some(officer.id.as_str()) {
         let msg = format!(
             "a visit's officer_id must be the signed-in officer {:?}",
             officer.id
         );
-        return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+        return Err((ErrorCode::Forbidden, msg));
     }
     match household_of(c).and_then(|h| snap.records.get(&h)) {
         Some(h) if h.entity_type == EntityType::Household => {
             if h.team != officer.team {
                 let msg = format!("household {} belongs to another team", h.id);
-                return Err(ChangeResult::rejected(op, ErrorCode::Forbidden, msg));
+                return Err((ErrorCode::Forbidden, msg));
             }
             Ok(h.team.clone())
         }
-        _ => Err(ChangeResult::rejected(
-            op,
+        _ => Err((
             ErrorCode::UnknownRecord,
-            "the visit's household does not exist on the server",
+            "the visit's household does not exist on the server".into(),
         )),
     }
 }
