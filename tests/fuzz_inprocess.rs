@@ -26,6 +26,10 @@
 //! written to `target/fuzz-crashes/` and the run fails at the end. The summary line reports
 //! executions, duration and crashes. `FIELDSYNC_FUZZ_SEED` replays a run.
 
+mod support;
+
+use support::body::change_with_op as change;
+
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -166,10 +170,6 @@ fn snapshot() -> Snapshot {
         },
     );
     s
-}
-
-fn change(op: Uuid, et: &str, id: Uuid, operation: &str, base: Value, f: Value) -> Value {
-    json!({"op_id": op, "entity_type": et, "entity_id": id, "operation": operation, "base_version": base, "fields": f})
 }
 
 /// Valid push bodies covering every path of the planner.

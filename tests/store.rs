@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::both_stores;
+
 use std::sync::Arc;
 
 use fieldsync::model::{EntityType, FieldMap, Operation};
@@ -76,17 +78,6 @@ fn insert(id: Uuid, name: &str) -> Change {
         base_version: None,
         fields: fm(json!({ "name": name })),
     }
-}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::rt().block_on(super::$name("sqlite")) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::rt().block_on(super::$name("postgres")) } )*
-        }
-    };
 }
 
 both_stores!(
