@@ -22,6 +22,7 @@
 pub mod body;
 pub mod device;
 pub mod http;
+pub mod memory;
 pub mod pg;
 pub mod proxy;
 pub mod server;

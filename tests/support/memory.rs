@@ -1,0 +1,150 @@
+//! An in-memory [`Remote`]: the client's sync engine talking to the real server rules
+//! ([`Service`]) in the same process, with no HTTP and no server process, so sync-engine
+//! tests run in milliseconds. The service runs over a SQLite store in a temporary folder.
+//!
+//! Faults are injected the way the network would: [`MemoryRemote::offline`] makes every
+//! request fail before it reaches the service, [`MemoryRemote::lose_next_answer`] lets the
+//! service apply the next push and then drops its answer. Every request reaching the service
+//! is counted, so tests can assert the number of batches and pages.
+
+use std::sync::Arc;
+
+use fieldsync::client::remote::{Remote, RemoteError, Traffic};
+use fieldsync::protocol::{HealthResponse, PullResponse, PushRequest, PushResponse};
+use fieldsync::server::store::Officer;
+use fieldsync::server::{Service, ServiceError};
+use tokio::runtime::Runtime;
+
+/// One server (its service and a runtime to drive it), shared by every device of a test.
+#[derive(Clone)]
+pub struct MemoryServer {
+    pub service: Service,
+    rt: Arc<Runtime>,
+}
+
+impl MemoryServer {
+    /// A fresh server on a temporary SQLite store.
+    pub fn new() -> MemoryServer {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let service = rt
+            .block_on(Service::temporary())
+            .expect("a temporary store");
+        MemoryServer {
+            service,
+            rt: Arc::new(rt),
+        }
+    }
+
+    /// Runs one async call of the service to completion.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// Registers an officer and returns a remote authenticated as them.
+    pub fn officer(&self, id: &str, team: &str) -> MemoryRemote {
+        let token = self
+            .block_on(self.service.add_officer(id, team))
+            .expect("add officer");
+        MemoryRemote {
+            server: self.clone(),
+            token,
+            offline: false,
+            lose_next_answer: false,
+            pushes: 0,
+            pulls: 0,
+        }
+    }
+}
+
+impl Default for MemoryServer {
+    fn default() -> Self {
+        MemoryServer::new()
+    }
+}
+
+/// One device's connection to a [`MemoryServer`].
+pub struct MemoryRemote {
+    server: MemoryServer,
+    token: String,
+    /// Every request fails as if the network were down.
+    pub offline: bool,
+    /// The next push is applied by the service, then its answer is lost on the way back.
+    pub lose_next_answer: bool,
+    /// Push and pull requests that reached the service.
+    pub pushes: u64,
+    pub pulls: u64,
+}
+
+impl MemoryRemote {
+    fn officer(&self) -> Result<Officer, RemoteError> {
+        if self.offline {
+            return Err(RemoteError::Offline("the network is down (test)".into()));
+        }
+        let svc = &self.server.service;
+        self.server
+            .block_on(svc.authenticate(&self.token))
+            .map_err(remote_error)
+    }
+}
+
+/// The error a client would see for a service error over HTTP.
+fn remote_error(e: ServiceError) -> RemoteError {
+    match e {
+        ServiceError::Unauthorized(m) => RemoteError::Unauthorized(m),
+        ServiceError::ResyncRequired => RemoteError::ResyncRequired,
+        ServiceError::Store(s) => RemoteError::Offline(s.to_string()),
+        other => RemoteError::Rejected {
+            status: 400,
+            code: Some(other.code()),
+            message: other.to_string(),
+        },
+    }
+}
+
+impl Remote for MemoryRemote {
+    fn health(&mut self) -> Result<HealthResponse, RemoteError> {
+        if self.offline {
+            return Err(RemoteError::Offline("the network is down (test)".into()));
+        }
+        Ok(HealthResponse {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            store: self.server.service.store_kind().into(),
+        })
+    }
+
+    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
+        let officer = self.officer()?;
+        self.pushes += 1;
+        let svc = &self.server.service;
+        let resp = self
+            .server
+            .block_on(svc.push(&officer, req.clone()))
+            .map_err(remote_error)?;
+        if std::mem::take(&mut self.lose_next_answer) {
+            return Err(RemoteError::Offline(
+                "the answer was lost on the way back (test)".into(),
+            ));
+        }
+        Ok(resp)
+    }
+
+    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
+        let officer = self.officer()?;
+        self.pulls += 1;
+        let svc = &self.server.service;
+        self.server
+            .block_on(svc.pull(&officer, cursor, Some(limit)))
+            .map_err(remote_error)
+    }
+
+    fn traffic(&self) -> Traffic {
+        Traffic {
+            requests: self.pushes + self.pulls,
+            ..Traffic::default()
+        }
+    }
+}
