@@ -120,7 +120,14 @@ fn https_server(kind: StoreKind, dir: &Path, files: &ServerFiles) -> TestServer 
 fn laptop(server: &TestServer, officer: &str, token: &str, ca: Option<&Path>) -> Device {
     let d = Device::new();
     let token = format!("--token={token}");
-    let mut args = vec!["init", "--server", &server.url, "--officer", officer, &token];
+    let mut args = vec![
+        "init",
+        "--server",
+        &server.url,
+        "--officer",
+        officer,
+        &token,
+    ];
     if let Some(ca) = ca {
         args.extend(["--ca-cert", ca.to_str().unwrap()]);
     }
@@ -281,8 +288,11 @@ fn expired_and_wrong_name_certificates_have_their_own_messages() {
 fn init_refuses_a_ca_file_without_a_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.pem");
-    std::fs::write(&junk, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-        .unwrap();
+    std::fs::write(
+        &junk,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let d = Device::new();
     let init = |ca: &Path| {
         vec![
@@ -332,7 +342,9 @@ fn sighup_swaps_in_a_renewed_certificate_while_a_sync_runs() {
 
     // A long sync: one change per request, one record per page.
     let csv = dir.path().join("households.csv");
-    let rows: String = (0..600).map(|i| format!("household {i},Kibera\n")).collect();
+    let rows: String = (0..600)
+        .map(|i| format!("household {i},Kibera\n"))
+        .collect();
     std::fs::write(&csv, format!("name,village\n{rows}")).unwrap();
     busy.ok(&["household", "import", csv.to_str().unwrap()]);
     let mut running = busy

@@ -194,7 +194,11 @@ mod tests {
             assert_eq!(error_code(&e(p.clone())), "certificate");
         }
         let f = Failure::from(e(CertProblem::Untrusted));
-        assert!(f.message.contains("https://sync.example.org"), "{}", f.message);
+        assert!(
+            f.message.contains("https://sync.example.org"),
+            "{}",
+            f.message
+        );
         assert!(f.message.contains("--ca-cert FILE"), "{}", f.message);
         assert!(!f.message.contains('\n'), "{}", f.message);
         let json = json_report(&e(CertProblem::Expired));

@@ -15,10 +15,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
 use crate::client::store::{meta, Store};
-use crate::client::tls::load_ca_copy;
 use crate::client::sync::{
     sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
 };
+use crate::client::tls::load_ca_copy;
 use crate::client::transport::{RetryPolicy, Transport};
 use crate::client::watch::{Schedule, CHECK_EVERY, SOON_AFTER_CHANGES};
 use crate::client::Error;

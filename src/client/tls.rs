@@ -58,9 +58,9 @@ impl std::fmt::Display for CertProblem {
             CertProblem::Untrusted => {
                 f.write_str("its certificate is not signed by an authority this laptop trusts")
             }
-            CertProblem::WrongName => f.write_str(
-                "its certificate is for another name than the host in the server URL",
-            ),
+            CertProblem::WrongName => {
+                f.write_str("its certificate is for another name than the host in the server URL")
+            }
             CertProblem::Expired => {
                 f.write_str("its certificate has expired (or this laptop's clock is wrong)")
             }

@@ -47,9 +47,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         Some((cert, key)) => Some(load_tls(cert, key).await?),
         None => None,
     };
-    super::reload::spawn(tls.clone().zip(opts.tls.clone()).map(|(config, (cert, key))| {
-        super::reload::TlsFiles { config, cert, key }
-    }))?;
+    super::reload::spawn(
+        tls.clone()
+            .zip(opts.tls.clone())
+            .map(|(config, (cert, key))| super::reload::TlsFiles { config, cert, key }),
+    )?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     print_address(scheme, addr)?;
     tracing::info!(%addr, store = kind, "listening");

@@ -39,7 +39,11 @@ impl TlsFiles {
 
     /// Loads the pair again and swaps it in; a pair that does not load leaves the old one.
     async fn reload(&self, why: &str) {
-        match self.config.reload_from_pem_file(&self.cert, &self.key).await {
+        match self
+            .config
+            .reload_from_pem_file(&self.cert, &self.key)
+            .await
+        {
             Ok(()) => tracing::info!(
                 cert = %self.cert.display(),
                 why,
