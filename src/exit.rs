@@ -30,5 +30,8 @@ pub const PROTOCOL: i32 = 76;
 pub const NO_PERM: i32 = 77;
 /// Configuration missing or invalid. (EX_CONFIG)
 pub const CONFIG: i32 = 78;
+/// The server's TLS certificate was refused (untrusted, wrong name, expired); retrying
+/// cannot help. Past the end of `sysexits.h`, so it means only this.
+pub const CERTIFICATE: i32 = 79;
 /// The officer backed out of a prompt (Esc, q or Ctrl-C); nothing was changed.
 pub const CANCELLED: i32 = 130;

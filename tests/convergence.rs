@@ -99,6 +99,7 @@ impl Run {
                     server: proxy.url(),
                     officer: id.clone(),
                     token: Some(token.clone()),
+                    ca_cert: None,
                 }
                 .save(&config)
                 .unwrap();

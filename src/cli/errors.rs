@@ -5,6 +5,7 @@
 //! This module must not decide anything about sync or the store; it only classifies.
 
 use crate::client::error::{is_store_failure, Error, HomeFile};
+use crate::client::tls::CertProblem;
 use crate::exit;
 
 use super::Failure;
@@ -12,7 +13,10 @@ use super::Failure;
 /// The exit code for a client error.
 pub fn exit_code(e: &Error) -> i32 {
     match e {
-        Error::Invalid(_) | Error::BadInput(_) | Error::HasVisits { .. } => exit::DATA,
+        Error::Invalid(_)
+        | Error::BadInput(_)
+        | Error::HasVisits { .. }
+        | Error::BadCaCert { .. } => exit::DATA,
         Error::NotFound(_) => exit::NO_INPUT,
         Error::Ambiguous { .. } => exit::USAGE,
         Error::StoreUnavailable { .. }
@@ -30,8 +34,51 @@ pub fn exit_code(e: &Error) -> i32 {
         Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
         Error::Unauthorized(_) => exit::NO_PERM,
         Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => exit::PROTOCOL,
+        Error::Certificate { .. } => exit::CERTIFICATE,
         Error::Cancelled => exit::CANCELLED,
     }
+}
+
+/// A stable name for each kind of client error, for `--json` error reports.
+pub fn error_code(e: &Error) -> &'static str {
+    match e {
+        Error::Invalid(_) | Error::BadInput(_) | Error::HasVisits { .. } => "invalid",
+        Error::BadCaCert { .. } => "invalid_ca_cert",
+        Error::NotFound(_) => "not_found",
+        Error::Ambiguous { .. } => "ambiguous",
+        Error::StoreUnavailable { .. }
+        | Error::NewerSchema { .. }
+        | Error::CorruptStore(_)
+        | Error::Io { .. }
+        | Error::Sqlite(_) => "store",
+        Error::Config(_)
+        | Error::InsecureHttp { .. }
+        | Error::NoHomeDir(_)
+        | Error::ConfigMissing { .. }
+        | Error::BadServerUrl { .. }
+        | Error::OtherOfficer { .. } => "config",
+        Error::Offline(_) => "offline",
+        Error::Busy(_) => "busy",
+        Error::Unauthorized(_) => "unauthorized",
+        Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => "protocol",
+        Error::Certificate { .. } => "certificate",
+        Error::Cancelled => "cancelled",
+    }
+}
+
+/// The `--json` report of a failed command: `{"error": {"code", "message", "exit"}}` (and
+/// `"certificate"`, what is wrong with it, for a refused server certificate).
+pub fn json_report(e: &Error) -> serde_json::Value {
+    let failure_message = format!("{e}{}", advice(e).unwrap_or_default());
+    let mut error = serde_json::json!({
+        "code": error_code(e),
+        "message": failure_message,
+        "exit": exit_code(e),
+    });
+    if let Error::Certificate { problem, .. } = e {
+        error["certificate"] = problem.code().into();
+    }
+    serde_json::json!({ "error": error })
 }
 
 /// What to do next, for errors whose fix is a command or a flag (the library knows neither).
@@ -52,9 +99,29 @@ fn advice(e: &Error) -> Option<String> {
         Error::HasVisits { household, .. } => {
             format!(" (`fieldsync visit list --household {household}`)")
         }
+        Error::Certificate { problem, .. } => certificate_advice(problem).into(),
         _ => return None,
     };
     Some(next)
+}
+
+/// What an officer can do about a refused server certificate.
+fn certificate_advice(problem: &CertProblem) -> &'static str {
+    match problem {
+        CertProblem::Untrusted => {
+            ". If your organisation runs its own certificate authority, run `fieldsync init` \
+             again with `--ca-cert FILE` (its certificate); otherwise ask your administrator"
+        }
+        CertProblem::WrongName => {
+            ". Check the server URL (`fieldsync init --server URL`), or ask your administrator \
+             for a certificate that names this server"
+        }
+        CertProblem::Expired | CertProblem::NotYetValid => {
+            ". Check this laptop's date and time; if they are right, ask your administrator to \
+             renew the server's certificate"
+        }
+        CertProblem::Other(_) => ". Ask your administrator to check the server's certificate",
+    }
 }
 
 impl From<Error> for Failure {
@@ -110,6 +177,34 @@ mod tests {
         assert_eq!(exit_code(&rejected), exit::PROTOCOL);
         assert_eq!(exit_code(&Error::Offline("x".into())), exit::TEMPFAIL);
         assert_eq!(exit_code(&Error::Unauthorized("x".into())), exit::NO_PERM);
+    }
+
+    #[test]
+    fn a_refused_certificate_has_its_own_code_and_names_the_fix() {
+        let e = |problem| Error::Certificate {
+            server: "https://sync.example.org".into(),
+            problem,
+        };
+        for p in [
+            CertProblem::Untrusted,
+            CertProblem::WrongName,
+            CertProblem::Expired,
+        ] {
+            assert_eq!(exit_code(&e(p.clone())), exit::CERTIFICATE);
+            assert_eq!(error_code(&e(p.clone())), "certificate");
+        }
+        let f = Failure::from(e(CertProblem::Untrusted));
+        assert!(
+            f.message.contains("https://sync.example.org"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("--ca-cert FILE"), "{}", f.message);
+        assert!(!f.message.contains('\n'), "{}", f.message);
+        let json = json_report(&e(CertProblem::Expired));
+        assert_eq!(json["error"]["code"], "certificate");
+        assert_eq!(json["error"]["certificate"], "expired");
+        assert_eq!(json["error"]["exit"], exit::CERTIFICATE);
     }
 
     #[test]

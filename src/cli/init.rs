@@ -1,5 +1,6 @@
-//! `fieldsync init`: writes the config (server, officer, token). It must not contact the
-//! server or open the store.
+//! `fieldsync init`: writes the config (server, officer, token, and a copy of the
+//! organisation's certificate authority with `--ca-cert`). It must not contact the server or
+//! open the store.
 
 use std::io::BufRead;
 
@@ -7,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{print_json, Failure, Globals};
-use crate::client::config::Config;
+use crate::client::config::{save_ca_copy, Config};
 use crate::exit;
 
 #[derive(Debug, Args)]
@@ -24,6 +25,10 @@ pub struct InitArgs {
     /// Read the token from the first line of stdin.
     #[arg(long)]
     pub token_stdin: bool,
+    /// Also trust this certificate authority (PEM), for a server whose certificate your
+    /// organisation issued itself. It is copied beside the config.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
@@ -51,12 +56,14 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     } else {
         args.token
     };
+    let path = g.config_path()?;
+    let ca_cert = install_ca(&path, args.ca_cert.as_deref())?;
     let config = Config {
         server: args.server,
         officer: args.officer,
         token,
+        ca_cert,
     };
-    let path = g.config_path()?;
     config.save(&path)?;
     if g.json {
         print_json(
@@ -66,4 +73,15 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         eprintln!("wrote {} (owner-only)", path.display());
     }
     Ok(exit::OK)
+}
+
+/// Checks `--ca-cert FILE` (it must hold a certificate) and copies it beside the config, so
+/// moving or deleting the original does not break sync; returns what the config keeps.
+fn install_ca(
+    config_path: &std::path::Path,
+    ca: Option<&std::path::Path>,
+) -> Result<Option<std::path::PathBuf>, Failure> {
+    let Some(file) = ca else { return Ok(None) };
+    let pem = crate::client::tls::read_ca_file(file)?;
+    Ok(Some(save_ca_copy(config_path, &pem)?))
 }

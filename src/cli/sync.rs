@@ -18,6 +18,7 @@ use crate::client::store::{meta, Store};
 use crate::client::sync::{
     sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
 };
+use crate::client::tls::load_ca_copy;
 use crate::client::transport::{RetryPolicy, Transport};
 use crate::client::watch::{Schedule, CHECK_EVERY, SOON_AFTER_CHANGES};
 use crate::client::Error;
@@ -118,6 +119,8 @@ impl Progress for Bars {
 struct Session {
     config: Config,
     token: String,
+    /// The organisation's certificate authority (PEM), when the config names one.
+    ca_pem: Option<Vec<u8>>,
     opts: SyncOptions,
     policy: RetryPolicy,
 }
@@ -140,9 +143,14 @@ fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
             "--batch-size must be 1 to {MAX_PUSH_CHANGES} and --page-size 1 to {MAX_PULL_LIMIT}"
         )));
     }
+    let ca_pem = match config.ca_cert_path(&g.config_path()?) {
+        Some(path) => Some(load_ca_copy(&path)?),
+        None => None,
+    };
     Ok(Session {
         config,
         token,
+        ca_pem,
         opts,
         policy: RetryPolicy {
             attempts: args.retries,
@@ -164,11 +172,12 @@ fn sync_once(
     store.claim_officer(&s.config.officer)?;
     store.set_meta(meta::SERVER_URL, &s.config.server)?;
     let _lock = SyncLock::acquire(&db, s.opts.lock_wait)?;
-    let mut transport = Transport::new(
+    let mut transport = Transport::with_ca(
         &s.config.server,
         &s.token,
         args.allow_insecure_http,
         s.policy.clone(),
+        s.ca_pem.as_deref(),
     )?;
     if bars {
         let mut p = Bars {
@@ -221,14 +230,23 @@ fn report(g: &Globals, args: &SyncArgs, r: &SyncReport) -> Result<(), Failure> {
 }
 
 pub fn run(g: &Globals, args: SyncArgs) -> Result<i32, Failure> {
-    let s = session(g, &args)?;
+    let s = session(g, &args).map_err(|e| failure(g, e))?;
     if args.watch {
         return watch(g, &args, &s);
     }
     let bars = std::io::stderr().is_terminal() && !args.quiet && !g.json;
-    let r = sync_once(g, &s, &args, bars, &|| false)?;
+    let r = sync_once(g, &s, &args, bars, &|| false).map_err(|e| failure(g, e))?;
     report(g, &args, &r)?;
     Ok(exit_code(&r))
+}
+
+/// A failed sync: with `--json`, also reported on stdout as `{"error": {...}}`.
+fn failure(g: &Globals, e: Error) -> Failure {
+    if g.json {
+        // The one-line message still goes to stderr; a broken stdout must not hide it.
+        let _ = print_json(&super::errors::json_report(&e));
+    }
+    e.into()
 }
 
 /// `--watch`: sleeps between syncs (waking only to check the queue every few seconds and for
@@ -253,7 +271,7 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
                     eprintln!("{e}");
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(failure(g, e)),
         }
         let wait = schedule.next_wait(&mut rand::thread_rng());
         idle(g, &schedule, wait, &wake, &stopped);

@@ -1,5 +1,6 @@
-//! Where fieldsync keeps its files, and the officer's config file (server, officer, token):
-//! loading, checking and writing it (owner-only, atomically).
+//! Where fieldsync keeps its files, and the officer's config file (server, officer, token,
+//! and the organisation's certificate authority, copied beside it): loading, checking and
+//! writing them (the config owner-only, both atomically).
 //!
 //! This module must not open the store or talk to the server.
 
@@ -40,9 +41,50 @@ pub struct Config {
     /// The officer's bearer token (from `fieldsync admin officer add`).
     #[serde(default)]
     pub token: Option<String>,
+    /// The organisation's certificate authority (PEM) to trust besides the usual roots: a
+    /// copy beside the config, named relative to the config's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// The file name of the CA copy beside the config `config.toml`: `config.ca.pem`.
+fn ca_copy_name(config_path: &Path) -> PathBuf {
+    let stem = config_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
+    PathBuf::from(format!("{stem}.ca.pem"))
+}
+
+/// Writes `pem` beside the config at `config_path` (atomically, so a crash never leaves half
+/// a file) and returns the name to keep in the config. A CA certificate is public: 0644.
+pub fn save_ca_copy(config_path: &Path, pem: &[u8]) -> Result<PathBuf> {
+    let name = ca_copy_name(config_path);
+    let dir = config_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let path = dir.join(&name);
+    let tmp = path.with_extension("pem.tmp");
+    fs::write(&tmp, pem)
+        .and_then(|_| fs::File::open(&tmp)?.sync_all())
+        .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+    fs::rename(&tmp, &path)
+        .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))?;
+    Ok(name)
 }
 
 impl Config {
+    /// Where the CA file the config names is, for the config at `config_path` (a relative
+    /// name is beside the config).
+    pub fn ca_cert_path(&self, config_path: &Path) -> Option<PathBuf> {
+        let ca = self.ca_cert.as_ref()?;
+        let dir = config_path.parent().unwrap_or(Path::new(""));
+        Some(dir.join(ca))
+    }
+
     /// Reads the config at `path`. A missing file says how to create one.
     pub fn load(path: &Path) -> Result<Config> {
         let text = match fs::read_to_string(path) {

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use super::remote::RemoteError;
+use super::tls::CertProblem;
 use crate::model::ValidationError;
 use crate::protocol::ErrorCode;
 
@@ -127,6 +128,18 @@ pub enum Error {
     #[error("{0}")]
     Protocol(String),
 
+    /// The server's TLS certificate was refused (untrusted, wrong name, expired): not a
+    /// network problem, and retrying cannot help. Nothing was sent.
+    #[error("the server {server} cannot be trusted: {problem}. Nothing was sent or lost")]
+    Certificate {
+        server: String,
+        problem: CertProblem,
+    },
+
+    /// A certificate authority file that holds no usable certificate.
+    #[error("{} cannot be used as a certificate authority: {reason}", path.display())]
+    BadCaCert { path: PathBuf, reason: String },
+
     /// The officer backed out; nothing was changed.
     #[error("cancelled: nothing was changed")]
     Cancelled,
@@ -180,6 +193,7 @@ impl From<RemoteError> for Error {
                 message,
             },
             RemoteError::Protocol(m) => Error::Protocol(m),
+            RemoteError::Certificate { server, problem } => Error::Certificate { server, problem },
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod import;
 pub mod remote;
 pub mod store;
 pub mod sync;
+pub mod tls;
 pub mod transport;
 pub mod watch;
 

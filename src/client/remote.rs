@@ -5,6 +5,7 @@
 //! This module must not know HTTP, reqwest, retries or the local store: a `Remote` moves
 //! protocol values and reports failures as one small [`RemoteError`].
 
+use super::tls::CertProblem;
 use crate::protocol::{ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse};
 
 /// Why a request to the server failed, as the sync engine needs to know it.
@@ -30,6 +31,12 @@ pub enum RemoteError {
     /// The answer does not parse as the protocol says it should.
     #[error("{0}")]
     Protocol(String),
+    /// The server's TLS certificate was refused; nothing was sent. Retrying cannot help.
+    #[error("the server {server} cannot be trusted: {problem}")]
+    Certificate {
+        server: String,
+        problem: CertProblem,
+    },
 }
 
 /// Request counters of one remote, for `sync --json`.

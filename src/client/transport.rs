@@ -2,7 +2,11 @@
 //! failures with exponential backoff and full jitter, honouring `Retry-After`.
 //!
 //! What is transient: a connection that could not be made or broke, a timeout, 5xx, 429.
-//! Everything else (401, other 4xx, an answer that does not parse) is final for this sync.
+//! Everything else (401, other 4xx, an answer that does not parse, a refused server
+//! certificate) is final for this sync.
+//!
+//! Trust: the bundled webpki roots, the operating system's store, and the organisation's
+//! certificate authority when the config names one ([`Transport::with_ca`]).
 //!
 //! It implements [`Remote`] and must not know the local store, the sync rules or the
 //! command line: it moves protocol values and reports [`RemoteError`]s.
@@ -22,6 +26,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError, Traffic};
+use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse, PATH_HEALTH,
     PATH_PULL, PATH_PUSH,
@@ -81,11 +86,24 @@ fn insecure_remote(url: &reqwest::Url) -> bool {
 }
 
 impl Transport {
+    /// A transport that trusts the bundled roots and the operating system's store.
     pub fn new(
         server: &str,
         token: &str,
         allow_insecure_http: bool,
         policy: RetryPolicy,
+    ) -> Result<Transport> {
+        Transport::with_ca(server, token, allow_insecure_http, policy, None)
+    }
+
+    /// Like [`Transport::new`], also trusting the certificates of `ca_pem` (an
+    /// organisation's own certificate authority, PEM).
+    pub fn with_ca(
+        server: &str,
+        token: &str,
+        allow_insecure_http: bool,
+        policy: RetryPolicy,
+        ca_pem: Option<&[u8]>,
     ) -> Result<Transport> {
         let url = reqwest::Url::parse(server).map_err(|e| Error::BadServerUrl {
             server: server.to_string(),
@@ -101,11 +119,20 @@ impl Transport {
                 server: server.to_string(),
             });
         }
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .user_agent(concat!("fieldsync/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.request_timeout)
-            .no_gzip()
+            .no_gzip();
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                Error::Config(format!("the certificate authority file is not usable: {e}"))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))?;
         Ok(Transport {
@@ -133,10 +160,7 @@ impl Transport {
             self.traffic.requests += 1;
             let outcome = match sent {
                 Ok(resp) => self.read(resp),
-                Err(e) => Err(Attempt::Transient {
-                    why: describe(&e),
-                    wait: None,
-                }),
+                Err(e) => Err(self.failed(&e)),
             };
             match outcome {
                 Ok(v) => return Ok(v),
@@ -151,6 +175,20 @@ impl Transport {
             }
         }
         Err(RemoteError::Offline(last))
+    }
+
+    /// A request that got no answer: a refused certificate is final, anything else transient.
+    fn failed(&self, e: &reqwest::Error) -> Attempt {
+        match tls::classify(e) {
+            Some(problem) => Attempt::Final(RemoteError::Certificate {
+                server: self.base.clone(),
+                problem,
+            }),
+            None => Attempt::Transient {
+                why: describe(e),
+                wait: None,
+            },
+        }
     }
 
     fn read<T: DeserializeOwned>(&mut self, resp: Response) -> Result<T, Attempt> {

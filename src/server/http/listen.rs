@@ -1,6 +1,7 @@
 //! Running the HTTP server: bind, optional TLS, print `listening on URL` as the first stdout
-//! line, serve until SIGINT/SIGTERM, then let requests in flight finish. Nothing about
-//! requests or sync rules lives here.
+//! line, serve until SIGINT/SIGTERM, then let requests in flight finish. SIGHUP and
+//! certificate reloads are [`super::reload`]'s. Nothing about requests or sync rules lives
+//! here.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -46,6 +47,11 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         Some((cert, key)) => Some(load_tls(cert, key).await?),
         None => None,
     };
+    super::reload::spawn(
+        tls.clone()
+            .zip(opts.tls.clone())
+            .map(|(config, (cert, key))| super::reload::TlsFiles { config, cert, key }),
+    )?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     print_address(scheme, addr)?;
     tracing::info!(%addr, store = kind, "listening");

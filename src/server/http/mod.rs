@@ -8,6 +8,7 @@
 //! - [`layers`]: the per-request log line and the in-flight bound.
 //! - [`health`], [`push`], [`pull`]: one file per endpoint.
 //! - [`listen`]: binding, TLS, printing the address, graceful shutdown.
+//! - [`reload`]: SIGHUP, and reloading the TLS certificate when it is renewed.
 
 pub mod auth;
 pub mod body;
@@ -17,6 +18,7 @@ pub mod layers;
 pub mod listen;
 pub mod pull;
 pub mod push;
+pub mod reload;
 
 use std::sync::Arc;
 
