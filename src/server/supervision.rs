@@ -9,7 +9,8 @@ use super::store::OfficerSummary;
 /// Parses `Nd`, `Nh` or `Nm` (days, hours, minutes; N a whole number ≥ 1).
 pub fn parse_silence(s: &str) -> Result<Duration, String> {
     let bad = || format!("{s:?} is not a duration such as 7d, 12h or 30m");
-    let (digits, unit) = s.split_at(s.len().saturating_sub(1));
+    let unit_at = s.char_indices().last().map_or(0, |(i, _)| i);
+    let (digits, unit) = s.split_at(unit_at);
     let n: i64 = digits
         .parse()
         .ok()
@@ -68,7 +69,7 @@ mod tests {
         assert_eq!(parse_silence("7d"), Ok(Duration::days(7)));
         assert_eq!(parse_silence("12h"), Ok(Duration::hours(12)));
         assert_eq!(parse_silence("30m"), Ok(Duration::minutes(30)));
-        for bad in ["", "d", "7", "7w", "0d", "-1d", "1.5d", "7 d", "h7"] {
+        for bad in ["", "d", "7", "7w", "0d", "-1d", "1.5d", "7 d", "h7", "7é"] {
             assert!(parse_silence(bad).is_err(), "{bad:?}");
         }
     }

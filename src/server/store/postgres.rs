@@ -123,11 +123,11 @@ fn activity_sql(a: &OfficerActivity) -> (&'static str, Vec<Param<'_>>) {
             at,
         } => (
             "UPDATE officers SET last_push_at = $2, changes_pushed = changes_pushed + $3 WHERE id = $1",
-            vec![officer, at, changes],
+            vec![officer as Param<'_>, at as Param<'_>, changes as Param<'_>],
         ),
         OfficerActivity::Pulled { officer, at } => (
             "UPDATE officers SET last_pull_at = $2 WHERE id = $1",
-            vec![officer, at],
+            vec![officer as Param<'_>, at as Param<'_>],
         ),
     }
 }

@@ -197,7 +197,8 @@ fn migrate(tx: &Connection, found: i64) -> Result<(), StoreError> {
 }
 
 /// Fails unless `path` is an existing fieldsync server database; creates and changes
-/// nothing (the file is opened read-only). Not a SQLite file at all: a SQLite error (74).
+/// nothing (the file is only read; opening never creates it). Not a SQLite file at all: a
+/// SQLite error (74).
 pub(crate) async fn check_existing(path: &Path) -> Result<(), StoreError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
@@ -205,7 +206,7 @@ pub(crate) async fn check_existing(path: &Path) -> Result<(), StoreError> {
         if !path.is_file() {
             return Err(StoreError::Missing(shown));
         }
-        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(StoreError::sqlite(format!("open {shown}")))?;
         let tables: i64 = conn
             .query_row(
@@ -698,7 +699,7 @@ fn backup_into(conn: &Connection, dest: &Path) -> Result<(), StoreError> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let io = |context: String| move |source| StoreError::Io { context, source };
+    let io = |context: String| move |source: std::io::Error| StoreError::Io { context, source };
     let tmp = tempfile::Builder::new()
         .prefix(".fieldsync-backup-")
         .tempdir_in(dir)
