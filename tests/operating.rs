@@ -22,7 +22,8 @@ fn sql(db: &str, statement: &str) {
         assert!(out.status.success(), "{statement}: {out:?}");
     } else {
         let conn = rusqlite::Connection::open(db).expect("open the server database");
-        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
         conn.execute_batch(statement).expect(statement);
     }
 }
@@ -40,7 +41,14 @@ fn admin_json(db: &str, args: &[&str]) -> Value {
 /// `fieldsync init --token-stdin` on `device`, the token written to stdin: (code, stderr).
 fn init_stdin(device: &Device, server: &str, officer: &str, token: &str) -> (i32, String) {
     let out = device
-        .cmd(&["init", "--server", server, "--officer", officer, "--token-stdin"])
+        .cmd(&[
+            "init",
+            "--server",
+            server,
+            "--officer",
+            officer,
+            "--token-stdin",
+        ])
         .write_stdin(format!("{token}\n"))
         .output()
         .unwrap();
@@ -63,7 +71,10 @@ fn revoke_new_token_init_and_the_queue_arrives_once(kind: StoreKind) {
     let (code, _, err) = amina.sync(&[]);
     assert_eq!(code, 77, "{err}");
     assert!(err.contains("fieldsync admin officer token"), "{err}");
-    assert!(err.contains("fieldsync init") && err.contains("--token-stdin"), "{err}");
+    assert!(
+        err.contains("fieldsync init") && err.contains("--token-stdin"),
+        "{err}"
+    );
     assert!(err.contains("queued changes are kept"), "{err}");
     assert_eq!(amina.json(&["queue"])["pending"], 3);
 
@@ -97,9 +108,7 @@ fn revoke_new_token_init_and_the_queue_arrives_once(kind: StoreKind) {
     }
 }
 
-fn admin_on_a_path_that_is_not_a_fieldsync_database_exits_66_and_creates_nothing(
-    kind: StoreKind,
-) {
+fn admin_on_a_path_that_is_not_a_fieldsync_database_exits_66_and_creates_nothing(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
     match kind {
         StoreKind::Sqlite => {
@@ -131,8 +140,11 @@ fn admin_on_a_path_that_is_not_a_fieldsync_database_exits_66_and_creates_nothing
             assert_eq!(std::fs::read(&other).unwrap(), other_before);
             // Not a SQLite file at all: the store is unusable (74).
             let text = dir.path().join("notes.txt");
-            std::fs::write(&text, "not a database, but long enough to have a header ".repeat(4))
-                .unwrap();
+            std::fs::write(
+                &text,
+                "not a database, but long enough to have a header ".repeat(4),
+            )
+            .unwrap();
             let (code, _, err) = admin(&text.display().to_string(), &["officer", "list"]);
             assert_eq!(code, 74, "{err}");
         }
@@ -177,7 +189,10 @@ fn status_reports_the_current_version_and_purge_beyond_it_is_refused(kind: Store
     let text = admin_ok(&server.db, &["status"]);
     assert!(text.contains("current version  4"), "{text}");
 
-    let (code, _, err) = admin(&server.db, &["purge-tombstones", "--before-version", "100000"]);
+    let (code, _, err) = admin(
+        &server.db,
+        &["purge-tombstones", "--before-version", "100000"],
+    );
     assert_eq!(code, 65, "{err}");
     assert!(err.contains("current version 4"), "{err}");
     assert_eq!(admin_json(&server.db, &["status", "--json"]), status);
@@ -185,7 +200,10 @@ fn status_reports_the_current_version_and_purge_beyond_it_is_refused(kind: Store
     assert_eq!(code, 65, "{err}");
     let (_, _, err) = admin(&server.db, &["purge-tombstones", "--before-version", "4"]);
     assert!(err.contains("purged 0"), "{err}"); // the tombstone is version 4 itself
-    assert_eq!(admin_json(&server.db, &["status", "--json"])["stats"]["history_floor"], 3);
+    assert_eq!(
+        admin_json(&server.db, &["status", "--json"])["stats"]["history_floor"],
+        3
+    );
 }
 
 fn officer(list: &Value, id: &str) -> Value {
@@ -219,27 +237,48 @@ fn supervision_lists_activity_and_who_went_silent(kind: StoreKind) {
     let a = officer(&list, "amina");
     assert_eq!(a["team"], "north");
     assert_eq!(a["changes_pushed"], 2, "{a}");
-    assert!(a["last_push_at"].is_string() && a["last_pull_at"].is_string(), "{a}");
+    assert!(
+        a["last_push_at"].is_string() && a["last_pull_at"].is_string(),
+        "{a}"
+    );
     assert_eq!(a["revoked"], false);
     let b = officer(&list, "brian");
-    assert!(b["last_push_at"].is_null() && b["last_pull_at"].is_null(), "{b}");
+    assert!(
+        b["last_push_at"].is_null() && b["last_pull_at"].is_null(),
+        "{b}"
+    );
     assert_eq!(b["changes_pushed"], 0);
     let table = admin_ok(&server.db, &["officer", "list"]);
-    assert!(table.contains("LAST PUSH") && table.contains("never"), "{table}");
+    assert!(
+        table.contains("LAST PUSH") && table.contains("never"),
+        "{table}"
+    );
 
     // Everyone was just added or synced: nobody is silent for a week.
-    let silent = admin_json(&server.db, &["officer", "list", "--json", "--silent-for", "7d"]);
+    let silent = admin_json(
+        &server.db,
+        &["officer", "list", "--json", "--silent-for", "7d"],
+    );
     assert!(ids(&silent).is_empty(), "{silent}");
     // brian was added long ago and never synced; chege synced long ago; amina just synced.
     let long_ago = "2026-01-01T00:00:00Z";
-    sql(&server.db, &format!("UPDATE officers SET created_at = '{long_ago}'"));
+    sql(
+        &server.db,
+        &format!("UPDATE officers SET created_at = '{long_ago}'"),
+    );
     sql(
         &server.db,
         &format!("UPDATE officers SET last_pull_at = '{long_ago}' WHERE id = 'chege'"),
     );
-    let silent = admin_json(&server.db, &["officer", "list", "--json", "--silent-for", "7d"]);
+    let silent = admin_json(
+        &server.db,
+        &["officer", "list", "--json", "--silent-for", "7d"],
+    );
     assert_eq!(ids(&silent), ["brian", "chege"]);
-    let silent = admin_json(&server.db, &["officer", "list", "--json", "--silent-for", "1m"]);
+    let silent = admin_json(
+        &server.db,
+        &["officer", "list", "--json", "--silent-for", "1m"],
+    );
     assert_eq!(ids(&silent), ["brian", "chege"]);
     let (code, _, err) = admin(&server.db, &["officer", "list", "--silent-for", "7w"]);
     assert_eq!(code, 2, "{err}");

@@ -40,7 +40,10 @@ mod tests {
         let versions: Vec<i64> = STEPS.iter().map(|s| s.version).collect();
         let expected: Vec<i64> = (2..2 + STEPS.len() as i64).collect();
         assert_eq!(versions, expected);
-        assert_eq!(STEPS.last().map(|s| s.version), Some(super::super::SCHEMA_VERSION));
+        assert_eq!(
+            STEPS.last().map(|s| s.version),
+            Some(super::super::SCHEMA_VERSION)
+        );
         assert_eq!(pending(1).count(), STEPS.len());
         assert_eq!(pending(super::super::SCHEMA_VERSION).count(), 0);
     }

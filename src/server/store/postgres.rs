@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer,
-    OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp,
-    StoredRecord, WriteKeys, WriteSet,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
+    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
+    WriteSet,
 };
 use crate::protocol::Record;
 use crate::server::error::StoreError;
@@ -581,7 +581,8 @@ impl Store for PgStore {
             .await
             .map_err(StoreError::pg("read stats"))?;
         let get = |i: usize| -> Result<i64, StoreError> {
-            row.try_get(i).map_err(StoreError::pg("read a stats column"))
+            row.try_get(i)
+                .map_err(StoreError::pg("read a stats column"))
         };
         Ok(StoreStats {
             officers: get(0)?,

@@ -19,9 +19,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer,
-    OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp,
-    StoredRecord, WriteKeys, WriteSet,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
+    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
+    WriteSet,
 };
 use crate::protocol::Record;
 use crate::server::error::StoreError;
@@ -703,7 +703,10 @@ fn backup_into(conn: &Connection, dest: &Path) -> Result<(), StoreError> {
     let tmp = tempfile::Builder::new()
         .prefix(".fieldsync-backup-")
         .tempdir_in(dir)
-        .map_err(io(format!("create a temporary folder in {}", dir.display())))?;
+        .map_err(io(format!(
+            "create a temporary folder in {}",
+            dir.display()
+        )))?;
     let part = tmp.path().join("backup.sqlite3");
     let part_str = part
         .to_str()
