@@ -24,7 +24,7 @@ pub enum ServiceError {
     ResyncRequired,
     /// `purge-tombstones` beyond the last version handed out (it would purge tombstones
     /// not yet written, and raise the history floor above every cursor).
-    #[error("--before-version {given} is beyond the current version {current}: give a version up to {current}")]
+    #[error("--before-version {given} is beyond the current version {current}: give at most {} (purges every tombstone up to the current version)", current + 1)]
     VersionBeyondCurrent { given: i64, current: i64 },
     /// The store failed.
     #[error(transparent)]

@@ -263,12 +263,13 @@ impl Service {
 
     /// Deletes tombstones below version `before` and raises the history floor, so cursors
     /// older than it must re-sync; the number deleted.
-    /// A version beyond the current one is refused: it would purge tombstones not yet
+    /// A version beyond the current one (`before > current + 1`) is refused: it would purge tombstones not yet
     /// written and send every device back to the start. (Versions only grow, so checking
     /// before the purge's own transaction is safe.)
     pub async fn purge_tombstones(&self, before: i64) -> Result<u64, ServiceError> {
         let current = self.store.stats().await?.current_version;
-        if before > current {
+        // Below `current + 1` is every tombstone there is; anything higher is beyond it.
+        if before > current + 1 {
             return Err(ServiceError::VersionBeyondCurrent {
                 given: before,
                 current,
