@@ -301,6 +301,7 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
             ops: Vec::new(),
             version: snap.version + 1,
             server_id: snap.server_id,
+            activity: None,
         };
         (seen, writes)
     })

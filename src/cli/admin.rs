@@ -1,5 +1,7 @@
-//! `fieldsync admin`: manage the sync server's officers and tokens, and purge old tombstones.
-//! It prints and maps errors; tokens are minted by [`crate::server::service::Service`].
+//! `fieldsync admin`: manage the sync server's officers and tokens, supervise who syncs, back
+//! up, report the store's state and purge old tombstones. It prints and maps errors; every
+//! rule (tokens, silence, the purge limit) lives in [`crate::server`]. It opens only an
+//! existing database (exit 66 otherwise): only `serve` creates one.
 //! Without the `server` feature the command is still listed, and says how to get it.
 use super::Failure;
 #[cfg(feature = "server")]
@@ -23,9 +25,21 @@ pub enum AdminCommand {
     Officer(OfficerCommand),
     /// Delete tombstones older than a version; cursors older than it must re-sync.
     PurgeTombstones {
-        /// Delete tombstones whose version is below this.
+        /// Delete tombstones whose version is below this (at most the current version).
         #[arg(long)]
         before_version: i64,
+    },
+    /// Server version, officers, records, the current version and the history floor.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent copy of a SQLite server database to a new FILE, while the server
+    /// runs (PostgreSQL: use pg_dump -Fc).
+    Backup {
+        /// The backup file to create; an existing file is never overwritten.
+        file: std::path::PathBuf,
     },
 }
 
@@ -37,14 +51,21 @@ pub enum OfficerCommand {
         #[arg(long)]
         team: String,
     },
-    /// List officers: id, team, created, revoked.
+    /// List officers: team, last push, last pull, changes pushed, revoked.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only officers who have not synced (no push, no pull) for this long: 7d, 12h, 30m.
+        /// Officers who never synced count from when they were added.
+        #[arg(long, value_name = "DURATION", value_parser = parse_silence)]
+        silent_for: Option<Silence>,
     },
     /// Revoke an officer's token at once.
     Revoke { id: String },
+    /// Issue a new token (printed once, alone on stdout): the old one stops working at once,
+    /// and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`.
+    Token { id: String },
     /// Move an officer to another team; their next pull delivers the new team's records.
     Move {
         id: String,
@@ -53,13 +74,31 @@ pub enum OfficerCommand {
     },
 }
 
+/// A `--silent-for` duration, as given and as parsed.
+#[derive(Debug, Clone)]
+pub struct Silence {
+    pub text: String,
+    #[cfg(feature = "server")]
+    pub duration: time::Duration,
+}
+
+fn parse_silence(s: &str) -> Result<Silence, String> {
+    #[cfg(feature = "server")]
+    let duration = crate::server::supervision::parse_silence(s)?;
+    Ok(Silence {
+        text: s.to_string(),
+        #[cfg(feature = "server")]
+        duration,
+    })
+}
+
 /// `admin` in a build without the server: always [`super::serve::server_missing`].
 #[cfg(not(feature = "server"))]
 pub fn run(_args: AdminArgs) -> Result<i32, Failure> {
     Err(super::serve::server_missing("admin"))
 }
 
-/// Runs one admin command against the database.
+/// Runs one admin command against an existing database (never creating one).
 #[cfg(feature = "server")]
 pub fn run(args: AdminArgs) -> Result<i32, Failure> {
     let database = match args.database {
@@ -71,49 +110,18 @@ pub fn run(args: AdminArgs) -> Result<i32, Failure> {
         .build()
         .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
-        let service = Service::open(&database)
+        let service = Service::open_existing(&database)
             .await
             .map_err(super::serve::store_failure)?;
-        run_command(&service, args.command).await
+        run_command(&service, &database, args.command).await
     })
 }
 
 #[cfg(feature = "server")]
-async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failure> {
+async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Result<i32, Failure> {
     let fail = super::serve::service_failure;
     match cmd {
-        AdminCommand::Officer(OfficerCommand::Add { id, team }) => {
-            let token = service.add_officer(&id, &team).await.map_err(fail)?;
-            println!("{token}");
-            eprintln!("officer {id} added to team {team}; the token above is shown only once");
-        }
-        AdminCommand::Officer(OfficerCommand::List { json }) => {
-            let officers = service.list_officers().await.map_err(fail)?;
-            if json {
-                let s = serde_json::to_string_pretty(&officers)
-                    .map_err(|e| Failure::new(exit::SOFTWARE, e.to_string()))?;
-                println!("{s}");
-            } else {
-                println!("{:<24} {:<16} {:<22} REVOKED", "ID", "TEAM", "CREATED");
-                for o in officers {
-                    println!(
-                        "{:<24} {:<16} {:<22} {}",
-                        o.id,
-                        o.team,
-                        o.created_at,
-                        if o.revoked { "yes" } else { "no" }
-                    );
-                }
-            }
-        }
-        AdminCommand::Officer(OfficerCommand::Revoke { id }) => {
-            service.revoke_officer(&id).await.map_err(fail)?;
-            eprintln!("officer {id}'s token is revoked");
-        }
-        AdminCommand::Officer(OfficerCommand::Move { id, team }) => {
-            service.move_officer(&id, &team).await.map_err(fail)?;
-            eprintln!("officer {id} moved to team {team}");
-        }
+        AdminCommand::Officer(cmd) => run_officer(service, cmd).await?,
         AdminCommand::PurgeTombstones { before_version } => {
             let n = service
                 .purge_tombstones(before_version)
@@ -121,6 +129,121 @@ async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failur
                 .map_err(fail)?;
             eprintln!("purged {n} tombstones below version {before_version}");
         }
+        AdminCommand::Status { json } => {
+            let stats = service.stats().await.map_err(fail)?;
+            print_status(service.store_kind(), &stats, json)?;
+        }
+        AdminCommand::Backup { file } => {
+            if service.store_kind() == "postgres" {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    format!(
+                        "a PostgreSQL server database is backed up with pg_dump: \
+                         pg_dump -Fc --file {} '{database}' (restore with pg_restore; see docs/server.md)",
+                        file.display()
+                    ),
+                ));
+            }
+            service.backup(&file).await.map_err(fail)?;
+            eprintln!("backed up to {}", file.display());
+        }
     }
     Ok(exit::OK)
+}
+
+#[cfg(feature = "server")]
+async fn run_officer(service: &Service, cmd: OfficerCommand) -> Result<(), Failure> {
+    let fail = super::serve::service_failure;
+    match cmd {
+        OfficerCommand::Add { id, team } => {
+            let token = service.add_officer(&id, &team).await.map_err(fail)?;
+            println!("{token}");
+            eprintln!("officer {id} added to team {team}; the token above is shown only once");
+        }
+        OfficerCommand::List { json, silent_for } => {
+            let mut officers = service.list_officers().await.map_err(fail)?;
+            if let Some(s) = &silent_for {
+                let now = time::OffsetDateTime::now_utc();
+                officers.retain(|o| crate::server::supervision::is_silent(o, now, s.duration));
+            }
+            print_officers(&officers, json)?;
+            if let (Some(s), false) = (&silent_for, json) {
+                eprintln!("{} officers have not synced for {}", officers.len(), s.text);
+            }
+        }
+        OfficerCommand::Revoke { id } => {
+            service.revoke_officer(&id).await.map_err(fail)?;
+            eprintln!("officer {id}'s token is revoked");
+        }
+        OfficerCommand::Token { id } => {
+            let token = service.issue_token(&id).await.map_err(fail)?;
+            println!("{token}");
+            eprintln!(
+                "new token for officer {id} (shown only once; the old one no longer works): \
+                 on the laptop run `fieldsync init --server URL --officer {id} --token-stdin`; \
+                 queued changes are kept"
+            );
+        }
+        OfficerCommand::Move { id, team } => {
+            service.move_officer(&id, &team).await.map_err(fail)?;
+            eprintln!("officer {id} moved to team {team}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "server")]
+fn print_officers(
+    officers: &[crate::server::store::OfficerSummary],
+    json: bool,
+) -> Result<(), Failure> {
+    if json {
+        return super::print_json(&officers);
+    }
+    println!(
+        "{:<24} {:<16} {:<21} {:<21} {:>8} REVOKED",
+        "ID", "TEAM", "LAST PUSH", "LAST PULL", "CHANGES"
+    );
+    let never = || "never".to_string();
+    for o in officers {
+        println!(
+            "{:<24} {:<16} {:<21} {:<21} {:>8} {}",
+            o.officer.id,
+            o.officer.team,
+            o.last_push_at.clone().unwrap_or_else(never),
+            o.last_pull_at.clone().unwrap_or_else(never),
+            o.changes_pushed,
+            if o.officer.revoked { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "server")]
+fn print_status(
+    store: &str,
+    stats: &crate::server::store::StoreStats,
+    json: bool,
+) -> Result<(), Failure> {
+    let version = env!("CARGO_PKG_VERSION");
+    if json {
+        return super::print_json(&serde_json::json!({
+            "server_version": version,
+            "store": store,
+            "stats": stats,
+        }));
+    }
+    println!("server version   fieldsync {version}");
+    println!("store            {store} (schema {})", stats.schema_version);
+    println!(
+        "officers         {} ({} revoked)",
+        stats.officers, stats.revoked_officers
+    );
+    println!(
+        "records          {} ({} tombstones)",
+        stats.records, stats.tombstones
+    );
+    println!("current version  {}", stats.current_version);
+    println!("history floor    {}", stats.history_floor);
+    Ok(())
 }

@@ -85,9 +85,10 @@ pub fn json_report(e: &Error) -> serde_json::Value {
 fn advice(e: &Error) -> Option<String> {
     const INIT: &str = "fieldsync init --server URL --officer ID --token-stdin";
     let next = match e {
-        Error::Unauthorized(_) => {
-            format!("; ask your administrator for a new token and run `{INIT}`")
-        }
+        Error::Unauthorized(_) => format!(
+            "; ask your administrator for a new token (`fieldsync admin officer token ID`) \
+             and run `{INIT}`; queued changes are kept"
+        ),
         Error::InsecureHttp { .. } => {
             ", or pass --allow-insecure-http on a network you trust".into()
         }

@@ -1,6 +1,9 @@
 //! `fieldsync init`: writes the config (server, officer, token, and a copy of the
-//! organisation's certificate authority with `--ca-cert`). It must not contact the server or
-//! open the store.
+//! organisation's certificate authority with `--ca-cert`). Run again for the same
+//! officer (e.g. with a new token after `admin officer token`), it replaces the config and
+//! leaves the database and its queue alone. It reads an existing database only to refuse an
+//! officer other than the one it belongs to; it never creates the database, never touches
+//! its records or queue, and never contacts the server.
 
 use std::io::BufRead;
 
@@ -56,6 +59,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     } else {
         args.token
     };
+    let queued = queued_for(g, &args.officer)?;
     let path = g.config_path()?;
     let ca_cert = install_ca(&path, args.ca_cert.as_deref())?;
     let config = Config {
@@ -67,10 +71,13 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     config.save(&path)?;
     if g.json {
         print_json(
-            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer }),
+            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "queued": queued }),
         )?;
     } else {
         eprintln!("wrote {} (owner-only)", path.display());
+        if let Some(n) = queued.filter(|n| *n > 0) {
+            eprintln!("{n} queued changes are kept: they go with the next `fieldsync sync`");
+        }
     }
     Ok(exit::OK)
 }
@@ -84,4 +91,26 @@ fn install_ca(
     let Some(file) = ca else { return Ok(None) };
     let pem = crate::client::tls::read_ca_file(file)?;
     Ok(Some(save_ca_copy(config_path, &pem)?))
+}
+
+/// The changes waiting in this device's database, if it exists (`None` when it does not);
+/// refuses a database that belongs to another officer than `officer`.
+fn queued_for(g: &Globals, officer: &str) -> Result<Option<i64>, Failure> {
+    let db = g.db_path()?;
+    if !db.exists() {
+        return Ok(None);
+    }
+    let store = g.open_store()?;
+    match store.officer()? {
+        Some(owner) if owner != officer => Err(crate::client::Error::OtherOfficer {
+            path: db,
+            owner,
+            officer: officer.to_string(),
+        }
+        .into()),
+        _ => {
+            let q = store.queue_counts()?;
+            Ok(Some(q.pending + q.sending + q.rejected))
+        }
+    }
 }

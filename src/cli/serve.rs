@@ -66,6 +66,7 @@ pub fn default_database() -> Result<String, Failure> {
 pub fn service_failure(e: ServiceError) -> Failure {
     match e {
         ServiceError::Store(s) => store_failure(s),
+        e @ ServiceError::VersionBeyondCurrent { .. } => Failure::new(exit::DATA, e.to_string()),
         other => Failure::new(exit::SOFTWARE, other.to_string()),
     }
 }
@@ -74,7 +75,10 @@ pub fn service_failure(e: ServiceError) -> Failure {
 #[cfg(feature = "server")]
 pub fn store_failure(e: StoreError) -> Failure {
     let code = match &e {
-        StoreError::UnknownOfficer(_) => exit::NO_INPUT,
+        StoreError::UnknownOfficer(_) | StoreError::Missing(_) | StoreError::NotFieldsync(_) => {
+            exit::NO_INPUT
+        }
+        StoreError::Exists(_) => exit::CANT_CREATE,
         StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
         StoreError::Io { .. } => exit::CANT_CREATE,
         StoreError::Task(_) => exit::SOFTWARE,

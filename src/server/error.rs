@@ -22,6 +22,10 @@ pub enum ServiceError {
     /// The cursor points into history the server has forgotten: pull from scratch.
     #[error("the server no longer keeps the history this cursor points into: pull from scratch")]
     ResyncRequired,
+    /// `purge-tombstones` beyond the last version handed out (it would purge tombstones
+    /// not yet written, and raise the history floor above every cursor).
+    #[error("--before-version {given} is beyond the current version {current}: give at most {} (purges every tombstone up to the current version)", current + 1)]
+    VersionBeyondCurrent { given: i64, current: i64 },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -33,7 +37,9 @@ impl ServiceError {
         match self {
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
             ServiceError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
-            ServiceError::InvalidLimit(_) => ErrorCode::BadRequest,
+            ServiceError::InvalidLimit(_) | ServiceError::VersionBeyondCurrent { .. } => {
+                ErrorCode::BadRequest
+            }
             ServiceError::InvalidCursor => ErrorCode::InvalidCursor,
             ServiceError::ResyncRequired => ErrorCode::ResyncRequired,
             ServiceError::Store(e) => e.code(),
@@ -72,6 +78,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// `admin` on a database that does not exist (a SQLite path or PostgreSQL database).
+    #[error("no fieldsync database at {0}: check --database (only `fieldsync serve` creates one)")]
+    Missing(String),
+    /// `admin` on a database without the fieldsync schema.
+    #[error("{0} is not a fieldsync server database: check --database (only `fieldsync serve` creates one)")]
+    NotFieldsync(String),
+    /// A file `admin backup` must not overwrite.
+    #[error("{0} already exists: choose a new file name (a backup never overwrites)")]
+    Exists(String),
     /// A named officer does not exist.
     #[error("no officer {0:?}")]
     UnknownOfficer(String),

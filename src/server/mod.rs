@@ -9,6 +9,7 @@
 //! - [`push`]: the pure push planner; [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
+//! - [`supervision`]: pure rules for `admin officer list --silent-for`.
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod push;
 pub mod service;
 pub mod store;
+pub mod supervision;
 pub mod tokens;
 
 pub use error::{ServeError, ServiceError, StoreError};

@@ -3,7 +3,9 @@
 //! It owns authentication by token, the push rules (batch size, then the pure planner
 //! [`push::plan`] run inside the store's write transaction), the pull rules (page size,
 //! cursors, team scope: an officer who moved team starts over; a cursor below the history
-//! floor must re-sync) and the administrator's operations (officers, tokens, purging). It
+//! floor must re-sync), supervision (each officer's last push, last pull and changes pushed,
+//! recorded cheaply) and the administrator's operations (officers, tokens, purging, stats,
+//! backups). It
 //! must not parse requests, pick HTTP statuses or print: `server::http` and `cli::admin` do.
 //!
 //! It is usable in-process, e.g. by an in-memory client `Remote` in tests:
@@ -24,12 +26,14 @@
 //! # let _ = (pushed, next); Ok(()) }
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::cursor::{decode_cursor, encode_cursor};
 use super::error::{ServiceError, StoreError};
 use super::push;
-use super::store::{self, Officer, Store};
+use super::store::{self, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
 use super::tokens::{new_token, token_hash};
 use crate::protocol::{
     PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
@@ -38,12 +42,18 @@ use crate::protocol::{
 /// The longest token the service looks up; anything longer is unknown without a lookup.
 const MAX_TOKEN_LEN: usize = 256;
 
+/// An officer's pulls are recorded at most this often per server process, so that pulling
+/// page after page costs no writes.
+const PULL_RECORD_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The sync rules over one store. Cheap to clone (the store is shared).
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
     /// Authenticates cursors; read once from the store (it never changes).
     cursor_secret: Arc<Vec<u8>>,
+    /// When this process last recorded each officer's pull (see [`PULL_RECORD_INTERVAL`]).
+    pulls_recorded: Arc<Mutex<HashMap<String, Instant>>>,
     /// Keeps the folder of a [`Service::temporary`] store alive.
     _temp: Option<Arc<tempfile::TempDir>>,
 }
@@ -55,6 +65,7 @@ impl Service {
         Ok(Service {
             store,
             cursor_secret,
+            pulls_recorded: Arc::default(),
             _temp: None,
         })
     }
@@ -63,6 +74,12 @@ impl Service {
     /// `postgres://` URL, and the service over it.
     pub async fn open(database: &str) -> Result<Service, StoreError> {
         Service::new(store::open(database).await?).await
+    }
+
+    /// Opens and migrates an existing fieldsync database, creating nothing (see
+    /// [`store::open_existing`]): what `admin` uses.
+    pub async fn open_existing(database: &str) -> Result<Service, StoreError> {
+        Service::new(store::open_existing(database).await?).await
     }
 
     /// A service over a fresh SQLite store in a temporary folder, removed when the last
@@ -119,8 +136,17 @@ impl Service {
         }
         let keys = push::needed(&req.changes);
         let officer = officer.clone();
+        let at = crate::model::now_timestamp();
         let results = store::write_with(self.store.as_ref(), keys, move |snap| {
-            push::plan(&officer, req.device_id, &req.changes, snap)
+            let (results, mut writes) = push::plan(&officer, req.device_id, &req.changes, snap);
+            // Supervision, in the push's own transaction: new op_ids only, so a retried
+            // batch does not count twice.
+            writes.activity = Some(OfficerActivity::Pushed {
+                changes: writes.ops.len() as i64,
+                officer: officer.id,
+                at,
+            });
+            (results, writes)
         })
         .await?;
         Ok(PushResponse { results })
@@ -140,12 +166,33 @@ impl Service {
         }
         let after = self.resume_after(officer, cursor).await?;
         let page = self.store.pull(&officer.team, after, limit).await?;
+        self.record_pull(&officer.id).await;
         let last = page.records.last().map_or(after, |r| r.version);
         Ok(PullResponse {
             next_cursor: encode_cursor(&self.cursor_secret, &officer.id, &officer.team, last),
             has_more: page.has_more,
             records: page.records,
         })
+    }
+
+    /// Records that `officer` pulled, at most once per [`PULL_RECORD_INTERVAL`] in this
+    /// process. A failure is logged, never passed on: the pull itself succeeded.
+    async fn record_pull(&self, officer: &str) {
+        let now = Instant::now();
+        {
+            let mut seen = self
+                .pulls_recorded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match seen.get(officer) {
+                Some(t) if now.duration_since(*t) < PULL_RECORD_INTERVAL => return,
+                _ => seen.insert(officer.to_string(), now),
+            };
+        }
+        let at = crate::model::now_timestamp();
+        if let Err(e) = self.store.record_pull(officer, &at).await {
+            tracing::warn!("cannot record {officer}'s pull: {e}");
+        }
     }
 
     /// The version a pull resumes after: the cursor's, 0 when the officer moved team (so the
@@ -180,9 +227,28 @@ impl Service {
         Ok(token)
     }
 
-    /// Every officer, by id.
-    pub async fn list_officers(&self) -> Result<Vec<Officer>, ServiceError> {
+    /// Every officer with their recorded activity, by id.
+    pub async fn list_officers(&self) -> Result<Vec<OfficerSummary>, ServiceError> {
         Ok(self.store.list_officers().await?)
+    }
+
+    /// Issues a new token for an existing officer and lifts a revocation; the old token stops
+    /// working at once. Returns the new token (only its hash is stored).
+    pub async fn issue_token(&self, id: &str) -> Result<String, ServiceError> {
+        let token = new_token();
+        self.store.reissue_token(id, &token_hash(&token)).await?;
+        Ok(token)
+    }
+
+    /// Counts and counters of the whole store (`admin status`).
+    pub async fn stats(&self) -> Result<StoreStats, ServiceError> {
+        Ok(self.store.stats().await?)
+    }
+
+    /// Writes a consistent copy of a SQLite store to the new file `dest` while the server
+    /// runs (see [`Store::backup`]).
+    pub async fn backup(&self, dest: &std::path::Path) -> Result<(), ServiceError> {
+        Ok(self.store.backup(dest).await?)
     }
 
     /// Revokes an officer's token at once.
@@ -197,7 +263,18 @@ impl Service {
 
     /// Deletes tombstones below version `before` and raises the history floor, so cursors
     /// older than it must re-sync; the number deleted.
+    /// A version beyond the current one (`before > current + 1`) is refused: it would purge tombstones not yet
+    /// written and send every device back to the start. (Versions only grow, so checking
+    /// before the purge's own transaction is safe.)
     pub async fn purge_tombstones(&self, before: i64) -> Result<u64, ServiceError> {
+        let current = self.store.stats().await?.current_version;
+        // Below `current + 1` is every tombstone there is; anything higher is beyond it.
+        if before > current + 1 {
+            return Err(ServiceError::VersionBeyondCurrent {
+                given: before,
+                current,
+            });
+        }
         Ok(self.store.purge_tombstones(before).await?)
     }
 }

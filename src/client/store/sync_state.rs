@@ -107,6 +107,11 @@ impl Store {
         set_meta(&self.conn, key, value)
     }
 
+    /// The officer this database belongs to, if any has claimed it yet.
+    pub fn officer(&self) -> Result<Option<String>> {
+        self.meta(meta::OFFICER_ID)
+    }
+
     /// Binds the database to one officer: the first officer to record a visit or sync owns
     /// it, and a config naming another officer is refused rather than mixing their work.
     pub fn claim_officer(&self, officer: &str) -> Result<()> {

@@ -74,7 +74,9 @@ impl From<ServiceError> for Failure {
             ServiceError::Store(s) => return s.into(),
             ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServiceError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ServiceError::InvalidLimit(_) | ServiceError::InvalidCursor => StatusCode::BAD_REQUEST,
+            ServiceError::InvalidLimit(_)
+            | ServiceError::InvalidCursor
+            | ServiceError::VersionBeyondCurrent { .. } => StatusCode::BAD_REQUEST,
             ServiceError::ResyncRequired => StatusCode::GONE,
         };
         Failure::new(status, e.code(), e.to_string())

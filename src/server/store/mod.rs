@@ -33,6 +33,7 @@
 //! - **Dedupe lives in the database**: every result is stored under its op_id in the same
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
+pub(crate) mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
@@ -53,6 +54,49 @@ pub struct Officer {
     pub team: String,
     pub created_at: String,
     pub revoked: bool,
+}
+
+/// An officer with what the server recorded of their syncing (`admin officer list`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OfficerSummary {
+    #[serde(flatten)]
+    pub officer: Officer,
+    /// When the officer's last push was applied (UTC, RFC 3339), if ever.
+    pub last_push_at: Option<String>,
+    /// When the officer last pulled (to the minute: pulls are recorded at most once a
+    /// minute per officer and server process), if ever.
+    pub last_pull_at: Option<String>,
+    /// Changes the officer pushed, each op_id counted once (a retried batch adds nothing).
+    pub changes_pushed: i64,
+}
+
+/// What the server recorded of an officer's syncing, written with a push (in its
+/// transaction) or on its own for a pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfficerActivity {
+    /// A push applied `changes` new changes at `at`.
+    Pushed {
+        officer: String,
+        changes: i64,
+        at: String,
+    },
+    /// The officer pulled at `at`.
+    Pulled { officer: String, at: String },
+}
+
+/// Counts and counters of a whole store (`admin status`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    pub officers: i64,
+    pub revoked_officers: i64,
+    /// Records, tombstones included.
+    pub records: i64,
+    pub tombstones: i64,
+    /// The last version handed out.
+    pub current_version: i64,
+    /// The highest version whose history may have been forgotten (0: none).
+    pub history_floor: i64,
+    pub schema_version: i64,
 }
 
 /// A record as stored: the wire [`Record`] plus what the server keeps to decide and to filter.
@@ -121,6 +165,9 @@ pub struct WriteSet {
     /// The counters after the batch.
     pub version: i64,
     pub server_id: i64,
+    /// The officer activity to record in the same transaction (the officer row's last push
+    /// time and count), if any.
+    pub activity: Option<OfficerActivity>,
 }
 
 /// The caller's decision inside a write transaction: what to write, given what was loaded.
@@ -188,9 +235,25 @@ pub trait Store: Send + Sync + 'static {
     /// Adds an officer with a token hash.
     async fn add_officer(&self, id: &str, team: &str, token_hash: &str) -> Result<(), StoreError>;
 
-    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError>;
+    /// Every officer with their recorded activity, by id.
+    async fn list_officers(&self) -> Result<Vec<OfficerSummary>, StoreError>;
 
     async fn revoke_officer(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Replaces an officer's token hash and lifts a revocation, in one statement: the old
+    /// token stops working at once.
+    async fn reissue_token(&self, id: &str, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Records that an officer pulled (one cheap statement; SQLite joins the group commit).
+    async fn record_pull(&self, officer: &str, at: &str) -> Result<(), StoreError>;
+
+    /// Counts and counters of the whole store.
+    async fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// Writes a consistent copy of the database to the new file `dest` while writes go on
+    /// (SQLite: `VACUUM INTO`). Refused when `dest` exists. PostgreSQL refuses: it is backed
+    /// up with `pg_dump`.
+    async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError>;
 
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError>;
 
@@ -200,10 +263,10 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
-/// Checks the `schema_version` read from a database's meta table.
-pub(crate) fn check_schema_version(found: &str) -> Result<(), StoreError> {
+/// Checks the `schema_version` read from a database's meta table; the version.
+pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {
     let v: i64 = found
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("schema version {found:?}")))?;
@@ -212,7 +275,7 @@ pub(crate) fn check_schema_version(found: &str) -> Result<(), StoreError> {
             "the database has schema version {v}, from a newer fieldsync (this one knows {SCHEMA_VERSION}): upgrade fieldsync"
         )));
     }
-    Ok(())
+    Ok(v)
 }
 
 /// Is `url` a PostgreSQL URL?
@@ -231,6 +294,19 @@ pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreErro
             sqlite::SqliteStore::open(std::path::Path::new(database)).await?,
         ))
     }
+}
+
+/// Opens and migrates the existing fieldsync database named by `database`, creating
+/// nothing: a missing SQLite file or PostgreSQL database is [`StoreError::Missing`], one
+/// without the fieldsync schema is [`StoreError::NotFieldsync`]. `admin` uses it, so that a
+/// mistyped `--database` never creates an empty server database; only `serve` creates one.
+pub async fn open_existing(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if is_postgres_url(database) {
+        postgres::PgStore::check_existing(database).await?;
+    } else {
+        sqlite::check_existing(std::path::Path::new(database)).await?;
+    }
+    open(database).await
 }
 
 /// JSON text of stamps / fields / results, for storage.

@@ -19,9 +19,11 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
+use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
-    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
+    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
+    WriteSet,
 };
 use crate::protocol::Record;
 use crate::server::error::StoreError;
@@ -100,6 +102,34 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
     })
+}
+
+fn to_summary(r: &tokio_postgres::Row) -> Result<OfficerSummary, StoreError> {
+    let get = StoreError::pg("read officer activity");
+    Ok(OfficerSummary {
+        officer: to_officer(r)?,
+        last_push_at: r.try_get(4).map_err(StoreError::pg("read last push"))?,
+        last_pull_at: r.try_get(5).map_err(StoreError::pg("read last pull"))?,
+        changes_pushed: r.try_get(6).map_err(get)?,
+    })
+}
+
+/// The statement recording an officer's activity, and its parameters.
+fn activity_sql(a: &OfficerActivity) -> (&'static str, Vec<Param<'_>>) {
+    match a {
+        OfficerActivity::Pushed {
+            officer,
+            changes,
+            at,
+        } => (
+            "UPDATE officers SET last_push_at = $2, changes_pushed = changes_pushed + $3 WHERE id = $1",
+            vec![officer as Param<'_>, at as Param<'_>, changes as Param<'_>],
+        ),
+        OfficerActivity::Pulled { officer, at } => (
+            "UPDATE officers SET last_pull_at = $2 WHERE id = $1",
+            vec![officer as Param<'_>, at as Param<'_>],
+        ),
+    }
 }
 
 fn to_officer(r: &tokio_postgres::Row) -> Result<Officer, StoreError> {
@@ -235,16 +265,82 @@ async fn store_writes(
     ];
     let op_params: [Param<'_>; 3] = [&op, &hash, &result];
     let ctr_params: [Param<'_>; 2] = [&write.version, &write.server_id];
+    // The officer's activity row, pipelined with the rest (nothing when there is none).
+    let activity = async {
+        match &write.activity {
+            Some(a) => {
+                let (sql, params) = activity_sql(a);
+                let st = tx.prepare_cached(sql).await?;
+                tx.execute(&st, &params).await
+            }
+            None => Ok(0),
+        }
+    };
     tokio::try_join!(
         tx.execute(&rec_st, &rec_params),
         tx.execute(&op_st, &op_params),
         tx.execute(&ctr_st, &ctr_params),
+        activity,
     )
     .map_err(StoreError::pg("write push results"))?;
     Ok(())
 }
 
+/// Applies the migration steps above `found`, each in its own transaction with the new
+/// schema version (the caller holds the migration lock).
+async fn migrate(client: &tokio_postgres::Client, found: i64) -> Result<(), StoreError> {
+    for step in migrations::pending(found) {
+        let sql = format!(
+            "BEGIN; {} UPDATE meta SET value = '{}' WHERE key = 'schema_version'; COMMIT;",
+            step.postgres, step.version
+        );
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(StoreError::pg(format!("migrate: {}", step.name)))?;
+    }
+    Ok(())
+}
+
 impl PgStore {
+    /// Fails unless `url` names an existing database holding the fieldsync schema; creates
+    /// and changes nothing.
+    pub async fn check_existing(url: &str) -> Result<(), StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(StoreError::pg(format!("parse database URL {url:?}")))?;
+        let shown = config
+            .get_dbname()
+            .map_or_else(|| url.to_string(), |d| format!("PostgreSQL database {d:?}"));
+        let (client, conn) = match config.connect(NoTls).await {
+            Ok(c) => c,
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) => {
+                return Err(StoreError::Missing(shown));
+            }
+            Err(e) => return Err(StoreError::pg("connect")(e)),
+        };
+        let task = tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("check connection closed: {e}");
+            }
+        });
+        let found: bool = client
+            .query_one(
+                "SELECT to_regclass('meta') IS NOT NULL AND to_regclass('officers') IS NOT NULL AND to_regclass('records') IS NOT NULL",
+                &[],
+            )
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("look for the fieldsync schema"))?;
+        drop(client);
+        let _ = task.await;
+        if found {
+            Ok(())
+        } else {
+            Err(StoreError::NotFieldsync(shown))
+        }
+    }
+
     /// Connects to `url`, creates or migrates the schema (under an advisory lock) and builds
     /// the pool.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
@@ -284,7 +380,8 @@ impl PgStore {
                 .await
                 .and_then(|r| r.try_get(0))
                 .map_err(StoreError::pg("read schema version"))?;
-            super::check_schema_version(&found)?;
+            let found = super::check_schema_version(&found)?;
+            migrate(&client, found).await?;
             client
                 .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
                 .await
@@ -424,16 +521,85 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError> {
+    async fn list_officers(&self) -> Result<Vec<OfficerSummary>, StoreError> {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT id, team, created_at, revoked_at FROM officers ORDER BY id",
+                "SELECT id, team, created_at, revoked_at, last_push_at, last_pull_at, changes_pushed FROM officers ORDER BY id",
                 &[],
             )
             .await
             .map_err(StoreError::pg("list officers"))?;
-        rows.iter().map(to_officer).collect()
+        rows.iter().map(to_summary).collect()
+    }
+
+    async fn reissue_token(&self, id: &str, token_hash: &str) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE officers SET token_hash = $2, revoked_at = NULL WHERE id = $1",
+                &[&id, &token_hash],
+            )
+            .await
+            .map_err(StoreError::pg("issue a new token"))?;
+        if n == 0 {
+            return Err(StoreError::UnknownOfficer(id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn record_pull(&self, officer: &str, at: &str) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let a = OfficerActivity::Pulled {
+            officer: officer.to_string(),
+            at: at.to_string(),
+        };
+        let (sql, params) = activity_sql(&a);
+        let st = c
+            .prepare_cached(sql)
+            .await
+            .map_err(StoreError::pg("prepare pull record"))?;
+        c.execute(&st, &params)
+            .await
+            .map_err(StoreError::pg("record a pull"))?;
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM officers),
+                        (SELECT count(*) FROM officers WHERE revoked_at IS NOT NULL),
+                        (SELECT count(*) FROM records),
+                        (SELECT count(*) FROM records WHERE deleted),
+                        (SELECT version FROM version_counter WHERE id = 1),
+                        (SELECT value::bigint FROM meta WHERE key = 'history_floor'),
+                        (SELECT value::bigint FROM meta WHERE key = 'schema_version')",
+                &[],
+            )
+            .await
+            .map_err(StoreError::pg("read stats"))?;
+        let get = |i: usize| -> Result<i64, StoreError> {
+            row.try_get(i)
+                .map_err(StoreError::pg("read a stats column"))
+        };
+        Ok(StoreStats {
+            officers: get(0)?,
+            revoked_officers: get(1)?,
+            records: get(2)?,
+            tombstones: get(3)?,
+            current_version: get(4)?,
+            history_floor: get(5)?,
+            schema_version: get(6)?,
+        })
+    }
+
+    async fn backup(&self, _dest: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Invalid(
+            "a PostgreSQL database is backed up with pg_dump -Fc, not fieldsync admin backup"
+                .into(),
+        ))
     }
 
     async fn revoke_officer(&self, id: &str) -> Result<(), StoreError> {

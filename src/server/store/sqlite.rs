@@ -17,9 +17,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
-    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
+    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
+    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
+    WriteSet,
 };
 use crate::protocol::Record;
 use crate::server::error::StoreError;
@@ -126,7 +128,8 @@ impl SqliteStore {
                 params![secret],
             )
             .map_err(StoreError::sqlite("initialise meta"))?;
-            super::check_schema_version(&meta(&tx, "schema_version")?)?;
+            let found = super::check_schema_version(&meta(&tx, "schema_version")?)?;
+            migrate(&tx, found)?;
             tx.commit().map_err(StoreError::sqlite("commit migration"))?;
             Ok(conn)
         })
@@ -179,6 +182,48 @@ impl SqliteStore {
     }
 }
 
+/// Applies the migration steps above `found` (inside the caller's transaction).
+fn migrate(tx: &Connection, found: i64) -> Result<(), StoreError> {
+    for step in migrations::pending(found) {
+        tx.execute_batch(step.sqlite)
+            .map_err(StoreError::sqlite(format!("migrate: {}", step.name)))?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            [step.version.to_string()],
+        )
+        .map_err(StoreError::sqlite("record the schema version"))?;
+    }
+    Ok(())
+}
+
+/// Fails unless `path` is an existing fieldsync server database; creates and changes
+/// nothing (the file is only read; opening never creates it). Not a SQLite file at all: a
+/// SQLite error (74).
+pub(crate) async fn check_existing(path: &Path) -> Result<(), StoreError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let shown = path.display().to_string();
+        if !path.is_file() {
+            return Err(StoreError::Missing(shown));
+        }
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(StoreError::sqlite(format!("open {shown}")))?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'officers', 'records')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite(format!("read {shown}")))?;
+        if tables < 3 {
+            return Err(StoreError::NotFieldsync(shown));
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
 fn officer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Officer> {
     Ok(Officer {
         id: r.get(0)?,
@@ -212,6 +257,35 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         r.get(7)?,
         r.get(8)?,
     ))
+}
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OfficerSummary> {
+    Ok(OfficerSummary {
+        officer: officer_row(r)?,
+        last_push_at: r.get(4)?,
+        last_pull_at: r.get(5)?,
+        changes_pushed: r.get(6)?,
+    })
+}
+
+/// Records an officer's activity (inside the caller's transaction); one statement.
+fn store_activity(tx: &Connection, activity: &OfficerActivity) -> Result<(), StoreError> {
+    match activity {
+        OfficerActivity::Pushed {
+            officer,
+            changes,
+            at,
+        } => tx
+            .prepare_cached(
+                "UPDATE officers SET last_push_at = ?2, changes_pushed = changes_pushed + ?3 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![officer, at, changes])),
+        OfficerActivity::Pulled { officer, at } => tx
+            .prepare_cached("UPDATE officers SET last_pull_at = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![officer, at])),
+    }
+    .map_err(StoreError::sqlite("record officer activity"))?;
+    Ok(())
 }
 
 const RECORD_COLS: &str =
@@ -366,6 +440,9 @@ fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
         params![write.version, write.server_id],
     )
     .map_err(StoreError::sqlite("advance version counter"))?;
+    if let Some(activity) = &write.activity {
+        store_activity(tx, activity)?;
+    }
     Ok(())
 }
 
@@ -468,13 +545,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_officers(&self) -> Result<Vec<Officer>, StoreError> {
+    async fn list_officers(&self) -> Result<Vec<OfficerSummary>, StoreError> {
         self.read(|c| {
             let mut q = c
-                .prepare("SELECT id, team, created_at, revoked_at FROM officers ORDER BY id")
+                .prepare("SELECT id, team, created_at, revoked_at, last_push_at, last_pull_at, changes_pushed FROM officers ORDER BY id")
                 .map_err(StoreError::sqlite("prepare officer list"))?;
             let rows = q
-                .query_map([], officer_row)
+                .query_map([], summary_row)
                 .map_err(StoreError::sqlite("list officers"))?;
             rows.collect::<Result<Vec<_>, _>>()
                 .map_err(StoreError::sqlite("read officer"))
@@ -497,6 +574,75 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn reissue_token(&self, id: &str, token_hash: &str) -> Result<(), StoreError> {
+        let (id, h) = (id.to_string(), token_hash.to_string());
+        self.run_writer(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE officers SET token_hash = ?2, revoked_at = NULL WHERE id = ?1",
+                    params![id, h],
+                )
+                .map_err(StoreError::sqlite("issue a new token"))?;
+            if n == 0 {
+                return Err(StoreError::UnknownOfficer(id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_pull(&self, officer: &str, at: &str) -> Result<(), StoreError> {
+        // Through the group commit: under load it shares a push group's fsync.
+        let activity = OfficerActivity::Pulled {
+            officer: officer.to_string(),
+            at: at.to_string(),
+        };
+        self.write(
+            WriteKeys::default(),
+            Box::new(move |snap| WriteSet {
+                version: snap.version,
+                server_id: snap.server_id,
+                activity: Some(activity),
+                ..WriteSet::default()
+            }),
+        )
+        .await
+    }
+
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.read(|c| {
+            let tx = c
+                .transaction()
+                .map_err(StoreError::sqlite("begin stats read"))?;
+            let count = |sql: &str| -> Result<i64, StoreError> {
+                tx.query_row(sql, [], |r| r.get(0))
+                    .map_err(StoreError::sqlite("read stats"))
+            };
+            let int_meta = |key: &str| -> Result<i64, StoreError> {
+                let v = meta(&tx, key)?;
+                v.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("meta {key} {v:?}: {e}")))
+            };
+            Ok(StoreStats {
+                officers: count("SELECT count(*) FROM officers")?,
+                revoked_officers: count(
+                    "SELECT count(*) FROM officers WHERE revoked_at IS NOT NULL",
+                )?,
+                records: count("SELECT count(*) FROM records")?,
+                tombstones: count("SELECT count(*) FROM records WHERE deleted = 1")?,
+                current_version: count("SELECT version FROM version_counter WHERE id = 1")?,
+                history_floor: int_meta("history_floor")?,
+                schema_version: int_meta("schema_version")?,
+            })
+        })
+        .await
+    }
+
+    async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest.to_path_buf();
+        self.read(move |c| backup_into(c, &dest)).await
     }
 
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
@@ -539,4 +685,46 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+/// `VACUUM INTO` a temporary file next to `dest` (a consistent snapshot, read in one read
+/// transaction while writers go on), fsyncs it, then links it to `dest`, which fails if `dest`
+/// exists: a backup never overwrites, and a failed one leaves no half-written `dest`.
+fn backup_into(conn: &Connection, dest: &Path) -> Result<(), StoreError> {
+    let shown = dest.display().to_string();
+    if dest.exists() {
+        return Err(StoreError::Exists(shown));
+    }
+    let dir = dest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |context: String| move |source: std::io::Error| StoreError::Io { context, source };
+    let tmp = tempfile::Builder::new()
+        .prefix(".fieldsync-backup-")
+        .tempdir_in(dir)
+        .map_err(io(format!(
+            "create a temporary folder in {}",
+            dir.display()
+        )))?;
+    let part = tmp.path().join("backup.sqlite3");
+    let part_str = part
+        .to_str()
+        .ok_or_else(|| StoreError::Invalid(format!("{shown}: the path is not UTF-8")))?;
+    conn.execute("VACUUM INTO ?1", [part_str])
+        .map_err(StoreError::sqlite(format!("back up into {shown}")))?;
+    std::fs::File::open(&part)
+        .and_then(|f| f.sync_all())
+        .map_err(io(format!("sync {shown}")))?;
+    std::fs::hard_link(&part, dest).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            StoreError::Exists(shown.clone())
+        } else {
+            StoreError::Io {
+                context: format!("write {shown}"),
+                source,
+            }
+        }
+    })?;
+    Ok(())
 }

@@ -1,0 +1,50 @@
+//! Schema migration steps after the base schema (version 1), one entry per step, for both
+//! stores. A store applies, in order and in one transaction with its base schema, every step
+//! above the database's `schema_version` and records the new version in `meta`.
+//!
+//! Steps are only ever added (never edited): a database migrated by an older build must end
+//! in the same shape as a fresh one. This module holds SQL only; the stores run it.
+
+/// One migration step: the schema version it brings a database to, and its SQL per store.
+pub(crate) struct Step {
+    pub version: i64,
+    /// What the step adds, for error messages.
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// Every step after the base schema, by version.
+pub(crate) const STEPS: &[Step] = &[Step {
+    version: 2,
+    name: "officer activity (last push, last pull, changes pushed)",
+    sqlite: "ALTER TABLE officers ADD COLUMN last_push_at TEXT;
+             ALTER TABLE officers ADD COLUMN last_pull_at TEXT;
+             ALTER TABLE officers ADD COLUMN changes_pushed INTEGER NOT NULL DEFAULT 0;",
+    postgres: "ALTER TABLE officers ADD COLUMN IF NOT EXISTS last_push_at TEXT;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS last_pull_at TEXT;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS changes_pushed BIGINT NOT NULL DEFAULT 0;",
+}];
+
+/// The steps a database at `found` still needs.
+pub(crate) fn pending(found: i64) -> impl Iterator<Item = &'static Step> {
+    STEPS.iter().filter(move |s| s.version > found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_in_order_and_end_at_the_schema_version() {
+        let versions: Vec<i64> = STEPS.iter().map(|s| s.version).collect();
+        let expected: Vec<i64> = (2..2 + STEPS.len() as i64).collect();
+        assert_eq!(versions, expected);
+        assert_eq!(
+            STEPS.last().map(|s| s.version),
+            Some(super::super::SCHEMA_VERSION)
+        );
+        assert_eq!(pending(1).count(), STEPS.len());
+        assert_eq!(pending(super::super::SCHEMA_VERSION).count(), 0);
+    }
+}
