@@ -21,6 +21,9 @@ pub enum AdminCommand {
     /// Add, list, revoke and move officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
+    /// Export records as CSV or JSON lines for analysis, streamed; prints the version to pass
+    /// as --since next time.
+    Export(super::export::AdminExportArgs),
     /// Delete tombstones older than a version; cursors older than it must re-sync.
     PurgeTombstones {
         /// Delete tombstones whose version is below this.
@@ -114,6 +117,7 @@ async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failur
             service.move_officer(&id, &team).await.map_err(fail)?;
             eprintln!("officer {id} moved to team {team}");
         }
+        AdminCommand::Export(args) => return super::export::run_admin(service, args).await,
         AdminCommand::PurgeTombstones { before_version } => {
             let n = service
                 .purge_tombstones(before_version)

@@ -9,10 +9,12 @@
 //! - [`push`]: the pure push planner; [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
+//! - [`export`]: the record range and paging of `admin export`.
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod push;
 pub mod service;
