@@ -71,11 +71,10 @@ fn write_failure(e: ExportError) -> Failure {
     }
 }
 
-fn plural(entity: EntityType) -> &'static str {
-    match entity {
-        EntityType::Household => "households",
-        EntityType::Visit => "visits",
-    }
+/// `3 visits`, `1 household`.
+fn count(n: u64, entity: EntityType) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {entity}{s}")
 }
 
 /// Where an export goes: stdout, or a temporary file renamed over `--output` at the end so a
@@ -145,7 +144,7 @@ pub(super) fn progress(entity: EntityType) -> indicatif::ProgressBar {
     let style = indicatif::ProgressStyle::with_template("{spinner} {pos} {msg} exported")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
     bar.set_style(style);
-    bar.set_message(plural(entity));
+    bar.set_message(format!("{entity}s"));
     bar
 }
 
@@ -188,7 +187,7 @@ pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
     };
     output.commit()?;
     bar.finish_and_clear();
-    eprintln!("exported {written} {}", plural(entity));
+    eprintln!("exported {}", count(written, entity));
     Ok(exit::OK)
 }
 
@@ -212,7 +211,7 @@ pub struct AdminExportArgs {
 mod server {
     use serde_json::{json, Value};
 
-    use super::{plural, progress, write_failure, AdminExportArgs, Failure, Output};
+    use super::{count, progress, write_failure, AdminExportArgs, Failure, Output};
     use crate::cli::serve::service_failure;
     use crate::exit;
     use crate::export::RecordWriter;
@@ -265,8 +264,8 @@ mod server {
         bar.finish_and_clear();
         let upto = export.upto();
         eprintln!(
-            "exported {written} {} up to version {upto}; next: --since {upto}",
-            plural(entity)
+            "exported {} up to version {upto}; next: --since {upto}",
+            count(written, entity)
         );
         Ok(exit::OK)
     }
