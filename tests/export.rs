@@ -458,3 +458,93 @@ fn fields_of_listed(entity: &str, r: &Value) -> BTreeMap<String, Value> {
     }
     f
 }
+
+/// Peak RSS of `admin export` over 1,000,000 visits (issue 12: ≤ 64 MiB). Slow (seeding a
+/// million records), so ignored: `cargo test --release --test export -- --ignored million`.
+#[test]
+#[ignore = "benchmark: seeds 1,000,000 visits"]
+fn million_visit_export_peak_rss() {
+    use fieldsync::model::EntityType;
+    use fieldsync::server::store::{sqlite::SqliteStore, Store, StoredRecord, WriteKeys, WriteSet};
+
+    const TOTAL: i64 = 1_000_000;
+    const BATCH: i64 = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = SqliteStore::open(&db).await.unwrap();
+        for start in (0..TOTAL).step_by(BATCH as usize) {
+            let records: Vec<StoredRecord> = (start + 1..=start + BATCH)
+                .map(|n| StoredRecord {
+                    server_id: n,
+                    entity_type: EntityType::Visit,
+                    id: uuid::Uuid::now_v7(),
+                    team: "north".into(),
+                    version: n,
+                    deleted: false,
+                    deleted_by: None,
+                    fields: [
+                        ("household_id", json!(uuid::Uuid::now_v7().to_string())),
+                        ("officer_id", json!("amina")),
+                        ("visited_at", json!("2026-11-25T09:30:00Z")),
+                        ("notes", json!(format!("visit {n}, \"quoted\""))),
+                        ("answers.crop", json!("maize")),
+                        (
+                            if n % 2 == 0 {
+                                "answers.water"
+                            } else {
+                                "answers.goats"
+                            },
+                            json!("3"),
+                        ),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                    stamps: Default::default(),
+                })
+                .collect();
+            let set = WriteSet {
+                records,
+                ops: Vec::new(),
+                version: start + BATCH,
+                server_id: start + BATCH,
+            };
+            store
+                .write(WriteKeys::default(), Box::new(move |_| set))
+                .await
+                .unwrap();
+        }
+    });
+    let out = dir.path().join("visits.csv");
+    let mut child = std::process::Command::new(support::bin())
+        .args(["admin", "--database", &db.display().to_string(), "export"])
+        .args(["--entity", "visit", "--output", &out.display().to_string()])
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_file) {
+            if let Some(kib) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let lines =
+        std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&out).unwrap()))
+            .count();
+    eprintln!("exported {TOTAL} visits; peak RSS {} MiB", peak_kib / 1024);
+    assert_eq!(lines as i64, TOTAL + 1, "a header and one line a visit");
+    assert!(peak_kib <= 64 * 1024, "peak RSS {peak_kib} KiB over 64 MiB");
+}
