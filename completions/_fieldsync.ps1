@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -326,6 +327,18 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fieldsync;export' {
+            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'fieldsync;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; port 0 picks a free port')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
@@ -348,6 +361,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -427,6 +441,21 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;officer;help;help' {
             break
         }
+        'fieldsync;admin;export' {
+            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s records')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records changed after this version (the one the previous export printed)')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'fieldsync;admin;purge-tombstones' {
             [CompletionResult]::new('--before-version', '--before-version', [CompletionResultType]::ParameterName, 'Delete tombstones whose version is below this')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
@@ -439,6 +468,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;help' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -460,6 +490,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;help;officer;move' {
+            break
+        }
+        'fieldsync;admin;help;export' {
             break
         }
         'fieldsync;admin;help;purge-tombstones' {
@@ -487,6 +520,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -568,11 +602,15 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;completions' {
             break
         }
+        'fieldsync;help;export' {
+            break
+        }
         'fieldsync;help;serve' {
             break
         }
         'fieldsync;help;admin' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             break
         }
@@ -593,6 +631,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin;officer;move' {
+            break
+        }
+        'fieldsync;help;admin;export' {
             break
         }
         'fieldsync;help;admin;purge-tombstones' {

@@ -28,6 +28,9 @@ _fieldsync() {
             fieldsync,demo)
                 cmd="fieldsync__subcmd__demo"
                 ;;
+            fieldsync,export)
+                cmd="fieldsync__subcmd__export"
+                ;;
             fieldsync,help)
                 cmd="fieldsync__subcmd__help"
                 ;;
@@ -55,6 +58,9 @@ _fieldsync() {
             fieldsync,visit)
                 cmd="fieldsync__subcmd__visit"
                 ;;
+            fieldsync__subcmd__admin,export)
+                cmd="fieldsync__subcmd__admin__subcmd__export"
+                ;;
             fieldsync__subcmd__admin,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help"
                 ;;
@@ -63,6 +69,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,export)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__export"
                 ;;
             fieldsync__subcmd__admin__subcmd__help,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__help"
@@ -127,6 +136,9 @@ _fieldsync() {
             fieldsync__subcmd__help,demo)
                 cmd="fieldsync__subcmd__help__subcmd__demo"
                 ;;
+            fieldsync__subcmd__help,export)
+                cmd="fieldsync__subcmd__help__subcmd__export"
+                ;;
             fieldsync__subcmd__help,help)
                 cmd="fieldsync__subcmd__help__subcmd__help"
                 ;;
@@ -153,6 +165,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help,visit)
                 cmd="fieldsync__subcmd__help__subcmd__visit"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,export)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__export"
                 ;;
             fieldsync__subcmd__help__subcmd__admin,officer)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer"
@@ -299,7 +314,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --help --version init household visit queue status sync conflicts resolve completions serve admin demo help"
+            opts="-h -V --db --config --json --help --version init household visit queue status sync conflicts resolve completions export serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,7 +336,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer purge-tombstones help"
+            opts="-h --database --db --config --json --help officer export purge-tombstones help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,9 +361,69 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__admin__subcmd__help)
-            opts="officer purge-tombstones help"
+        fieldsync__subcmd__admin__subcmd__export)
+            opts="-h --entity --format --output --include-deleted --team --since --database --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --entity)
+                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help)
+            opts="officer export purge-tombstones help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -776,8 +851,42 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__export)
+            opts="-h --entity --format --output --include-deleted --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --entity)
+                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__help)
-            opts="init household visit queue status sync conflicts resolve completions serve admin demo help"
+            opts="init household visit queue status sync conflicts resolve completions export serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -791,8 +900,22 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer purge-tombstones"
+            opts="officer export purge-tombstones"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -917,6 +1040,20 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

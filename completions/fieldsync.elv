@@ -34,6 +34,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
+            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -285,6 +286,17 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fieldsync;export'= {
+            cand --entity 'Which records: household or visit'
+            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
+            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'fieldsync;serve'= {
             cand --listen 'Address to listen on; port 0 picks a free port'
             cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
@@ -306,6 +318,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -373,6 +386,20 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;help;help'= {
         }
+        &'fieldsync;admin;export'= {
+            cand --entity 'Which records: household or visit'
+            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
+            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
+            cand --team 'Only this team''s records'
+            cand --since 'Only records changed after this version (the one the previous export printed)'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'fieldsync;admin;purge-tombstones'= {
             cand --before-version 'Delete tombstones whose version is below this'
             cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
@@ -384,6 +411,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help'= {
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -400,6 +428,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;help;officer;revoke'= {
         }
         &'fieldsync;admin;help;officer;move'= {
+        }
+        &'fieldsync;admin;help;export'= {
         }
         &'fieldsync;admin;help;purge-tombstones'= {
         }
@@ -423,6 +453,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
+            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -482,10 +513,13 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;completions'= {
         }
+        &'fieldsync;help;export'= {
+        }
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
         }
         &'fieldsync;help;admin;officer'= {
@@ -501,6 +535,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;officer;revoke'= {
         }
         &'fieldsync;help;admin;officer;move'= {
+        }
+        &'fieldsync;help;admin;export'= {
         }
         &'fieldsync;help;admin;purge-tombstones'= {
         }

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod client;
 pub mod exit;
+pub mod export;
 pub mod forms;
 pub mod merge;
 pub mod model;

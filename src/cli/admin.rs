@@ -23,6 +23,9 @@ pub enum AdminCommand {
     /// Add, list, revoke and move officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
+    /// Export records as CSV or JSON lines for analysis, streamed; prints the version to pass
+    /// as --since next time.
+    Export(super::export::AdminExportArgs),
     /// Delete tombstones older than a version; cursors older than it must re-sync.
     PurgeTombstones {
         /// Delete tombstones whose version is below this (at most the current version).
@@ -122,6 +125,7 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
     let fail = super::serve::service_failure;
     match cmd {
         AdminCommand::Officer(cmd) => run_officer(service, cmd).await?,
+        AdminCommand::Export(args) => return super::export::run_admin(service, args).await,
         AdminCommand::PurgeTombstones { before_version } => {
             let n = service
                 .purge_tombstones(before_version)

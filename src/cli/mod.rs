@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod demo;
 pub mod errors;
+pub mod export;
 pub mod format;
 pub mod init;
 pub mod queue;
@@ -67,6 +68,8 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Export this laptop's records as CSV or JSON lines (e.g. when it is retired).
+    Export(export::LocalExportArgs),
     /// Run the sync server.
     Serve(serve::ServeArgs),
     /// Manage the sync server's officers and tokens.
@@ -161,6 +164,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
             );
             Ok(crate::exit::OK)
         }
+        Command::Export(args) => export::run_local(&g, args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Demo(args) => demo::run(args),

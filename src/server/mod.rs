@@ -10,10 +10,12 @@
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
 //! - [`supervision`]: pure rules for `admin officer list --silent-for`.
+//! - [`export`]: the record range and paging of `admin export`.
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod push;
 pub mod service;

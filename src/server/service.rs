@@ -261,6 +261,14 @@ impl Service {
         Ok(self.store.move_officer(id, team).await?)
     }
 
+    /// Starts an export of the records `query` selects (see [`super::export`]).
+    pub async fn export(
+        &self,
+        query: super::export::ExportQuery,
+    ) -> Result<super::export::Export, ServiceError> {
+        super::export::Export::start(self.store.clone(), query).await
+    }
+
     /// Deletes tombstones below version `before` and raises the history floor, so cursors
     /// older than it must re-sync; the number deleted.
     /// A version beyond the current one (`before > current + 1`) is refused: it would purge tombstones not yet

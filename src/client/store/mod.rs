@@ -11,6 +11,7 @@
 
 mod apply;
 mod conflicts;
+mod export;
 mod queue;
 mod records;
 mod rows;

@@ -207,6 +207,17 @@ pub struct PullPage {
     pub has_more: bool,
 }
 
+/// Which records an export reads: one entity type, optionally one team, versions in
+/// `(after, upto]`, tombstones only if asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFilter {
+    pub entity: EntityType,
+    pub team: Option<String>,
+    pub after: i64,
+    pub upto: i64,
+    pub include_deleted: bool,
+}
+
 /// The server's storage. Implementations must follow the consistency rules in the module
 /// documentation.
 #[async_trait]
@@ -259,6 +270,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes tombstones older than `before` and raises the history floor; the count.
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// The last version handed out (every committed record has a version at most this).
+    async fn current_version(&self) -> Result<i64, StoreError>;
+
+    /// The distinct answer keys (without the `answers.` prefix) of the records `filter`
+    /// selects, sorted. One query; no record is loaded.
+    async fn export_answer_keys(&self, filter: &ExportFilter) -> Result<Vec<String>, StoreError>;
+
+    /// At most `limit` records `filter` selects, by version (their stamps are left empty).
+    /// Callers page by raising `filter.after` to the last version returned.
+    async fn export_page(
+        &self,
+        filter: &ExportFilter,
+        limit: u32,
+    ) -> Result<Vec<StoredRecord>, StoreError>;
 }
 
 /// The schema version this build writes. A database with a higher one was written by a

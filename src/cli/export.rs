@@ -1,0 +1,272 @@
+//! `fieldsync export` (the laptop's records) and `fieldsync admin export` (the server's):
+//! where the output goes, progress on a terminal, the summary line. The record layout is
+//! [`crate::export`]'s, shared by both; which records are read is the client store's or the
+//! server's [`crate::server::export`]. This module decides neither.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{Failure, Globals};
+use crate::exit;
+use crate::export::{ExportError, ExportFormat, RecordWriter, PAGE_SIZE};
+use crate::model::EntityType;
+
+/// Which records to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntityArg {
+    Household,
+    Visit,
+}
+
+impl From<EntityArg> for EntityType {
+    fn from(e: EntityArg) -> Self {
+        match e {
+            EntityArg::Household => EntityType::Household,
+            EntityArg::Visit => EntityType::Visit,
+        }
+    }
+}
+
+/// What both exports share: entity, format, output, tombstones.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Which records: household or visit.
+    #[arg(long, value_enum)]
+    pub entity: EntityArg,
+    /// csv (a header row, one column per answer key) or jsonl (one JSON object a line).
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// Write to this file (replaced only once the export is complete) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Include deleted records (tombstones), with `deleted` true.
+    #[arg(long)]
+    pub include_deleted: bool,
+}
+
+/// `fieldsync export`: the laptop's records, e.g. when a laptop is being retired.
+#[derive(Debug, clap::Args)]
+pub struct LocalExportArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// The meta columns of a local export, before the fields.
+const LOCAL_META: &[&str] = &[
+    "id",
+    "server_id",
+    "version",
+    "sync_state",
+    "deleted",
+    "created_at",
+    "updated_at",
+];
+
+fn write_failure(e: ExportError) -> Failure {
+    match e {
+        ExportError::MetaCount { .. } => Failure::new(exit::SOFTWARE, e.to_string()),
+        _ => Failure::new(exit::CANT_CREATE, e.to_string()),
+    }
+}
+
+/// `3 visits`, `1 household`.
+fn count(n: u64, entity: EntityType) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {entity}{s}")
+}
+
+/// Where an export goes: stdout, or a temporary file renamed over `--output` at the end so a
+/// failed export never leaves half a file behind.
+pub(super) enum Output {
+    Stdout(std::io::Stdout),
+    File {
+        tmp: tempfile::NamedTempFile,
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    pub(super) fn open(path: Option<&Path>) -> Result<Output, Failure> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout(std::io::stdout()));
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".fieldsync-export-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                Failure::new(
+                    exit::CANT_CREATE,
+                    format!("cannot create {}: {e}", path.display()),
+                )
+            })?;
+        Ok(Output::File {
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(super) fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Output::Stdout(s) => s,
+            Output::File { tmp, .. } => tmp.as_file_mut(),
+        }
+    }
+
+    /// Makes the export durable and visible under its name.
+    pub(super) fn commit(self) -> Result<(), Failure> {
+        let Output::File { tmp, path } = self else {
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| {
+            Failure::new(
+                exit::CANT_CREATE,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        };
+        tmp.as_file().sync_all().map_err(fail)?;
+        tmp.persist(&path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+}
+
+/// A spinner with the running count, on a terminal only.
+pub(super) fn progress(entity: EntityType) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let style = indicatif::ProgressStyle::with_template("{spinner} {pos} {msg} exported")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message(format!("{entity}s"));
+    bar
+}
+
+/// Runs `fieldsync export`.
+pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
+    let store = g.open_store()?;
+    let entity: EntityType = args.out.entity.into();
+    let deleted = args.out.include_deleted;
+    let keys = match entity {
+        EntityType::Visit => store.export_answer_keys(deleted)?,
+        EntityType::Household => Vec::new(),
+    };
+    let mut output = Output::open(args.out.output.as_deref())?;
+    let bar = progress(entity);
+    let written = {
+        let mut w = RecordWriter::new(output.writer(), args.out.format, entity, LOCAL_META, keys)
+            .map_err(write_failure)?;
+        let mut after = None;
+        loop {
+            let page = store.export_page(entity, after, deleted, PAGE_SIZE)?;
+            for r in &page {
+                let meta: [Value; 7] = [
+                    json!(r.id),
+                    json!(r.server_id),
+                    json!(r.version),
+                    json!(r.sync_state),
+                    json!(r.is_deleted()),
+                    json!(r.created_at),
+                    json!(r.updated_at),
+                ];
+                w.write(&meta, &r.fields).map_err(write_failure)?;
+            }
+            bar.set_position(w.written());
+            match page.last() {
+                Some(last) if page.len() == PAGE_SIZE as usize => after = Some(last.id),
+                _ => break,
+            }
+        }
+        w.finish().map_err(write_failure)?.0
+    };
+    output.commit()?;
+    bar.finish_and_clear();
+    eprintln!("exported {}", count(written, entity));
+    Ok(exit::OK)
+}
+
+#[cfg(feature = "server")]
+pub use server::run_admin;
+
+/// `admin export`: the server's records for analysis or a data warehouse.
+#[derive(Debug, clap::Args)]
+pub struct AdminExportArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Only this team's records.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only records changed after this version (the one the previous export printed).
+    #[arg(long, default_value_t = 0, value_name = "VERSION")]
+    pub since: i64,
+}
+
+#[cfg(feature = "server")]
+mod server {
+    use serde_json::{json, Value};
+
+    use super::{count, progress, write_failure, AdminExportArgs, Failure, Output};
+    use crate::cli::serve::service_failure;
+    use crate::exit;
+    use crate::export::RecordWriter;
+    use crate::model::EntityType;
+    use crate::server::export::ExportQuery;
+    use crate::server::Service;
+
+    /// The meta columns of a server export, before the fields.
+    const SERVER_META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+
+    /// Runs `admin export` against an open service.
+    pub async fn run_admin(service: &Service, args: AdminExportArgs) -> Result<i32, Failure> {
+        if args.since < 0 {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!("--since must be 0 or more, not {}", args.since),
+            ));
+        }
+        let entity: EntityType = args.out.entity.into();
+        let query = ExportQuery {
+            entity,
+            team: args.team,
+            since: args.since,
+            include_deleted: args.out.include_deleted,
+        };
+        let mut export = service.export(query).await.map_err(service_failure)?;
+        let keys = export.answer_keys().to_vec();
+        let mut output = Output::open(args.out.output.as_deref())?;
+        let bar = progress(entity);
+        let written = {
+            let mut w =
+                RecordWriter::new(output.writer(), args.out.format, entity, SERVER_META, keys)
+                    .map_err(write_failure)?;
+            while let Some(page) = export.next_page().await.map_err(service_failure)? {
+                for r in &page {
+                    let meta: [Value; 5] = [
+                        json!(r.id),
+                        json!(r.server_id),
+                        json!(r.version),
+                        json!(r.team),
+                        json!(r.deleted),
+                    ];
+                    w.write(&meta, &r.fields).map_err(write_failure)?;
+                }
+                bar.set_position(w.written());
+            }
+            w.finish().map_err(write_failure)?.0
+        };
+        output.commit()?;
+        bar.finish_and_clear();
+        let upto = export.upto();
+        eprintln!(
+            "exported {} up to version {upto}; next: --since {upto}",
+            count(written, entity)
+        );
+        Ok(exit::OK)
+    }
+}
