@@ -9,11 +9,15 @@
 //! - [`push`]: the pure push planner; [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
+//! - [`database`]: what `--database` names (SQLite file or PostgreSQL), refusing typos.
+//! - [`logging`]: the log subscriber (never blocks or fails serving; no SQL parameters).
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
+pub mod database;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod push;
 pub mod service;
 pub mod store;
