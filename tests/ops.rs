@@ -281,7 +281,7 @@ fn session(url: &str, token: &str, name: &str, notes: &str) {
     let extra = serde_json::json!({ "notes": notes, "answers.crop": "maize" });
     support::http::push(url, token, uid(), vec![visit(v, h, "amina", extra)]);
     let (records, _) = support::http::pull_all(url, token, None);
-    assert_eq!(records.len(), 2);
+    assert!(records.iter().any(|r| r.id == h) && records.iter().any(|r| r.id == v));
 }
 
 fn a_closed_log_pipe_keeps_serving_and_sigterm_still_stops_it(kind: StoreKind) {
@@ -352,7 +352,7 @@ fn a_full_session_at_trace_logs_no_personal_data_or_secret(kind: StoreKind) {
         );
         let pushes: Vec<&str> = logs
             .lines()
-            .filter(|l| l.contains("/v1/push") && l.contains("accepted"))
+            .filter(|l| l.contains("/v1/push") && l.contains("duration_ms"))
             .collect();
         assert_eq!(pushes.len(), 2, "{format}: one line per push:\n{logs}");
         if format == "json" {
