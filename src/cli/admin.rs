@@ -11,7 +11,9 @@ use crate::server::Service;
 
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
-    /// A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir].
+    /// sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq
+    /// "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in
+    /// the data dir, announced on stderr].
     #[arg(long, env = "FIELDSYNC_DATABASE", global = true)]
     pub database: Option<String>,
     #[command(subcommand)]
@@ -104,10 +106,10 @@ pub fn run(_args: AdminArgs) -> Result<i32, Failure> {
 /// Runs one admin command against an existing database (never creating one).
 #[cfg(feature = "server")]
 pub fn run(args: AdminArgs) -> Result<i32, Failure> {
-    let database = match args.database {
-        Some(d) => d,
-        None => super::serve::default_database()?,
-    };
+    let (database, default_note) = super::serve::choose_database(args.database)?;
+    if let Some(note) = default_note {
+        eprintln!("{note}");
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

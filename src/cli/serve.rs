@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use super::Failure;
 use crate::exit;
 #[cfg(feature = "server")]
+use crate::server::database::Database;
+#[cfg(feature = "server")]
 use crate::server::{ServeError, ServeOptions, ServiceError, StoreError};
 
 #[derive(Debug, clap::Args)]
@@ -12,7 +14,9 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir].
+    /// sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq
+    /// "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in
+    /// the data dir, announced on stdout after the `listening on` line].
     #[arg(long, env = "FIELDSYNC_DATABASE")]
     pub database: Option<String>,
     /// PEM certificate chain for HTTPS (needs --tls-key).
@@ -28,6 +32,17 @@ pub struct ServeArgs {
     /// 503 with Retry-After.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_memory_mib: u32,
+    /// Log lines on stderr as `text` or `json` (one object a line). The level comes from
+    /// FIELDSYNC_LOG (or RUST_LOG), default `info`.
+    #[arg(long, env = "FIELDSYNC_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`; the server build's own type, mirrored so the flag exists in every build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The failure of a server command (`serve`, `admin`, `demo`) in a build without the
@@ -61,6 +76,31 @@ pub fn default_database() -> Result<String, Failure> {
         })
 }
 
+/// The database a server command runs on: the one given, checked (a value naming no
+/// database is exit 78 and nothing is created), or the default with the sentence that
+/// announces it.
+#[cfg(feature = "server")]
+pub fn choose_database(given: Option<String>) -> Result<(String, Option<String>), Failure> {
+    match given {
+        Some(d) => {
+            Database::parse(&d).map_err(|e| {
+                Failure::new(
+                    exit::CONFIG,
+                    format!("--database / FIELDSYNC_DATABASE: {e}"),
+                )
+            })?;
+            Ok((d, None))
+        }
+        None => {
+            let d = default_database()?;
+            let note = format!(
+                "database: no --database or FIELDSYNC_DATABASE given, using the default SQLite file {d}"
+            );
+            Ok((d, Some(note)))
+        }
+    }
+}
+
 /// Maps a service failure to an exit code and message.
 #[cfg(feature = "server")]
 pub fn service_failure(e: ServiceError) -> Failure {
@@ -80,6 +120,7 @@ pub fn store_failure(e: StoreError) -> Failure {
         }
         StoreError::Exists(_) => exit::CANT_CREATE,
         StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
+        StoreError::Database(_) => exit::CONFIG,
         StoreError::Io { .. } => exit::CANT_CREATE,
         StoreError::Task(_) => exit::SOFTWARE,
         StoreError::Pool(_) | StoreError::Postgres { .. } => exit::TEMPFAIL,
@@ -89,31 +130,26 @@ pub fn store_failure(e: StoreError) -> Failure {
 }
 
 #[cfg(feature = "server")]
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = std::env::var("FIELDSYNC_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    let format = match format {
+        LogFormat::Text => crate::server::logging::LogFormat::Text,
+        LogFormat::Json => crate::server::logging::LogFormat::Json,
+    };
+    crate::server::logging::init(&filter, format);
 }
 
 /// Runs the server until SIGINT/SIGTERM.
 #[cfg(feature = "server")]
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
-    init_logging();
-    let database = match args.database {
-        Some(d) => d,
-        None => default_database()?,
-    };
+    init_logging(args.log_format);
+    let (database, default_note) = choose_database(args.database)?;
     let opts = ServeOptions {
         listen: args.listen,
         database,
+        startup_notes: default_note.into_iter().collect(),
         tls: args.tls_cert.zip(args.tls_key),
         max_inflight: args.max_inflight as usize,
         max_body_memory: args.max_body_memory_mib as usize * 1024 * 1024,
@@ -122,12 +158,20 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
-    rt.block_on(crate::server::serve(opts))
-        .map_err(|e| match e {
-            ServeError::Store(s) => store_failure(s),
-            ServeError::Listen { .. } => Failure::new(exit::TEMPFAIL, e.to_string()),
-            ServeError::Tls(_) => Failure::new(exit::CONFIG, e.to_string()),
-            ServeError::Io { .. } => Failure::new(exit::IO, e.to_string()),
-        })?;
+    let served = rt.block_on(crate::server::serve(opts));
+    let dropped = crate::server::logging::dropped_lines();
+    if dropped > 0 {
+        tracing::warn!(
+            dropped_log_lines = dropped,
+            "some log lines could not be written"
+        );
+    }
+    crate::server::logging::flush(std::time::Duration::from_secs(2));
+    served.map_err(|e| match e {
+        ServeError::Store(s) => store_failure(s),
+        ServeError::Listen { .. } => Failure::new(exit::TEMPFAIL, e.to_string()),
+        ServeError::Tls(_) => Failure::new(exit::CONFIG, e.to_string()),
+        ServeError::Io { .. } => Failure::new(exit::IO, e.to_string()),
+    })?;
     Ok(exit::OK)
 }

@@ -96,6 +96,9 @@ pub enum StoreError {
     /// A value given to an admin command is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// `--database` names no database (the message never shows the value).
+    #[error(transparent)]
+    Database(#[from] crate::server::database::DatabaseError),
     /// The blocking task running a SQLite call died (a panic).
     #[error("store task failed: {0}")]
     Task(String),

@@ -11,12 +11,16 @@
 //!   load and write.
 //! - [`supervision`]: pure rules for `admin officer list --silent-for`.
 //! - [`export`]: the record range and paging of `admin export`.
+//! - [`database`]: what `--database` names (SQLite file or PostgreSQL), refusing typos.
+//! - [`logging`]: the log subscriber (never blocks or fails serving; no SQL parameters).
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
+pub mod database;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod logging;
 pub mod push;
 pub mod service;
 pub mod store;

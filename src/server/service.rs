@@ -104,6 +104,20 @@ impl Service {
         self.store.kind()
     }
 
+    /// Can the store serve right now? Reads one row through the same path a request takes
+    /// (PostgreSQL: a pooled connection), giving up after `within`.
+    pub async fn ready(&self, within: std::time::Duration) -> Result<(), String> {
+        match tokio::time::timeout(within, self.store.history_floor()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("the {} store fails: {e}", self.store.kind())),
+            Err(_) => Err(format!(
+                "the {} store did not answer within {} ms",
+                self.store.kind(),
+                within.as_millis()
+            )),
+        }
+    }
+
     /// The officer holding `token`. Never cached: a revoked token stops working at once.
     pub async fn authenticate(&self, token: &str) -> Result<Officer, ServiceError> {
         let unknown = || ServiceError::Unauthorized("unknown token".into());

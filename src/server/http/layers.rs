@@ -1,12 +1,18 @@
-//! The layers around every request: the per-request log line and the bound on requests in
-//! flight. They must not look into bodies or decide anything about sync.
+//! The layers around every request: the request id (a `request{id=…}` span over every log
+//! line of the request, and the `x-request-id` response header), the per-request log line
+//! and the bound on requests in flight. They must not look into bodies or decide anything
+//! about sync, and log no record content (names, notes, answers) and no token.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::protocol::{ChangeStatus, PushResponse};
 
 use super::error::Failure;
 use super::AppState;
@@ -20,6 +26,34 @@ pub struct LogInfo(Arc<Mutex<LogFields>>);
 struct LogFields {
     officer: Option<String>,
     changes: Option<usize>,
+    outcomes: Option<Outcomes>,
+}
+
+/// How a push's changes ended, for its log line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Accepted without merging.
+    pub accepted: usize,
+    /// Accepted and merged with other devices' edits.
+    pub merged: usize,
+    pub conflict: usize,
+    pub rejected: usize,
+}
+
+impl Outcomes {
+    /// Counts the results of a push.
+    pub fn of(resp: &PushResponse) -> Outcomes {
+        let mut o = Outcomes::default();
+        for r in &resp.results {
+            match r.status {
+                ChangeStatus::Accepted if r.merged => o.merged += 1,
+                ChangeStatus::Accepted => o.accepted += 1,
+                ChangeStatus::Conflict => o.conflict += 1,
+                ChangeStatus::Rejected => o.rejected += 1,
+            }
+        }
+        o
+    }
 }
 
 impl LogInfo {
@@ -37,26 +71,66 @@ impl LogInfo {
     pub fn changes(&self, n: usize) {
         self.fields().changes = Some(n);
     }
+
+    /// How a push's changes ended.
+    pub fn outcomes(&self, o: Outcomes) {
+        self.fields().outcomes = Some(o);
+    }
 }
 
-/// Logs one line per request: method, path, status, officer, duration and changes.
+/// The request id header, read from the request (when a proxy set a sane one) and always
+/// set on the response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id: the caller's `x-request-id` when it is 1 to 64 characters of
+/// `[A-Za-z0-9._-]` (so a proxy's id carries through), otherwise a new random one.
+fn request_id(req: &Request) -> String {
+    let given = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        });
+    match given {
+        Some(v) => v.to_string(),
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// Runs the request inside a `request{id=…}` span, logs one line for it (method, path,
+/// status, officer, duration, changes, and a push's outcome counts) and sets `x-request-id`.
 pub async fn log_request(mut req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let span = tracing::info_span!("request", id = %id);
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let info = LogInfo::default();
     req.extensions_mut().insert(info.clone());
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).instrument(span.clone()).await;
     let f = info.fields().clone();
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = resp.status().as_u16(),
-        officer = f.officer.as_deref().unwrap_or("-"),
-        duration_ms = format!("{:.1}", start.elapsed().as_secs_f64() * 1000.0),
-        changes = f.changes.unwrap_or(0),
-        "request"
-    );
+    let o = f.outcomes.unwrap_or_default();
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = resp.status().as_u16(),
+            officer = f.officer.as_deref().unwrap_or("-"),
+            duration_ms = format!("{:.1}", start.elapsed().as_secs_f64() * 1000.0),
+            changes = f.changes.unwrap_or(0),
+            accepted = o.accepted,
+            merged = o.merged,
+            conflict = o.conflict,
+            rejected = o.rejected,
+            "request"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
     resp
 }
 

@@ -22,8 +22,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct ServeOptions {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: String,
-    /// A SQLite path or a `postgres://` URL.
+    /// What `--database` names (see [`crate::server::database::Database::parse`]).
     pub database: String,
+    /// Lines printed on stdout right after the `listening on` line (e.g. which default
+    /// database is in use).
+    pub startup_notes: Vec<String>,
     /// PEM certificate chain and key, for HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Most requests in flight; more are answered 503 `overloaded` at once.
@@ -53,7 +56,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
             .map(|(config, (cert, key))| super::reload::TlsFiles { config, cert, key }),
     )?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    print_address(scheme, addr)?;
+    print_address(scheme, addr, &opts.startup_notes)?;
     tracing::info!(%addr, store = kind, "listening");
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -115,9 +118,10 @@ async fn load_tls(cert: &PathBuf, key: &PathBuf) -> Result<RustlsConfig, ServeEr
     })
 }
 
-fn print_address(scheme: &str, addr: SocketAddr) -> Result<(), ServeError> {
+fn print_address(scheme: &str, addr: SocketAddr, notes: &[String]) -> Result<(), ServeError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {scheme}://{addr}")
+        .and_then(|_| notes.iter().try_for_each(|n| writeln!(out, "{n}")))
         .and_then(|_| out.flush())
         .map_err(|source| ServeError::Io {
             context: "write to stdout".into(),

@@ -6,7 +6,7 @@
 //! - [`body`]: body limits, gzip inflation and the memory budget.
 //! - [`error`]: failures as statuses and JSON error bodies.
 //! - [`layers`]: the per-request log line and the in-flight bound.
-//! - [`health`], [`push`], [`pull`]: one file per endpoint.
+//! - [`health`] (liveness and readiness), [`push`], [`pull`]: one file per endpoint.
 //! - [`listen`]: binding, TLS, printing the address, graceful shutdown.
 //! - [`reload`]: SIGHUP, and reloading the TLS certificate when it is renewed.
 
@@ -61,13 +61,22 @@ impl AppState {
     }
 }
 
-/// Builds the router with its layers (log line outermost, then the in-flight bound, then
-/// response compression).
+/// `GET /v1/ready`: readiness for load balancers (see [`health::ready`]).
+pub const PATH_READY: &str = "/v1/ready";
+
+/// Builds the router with its layers (log line outermost, then response compression, then
+/// the in-flight bound, which covers push and pull but not health and readiness: a busy
+/// node is still alive and ready).
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route(PATH_HEALTH, get(health::health))
         .route(PATH_PUSH, post(push::push))
         .route(PATH_PULL, get(pull::pull))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::bound_inflight,
+        ))
+        .route(PATH_HEALTH, get(health::health))
+        .route(PATH_READY, get(health::ready))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         // Fastest gzip: on a 2-core server the default level spent a quarter of the CPU of a
@@ -77,10 +86,6 @@ pub fn router(state: AppState) -> Router {
                 .gzip(true)
                 .quality(tower_http::CompressionLevel::Fastest),
         )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            layers::bound_inflight,
-        ))
         .layer(middleware::from_fn(layers::log_request))
         .with_state(state)
 }

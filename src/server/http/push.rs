@@ -7,7 +7,7 @@ use axum::Json;
 use super::auth::Authenticated;
 use super::body::PushBody;
 use super::error::Failure;
-use super::layers::LogInfo;
+use super::layers::{LogInfo, Outcomes};
 use super::AppState;
 use crate::protocol::PushResponse;
 
@@ -19,5 +19,6 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, Failure> {
     log.changes(body.request.changes.len());
     let response = state.service.push(&officer, body.request).await?;
+    log.outcomes(Outcomes::of(&response));
     Ok(Json(response))
 }

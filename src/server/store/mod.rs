@@ -42,6 +42,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::database::Database;
 use super::error::StoreError;
 use crate::merge::Stamps;
 use crate::model::{EntityType, FieldMap};
@@ -309,17 +310,19 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// Opens (creating and migrating) the store named by `database`.
+/// Opens (creating and migrating) the store named by `database` (see
+/// [`crate::server::database::Database::parse`] for the accepted shapes; anything else is
+/// [`StoreError::Database`] and nothing is created).
 pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if is_postgres_url(database) {
-        Ok(std::sync::Arc::new(
-            postgres::PgStore::open(database).await?,
-        ))
-    } else {
-        Ok(std::sync::Arc::new(
-            sqlite::SqliteStore::open(std::path::Path::new(database)).await?,
-        ))
-    }
+    open_parsed(&Database::parse(database)?).await
+}
+
+/// Opens (creating and migrating) an already parsed database.
+pub async fn open_parsed(database: &Database) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match database {
+        Database::Postgres(conn) => std::sync::Arc::new(postgres::PgStore::open(conn).await?),
+        Database::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path).await?),
+    })
 }
 
 /// Opens and migrates the existing fieldsync database named by `database`, creating

@@ -356,7 +356,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(StoreError::pg(format!("parse database URL {url:?}")))?;
+            .map_err(StoreError::pg("parse the connection string"))?;
         // Migration on a dedicated connection: closing it releases the advisory lock even if
         // migration fails half-way.
         {
