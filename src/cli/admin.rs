@@ -1,4 +1,5 @@
-//! `fieldsync admin`: manage the sync server's officers and tokens, and purge old tombstones.
+//! `fieldsync admin`: manage the sync server's officers and tokens, publish team forms
+//! (`admin form`, in `cli::forms`), and purge old tombstones.
 //! It prints and maps errors; tokens are minted by [`crate::server::service::Service`].
 //! Without the `server` feature the command is still listed, and says how to get it.
 use super::Failure;
@@ -21,6 +22,9 @@ pub enum AdminCommand {
     /// Add, list, revoke and move officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
+    /// Publish, list and show each team's form (XLSForm) versions.
+    #[command(subcommand)]
+    Form(super::forms::AdminFormCommand),
     /// Delete tombstones older than a version; cursors older than it must re-sync.
     PurgeTombstones {
         /// Delete tombstones whose version is below this.
@@ -82,6 +86,7 @@ pub fn run(args: AdminArgs) -> Result<i32, Failure> {
 async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failure> {
     let fail = super::serve::service_failure;
     match cmd {
+        AdminCommand::Form(cmd) => return super::forms::run_admin_form(service, cmd).await,
         AdminCommand::Officer(OfficerCommand::Add { id, team }) => {
             let token = service.add_officer(&id, &team).await.map_err(fail)?;
             println!("{token}");

@@ -74,7 +74,7 @@ pub fn service_failure(e: ServiceError) -> Failure {
 #[cfg(feature = "server")]
 pub fn store_failure(e: StoreError) -> Failure {
     let code = match &e {
-        StoreError::UnknownOfficer(_) => exit::NO_INPUT,
+        StoreError::UnknownOfficer(_) | StoreError::UnknownForm(_) => exit::NO_INPUT,
         StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
         StoreError::Io { .. } => exit::CANT_CREATE,
         StoreError::Task(_) => exit::SOFTWARE,

@@ -6,13 +6,15 @@
 //!   Thin: it parses and maps, then calls the service.
 //! - [`service`]: every sync rule (push, pull, cursors, team scope, re-sync, officers) over a
 //!   store transaction. Usable in-process, without HTTP.
-//! - [`push`]: the pure push planner; [`cursor`] and [`tokens`]: cursor and token crypto.
+//! - [`push`]: the pure push planner, with [`form_rules`] (answers against the form version
+//!   a visit names); [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
 pub mod error;
+pub mod form_rules;
 pub mod http;
 pub mod push;
 pub mod service;

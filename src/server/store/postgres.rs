@@ -20,9 +20,10 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow, Officer, PullPage,
     Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
+use crate::forms::Form;
 use crate::protocol::Record;
 use crate::server::error::StoreError;
 
@@ -71,6 +72,50 @@ const RECORD_COLS: &str =
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+}
+
+/// Schema steps after the base schema, each `(version it brings the database to, SQL)`, run
+/// in order under the migration lock for every step above the stored `schema_version`.
+const MIGRATIONS: &[(i64, &str)] = &[(2, MIGRATION_2_FORMS)];
+
+/// Step 2 (issue 15): each team's published form versions, immutable once written.
+const MIGRATION_2_FORMS: &str = r#"
+CREATE TABLE IF NOT EXISTS forms (
+    team TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    content_hash TEXT NOT NULL,
+    form TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (team, version)
+);
+"#;
+
+/// Runs the [`MIGRATIONS`] above `found` (the stored schema version), each in its own
+/// transaction with the new version recorded. The caller holds the migration lock.
+async fn migrate(client: &mut tokio_postgres::Client, found: &str) -> Result<(), StoreError> {
+    super::check_schema_version(found)?;
+    let current: i64 = found
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("schema version {found:?}")))?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin migration"))?;
+        tx.batch_execute(sql)
+            .await
+            .map_err(StoreError::pg(format!("migrate to schema {version}")))?;
+        tx.execute(
+            "UPDATE meta SET value = $1 WHERE key = 'schema_version'",
+            &[&version.to_string()],
+        )
+        .await
+        .map_err(StoreError::pg("record the schema version"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit migration"))?;
+    }
+    Ok(())
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -254,7 +299,7 @@ impl PgStore {
         // Migration on a dedicated connection: closing it releases the advisory lock even if
         // migration fails half-way.
         {
-            let (client, conn) = config
+            let (mut client, conn) = config
                 .connect(NoTls)
                 .await
                 .map_err(StoreError::pg("connect"))?;
@@ -284,7 +329,7 @@ impl PgStore {
                 .await
                 .and_then(|r| r.try_get(0))
                 .map_err(StoreError::pg("read schema version"))?;
-            super::check_schema_version(&found)?;
+            migrate(&mut client, &found).await?;
             client
                 .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
                 .await
@@ -492,5 +537,75 @@ impl Store for PgStore {
         .map_err(StoreError::pg("raise history floor"))?;
         tx.commit().await.map_err(StoreError::pg("commit purge"))?;
         Ok(n)
+    }
+
+    async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError> {
+        validate_team(team)?;
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin publish"))?;
+        // The write lock: publishes of one team never race for a version number.
+        tx.execute(
+            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock version counter"))?;
+        let last: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = $1",
+                &[&team],
+            )
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("read the last form version"))?;
+        let version = u32::try_from(last + 1)
+            .map_err(|_| StoreError::Corrupt(format!("form version {last}")))?;
+        let row = FormRow {
+            team: team.to_string(),
+            published_at: crate::model::now_timestamp(),
+            form: crate::forms::PublishedForm::new(version, form.clone()),
+        };
+        tx.execute(
+            "INSERT INTO forms (team, version, content_hash, form, published_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &row.team,
+                &i64::from(version),
+                &row.form.content_hash,
+                &to_json(&row.form.form)?,
+                &row.published_at,
+            ],
+        )
+        .await
+        .map_err(StoreError::pg("store the form"))?;
+        tx.commit().await.map_err(StoreError::pg("commit publish"))?;
+        Ok(row)
+    }
+
+    async fn forms(&self, team: Option<&str>, after: u32) -> Result<Vec<FormRow>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT team, version, content_hash, form, published_at FROM forms \
+                 WHERE ($1::text IS NULL OR team = $1) AND version > $2 ORDER BY team, version",
+                &[&team, &i64::from(after)],
+            )
+            .await
+            .map_err(StoreError::pg("read forms"))?;
+        rows.iter()
+            .map(|r| {
+                let get = |e| StoreError::pg("read a form row")(e);
+                let form: String = r.try_get(3).map_err(get)?;
+                form_row(
+                    r.try_get(0).map_err(get)?,
+                    r.try_get(1).map_err(get)?,
+                    r.try_get(2).map_err(get)?,
+                    &form,
+                    r.try_get(4).map_err(get)?,
+                )
+            })
+            .collect()
     }
 }

@@ -18,9 +18,10 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, PullPage,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow, Officer, PullPage,
     Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
+use crate::forms::Form;
 use crate::protocol::Record;
 use crate::server::error::StoreError;
 
@@ -57,6 +58,41 @@ CREATE TABLE IF NOT EXISTS ops (
     result TEXT NOT NULL
 );
 "#;
+
+/// Schema steps after the base schema, each `(version it brings the database to, SQL)`, run
+/// in order in the migration transaction for every step above the stored `schema_version`.
+const MIGRATIONS: &[(i64, &str)] = &[(2, MIGRATION_2_FORMS)];
+
+/// Step 2 (issue 15): each team's published form versions, immutable once written.
+const MIGRATION_2_FORMS: &str = r#"
+CREATE TABLE IF NOT EXISTS forms (
+    team TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    form TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (team, version)
+);
+"#;
+
+/// Runs the [`MIGRATIONS`] above the stored schema version, recording each.
+fn migrate(tx: &Connection) -> Result<(), StoreError> {
+    let found = meta(tx, "schema_version")?;
+    super::check_schema_version(&found)?;
+    let current: i64 = found
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("schema version {found:?}")))?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)
+            .map_err(StoreError::sqlite(format!("migrate to schema {version}")))?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            [version.to_string()],
+        )
+        .map_err(StoreError::sqlite("record the schema version"))?;
+    }
+    Ok(())
+}
 
 /// Reader connections kept open between requests. Every request reads (the token, then a
 /// pull page); with fewer idle readers than concurrent requests, connections were opened
@@ -126,7 +162,7 @@ impl SqliteStore {
                 params![secret],
             )
             .map_err(StoreError::sqlite("initialise meta"))?;
-            super::check_schema_version(&meta(&tx, "schema_version")?)?;
+            migrate(&tx)?;
             tx.commit().map_err(StoreError::sqlite("commit migration"))?;
             Ok(conn)
         })
@@ -536,6 +572,70 @@ impl Store for SqliteStore {
             .map_err(StoreError::sqlite("raise history floor"))?;
             tx.commit().map_err(StoreError::sqlite("commit purge"))?;
             Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError> {
+        validate_team(team)?;
+        let team = team.to_string();
+        let form = form.clone();
+        self.run_writer(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin publish"))?;
+            let last: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = ?1",
+                    [&team],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("read the last form version"))?;
+            let published = crate::forms::PublishedForm::new(
+                u32::try_from(last + 1)
+                    .map_err(|_| StoreError::Corrupt(format!("form version {last}")))?,
+                form,
+            );
+            let row = FormRow {
+                team,
+                published_at: crate::model::now_timestamp(),
+                form: published,
+            };
+            tx.execute(
+                "INSERT INTO forms (team, version, content_hash, form, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    row.team,
+                    row.form.version,
+                    row.form.content_hash,
+                    to_json(&row.form.form)?,
+                    row.published_at
+                ],
+            )
+            .map_err(StoreError::sqlite("store the form"))?;
+            tx.commit().map_err(StoreError::sqlite("commit publish"))?;
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn forms(&self, team: Option<&str>, after: u32) -> Result<Vec<FormRow>, StoreError> {
+        let team = team.map(str::to_string);
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT team, version, content_hash, form, published_at FROM forms \
+                     WHERE (?1 IS NULL OR team = ?1) AND version > ?2 ORDER BY team, version",
+                )
+                .map_err(StoreError::sqlite("prepare forms read"))?;
+            let raw = st
+                .query_map(params![team, after], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(StoreError::sqlite("read forms"))?;
+            raw.into_iter()
+                .map(|(t, v, h, f, at)| form_row(t, v, h, &f, at))
+                .collect()
         })
         .await
     }
