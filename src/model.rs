@@ -38,7 +38,12 @@ pub fn form_version_of(v: &Value) -> Result<u32, ValidationError> {
     v.as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| *n >= 1)
-        .ok_or_else(|| ValidationError::new(FORM_VERSION, format!("{v} is not a form version (a whole number from 1)")))
+        .ok_or_else(|| {
+            ValidationError::new(
+                FORM_VERSION,
+                format!("{v} is not a form version (a whole number from 1)"),
+            )
+        })
 }
 
 /// Longest household name, in characters.

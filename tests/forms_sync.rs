@@ -21,7 +21,11 @@ fn sample_with(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> Strin
     std::fs::create_dir_all(&out).unwrap();
     for file in ["survey.csv", "choices.csv", "settings.csv"] {
         let text = std::fs::read_to_string(Path::new(SAMPLE).join(file)).unwrap();
-        let text = if file == "survey.csv" { edit(text) } else { text };
+        let text = if file == "survey.csv" {
+            edit(text)
+        } else {
+            text
+        };
         std::fs::write(out.join(file), text).unwrap();
     }
     out.display().to_string()
@@ -55,11 +59,20 @@ fn publishing_makes_immutable_versions_per_team(kind: StoreKind) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["team"].as_str().unwrap().to_string(), r["version"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["team"].as_str().unwrap().to_string(),
+                r["version"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
-        [("north".into(), 1), ("north".into(), 2), ("south".into(), 1)]
+        [
+            ("north".into(), 1),
+            ("north".into(), 2),
+            ("south".into(), 1)
+        ]
     );
     let north = admin_json(db, &["form", "list", "--team", "north", "--json"]);
     assert_eq!(north.as_array().unwrap().len(), 2);
@@ -68,13 +81,27 @@ fn publishing_makes_immutable_versions_per_team(kind: StoreKind) {
     let current = admin_json(db, &["form", "show", "--team", "north", "--json"]);
     assert_eq!(current["version"], 2);
     assert!(current["form"]["questions"].to_string().contains("goats"));
-    let first = admin_json(db, &["form", "show", "--team", "north", "--version", "1", "--json"]);
+    let first = admin_json(
+        db,
+        &[
+            "form",
+            "show",
+            "--team",
+            "north",
+            "--version",
+            "1",
+            "--json",
+        ],
+    );
     assert!(!first["form"]["questions"].to_string().contains("goats"));
     assert_ne!(first["content_hash"], current["content_hash"]);
 
     let (code, text, _) = admin(db, &["form", "show", "--team", "north"]);
     assert_eq!(code, 0);
-    assert!(text.contains("Household visit") || text.contains("version 2"), "{text}");
+    assert!(
+        text.contains("Household visit") || text.contains("version 2"),
+        "{text}"
+    );
     assert!(text.contains("crop [select_one crops, required]"), "{text}");
 
     let (code, _, err) = admin(db, &["form", "show", "--team", "north", "--version", "9"]);
@@ -94,15 +121,30 @@ fn refused_forms_name_every_problem_and_store_nothing(kind: StoreKind) {
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("survey sheet, row 12"), "{err}");
     assert!(err.contains("survey sheet, row 13"), "{err}");
-    assert!(err.contains("groups and repeats are not supported"), "{err}");
+    assert!(
+        err.contains("groups and repeats are not supported"),
+        "{err}"
+    );
 
-    let (code, _, err) = admin(db, &["form", "publish", "--team", "north", "/nonexistent/form.xlsx"]);
+    let (code, _, err) = admin(
+        db,
+        &[
+            "form",
+            "publish",
+            "--team",
+            "north",
+            "/nonexistent/form.xlsx",
+        ],
+    );
     assert_eq!(code, 66, "{err}");
     let (code, _, err) = admin(db, &["form", "publish", "--team", "no team!", SAMPLE]);
     assert_eq!(code, 65, "{err}");
     let (code, out, err) = admin(db, &["form", "list", "--json"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        serde_json::json!([])
+    );
 }
 
 fn forms_reach_devices_with_the_pull(kind: StoreKind) {
@@ -131,7 +173,10 @@ fn forms_reach_devices_with_the_pull(kind: StoreKind) {
     publish(&server.db, "north", &v2);
     amina.sync_expect(0);
     assert_eq!(amina.json(&["form", "show"])["version"], 2);
-    assert_eq!(amina.json(&["form", "show", "--version", "1"])["version"], 1);
+    assert_eq!(
+        amina.json(&["form", "show", "--version", "1"])["version"],
+        1
+    );
     let text = amina.ok(&["form", "show"]);
     assert!(text.contains("goats [integer]"), "{text}");
 
@@ -154,7 +199,14 @@ fn answers_are_checked_against_the_form_on_the_device() {
     let amina = Device::for_officer(&server.url, "amina", &token);
     let hh = amina.add_household("Wanjiru");
     // No form yet: anything goes.
-    amina.ok(&["visit", "add", "--household", &hh, "--answer", "anything=at all"]);
+    amina.ok(&[
+        "visit",
+        "add",
+        "--household",
+        &hh,
+        "--answer",
+        "anything=at all",
+    ]);
 
     publish(&server.db, "north", SAMPLE);
     amina.sync_expect(0);
@@ -169,13 +221,25 @@ fn answers_are_checked_against_the_form_on_the_device() {
         amina.fails(code, &refs)
     };
     let full = [
-        "--answer", "crop=maize", "--answer", "household_size=4", "--answer", "has_water=yes",
-        "--answer", "water_source=well", "--answer", "gps=-1.31 36.78",
+        "--answer",
+        "crop=maize",
+        "--answer",
+        "household_size=4",
+        "--answer",
+        "has_water=yes",
+        "--answer",
+        "water_source=well",
+        "--answer",
+        "gps=-1.31 36.78",
     ];
     for (bad, question, why) in [
         ("crop=banana", "crop", "is not a choice"),
         ("household_size=four", "household_size", ""),
-        ("household_size=99", "household_size", "Between 1 and 60 people"),
+        (
+            "household_size=99",
+            "household_size",
+            "Between 1 and 60 people",
+        ),
         ("colour=blue", "colour", "no such question"),
         ("officer_code=abc", "officer_code", "Two capital letters"),
     ] {
@@ -195,7 +259,10 @@ fn answers_are_checked_against_the_form_on_the_device() {
     let id = amina.ok(&add(&full).iter().map(String::as_str).collect::<Vec<_>>());
     let id = id.trim();
     let err = amina.fails(65, &["visit", "edit", id, "--answer", "household_size=0"]);
-    assert!(err.contains("household_size: Between 1 and 60 people"), "{err}");
+    assert!(
+        err.contains("household_size: Between 1 and 60 people"),
+        "{err}"
+    );
     let err = amina.fails(2, &["visit", "edit", id, "--unset-answer", "crop"]);
     assert!(err.contains("crop"), "{err}");
     amina.ok(&["visit", "edit", id, "--answer", "household_size=5"]);
@@ -244,8 +311,14 @@ fn server_checks_answers_against_the_version_named(kind: StoreKind) {
         (with_id(id, json!({"form_version": 1})), None),
         (with(json!({})), None), // names no version: free-form
         (with(json!({"form_version": 2})), Some("goats: required")),
-        (with(json!({"form_version": 1, "answers.crop": "banana"})), Some("answers.crop")),
-        (with(json!({"form_version": 1, "answers.household_size": "0"})), Some("Between 1 and 60")),
+        (
+            with(json!({"form_version": 1, "answers.crop": "banana"})),
+            Some("answers.crop"),
+        ),
+        (
+            with(json!({"form_version": 1, "answers.household_size": "0"})),
+            Some("Between 1 and 60"),
+        ),
         (with(json!({"form_version": 7})), Some("no form version 7")),
         (with(json!({"form_version": 0})), Some("form_version")),
     ];
@@ -264,14 +337,25 @@ fn server_checks_answers_against_the_version_named(kind: StoreKind) {
     }
     // An update that breaks the named version is refused; notes alone are not re-checked.
     let v = results[0].version.unwrap();
-    let r = http::push(&server.url, &token, device, vec![
-        body::update("visit", id, v, json!({"answers.crop": null})),
-    ]);
+    let r = http::push(
+        &server.url,
+        &token,
+        device,
+        vec![body::update("visit", id, v, json!({"answers.crop": null}))],
+    );
     assert_eq!(r[0].status, ChangeStatus::Rejected, "{r:?}");
-    assert!(r[0].error.as_ref().unwrap().message.contains("crop: required"));
-    let r = http::push(&server.url, &token, device, vec![
-        body::update("visit", id, v, json!({"notes": "fine"})),
-    ]);
+    assert!(r[0]
+        .error
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("crop: required"));
+    let r = http::push(
+        &server.url,
+        &token,
+        device,
+        vec![body::update("visit", id, v, json!({"notes": "fine"}))],
+    );
     assert_eq!(r[0].status, ChangeStatus::Accepted, "{r:?}");
 }
 
@@ -285,10 +369,16 @@ fn visits_of_both_versions_reach_the_server(kind: StoreKind) {
     amina.sync_expect(0);
     let hh = amina.add_household("Wanjiru");
     let answers = [
-        "--answer", "crop=maize", "--answer", "household_size=4", "--answer", "has_water=no",
-        "--answer", "gps=-1.31 36.78",
+        "--answer",
+        "crop=maize",
+        "--answer",
+        "household_size=4",
+        "--answer",
+        "has_water=no",
+        "--answer",
+        "gps=-1.31 36.78",
     ];
-    let mut args = vec!["visit", "add", "--household", &hh];
+    let mut args = vec!["visit", "add", "--household", hh.as_str()];
     args.extend_from_slice(&answers);
     server.kill9(); // offline
     let first = amina.ok(&args).trim().to_string();

@@ -63,7 +63,9 @@ pub fn run_form(g: &super::Globals, cmd: FormCommand) -> Result<i32, Failure> {
     }
     .map_err(Failure::from)?;
     let Some(form) = form else {
-        let what = version.map_or("no form yet".to_string(), |v| format!("no form version {v}"));
+        let what = version.map_or("no form yet".to_string(), |v| {
+            format!("no form version {v}")
+        });
         return Err(Failure::new(
             exit::NO_INPUT,
             format!("this device holds {what}: forms arrive with `fieldsync sync` once the administrator publishes one"),
@@ -81,11 +83,8 @@ pub fn run_form(g: &super::Globals, cmd: FormCommand) -> Result<i32, Failure> {
 /// missing file exit 66.
 pub fn form_failure(e: FormError) -> Failure {
     let code = match &e {
-        FormError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            exit::NO_INPUT
-        }
-        FormError::UnknownFormat { path } if !path.exists() => exit::NO_INPUT,
         FormError::Io { .. } => exit::NO_INPUT,
+        FormError::UnknownFormat { path } if !path.exists() => exit::NO_INPUT,
         _ => exit::DATA,
     };
     Failure::new(code, e.to_string())

@@ -23,8 +23,8 @@ use serde::de::DeserializeOwned;
 use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError, Traffic};
 use crate::protocol::{
-    ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse, PATH_HEALTH,
-    PATH_PULL, PATH_PUSH, HEADER_FORMS,
+    ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
+    HEADER_FORMS, PATH_HEALTH, PATH_PULL, PATH_PUSH,
 };
 
 /// Retry and timeout settings.

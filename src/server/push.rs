@@ -188,9 +188,7 @@ fn decide_one(
         },
         Ok(Decision::Conflict(fields)) => merge_around_conflict(c, device, fields, snap, touch),
         Ok(Decision::Apply { merged, restore }) => {
-            if let Err((code, message)) =
-                check_visit_form(c, existing.map(|r| &r.fields), forms)
-            {
+            if let Err((code, message)) = check_visit_form(c, existing.map(|r| &r.fields), forms) {
                 return ChangeResult::rejected(op, code, message);
             }
             let (version, server_id) = apply(c, device, team, restore, snap);

@@ -27,14 +27,15 @@
 use std::sync::Arc;
 
 use super::cursor::{decode_cursor, encode_cursor};
-use super::form_rules::TeamForms;
 use super::error::{ServiceError, StoreError};
+use super::form_rules::TeamForms;
 use super::push;
 use super::store::{self, FormRow, Officer, Store};
-use crate::forms::Form;
 use super::tokens::{new_token, token_hash};
+use crate::forms::Form;
 use crate::protocol::{
-    KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
+    KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES,
 };
 
 /// The longest token the service looks up; anything longer is unknown without a lookup.
@@ -191,7 +192,10 @@ impl Service {
         team: &str,
         known: &KnownForms,
     ) -> Result<Option<crate::protocol::TeamForms>, ServiceError> {
-        let rows = self.store.forms(Some(team), known.needs_after(team)).await?;
+        let rows = self
+            .store
+            .forms(Some(team), known.needs_after(team))
+            .await?;
         if rows.is_empty() {
             return Ok(None);
         }

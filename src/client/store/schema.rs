@@ -12,7 +12,8 @@ use super::sync_state::meta;
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE household (
     id          TEXT PRIMARY KEY,
     server_id   INTEGER,
@@ -74,7 +75,9 @@ CREATE TABLE conflict (
     found_at      TEXT NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
 );
-"#, MIGRATION_2_FORMS];
+"#,
+    MIGRATION_2_FORMS,
+];
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
 /// form version each visit was filled against.

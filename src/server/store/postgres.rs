@@ -20,8 +20,8 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::{
-    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow, Officer, PullPage,
-    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
+    Officer, PullPage, Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
 use crate::forms::Form;
 use crate::protocol::Record;
@@ -580,7 +580,9 @@ impl Store for PgStore {
         )
         .await
         .map_err(StoreError::pg("store the form"))?;
-        tx.commit().await.map_err(StoreError::pg("commit publish"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit publish"))?;
         Ok(row)
     }
 

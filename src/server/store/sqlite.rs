@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow, Officer, PullPage,
-    Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
+    Officer, PullPage, Snapshot, Store, StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
 use crate::forms::Form;
 use crate::protocol::Record;
@@ -629,7 +629,13 @@ impl Store for SqliteStore {
                 .map_err(StoreError::sqlite("prepare forms read"))?;
             let raw = st
                 .query_map(params![team, after], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get(4)?,
+                    ))
                 })
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(StoreError::sqlite("read forms"))?;
