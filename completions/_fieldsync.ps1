@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up this device: which server to sync with, as which officer')
             [CompletionResult]::new('household', 'household', [CompletionResultType]::ParameterValue, 'Record and look up households')
             [CompletionResult]::new('visit', 'visit', [CompletionResultType]::ParameterValue, 'Record and look up visits')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Show the team''s form (questionnaire), as synced to this device')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Show the changes waiting to be synced')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is synced, what waits, and what needs attention')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Push local changes to the server, then pull everyone else''s')
@@ -266,6 +267,36 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;visit;help;help' {
             break
         }
+        'fieldsync;form' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;form;show' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Another version this device holds [default: the current one]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;form;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;form;help;show' {
+            break
+        }
+        'fieldsync;form;help;help' {
+            break
+        }
         'fieldsync;queue' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
@@ -348,6 +379,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -427,6 +459,69 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;officer;help;help' {
             break
         }
+        'fieldsync;admin;form' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;form;publish' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'The team whose officers fill this form')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;list' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s versions')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;show' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The version to show [default: the current one]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the form''s JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;help' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;form;help;publish' {
+            break
+        }
+        'fieldsync;admin;form;help;list' {
+            break
+        }
+        'fieldsync;admin;form;help;show' {
+            break
+        }
+        'fieldsync;admin;form;help;help' {
+            break
+        }
         'fieldsync;admin;purge-tombstones' {
             [CompletionResult]::new('--before-version', '--before-version', [CompletionResultType]::ParameterName, 'Delete tombstones whose version is below this')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
@@ -439,6 +534,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;help' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -462,6 +558,21 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;help;officer;move' {
             break
         }
+        'fieldsync;admin;help;form' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            break
+        }
+        'fieldsync;admin;help;form;publish' {
+            break
+        }
+        'fieldsync;admin;help;form;list' {
+            break
+        }
+        'fieldsync;admin;help;form;show' {
+            break
+        }
         'fieldsync;admin;help;purge-tombstones' {
             break
         }
@@ -481,6 +592,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up this device: which server to sync with, as which officer')
             [CompletionResult]::new('household', 'household', [CompletionResultType]::ParameterValue, 'Record and look up households')
             [CompletionResult]::new('visit', 'visit', [CompletionResultType]::ParameterValue, 'Record and look up visits')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Show the team''s form (questionnaire), as synced to this device')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Show the changes waiting to be synced')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is synced, what waits, and what needs attention')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Push local changes to the server, then pull everyone else''s')
@@ -550,6 +662,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;visit;import' {
             break
         }
+        'fieldsync;help;form' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            break
+        }
+        'fieldsync;help;form;show' {
+            break
+        }
         'fieldsync;help;queue' {
             break
         }
@@ -573,6 +692,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;help;admin' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             break
         }
@@ -593,6 +713,21 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin;officer;move' {
+            break
+        }
+        'fieldsync;help;admin;form' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            break
+        }
+        'fieldsync;help;admin;form;publish' {
+            break
+        }
+        'fieldsync;help;admin;form;list' {
+            break
+        }
+        'fieldsync;help;admin;form;show' {
             break
         }
         'fieldsync;help;admin;purge-tombstones' {

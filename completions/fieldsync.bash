@@ -28,6 +28,9 @@ _fieldsync() {
             fieldsync,demo)
                 cmd="fieldsync__subcmd__demo"
                 ;;
+            fieldsync,form)
+                cmd="fieldsync__subcmd__form"
+                ;;
             fieldsync,help)
                 cmd="fieldsync__subcmd__help"
                 ;;
@@ -55,6 +58,9 @@ _fieldsync() {
             fieldsync,visit)
                 cmd="fieldsync__subcmd__visit"
                 ;;
+            fieldsync__subcmd__admin,form)
+                cmd="fieldsync__subcmd__admin__subcmd__form"
+                ;;
             fieldsync__subcmd__admin,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help"
                 ;;
@@ -64,6 +70,33 @@ _fieldsync() {
             fieldsync__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones"
                 ;;
+            fieldsync__subcmd__admin__subcmd__form,help)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,list)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,show)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__show"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,help)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,list)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,show)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__show"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,form)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form"
+                ;;
             fieldsync__subcmd__admin__subcmd__help,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__help"
                 ;;
@@ -72,6 +105,15 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__help,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,list)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,show)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__admin__subcmd__help__subcmd__officer,add)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__add"
@@ -115,6 +157,18 @@ _fieldsync() {
             fieldsync__subcmd__admin__subcmd__officer__subcmd__help,revoke)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__revoke"
                 ;;
+            fieldsync__subcmd__form,help)
+                cmd="fieldsync__subcmd__form__subcmd__help"
+                ;;
+            fieldsync__subcmd__form,show)
+                cmd="fieldsync__subcmd__form__subcmd__show"
+                ;;
+            fieldsync__subcmd__form__subcmd__help,help)
+                cmd="fieldsync__subcmd__form__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__form__subcmd__help,show)
+                cmd="fieldsync__subcmd__form__subcmd__help__subcmd__show"
+                ;;
             fieldsync__subcmd__help,admin)
                 cmd="fieldsync__subcmd__help__subcmd__admin"
                 ;;
@@ -126,6 +180,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help,demo)
                 cmd="fieldsync__subcmd__help__subcmd__demo"
+                ;;
+            fieldsync__subcmd__help,form)
+                cmd="fieldsync__subcmd__help__subcmd__form"
                 ;;
             fieldsync__subcmd__help,help)
                 cmd="fieldsync__subcmd__help__subcmd__help"
@@ -154,11 +211,23 @@ _fieldsync() {
             fieldsync__subcmd__help,visit)
                 cmd="fieldsync__subcmd__help__subcmd__visit"
                 ;;
+            fieldsync__subcmd__help__subcmd__admin,form)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form"
+                ;;
             fieldsync__subcmd__help__subcmd__admin,officer)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer"
                 ;;
             fieldsync__subcmd__help__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,list)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,publish)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,show)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__officer,add)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__add"
@@ -171,6 +240,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__officer,revoke)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__help__subcmd__form,show)
+                cmd="fieldsync__subcmd__help__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__help__subcmd__household,add)
                 cmd="fieldsync__subcmd__help__subcmd__household__subcmd__add"
@@ -299,7 +371,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --help --version init household visit queue status sync conflicts resolve completions serve admin demo help"
+            opts="-h -V --db --config --json --help --version init household visit form queue status sync conflicts resolve completions serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,7 +393,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer purge-tombstones help"
+            opts="-h --database --db --config --json --help officer form purge-tombstones help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,9 +418,255 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__admin__subcmd__help)
-            opts="officer purge-tombstones help"
+        fieldsync__subcmd__admin__subcmd__form)
+            opts="-h --database --db --config --json --help publish list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help)
+            opts="publish list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__list)
+            opts="-h --team --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__publish)
+            opts="-h --team --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__show)
+            opts="-h --team --version --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help)
+            opts="officer form purge-tombstones help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form)
+            opts="publish list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -776,8 +1094,98 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__form)
+            opts="-h --db --config --json --help show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__show)
+            opts="-h --version --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__help)
-            opts="init household visit queue status sync conflicts resolve completions serve admin demo help"
+            opts="init household visit form queue status sync conflicts resolve completions serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -791,8 +1199,64 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer purge-tombstones"
+            opts="officer form purge-tombstones"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form)
+            opts="publish list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -919,6 +1383,34 @@ _fieldsync() {
         fieldsync__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__form)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
             cand visit 'Record and look up visits'
+            cand form 'Show the team''s form (questionnaire), as synced to this device'
             cand queue 'Show the changes waiting to be synced'
             cand status 'Show what is synced, what waits, and what needs attention'
             cand sync 'Push local changes to the server, then pull everyone else''s'
@@ -231,6 +232,31 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;visit;help;help'= {
         }
+        &'fieldsync;form'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;form;show'= {
+            cand --version 'Another version this device holds [default: the current one]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;form;help'= {
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;form;help;show'= {
+        }
+        &'fieldsync;form;help;help'= {
+        }
         &'fieldsync;queue'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
@@ -306,6 +332,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -373,6 +400,60 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;help;help'= {
         }
+        &'fieldsync;admin;form'= {
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;form;publish'= {
+            cand --team 'The team whose officers fill this form'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;list'= {
+            cand --team 'Only this team''s versions'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;show'= {
+            cand --team 'team'
+            cand --version 'The version to show [default: the current one]'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print the form''s JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;help'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;form;help;publish'= {
+        }
+        &'fieldsync;admin;form;help;list'= {
+        }
+        &'fieldsync;admin;form;help;show'= {
+        }
+        &'fieldsync;admin;form;help;help'= {
+        }
         &'fieldsync;admin;purge-tombstones'= {
             cand --before-version 'Delete tombstones whose version is below this'
             cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
@@ -384,6 +465,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help'= {
             cand officer 'Add, list, revoke and move officers'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -401,6 +483,17 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help;officer;move'= {
         }
+        &'fieldsync;admin;help;form'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+        }
+        &'fieldsync;admin;help;form;publish'= {
+        }
+        &'fieldsync;admin;help;form;list'= {
+        }
+        &'fieldsync;admin;help;form;show'= {
+        }
         &'fieldsync;admin;help;purge-tombstones'= {
         }
         &'fieldsync;admin;help;help'= {
@@ -417,6 +510,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
             cand visit 'Record and look up visits'
+            cand form 'Show the team''s form (questionnaire), as synced to this device'
             cand queue 'Show the changes waiting to be synced'
             cand status 'Show what is synced, what waits, and what needs attention'
             cand sync 'Push local changes to the server, then pull everyone else''s'
@@ -470,6 +564,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;visit;import'= {
         }
+        &'fieldsync;help;form'= {
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+        }
+        &'fieldsync;help;form;show'= {
+        }
         &'fieldsync;help;queue'= {
         }
         &'fieldsync;help;status'= {
@@ -486,6 +585,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;admin'= {
             cand officer 'Add, list, revoke and move officers'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
         }
         &'fieldsync;help;admin;officer'= {
@@ -501,6 +601,17 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;officer;revoke'= {
         }
         &'fieldsync;help;admin;officer;move'= {
+        }
+        &'fieldsync;help;admin;form'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+        }
+        &'fieldsync;help;admin;form;publish'= {
+        }
+        &'fieldsync;help;admin;form;list'= {
+        }
+        &'fieldsync;help;admin;form;show'= {
         }
         &'fieldsync;help;admin;purge-tombstones'= {
         }
