@@ -31,13 +31,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up this device: which server to sync with, as which officer')
             [CompletionResult]::new('household', 'household', [CompletionResultType]::ParameterValue, 'Record and look up households')
             [CompletionResult]::new('visit', 'visit', [CompletionResultType]::ParameterValue, 'Record and look up visits')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Show the team''s form (questionnaire), as synced to this device')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Show the changes waiting to be synced')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is synced, what waits, and what needs attention')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Push local changes to the server, then pull everyone else''s')
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -267,6 +267,36 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;visit;help;help' {
             break
         }
+        'fieldsync;form' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;form;show' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Another version this device holds [default: the current one]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;form;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;form;help;show' {
+            break
+        }
+        'fieldsync;form;help;help' {
+            break
+        }
         'fieldsync;queue' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
@@ -327,18 +357,6 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
-        'fieldsync;export' {
-            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
-            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            break
-        }
         'fieldsync;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; port 0 picks a free port')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
@@ -361,7 +379,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -441,19 +459,67 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;officer;help;help' {
             break
         }
-        'fieldsync;admin;export' {
-            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
-            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s records')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records changed after this version (the one the previous export printed)')
+        'fieldsync;admin;form' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
-            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;form;publish' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'The team whose officers fill this form')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;list' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s versions')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;show' {
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The version to show [default: the current one]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the form''s JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;form;help' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;admin;form;help;publish' {
+            break
+        }
+        'fieldsync;admin;form;help;list' {
+            break
+        }
+        'fieldsync;admin;form;help;show' {
+            break
+        }
+        'fieldsync;admin;form;help;help' {
             break
         }
         'fieldsync;admin;purge-tombstones' {
@@ -468,7 +534,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;help' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -492,7 +558,19 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;help;officer;move' {
             break
         }
-        'fieldsync;admin;help;export' {
+        'fieldsync;admin;help;form' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            break
+        }
+        'fieldsync;admin;help;form;publish' {
+            break
+        }
+        'fieldsync;admin;help;form;list' {
+            break
+        }
+        'fieldsync;admin;help;form;show' {
             break
         }
         'fieldsync;admin;help;purge-tombstones' {
@@ -514,13 +592,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up this device: which server to sync with, as which officer')
             [CompletionResult]::new('household', 'household', [CompletionResultType]::ParameterValue, 'Record and look up households')
             [CompletionResult]::new('visit', 'visit', [CompletionResultType]::ParameterValue, 'Record and look up visits')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Show the team''s form (questionnaire), as synced to this device')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Show the changes waiting to be synced')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what is synced, what waits, and what needs attention')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Push local changes to the server, then pull everyone else''s')
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -584,6 +662,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;visit;import' {
             break
         }
+        'fieldsync;help;form' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON')
+            break
+        }
+        'fieldsync;help;form;show' {
+            break
+        }
         'fieldsync;help;queue' {
             break
         }
@@ -602,15 +687,12 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;completions' {
             break
         }
-        'fieldsync;help;export' {
-            break
-        }
         'fieldsync;help;serve' {
             break
         }
         'fieldsync;help;admin' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
+            [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             break
         }
@@ -633,7 +715,19 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;admin;officer;move' {
             break
         }
-        'fieldsync;help;admin;export' {
+        'fieldsync;help;admin;form' {
+            [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List published form versions: team, version, form id, title, questions, published')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print one published form version (the team''s current one by default)')
+            break
+        }
+        'fieldsync;help;admin;form;publish' {
+            break
+        }
+        'fieldsync;help;admin;form;list' {
+            break
+        }
+        'fieldsync;help;admin;form;show' {
             break
         }
         'fieldsync;help;admin;purge-tombstones' {

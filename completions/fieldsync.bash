@@ -28,8 +28,8 @@ _fieldsync() {
             fieldsync,demo)
                 cmd="fieldsync__subcmd__demo"
                 ;;
-            fieldsync,export)
-                cmd="fieldsync__subcmd__export"
+            fieldsync,form)
+                cmd="fieldsync__subcmd__form"
                 ;;
             fieldsync,help)
                 cmd="fieldsync__subcmd__help"
@@ -58,8 +58,8 @@ _fieldsync() {
             fieldsync,visit)
                 cmd="fieldsync__subcmd__visit"
                 ;;
-            fieldsync__subcmd__admin,export)
-                cmd="fieldsync__subcmd__admin__subcmd__export"
+            fieldsync__subcmd__admin,form)
+                cmd="fieldsync__subcmd__admin__subcmd__form"
                 ;;
             fieldsync__subcmd__admin,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help"
@@ -70,8 +70,32 @@ _fieldsync() {
             fieldsync__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones"
                 ;;
-            fieldsync__subcmd__admin__subcmd__help,export)
-                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__export"
+            fieldsync__subcmd__admin__subcmd__form,help)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,list)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form,show)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__show"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,help)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,list)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__form__subcmd__help,show)
+                cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__show"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,form)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form"
                 ;;
             fieldsync__subcmd__admin__subcmd__help,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__help"
@@ -81,6 +105,15 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__help,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,list)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,publish)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__form,show)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__admin__subcmd__help__subcmd__officer,add)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__add"
@@ -124,6 +157,18 @@ _fieldsync() {
             fieldsync__subcmd__admin__subcmd__officer__subcmd__help,revoke)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__revoke"
                 ;;
+            fieldsync__subcmd__form,help)
+                cmd="fieldsync__subcmd__form__subcmd__help"
+                ;;
+            fieldsync__subcmd__form,show)
+                cmd="fieldsync__subcmd__form__subcmd__show"
+                ;;
+            fieldsync__subcmd__form__subcmd__help,help)
+                cmd="fieldsync__subcmd__form__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__form__subcmd__help,show)
+                cmd="fieldsync__subcmd__form__subcmd__help__subcmd__show"
+                ;;
             fieldsync__subcmd__help,admin)
                 cmd="fieldsync__subcmd__help__subcmd__admin"
                 ;;
@@ -136,8 +181,8 @@ _fieldsync() {
             fieldsync__subcmd__help,demo)
                 cmd="fieldsync__subcmd__help__subcmd__demo"
                 ;;
-            fieldsync__subcmd__help,export)
-                cmd="fieldsync__subcmd__help__subcmd__export"
+            fieldsync__subcmd__help,form)
+                cmd="fieldsync__subcmd__help__subcmd__form"
                 ;;
             fieldsync__subcmd__help,help)
                 cmd="fieldsync__subcmd__help__subcmd__help"
@@ -166,14 +211,23 @@ _fieldsync() {
             fieldsync__subcmd__help,visit)
                 cmd="fieldsync__subcmd__help__subcmd__visit"
                 ;;
-            fieldsync__subcmd__help__subcmd__admin,export)
-                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__export"
+            fieldsync__subcmd__help__subcmd__admin,form)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form"
                 ;;
             fieldsync__subcmd__help__subcmd__admin,officer)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer"
                 ;;
             fieldsync__subcmd__help__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,list)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,publish)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__publish"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__form,show)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__officer,add)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__add"
@@ -186,6 +240,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__officer,revoke)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__help__subcmd__form,show)
+                cmd="fieldsync__subcmd__help__subcmd__form__subcmd__show"
                 ;;
             fieldsync__subcmd__help__subcmd__household,add)
                 cmd="fieldsync__subcmd__help__subcmd__household__subcmd__add"
@@ -314,7 +371,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --help --version init household visit queue status sync conflicts resolve completions export serve admin demo help"
+            opts="-h -V --db --config --json --help --version init household visit form queue status sync conflicts resolve completions serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,7 +393,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer export purge-tombstones help"
+            opts="-h --database --db --config --json --help officer form purge-tombstones help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,30 +418,174 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__admin__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --team --since --database --db --config --json --help"
+        fieldsync__subcmd__admin__subcmd__form)
+            opts="-h --database --db --config --json --help publish list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --entity)
-                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
-                    return 0
-                    ;;
-                --output)
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help)
+            opts="publish list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__list)
+            opts="-h --team --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --team)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --since)
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__publish)
+            opts="-h --team --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__form__subcmd__show)
+            opts="-h --team --version --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -408,7 +609,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help)
-            opts="officer export purge-tombstones help"
+            opts="officer form purge-tombstones help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,9 +622,51 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__admin__subcmd__help__subcmd__export)
-            opts=""
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form)
+            opts="publish list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -851,22 +1094,78 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --db --config --json --help"
+        fieldsync__subcmd__form)
+            opts="-h --db --config --json --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --entity)
-                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__form__subcmd__show)
+            opts="-h --version --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -886,7 +1185,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help)
-            opts="init household visit queue status sync conflicts resolve completions export serve admin demo help"
+            opts="init household visit form queue status sync conflicts resolve completions serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,7 +1199,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer export purge-tombstones"
+            opts="officer form purge-tombstones"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -913,9 +1212,51 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__help__subcmd__admin__subcmd__export)
-            opts=""
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form)
+            opts="publish list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__publish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1053,9 +1394,23 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fieldsync__subcmd__help__subcmd__export)
-            opts=""
+        fieldsync__subcmd__help__subcmd__form)
+            opts="show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__form__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

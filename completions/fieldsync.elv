@@ -28,13 +28,13 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
             cand visit 'Record and look up visits'
+            cand form 'Show the team''s form (questionnaire), as synced to this device'
             cand queue 'Show the changes waiting to be synced'
             cand status 'Show what is synced, what waits, and what needs attention'
             cand sync 'Push local changes to the server, then pull everyone else''s'
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
-            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -232,6 +232,31 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;visit;help;help'= {
         }
+        &'fieldsync;form'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;form;show'= {
+            cand --version 'Another version this device holds [default: the current one]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;form;help'= {
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;form;help;show'= {
+        }
+        &'fieldsync;form;help;help'= {
+        }
         &'fieldsync;queue'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
@@ -286,17 +311,6 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'fieldsync;export'= {
-            cand --entity 'Which records: household or visit'
-            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
-            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
-            cand --json 'Print machine-readable JSON instead of text'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-        }
         &'fieldsync;serve'= {
             cand --listen 'Address to listen on; port 0 picks a free port'
             cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
@@ -318,7 +332,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
-            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -386,19 +400,59 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;help;help'= {
         }
-        &'fieldsync;admin;export'= {
-            cand --entity 'Which records: household or visit'
-            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
-            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
-            cand --team 'Only this team''s records'
-            cand --since 'Only records changed after this version (the one the previous export printed)'
+        &'fieldsync;admin;form'= {
             cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
             cand --json 'Print machine-readable JSON instead of text'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;form;publish'= {
+            cand --team 'The team whose officers fill this form'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;list'= {
+            cand --team 'Only this team''s versions'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;show'= {
+            cand --team 'team'
+            cand --version 'The version to show [default: the current one]'
+            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print the form''s JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;form;help'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;admin;form;help;publish'= {
+        }
+        &'fieldsync;admin;form;help;list'= {
+        }
+        &'fieldsync;admin;form;help;show'= {
+        }
+        &'fieldsync;admin;form;help;help'= {
         }
         &'fieldsync;admin;purge-tombstones'= {
             cand --before-version 'Delete tombstones whose version is below this'
@@ -411,7 +465,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help'= {
             cand officer 'Add, list, revoke and move officers'
-            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -429,7 +483,16 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help;officer;move'= {
         }
-        &'fieldsync;admin;help;export'= {
+        &'fieldsync;admin;help;form'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+        }
+        &'fieldsync;admin;help;form;publish'= {
+        }
+        &'fieldsync;admin;help;form;list'= {
+        }
+        &'fieldsync;admin;help;form;show'= {
         }
         &'fieldsync;admin;help;purge-tombstones'= {
         }
@@ -447,13 +510,13 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
             cand visit 'Record and look up visits'
+            cand form 'Show the team''s form (questionnaire), as synced to this device'
             cand queue 'Show the changes waiting to be synced'
             cand status 'Show what is synced, what waits, and what needs attention'
             cand sync 'Push local changes to the server, then pull everyone else''s'
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
-            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -501,6 +564,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;visit;import'= {
         }
+        &'fieldsync;help;form'= {
+            cand show 'Print the team''s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+        }
+        &'fieldsync;help;form;show'= {
+        }
         &'fieldsync;help;queue'= {
         }
         &'fieldsync;help;status'= {
@@ -513,13 +581,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;completions'= {
         }
-        &'fieldsync;help;export'= {
-        }
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
             cand officer 'Add, list, revoke and move officers'
-            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
+            cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
         }
         &'fieldsync;help;admin;officer'= {
@@ -536,7 +602,16 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;admin;officer;move'= {
         }
-        &'fieldsync;help;admin;export'= {
+        &'fieldsync;help;admin;form'= {
+            cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
+            cand list 'List published form versions: team, version, form id, title, questions, published'
+            cand show 'Print one published form version (the team''s current one by default)'
+        }
+        &'fieldsync;help;admin;form;publish'= {
+        }
+        &'fieldsync;help;admin;form;list'= {
+        }
+        &'fieldsync;help;admin;form;show'= {
         }
         &'fieldsync;help;admin;purge-tombstones'= {
         }

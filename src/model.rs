@@ -13,6 +13,7 @@
 //! | visit       | `officer_id`     | string (immutable)                 | yes                |
 //! | visit       | `visited_at`     | RFC 3339 timestamp                 | yes                |
 //! | visit       | `answers.<key>`  | string                             | no                 |
+//! | visit       | `form_version`   | integer ≥ 1: the team's form version the answers were filled against (issue 15) | no |
 //!
 //! In a *change* (a queue payload or a pushed change) `null` clears an optional field or
 //! removes an answer. A *full record* never holds `null`: an absent key is an empty field.
@@ -28,6 +29,22 @@ use uuid::Uuid;
 
 /// A record's fields (or a change's changed fields), keyed as described in the module docs.
 pub type FieldMap = BTreeMap<String, Value>;
+
+/// The visit field naming the form version its answers were filled against (issue 15).
+pub const FORM_VERSION: &str = "form_version";
+
+/// Reads a `form_version` value: a whole number from 1 to 2^32 - 1.
+pub fn form_version_of(v: &Value) -> Result<u32, ValidationError> {
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            ValidationError::new(
+                FORM_VERSION,
+                format!("{v} is not a form version (a whole number from 1)"),
+            )
+        })
+}
 
 /// Longest household name, in characters.
 pub const NAME_MAX: usize = 200;
@@ -316,7 +333,7 @@ pub fn is_known_field(entity: EntityType, key: &str) -> bool {
         EntityType::Visit => {
             matches!(
                 key,
-                "household_id" | "officer_id" | "visited_at" | "notes" | "gps"
+                "household_id" | "officer_id" | "visited_at" | "notes" | "gps" | FORM_VERSION
             ) || key.starts_with(ANSWER_PREFIX)
         }
     }
@@ -369,6 +386,7 @@ fn validate_field(entity: EntityType, key: &str, v: &Value) -> Result<(), Valida
         }
         "officer_id" => validate_officer_id(expect_string(key, v)?),
         "visited_at" => parse_timestamp(expect_string(key, v)?).map(|_| ()),
+        FORM_VERSION => form_version_of(v).map(|_| ()),
         _ => {
             // answers.<key>
             let k = &key[ANSWER_PREFIX.len()..];

@@ -157,6 +157,60 @@ pub struct PullResponse {
     /// Opaque; send it back as `cursor` for the next page.
     pub next_cursor: String,
     pub has_more: bool,
+    /// The team's form versions the device does not hold yet (issue 15). Sent only to a
+    /// client that names what it holds in the [`HEADER_FORMS`] header, and only when there
+    /// is something new; older peers neither send the header nor see the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forms: Option<TeamForms>,
+}
+
+/// The request header in which a pull names the form versions the device holds: `TEAM
+/// VERSION` (its team's highest version it holds), or `none`. Older servers ignore it.
+pub const HEADER_FORMS: &str = "fieldsync-forms";
+
+/// What a device holds of its team's forms, as sent in [`HEADER_FORMS`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KnownForms {
+    /// The team and the highest version held; `None` when the device holds no form.
+    pub held: Option<(String, u32)>,
+}
+
+impl KnownForms {
+    /// The header value.
+    pub fn to_header(&self) -> String {
+        match &self.held {
+            Some((team, v)) => format!("{team} {v}"),
+            None => "none".to_string(),
+        }
+    }
+
+    /// Parses a header value; `None` when it is malformed.
+    pub fn from_header(s: &str) -> Option<KnownForms> {
+        if s.trim() == "none" {
+            return Some(KnownForms::default());
+        }
+        let (team, v) = s.trim().split_once(' ')?;
+        let v = v.trim().parse().ok()?;
+        Some(KnownForms {
+            held: Some((team.to_string(), v)),
+        })
+    }
+
+    /// The versions of `team` the device still needs: those above what it holds of that team
+    /// (all of them when it holds another team's forms).
+    pub fn needs_after(&self, team: &str) -> u32 {
+        match &self.held {
+            Some((t, v)) if t == team => *v,
+            _ => 0,
+        }
+    }
+}
+
+/// Form versions of one team, in a pull response, by version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamForms {
+    pub team: String,
+    pub versions: Vec<crate::forms::PublishedForm>,
 }
 
 /// `GET /v1/health` response.

@@ -241,7 +241,11 @@ fn export_equals_server_records(kind: StoreKind) {
         "csv",
         &["--entity", "visit", "--include-deleted"],
     );
-    assert_eq!(visits.len(), 3, "two of amina's visits (one deleted) and one of brian's");
+    assert_eq!(
+        visits.len(),
+        3,
+        "two of amina's visits (one deleted) and one of brian's"
+    );
     assert!(visits.iter().any(|r| r.meta["deleted"] == json!(true)));
 }
 

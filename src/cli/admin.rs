@@ -1,5 +1,6 @@
 //! `fieldsync admin`: manage the sync server's officers and tokens, supervise who syncs, back
-//! up, report the store's state and purge old tombstones. It prints and maps errors; every
+//! up, report the store's state, publish team forms (`admin form`, in `cli::forms`) and purge
+//! old tombstones. It prints and maps errors; every
 //! rule (tokens, silence, the purge limit) lives in [`crate::server`]. It opens only an
 //! existing database (exit 66 otherwise): only `serve` creates one.
 //! Without the `server` feature the command is still listed, and says how to get it.
@@ -28,6 +29,9 @@ pub enum AdminCommand {
     /// Export records as CSV or JSON lines for analysis, streamed; prints the version to pass
     /// as --since next time.
     Export(super::export::AdminExportArgs),
+    /// Publish, list and show each team's form (XLSForm) versions.
+    #[command(subcommand)]
+    Form(super::forms::AdminFormCommand),
     /// Delete tombstones older than a version; cursors older than it must re-sync.
     PurgeTombstones {
         /// Delete tombstones whose version is below this (at most the current version).
@@ -126,6 +130,7 @@ pub fn run(args: AdminArgs) -> Result<i32, Failure> {
 async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Result<i32, Failure> {
     let fail = super::serve::service_failure;
     match cmd {
+        AdminCommand::Form(cmd) => return super::forms::run_admin_form(service, cmd).await,
         AdminCommand::Officer(cmd) => run_officer(service, cmd).await?,
         AdminCommand::Export(args) => return super::export::run_admin(service, args).await,
         AdminCommand::PurgeTombstones { before_version } => {

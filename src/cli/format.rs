@@ -32,6 +32,7 @@ pub fn record_json(rec: &LocalRecord) -> Value {
     o.insert("notes".into(), s("notes"));
     if rec.entity_type == EntityType::Visit {
         o.insert("answers".into(), json!(answers_of(f)));
+        o.insert("form_version".into(), json!(f.get("form_version")));
     }
     o.insert("sync_state".into(), json!(rec.sync_state));
     o.insert("version".into(), json!(rec.version));

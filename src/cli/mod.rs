@@ -6,7 +6,9 @@ pub mod admin;
 pub mod demo;
 pub mod errors;
 pub mod export;
+pub mod form_check;
 pub mod format;
+pub mod forms;
 pub mod init;
 pub mod queue;
 pub mod records;
@@ -53,6 +55,9 @@ pub enum Command {
     /// Record and look up visits.
     #[command(subcommand)]
     Visit(records::VisitCommand),
+    /// Show the team's form (questionnaire), as synced to this device.
+    #[command(subcommand)]
+    Form(forms::FormCommand),
     /// Show the changes waiting to be synced.
     Queue(queue::QueueArgs),
     /// Show what is synced, what waits, and what needs attention.
@@ -150,6 +155,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Init(args) => init::run(&g, args),
         Command::Household(cmd) => records::run_household(&g, cmd),
         Command::Visit(cmd) => records::run_visit(&g, cmd),
+        Command::Form(cmd) => forms::run_form(&g, cmd),
         Command::Queue(args) => queue::run_queue(&g, args),
         Command::Status => queue::run_status(&g),
         Command::Sync(args) => sync::run(&g, args),

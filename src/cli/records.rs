@@ -226,6 +226,7 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             gps_field(&mut f, gps)?;
             answers_field(&mut f, &answers, &[])?;
             f.insert("officer_id".into(), json!(officer(g, &store)?));
+            super::form_check::check_new_visit(&store, &mut f)?;
             let id = store.add(entity, f)?;
             print_id(g, id)
         }
@@ -245,6 +246,7 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             if let Some(t) = visited_at(at)? {
                 f.insert("visited_at".into(), json!(t));
             }
+            super::form_check::check_edited_visit(&store, id, &mut f)?;
             edit(g, &mut store, entity, id, f)
         }
         VisitCommand::Delete { id } => delete(g, &mut store, entity, &id),

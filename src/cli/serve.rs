@@ -115,9 +115,10 @@ pub fn service_failure(e: ServiceError) -> Failure {
 #[cfg(feature = "server")]
 pub fn store_failure(e: StoreError) -> Failure {
     let code = match &e {
-        StoreError::UnknownOfficer(_) | StoreError::Missing(_) | StoreError::NotFieldsync(_) => {
-            exit::NO_INPUT
-        }
+        StoreError::UnknownOfficer(_)
+        | StoreError::UnknownForm(_)
+        | StoreError::Missing(_)
+        | StoreError::NotFieldsync(_) => exit::NO_INPUT,
         StoreError::Exists(_) => exit::CANT_CREATE,
         StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
         StoreError::Database(_) => exit::CONFIG,

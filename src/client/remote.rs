@@ -6,7 +6,9 @@
 //! protocol values and reports failures as one small [`RemoteError`].
 
 use super::tls::CertProblem;
-use crate::protocol::{ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse};
+use crate::protocol::{
+    ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
+};
 
 /// Why a request to the server failed, as the sync engine needs to know it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,6 +60,18 @@ pub trait Remote {
 
     /// Fetches the page of records after `cursor` (from the start when `None`).
     fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError>;
+
+    /// [`Remote::pull`], also naming the form versions the device holds, so the page can
+    /// carry the team's newer ones (issue 15). Remotes that know nothing of forms pull plainly.
+    fn pull_with_forms(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+    ) -> Result<PullResponse, RemoteError> {
+        let _ = known;
+        self.pull(cursor, limit)
+    }
 
     /// Requests and bytes so far (zero for remotes that do not count).
     fn traffic(&self) -> Traffic {

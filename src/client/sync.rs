@@ -235,7 +235,8 @@ fn pull(
     let mut restarted = false;
     while !stop() {
         let cursor = store.meta(meta::PULL_CURSOR)?;
-        let page = match remote.pull(cursor.as_deref(), opts.pull_limit) {
+        let known = store.known_forms()?;
+        let page = match remote.pull_with_forms(cursor.as_deref(), opts.pull_limit, &known) {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
@@ -246,7 +247,18 @@ fn pull(
             }
             Err(e) => return Err(failed(store, e)),
         };
-        store.apply_pull_page(&page.records, &page.next_cursor)?;
+        if let Some(forms) = &page.forms {
+            if let Some(bad) = forms.versions.iter().find(|f| !f.hash_matches()) {
+                return Err(failed(
+                    store,
+                    RemoteError::Protocol(format!(
+                        "form version {} arrived damaged (its content hash does not match)",
+                        bad.version
+                    )),
+                ));
+            }
+        }
+        store.apply_pull_page_with_forms(&page.records, &page.next_cursor, page.forms.as_ref())?;
         report.pulled += page.records.len() as u64;
         progress.pulled(page.records.len() as u64);
         if !page.has_more {
@@ -308,6 +320,7 @@ mod tests {
             records: Vec::new(),
             next_cursor: cursor.into(),
             has_more: false,
+            forms: None,
         })
     }
 

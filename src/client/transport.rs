@@ -28,8 +28,8 @@ use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
-    ErrorBody, ErrorCode, HealthResponse, PullResponse, PushRequest, PushResponse, PATH_HEALTH,
-    PATH_PULL, PATH_PUSH,
+    ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
+    HEADER_FORMS, PATH_HEALTH, PATH_PULL, PATH_PUSH,
 };
 
 /// Retry and timeout settings.
@@ -272,6 +272,31 @@ impl Remote for Transport {
     }
 
     fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
+        self.pull_request(cursor, limit, None)
+    }
+
+    fn pull_with_forms(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+    ) -> Result<PullResponse, RemoteError> {
+        self.pull_request(cursor, limit, Some(known.to_header()))
+    }
+
+    fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+}
+
+impl Transport {
+    /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given.
+    fn pull_request(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        forms: Option<String>,
+    ) -> Result<PullResponse, RemoteError> {
         let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
             .map_err(|e| RemoteError::Protocol(format!("bad pull URL: {e}")))?;
         url.query_pairs_mut()
@@ -281,11 +306,13 @@ impl Remote for Transport {
         }
         let policy = self.policy.clone();
         let client = self.client.clone();
-        self.request(&policy, || client.get(url.clone()))
-    }
-
-    fn traffic(&self) -> Traffic {
-        self.traffic
+        self.request(&policy, || {
+            let get = client.get(url.clone());
+            match &forms {
+                Some(h) => get.header(HEADER_FORMS, h.as_str()),
+                None => get,
+            }
+        })
     }
 }
 

@@ -93,6 +93,9 @@ pub enum StoreError {
     /// An officer with this id already exists.
     #[error("officer {0:?} already exists")]
     DuplicateOfficer(String),
+    /// A named form version does not exist.
+    #[error("{0}")]
+    UnknownForm(String),
     /// A value given to an admin command is invalid.
     #[error("{0}")]
     Invalid(String),

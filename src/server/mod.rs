@@ -6,7 +6,8 @@
 //!   Thin: it parses and maps, then calls the service.
 //! - [`service`]: every sync rule (push, pull, cursors, team scope, re-sync, officers) over a
 //!   store transaction. Usable in-process, without HTTP.
-//! - [`push`]: the pure push planner; [`cursor`] and [`tokens`]: cursor and token crypto.
+//! - [`push`]: the pure push planner, with [`form_rules`] (answers against the form version
+//!   a visit names); [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
 //! - [`supervision`]: pure rules for `admin officer list --silent-for`.
@@ -19,6 +20,7 @@ pub mod cursor;
 pub mod database;
 pub mod error;
 pub mod export;
+pub mod form_rules;
 pub mod http;
 pub mod logging;
 pub mod push;

@@ -11,10 +11,11 @@
 //! 2. **Validation** with the shared [`crate::model::validate_change`].
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.
-//! 4. **The conflict rule** [`crate::merge::decide`]. An update that conflicts on some
+//! 4. **The form rule** ([`crate::server::form_rules`]), for changes about to be applied.
+//! 5. **The conflict rule** [`crate::merge::decide`]. An update that conflicts on some
 //!    fields still merges its other fields (with a new version); the conflict result carries
 //!    the record as it stands after that, so only the colliding fields wait for the officer.
-//! 5. **Apply** to the in-memory snapshot, so later changes in the batch see earlier ones:
+//! 6. **Apply** to the in-memory snapshot, so later changes in the batch see earlier ones:
 //!    every applied change takes the next version; the record's per-field stamps record
 //!    which version and device last wrote each field.
 //!
@@ -27,6 +28,7 @@ use std::collections::HashSet;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::form_rules::{check_visit_form, TeamForms};
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps};
 use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
@@ -92,6 +94,18 @@ pub fn plan(
     changes: &[Change],
     snap: &mut Snapshot,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    plan_with_forms(officer, device, changes, snap, &TeamForms::new())
+}
+
+/// [`plan`], also refusing visits whose answers break the form version they name (issue 15;
+/// see [`crate::server::form_rules`]); `forms` are the officer's team's published forms.
+pub fn plan_with_forms(
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+    snap: &mut Snapshot,
+    forms: &TeamForms,
+) -> (Vec<ChangeResult>, WriteSet) {
     let mut results = Vec::with_capacity(changes.len());
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
@@ -110,7 +124,7 @@ pub fn plan(
             }
             continue;
         }
-        let result = decide_one(officer, device, c, snap, &mut |id| {
+        let result = decide_one(officer, device, c, snap, forms, &mut |id| {
             if touched_set.insert(id) {
                 touched.push(id);
             }
@@ -140,6 +154,7 @@ fn decide_one(
     device: Uuid,
     c: &Change,
     snap: &mut Snapshot,
+    forms: &TeamForms,
     touch: &mut dyn FnMut(Uuid),
 ) -> ChangeResult {
     let op = c.op_id;
@@ -173,6 +188,9 @@ fn decide_one(
         },
         Ok(Decision::Conflict(fields)) => merge_around_conflict(c, device, fields, snap, touch),
         Ok(Decision::Apply { merged, restore }) => {
+            if let Err((code, message)) = check_visit_form(c, existing.map(|r| &r.fields), forms) {
+                return ChangeResult::rejected(op, code, message);
+            }
             let (version, server_id) = apply(c, device, team, restore, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)

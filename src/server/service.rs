@@ -32,11 +32,14 @@ use std::time::{Duration, Instant};
 
 use super::cursor::{decode_cursor, encode_cursor};
 use super::error::{ServiceError, StoreError};
+use super::form_rules::TeamForms;
 use super::push;
-use super::store::{self, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
+use super::store::{self, FormRow, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
 use super::tokens::{new_token, token_hash};
+use crate::forms::Form;
 use crate::protocol::{
-    PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
+    KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES,
 };
 
 /// The longest token the service looks up; anything longer is unknown without a lookup.
@@ -149,10 +152,12 @@ impl Service {
             });
         }
         let keys = push::needed(&req.changes);
+        let forms = self.push_forms(&officer.team, &req).await?;
         let officer = officer.clone();
         let at = crate::model::now_timestamp();
         let results = store::write_with(self.store.as_ref(), keys, move |snap| {
-            let (results, mut writes) = push::plan(&officer, req.device_id, &req.changes, snap);
+            let (results, mut writes) =
+                push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms);
             // Supervision, in the push's own transaction: new op_ids only, so a retried
             // batch does not count twice.
             writes.activity = Some(OfficerActivity::Pushed {
@@ -166,6 +171,24 @@ impl Service {
         Ok(PushResponse { results })
     }
 
+    /// The team's published forms when a push holds visit inserts or updates (which may name
+    /// a form version); none otherwise. Published versions never change, so they may be read
+    /// before the write transaction.
+    async fn push_forms(&self, team: &str, req: &PushRequest) -> Result<TeamForms, ServiceError> {
+        let visits = req.changes.iter().any(|c| {
+            c.entity_type == crate::model::EntityType::Visit
+                && c.operation != crate::model::Operation::Delete
+        });
+        if !visits {
+            return Ok(TeamForms::new());
+        }
+        let rows = self.store.forms(Some(team), 0).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.form.version, r.form.form))
+            .collect())
+    }
+
     /// The next page of `officer`'s team after `cursor` (from the start when `None` or
     /// empty), at most `limit` records (default [`DEFAULT_PULL_LIMIT`]).
     pub async fn pull(
@@ -173,6 +196,18 @@ impl Service {
         officer: &Officer,
         cursor: Option<&str>,
         limit: Option<u32>,
+    ) -> Result<PullResponse, ServiceError> {
+        self.pull_with_forms(officer, cursor, limit, None).await
+    }
+
+    /// [`Service::pull`], plus the team's form versions newer than `known` (issue 15) when the
+    /// client says what it holds.
+    pub async fn pull_with_forms(
+        &self,
+        officer: &Officer,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+        known: Option<&KnownForms>,
     ) -> Result<PullResponse, ServiceError> {
         let limit = limit.unwrap_or(DEFAULT_PULL_LIMIT);
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
@@ -186,6 +221,10 @@ impl Service {
             next_cursor: encode_cursor(&self.cursor_secret, &officer.id, &officer.team, last),
             has_more: page.has_more,
             records: page.records,
+            forms: match known {
+                Some(k) => self.new_forms(&officer.team, k).await?,
+                None => None,
+            },
         })
     }
 
@@ -207,6 +246,25 @@ impl Service {
         if let Err(e) = self.store.record_pull(officer, &at).await {
             tracing::warn!("cannot record {officer}'s pull: {e}");
         }
+    }
+
+    /// The versions of `team`'s form the device does not hold, if any.
+    async fn new_forms(
+        &self,
+        team: &str,
+        known: &KnownForms,
+    ) -> Result<Option<crate::protocol::TeamForms>, ServiceError> {
+        let rows = self
+            .store
+            .forms(Some(team), known.needs_after(team))
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(crate::protocol::TeamForms {
+            team: team.to_string(),
+            versions: rows.into_iter().map(|r| r.form).collect(),
+        }))
     }
 
     /// The version a pull resumes after: the cursor's, 0 when the officer moved team (so the
@@ -298,5 +356,32 @@ impl Service {
             });
         }
         Ok(self.store.purge_tombstones(before).await?)
+    }
+
+    /// Publishes `form` as `team`'s next form version (issue 15); devices of the team receive
+    /// it with their next pull.
+    pub async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, ServiceError> {
+        Ok(self.store.publish_form(team, form).await?)
+    }
+
+    /// Every published form version of `team`, or of every team when `None`.
+    pub async fn list_forms(&self, team: Option<&str>) -> Result<Vec<FormRow>, ServiceError> {
+        Ok(self.store.forms(team, 0).await?)
+    }
+
+    /// One published form version of `team`: `version`, or the current (highest) one.
+    pub async fn form(&self, team: &str, version: Option<u32>) -> Result<FormRow, ServiceError> {
+        let after = version.map_or(0, |v| v.saturating_sub(1));
+        let rows = self.store.forms(Some(team), after).await?;
+        let found = match version {
+            Some(v) => rows.into_iter().find(|r| r.form.version == v),
+            None => rows.into_iter().last(),
+        };
+        found.ok_or_else(|| {
+            let what = version.map_or("no form".to_string(), |v| format!("no form version {v}"));
+            ServiceError::Store(StoreError::UnknownForm(format!(
+                "team {team:?} has {what} (see `fieldsync admin form list`)"
+            )))
+        })
     }
 }

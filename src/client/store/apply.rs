@@ -14,7 +14,7 @@ use super::sync_state::{meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{self, apply_fields, FieldMap, Operation};
-use crate::protocol::{ChangeResult, ChangeStatus, Record};
+use crate::protocol::{ChangeResult, ChangeStatus, Record, TeamForms};
 
 /// What applying one push response did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -71,8 +71,22 @@ impl Store {
     /// in conflict, is not overwritten (a conflict keeps the newest server copy to resolve
     /// against). Returns how many records were written.
     pub fn apply_pull_page(&mut self, records: &[Record], next_cursor: &str) -> Result<usize> {
+        self.apply_pull_page_with_forms(records, next_cursor, None)
+    }
+
+    /// [`Store::apply_pull_page`], also storing the form versions the page carried (issue 15)
+    /// in the same transaction.
+    pub fn apply_pull_page_with_forms(
+        &mut self,
+        records: &[Record],
+        next_cursor: &str,
+        forms: Option<&TeamForms>,
+    ) -> Result<usize> {
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
+        if let Some(forms) = forms {
+            super::forms::store_forms(&tx, forms, &now)?;
+        }
         let mut written = 0;
         for r in records {
             if pulled(&tx, r, &now)? {

@@ -1,6 +1,7 @@
 //! The local SQLite store: one [`Store`] with a private connection and a small API, split by
 //! what it holds — records (`records.rs`), the sync queue (`queue.rs`), what the server
-//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`) —
+//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`),
+//! the team's form versions (`forms.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
 //! Durability: WAL with `synchronous=FULL`, so a recorded visit survives a battery that dies
@@ -12,6 +13,7 @@
 mod apply;
 mod conflicts;
 mod export;
+mod forms;
 mod queue;
 mod records;
 mod rows;

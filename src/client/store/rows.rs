@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::client::error::{Error, Result};
-use crate::model::{answers_of, EntityType, FieldMap, Gps, ANSWER_PREFIX};
+use crate::model::{answers_of, EntityType, FieldMap, Gps, ANSWER_PREFIX, FORM_VERSION};
 
 /// Where a local record stands with the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -109,7 +109,7 @@ pub(super) fn columns(entity: EntityType) -> &'static str {
         }
         EntityType::Visit => {
             "id, server_id, sync_state, version, base, created_at, updated_at, deleted_at, \
-             household_id, officer_id, visited_at, notes, gps_lat, gps_lon, answers"
+             household_id, officer_id, visited_at, notes, gps_lat, gps_lon, answers, form_version"
         }
     }
 }
@@ -150,6 +150,9 @@ pub(super) fn read_record(entity: EntityType, r: &Row<'_>) -> rusqlite::Result<L
             serde_json::from_str(&answers).map_err(|e| conversion_err("answers", e))?;
         for (k, v) in answers {
             fields.insert(format!("{ANSWER_PREFIX}{k}"), Value::String(v));
+        }
+        if let Some(v) = r.get::<_, Option<i64>>(FORM_VERSION)? {
+            fields.insert(FORM_VERSION.into(), json!(v));
         }
     }
     let lat: Option<f64> = r.get("gps_lat")?;
@@ -237,15 +240,16 @@ pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO visit (id, server_id, sync_state, version, base, created_at,
                      updated_at, deleted_at, household_id, officer_id, visited_at, notes,
-                     gps_lat, gps_lon, answers)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                     gps_lat, gps_lon, answers, form_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id,
                      sync_state = excluded.sync_state, version = excluded.version,
                      base = excluded.base, updated_at = excluded.updated_at,
                      deleted_at = excluded.deleted_at, household_id = excluded.household_id,
                      officer_id = excluded.officer_id, visited_at = excluded.visited_at,
                      notes = excluded.notes, gps_lat = excluded.gps_lat,
-                     gps_lon = excluded.gps_lon, answers = excluded.answers",
+                     gps_lon = excluded.gps_lon, answers = excluded.answers,
+                     form_version = excluded.form_version",
             )?;
             let answers = serde_json::to_string(&answers_of(f))
                 .map_err(|e| Error::corrupt(format_args!("the answers of {}", rec.id), e))?;
@@ -257,6 +261,7 @@ pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
                 gps.map(|g| g.lat),
                 gps.map(|g| g.lon),
                 answers,
+                f.get(FORM_VERSION).and_then(Value::as_i64),
             ];
             stmt.execute(rusqlite::params_from_iter(common.iter().chain(own.iter())))?;
         }

@@ -9,10 +9,11 @@ use uuid::Uuid;
 use super::sync_state::meta;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE household (
     id          TEXT PRIMARY KEY,
     server_id   INTEGER,
@@ -74,7 +75,22 @@ CREATE TABLE conflict (
     found_at      TEXT NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
 );
-"#];
+"#,
+    MIGRATION_2_FORMS,
+];
+
+/// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
+/// form version each visit was filled against.
+const MIGRATION_2_FORMS: &str = r#"
+CREATE TABLE form (
+    team         TEXT NOT NULL,
+    version      INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    form         TEXT NOT NULL,
+    received_at  TEXT NOT NULL
+);
+ALTER TABLE visit ADD COLUMN form_version INTEGER;
+"#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one
 /// transaction.

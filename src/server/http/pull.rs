@@ -1,25 +1,41 @@
 //! `GET /v1/pull?cursor=C&limit=N`: authenticate, parse the query, ask the service for the
-//! page. Cursors, team scope and the history floor are the service's rules, not this file's.
+//! page (with the team's new form versions when the client names what it holds in the
+//! `fieldsync-forms` header). Cursors, team scope and the history floor are the service's rules, not this file's.
 
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
+use axum::http::HeaderMap;
 use axum::Json;
 
 use super::auth::Authenticated;
 use super::error::Failure;
 use super::layers::LogInfo;
 use super::AppState;
-use crate::protocol::PullResponse;
+use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS};
 use crate::server::error::ServiceError;
 
 pub async fn pull(
     State(state): State<AppState>,
     Extension(log): Extension<LogInfo>,
     Authenticated(officer): Authenticated,
+    headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<PullResponse>, Failure> {
+    let known = match headers.get(HEADER_FORMS) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(KnownForms::from_header)
+                .ok_or_else(|| {
+                    Failure::bad_request(format!(
+                        "header {HEADER_FORMS} must be 'TEAM VERSION' or 'none'"
+                    ))
+                })?,
+        ),
+    };
     let Query(q) = query.map_err(|e| Failure::bad_request(format!("bad query string: {e}")))?;
     if let Some(k) = q.keys().find(|k| *k != "cursor" && *k != "limit") {
         return Err(Failure::bad_request(format!(
@@ -35,7 +51,12 @@ pub async fn pull(
     };
     let page = state
         .service
-        .pull(&officer, q.get("cursor").map(String::as_str), limit)
+        .pull_with_forms(
+            &officer,
+            q.get("cursor").map(String::as_str),
+            limit,
+            known.as_ref(),
+        )
         .await?;
     log.changes(page.records.len());
     Ok(Json(page))

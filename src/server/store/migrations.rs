@@ -24,6 +24,25 @@ pub(crate) const STEPS: &[Step] = &[Step {
     postgres: "ALTER TABLE officers ADD COLUMN IF NOT EXISTS last_push_at TEXT;
                ALTER TABLE officers ADD COLUMN IF NOT EXISTS last_pull_at TEXT;
                ALTER TABLE officers ADD COLUMN IF NOT EXISTS changes_pushed BIGINT NOT NULL DEFAULT 0;",
+}, Step {
+    version: 3,
+    name: "forms (each team's published form versions, immutable once written)",
+    sqlite: "CREATE TABLE IF NOT EXISTS forms (
+                 team TEXT NOT NULL,
+                 version INTEGER NOT NULL,
+                 content_hash TEXT NOT NULL,
+                 form TEXT NOT NULL,
+                 published_at TEXT NOT NULL,
+                 PRIMARY KEY (team, version)
+             );",
+    postgres: "CREATE TABLE IF NOT EXISTS forms (
+                   team TEXT NOT NULL,
+                   version BIGINT NOT NULL,
+                   content_hash TEXT NOT NULL,
+                   form TEXT NOT NULL,
+                   published_at TEXT NOT NULL,
+                   PRIMARY KEY (team, version)
+               );",
 }];
 
 /// The steps a database at `found` still needs.

@@ -44,6 +44,7 @@ use uuid::Uuid;
 
 use super::database::Database;
 use super::error::StoreError;
+use crate::forms::{Form, PublishedForm};
 use crate::merge::Stamps;
 use crate::model::{EntityType, FieldMap};
 use crate::protocol::{ChangeResult, Record};
@@ -98,6 +99,15 @@ pub struct StoreStats {
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
     pub schema_version: i64,
+}
+
+/// A published form version of a team, as `admin form list` shows it (issue 15).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FormRow {
+    pub team: String,
+    pub published_at: String,
+    #[serde(flatten)]
+    pub form: PublishedForm,
 }
 
 /// A record as stored: the wire [`Record`] plus what the server keeps to decide and to filter.
@@ -286,11 +296,18 @@ pub trait Store: Send + Sync + 'static {
         filter: &ExportFilter,
         limit: u32,
     ) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Stores `form` as `team`'s next form version (1, 2, 3… per team; a published version
+    /// never changes) and returns it. Takes the write lock, so versions are never reused.
+    async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError>;
+
+    /// The published form versions of `team` (of every team when `None`) with a version
+    /// above `after`, by team and version.
+    async fn forms(&self, team: Option<&str>, after: u32) -> Result<Vec<FormRow>, StoreError>;
 }
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {
@@ -365,5 +382,33 @@ pub fn validate_team(team: &str) -> Result<(), StoreError> {
         StoreError::Invalid(format!(
             "team {team:?} must be 1 to 64 letters, digits or '_', '-', '.', '@'"
         ))
+    })
+}
+
+/// Decodes a stored form row's JSON and checks it against its stored hash.
+pub(crate) fn form_row(
+    team: String,
+    version: i64,
+    content_hash: String,
+    form_json: &str,
+    published_at: String,
+) -> Result<FormRow, StoreError> {
+    let form: Form = from_json("form", form_json)?;
+    let version = u32::try_from(version)
+        .map_err(|_| StoreError::Corrupt(format!("form version {version}")))?;
+    let published = PublishedForm {
+        version,
+        content_hash,
+        form,
+    };
+    if !published.hash_matches() {
+        return Err(StoreError::Corrupt(format!(
+            "team {team}'s form version {version} does not match its content hash"
+        )));
+    }
+    Ok(FormRow {
+        team,
+        published_at,
+        form: published,
     })
 }

@@ -21,10 +21,11 @@ use uuid::Uuid;
 
 use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
-    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
-    WriteSet,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
+    Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp,
+    StoredRecord, WriteKeys, WriteSet,
 };
+use crate::forms::Form;
 use crate::protocol::Record;
 use crate::server::error::StoreError;
 
@@ -740,5 +741,76 @@ impl Store for PgStore {
             .await
             .map_err(StoreError::pg("export page"))?;
         rows.iter().map(to_record).collect()
+    }
+    async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError> {
+        validate_team(team)?;
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin publish"))?;
+        // The write lock: publishes of one team never race for a version number.
+        tx.execute(
+            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock version counter"))?;
+        let last: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = $1",
+                &[&team],
+            )
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("read the last form version"))?;
+        let version = u32::try_from(last + 1)
+            .map_err(|_| StoreError::Corrupt(format!("form version {last}")))?;
+        let row = FormRow {
+            team: team.to_string(),
+            published_at: crate::model::now_timestamp(),
+            form: crate::forms::PublishedForm::new(version, form.clone()),
+        };
+        tx.execute(
+            "INSERT INTO forms (team, version, content_hash, form, published_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &row.team,
+                &i64::from(version),
+                &row.form.content_hash,
+                &to_json(&row.form.form)?,
+                &row.published_at,
+            ],
+        )
+        .await
+        .map_err(StoreError::pg("store the form"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit publish"))?;
+        Ok(row)
+    }
+
+    async fn forms(&self, team: Option<&str>, after: u32) -> Result<Vec<FormRow>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT team, version, content_hash, form, published_at FROM forms \
+                 WHERE ($1::text IS NULL OR team = $1) AND version > $2 ORDER BY team, version",
+                &[&team, &i64::from(after)],
+            )
+            .await
+            .map_err(StoreError::pg("read forms"))?;
+        rows.iter()
+            .map(|r| {
+                let get = |e| StoreError::pg("read a form row")(e);
+                let form: String = r.try_get(3).map_err(get)?;
+                form_row(
+                    r.try_get(0).map_err(get)?,
+                    r.try_get(1).map_err(get)?,
+                    r.try_get(2).map_err(get)?,
+                    &form,
+                    r.try_get(4).map_err(get)?,
+                )
+            })
+            .collect()
     }
 }

@@ -19,10 +19,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::migrations;
 use super::{
-    from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, Officer, OfficerActivity,
-    OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp, StoredRecord, WriteKeys,
-    WriteSet,
+    form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
+    Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp,
+    StoredRecord, WriteKeys, WriteSet,
 };
+use crate::forms::Form;
 use crate::protocol::Record;
 use crate::server::error::StoreError;
 
@@ -765,6 +766,76 @@ impl Store for SqliteStore {
                 out.push(to_record(row.map_err(StoreError::sqlite("read exported record"))?)?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError> {
+        validate_team(team)?;
+        let team = team.to_string();
+        let form = form.clone();
+        self.run_writer(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin publish"))?;
+            let last: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = ?1",
+                    [&team],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("read the last form version"))?;
+            let published = crate::forms::PublishedForm::new(
+                u32::try_from(last + 1)
+                    .map_err(|_| StoreError::Corrupt(format!("form version {last}")))?,
+                form,
+            );
+            let row = FormRow {
+                team,
+                published_at: crate::model::now_timestamp(),
+                form: published,
+            };
+            tx.execute(
+                "INSERT INTO forms (team, version, content_hash, form, published_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    row.team,
+                    row.form.version,
+                    row.form.content_hash,
+                    to_json(&row.form.form)?,
+                    row.published_at
+                ],
+            )
+            .map_err(StoreError::sqlite("store the form"))?;
+            tx.commit().map_err(StoreError::sqlite("commit publish"))?;
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn forms(&self, team: Option<&str>, after: u32) -> Result<Vec<FormRow>, StoreError> {
+        let team = team.map(str::to_string);
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT team, version, content_hash, form, published_at FROM forms \
+                     WHERE (?1 IS NULL OR team = ?1) AND version > ?2 ORDER BY team, version",
+                )
+                .map_err(StoreError::sqlite("prepare forms read"))?;
+            let raw = st
+                .query_map(params![team, after], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get(4)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(StoreError::sqlite("read forms"))?;
+            raw.into_iter()
+                .map(|(t, v, h, f, at)| form_row(t, v, h, &f, at))
+                .collect()
         })
         .await
     }
