@@ -84,7 +84,7 @@ async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failur
     match cmd {
         AdminCommand::Officer(OfficerCommand::Add { id, team }) => {
             let token = service.add_officer(&id, &team).await.map_err(fail)?;
-            println!("{token}");
+            crate::outln!("{token}")?;
             eprintln!("officer {id} added to team {team}; the token above is shown only once");
         }
         AdminCommand::Officer(OfficerCommand::List { json }) => {
@@ -92,17 +92,17 @@ async fn run_command(service: &Service, cmd: AdminCommand) -> Result<i32, Failur
             if json {
                 let s = serde_json::to_string_pretty(&officers)
                     .map_err(|e| Failure::new(exit::SOFTWARE, e.to_string()))?;
-                println!("{s}");
+                crate::outln!("{s}")?;
             } else {
-                println!("{:<24} {:<16} {:<22} REVOKED", "ID", "TEAM", "CREATED");
+                crate::outln!("{:<24} {:<16} {:<22} REVOKED", "ID", "TEAM", "CREATED")?;
                 for o in officers {
-                    println!(
+                    crate::outln!(
                         "{:<24} {:<16} {:<22} {}",
                         o.id,
                         o.team,
                         o.created_at,
                         if o.revoked { "yes" } else { "no" }
-                    );
+                    )?;
                 }
             }
         }

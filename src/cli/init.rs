@@ -1,11 +1,12 @@
-//! `fieldsync init`: writes the config (server, officer, token). It must not contact the
-//! server or open the store.
+//! `fieldsync init`: writes the config (server, officer, token), after trying the token
+//! against the server when it is reachable ([`super::setup`]). It must not open the store.
 
 use std::io::BufRead;
 
 use clap::Args;
 use serde_json::json;
 
+use super::setup::TokenCheck;
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
 use crate::exit;
@@ -29,12 +30,7 @@ pub struct InitArgs {
 pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     crate::model::validate_officer_id(&args.officer)
         .map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-    reqwest::Url::parse(&args.server).map_err(|e| {
-        Failure::new(
-            exit::USAGE,
-            format!("--server {:?} is not a URL: {e}", args.server),
-        )
-    })?;
+    super::setup::check_server_url(&args.server)?;
     let token = if args.token_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -51,6 +47,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     } else {
         args.token
     };
+    let checked = super::setup::check_token(&args.server, token.as_deref())?;
     let config = Config {
         server: args.server,
         officer: args.officer,
@@ -60,10 +57,16 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     config.save(&path)?;
     if g.json {
         print_json(
-            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer }),
+            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "token_checked": checked == TokenCheck::Accepted }),
         )?;
     } else {
         eprintln!("wrote {} (owner-only)", path.display());
+        match checked {
+            TokenCheck::Accepted => eprintln!("{} accepted the token", config.server),
+            TokenCheck::NotChecked(why) => {
+                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will")
+            }
+        }
     }
     Ok(exit::OK)
 }
