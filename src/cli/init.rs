@@ -1,5 +1,6 @@
 //! `fieldsync init`: writes the config (server, officer, token), after trying the token
-//! against the server when it is reachable ([`super::setup`]). It must not open the store.
+//! against the server when it is reachable ([`super::setup`]), and creates the database if
+//! there is none yet. It must not write records.
 
 use std::io::BufRead;
 
@@ -55,6 +56,8 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     };
     let path = g.config_path()?;
     config.save(&path)?;
+    // The database is set up here too, so that commands that only read can insist on it.
+    g.open_store()?;
     if g.json {
         print_json(
             &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "token_checked": checked == TokenCheck::Accepted }),

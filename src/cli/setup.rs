@@ -18,7 +18,9 @@ pub fn check_server_url(server: &str) -> Result<(), Failure> {
     let url = reqwest::Url::parse(server).map_err(|e| {
         Failure::new(
             exit::USAGE,
-            format!("--server {server:?} is not a URL: {e}"),
+            format!(
+                "--server {server:?} is not a URL ({e}): give one such as https://sync.example.org"
+            ),
         )
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
