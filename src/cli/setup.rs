@@ -95,7 +95,7 @@ pub fn require_database(path: &Path) -> Result<(), Failure> {
     Err(Failure::new(
         exit::CONFIG,
         format!(
-            "no database at {}: check --db, or run `fieldsync init --server URL --officer ID --token-stdin` and record something first",
+            "no database at {}: check --db, or run `fieldsync init --server URL --officer ID --token-stdin` to set this laptop up",
             path.display()
         ),
     ))
