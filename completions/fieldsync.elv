@@ -275,7 +275,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;sync'= {
             cand --batch-size 'Changes per push request (1 to 500)'
             cand --page-size 'Records per pull page (1 to 1000)'
-            cand --interval 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h'
+            cand --interval 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h [default: 15m]; needs --watch'
             cand --retries 'Attempts per request before giving up on a transient failure'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'

@@ -182,7 +182,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l json -d '
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l batch-size -d 'Changes per push request (1 to 500)' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l page-size -d 'Records per pull page (1 to 1000)' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l interval -d 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l interval -d 'Time between syncs in --watch mode, e.g. 30s, 15m, 1h [default: 15m]; needs --watch' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l retries -d 'Attempts per request before giving up on a transient failure' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F

@@ -185,8 +185,12 @@ fn code_76_an_answer_that_is_not_the_protocol() {
 #[test]
 fn code_77_token_refused() {
     let server = TestServer::new(StoreKind::Sqlite);
-    server.add_officer("amina", "north");
-    let d = Device::for_officer(&server.url, "amina", "not-the-token");
+    let token = server.add_officer("amina", "north");
+    let d = Device::for_officer(&server.url, "amina", &token);
+    // `init` tries the token, so the wrong one goes into the config afterwards, as a token
+    // typed into the file by hand or revoked since would be.
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, config.replace(&token, "not-the-token")).unwrap();
     d.add_household("Wanjiru");
     let (code, _, err) = d.sync(&[]);
     assert_eq!(code, 77, "{err}");

@@ -78,7 +78,7 @@ pub fn json_report(e: &Error) -> serde_json::Value {
     if let Error::Certificate { problem, .. } = e {
         error["certificate"] = problem.code().into();
     }
-    serde_json::json!({ "error": error })
+    serde_json::json!({ "error": error, "exit_code": exit_code(e) })
 }
 
 /// What to do next, for errors whose fix is a command or a flag (the library knows neither).

@@ -1,15 +1,16 @@
 //! `fieldsync init`: writes the config (server, officer, token, and a copy of the
-//! organisation's certificate authority with `--ca-cert`). Run again for the same
-//! officer (e.g. with a new token after `admin officer token`), it replaces the config and
-//! leaves the database and its queue alone. It reads an existing database only to refuse an
-//! officer other than the one it belongs to; it never creates the database, never touches
-//! its records or queue, and never contacts the server.
+//! organisation's certificate authority with `--ca-cert`), after trying the token against the
+//! server when it is reachable ([`super::setup`]), and creates the database if there is none
+//! yet. Run again for the same officer (e.g. with a new token after `admin officer token`), it
+//! replaces the config and leaves the database and its queue alone; it refuses an officer other
+//! than the one the database belongs to. It never writes records or touches the queue.
 
 use std::io::BufRead;
 
 use clap::Args;
 use serde_json::json;
 
+use super::setup::TokenCheck;
 use super::{print_json, Failure, Globals};
 use crate::client::config::{save_ca_copy, Config};
 use crate::exit;
@@ -37,12 +38,7 @@ pub struct InitArgs {
 pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
     crate::model::validate_officer_id(&args.officer)
         .map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-    reqwest::Url::parse(&args.server).map_err(|e| {
-        Failure::new(
-            exit::USAGE,
-            format!("--server {:?} is not a URL: {e}", args.server),
-        )
-    })?;
+    super::setup::check_server_url(&args.server)?;
     let token = if args.token_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -60,6 +56,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         args.token
     };
     let queued = queued_for(g, &args.officer)?;
+    let checked = super::setup::check_token(&args.server, token.as_deref())?;
     let path = g.config_path()?;
     let ca_cert = install_ca(&path, args.ca_cert.as_deref())?;
     let config = Config {
@@ -69,14 +66,22 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         ca_cert,
     };
     config.save(&path)?;
+    // The database is set up here too, so that commands that only read can insist on it.
+    g.open_store()?;
     if g.json {
         print_json(
-            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "queued": queued }),
+            &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "queued": queued, "token_checked": checked == TokenCheck::Accepted }),
         )?;
     } else {
         eprintln!("wrote {} (owner-only)", path.display());
         if let Some(n) = queued.filter(|n| *n > 0) {
             eprintln!("{n} queued changes are kept: they go with the next `fieldsync sync`");
+        }
+        match checked {
+            TokenCheck::Accepted => eprintln!("{} accepted the token", config.server),
+            TokenCheck::NotChecked(why) => {
+                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will")
+            }
         }
     }
     Ok(exit::OK)

@@ -10,10 +10,12 @@ pub mod form_check;
 pub mod format;
 pub mod forms;
 pub mod init;
+pub mod out;
 pub mod queue;
 pub mod records;
 pub mod resolve;
 pub mod serve;
+pub mod setup;
 pub mod sync;
 
 use std::io::IsTerminal;
@@ -97,6 +99,16 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// Standard output was closed by the reader (`| head`): end quietly with 0.
+    pub fn broken_pipe() -> Self {
+        Failure::new(crate::exit::OK, "")
+    }
+
+    /// Is this the quiet end of [`Failure::broken_pipe`], with nothing to print?
+    pub fn is_quiet(&self) -> bool {
+        self.message.is_empty()
+    }
 }
 
 /// The options every client command shares.
@@ -119,6 +131,14 @@ impl Globals {
         Store::open(&self.db_path()?)
     }
 
+    /// Opens the database for a command that only reads: a missing one is exit 78, never
+    /// created.
+    pub fn open_existing_store(&self) -> Result<Store, Failure> {
+        let path = self.db_path()?;
+        setup::require_database(&path)?;
+        Ok(Store::open(&path)?)
+    }
+
     pub fn config_path(&self) -> Result<PathBuf, Error> {
         match &self.config {
             Some(p) => Ok(p.clone()),
@@ -135,8 +155,7 @@ impl Globals {
 pub fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| Failure::new(crate::exit::SOFTWARE, e.to_string()))?;
-    println!("{s}");
-    Ok(())
+    crate::outln!("{s}")
 }
 
 /// Can we ask the officer questions? Only with a terminal on both ends.
@@ -162,12 +181,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Conflicts => resolve::run_conflicts(&g),
         Command::Resolve(args) => resolve::run_resolve(&g, args),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "fieldsync",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "fieldsync", &mut script);
+            out::write_out(&script)?;
             Ok(crate::exit::OK)
         }
         Command::Export(args) => export::run_local(&g, args),

@@ -31,7 +31,7 @@ pub fn age(ts: &str) -> String {
 }
 
 pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
-    let store = g.open_store()?;
+    let store = g.open_existing_store()?;
     let only: &[QueueStatus] = if args.rejected {
         &[QueueStatus::Rejected]
     } else {
@@ -68,13 +68,13 @@ pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
         if let Some(err) = &e.last_error {
             line.push_str(&format!("  error: {err}"));
         }
-        println!("{line}");
+        crate::outln!("{line}")?;
     }
     Ok(exit::OK)
 }
 
 pub fn run_status(g: &Globals) -> Result<i32, Failure> {
-    let store = g.open_store()?;
+    let store = g.open_existing_store()?;
     let st = store.status()?;
     if g.json {
         print_json(&st)?;
@@ -86,37 +86,37 @@ pub fn run_status(g: &Globals) -> Result<i32, Failure> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("households   {}", fmt_counts(&st.households));
-    println!("visits       {}", fmt_counts(&st.visits));
-    println!(
+    crate::outln!("households   {}", fmt_counts(&st.households))?;
+    crate::outln!("visits       {}", fmt_counts(&st.visits))?;
+    crate::outln!(
         "queue        {} waiting ({} pending, {} sending), {} rejected",
         st.queue.waiting(),
         st.queue.pending,
         st.queue.sending,
         st.queue.rejected
-    );
+    )?;
     if let Some(t) = &st.oldest_pending {
-        println!("oldest       {t} ({} ago)", age(t));
+        crate::outln!("oldest       {t} ({} ago)", age(t))?;
     }
     match &st.last_sync_at {
-        Some(t) => println!("last sync    {t} ({} ago)", age(t)),
-        None => println!("last sync    never"),
+        Some(t) => crate::outln!("last sync    {t} ({} ago)", age(t))?,
+        None => crate::outln!("last sync    never")?,
     }
-    println!(
+    crate::outln!(
         "server       {}",
         st.server.as_deref().unwrap_or("(not synced yet)")
-    );
+    )?;
     if st.conflicts > 0 {
-        println!(
+        crate::outln!(
             "conflicts    {}: settle them with `fieldsync resolve`",
             st.conflicts
-        );
+        )?;
     }
     if st.queue.rejected > 0 {
-        println!(
+        crate::outln!(
             "rejected     {}: see `fieldsync queue --rejected`, then edit the records to send them again",
             st.queue.rejected
-        );
+        )?;
     }
     Ok(exit::OK)
 }

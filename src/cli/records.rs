@@ -175,9 +175,23 @@ fn officer(g: &Globals, store: &Store) -> Result<String, Error> {
     Ok(config.officer)
 }
 
+/// Opens the store: commands that record something may create it, every other command needs
+/// it to exist already (a typo in `--db` must not look like lost data).
+fn open_for(g: &Globals, records_new: bool) -> Result<Store, Failure> {
+    if records_new {
+        Ok(g.open_store()?)
+    } else {
+        g.open_existing_store()
+    }
+}
+
 pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure> {
     let entity = EntityType::Household;
-    let mut store = g.open_store()?;
+    let records_new = matches!(
+        cmd,
+        HouseholdCommand::Add(_) | HouseholdCommand::Import { .. }
+    );
+    let mut store = open_for(g, records_new)?;
     match cmd {
         HouseholdCommand::Add(h) => {
             let mut f = FieldMap::new();
@@ -206,7 +220,8 @@ pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure>
 
 pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
     let entity = EntityType::Visit;
-    let mut store = g.open_store()?;
+    let records_new = matches!(cmd, VisitCommand::Add { .. } | VisitCommand::Import { .. });
+    let mut store = open_for(g, records_new)?;
     match cmd {
         VisitCommand::Add {
             household,
@@ -270,7 +285,7 @@ fn print_id(g: &Globals, id: Uuid) -> Result<i32, Failure> {
     if g.json {
         print_json(&json!({ "id": id.to_string() }))?;
     } else {
-        println!("{id}");
+        crate::outln!("{id}")?;
     }
     Ok(exit::OK)
 }
@@ -341,7 +356,7 @@ fn list(
             ),
         };
         let gone = if r.is_deleted() { "  (deleted)" } else { "" };
-        println!("{}  {:<8}  {}{gone}", r.id, r.sync_state, what.trim_end());
+        crate::outln!("{}  {:<8}  {}{gone}", r.id, r.sync_state, what.trim_end())?;
     }
     if recs.is_empty() {
         eprintln!("no {entity}s");
@@ -372,7 +387,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
                     .join(", "),
                 other => other.to_string(),
             };
-            println!("{k:<13} {shown}");
+            crate::outln!("{k:<13} {shown}")?;
         }
     }
     Ok(exit::OK)

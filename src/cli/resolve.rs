@@ -122,7 +122,7 @@ fn table(c: &Conflict) -> String {
 }
 
 pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
-    let store = g.open_store()?;
+    let store = g.open_existing_store()?;
     let conflicts = store.conflicts()?;
     if g.json {
         let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
@@ -133,7 +133,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
         eprintln!("no conflicts");
     }
     for c in &conflicts {
-        println!("{}\n{}\n", describe(c), table(c));
+        crate::outln!("{}\n{}\n", describe(c), table(c))?;
     }
     Ok(exit::OK)
 }
@@ -226,7 +226,7 @@ fn from_flags(
 }
 
 pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
-    let mut store = g.open_store()?;
+    let mut store = g.open_existing_store()?;
     let targets: Vec<Conflict> = match &args.id {
         Some(id) => vec![store.find_conflict(id)?],
         None => store.conflicts()?,

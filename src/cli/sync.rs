@@ -37,9 +37,9 @@ pub struct SyncArgs {
     /// off while offline. Ctrl-C or SIGTERM stops after the current batch.
     #[arg(long)]
     pub watch: bool,
-    /// Time between syncs in --watch mode, e.g. 30s, 15m, 1h.
-    #[arg(long, default_value = "15m", value_parser = parse_duration)]
-    pub interval: Duration,
+    /// Time between syncs in --watch mode, e.g. 30s, 15m, 1h [default: 15m]; needs --watch.
+    #[arg(long, requires = "watch", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -50,6 +50,9 @@ pub struct SyncArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
 }
+
+/// `--watch` without `--interval`.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
 /// Parses `90`, `90s`, `15m`, `2h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -220,15 +223,42 @@ fn summary(r: &SyncReport) -> String {
     s
 }
 
+/// The result of a sync, on stdout: JSON, or the summary (unless `--quiet` and all went well).
 fn report(g: &Globals, args: &SyncArgs, r: &SyncReport) -> Result<(), Failure> {
     if g.json {
         print_json(r)?;
     } else if !args.quiet || exit_code(r) != exit::OK {
-        eprintln!("{}", summary(r));
+        crate::outln!("{}", summary(r))?;
     }
     Ok(())
 }
 
+/// A stable name for an exit code, for `{"error": {"code": …}}`.
+fn error_code_name(code: i32) -> &'static str {
+    match code {
+        exit::USAGE => "usage",
+        exit::DATA => "bad_data",
+        exit::NO_INPUT => "not_found",
+        exit::IO => "store_unavailable",
+        exit::TEMPFAIL => "offline",
+        exit::PROTOCOL => "protocol",
+        exit::NO_PERM => "unauthorized",
+        exit::CONFIG => "config",
+        exit::CANCELLED => "cancelled",
+        _ => "internal",
+    }
+}
+
+/// The one JSON object `sync --json` prints when it fails (the message also goes to stderr).
+fn error_json(f: &Failure) -> serde_json::Value {
+    serde_json::json!({
+        "error": { "code": error_code_name(f.code), "message": f.message, "exit": f.code },
+        "exit_code": f.code,
+    })
+}
+
+/// `fieldsync sync`: with `--json`, exactly one JSON object on stdout per sync, a failure
+/// included; the exit code is the same either way.
 pub fn run(g: &Globals, args: SyncArgs) -> Result<i32, Failure> {
     let s = session(g, &args).map_err(|e| failure(g, e))?;
     if args.watch {
@@ -256,7 +286,7 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let wake = catch_signals(stop.clone())?;
     let stopped = || stop.load(Ordering::SeqCst);
-    let mut schedule = Schedule::new(args.interval);
+    let mut schedule = Schedule::new(args.interval.unwrap_or(DEFAULT_INTERVAL));
     let mut last_code = exit::OK;
     while !stopped() {
         match sync_once(g, s, args, false, &stopped) {
@@ -267,8 +297,11 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
             }
             Err(e @ (Error::Offline(_) | Error::Busy(_))) => {
                 schedule.unreachable();
-                if !args.quiet {
-                    eprintln!("{e}");
+                let f = Failure::from(e);
+                if g.json {
+                    print_json(&error_json(&f))?;
+                } else if !args.quiet {
+                    eprintln!("{}", f.message);
                 }
             }
             Err(e) => return Err(failure(g, e)),
