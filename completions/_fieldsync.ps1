@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -48,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sync server''s URL, e.g. https://sync.example.org')
             [CompletionResult]::new('--officer', '--officer', [CompletionResultType]::ParameterName, 'Your officer id, as your administrator registered it')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Your token (visible to other users in the process list; prefer --token-stdin)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust this certificate authority (PEM), for a server whose certificate your organisation issued itself. It is copied beside the config')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--token-stdin', '--token-stdin', [CompletionResultType]::ParameterName, 'Read the token from the first line of stdin')
@@ -357,13 +359,26 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fieldsync;export' {
+            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'fieldsync;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; port 0 picks a free port')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stdout after the `listening on` line]')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate chain for HTTPS (needs --tls-key)')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'PEM private key for HTTPS (needs --tls-cert)')
             [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'Most requests in flight; beyond it the server answers 503 with Retry-After')
             [CompletionResult]::new('--max-body-memory-mib', '--max-body-memory-mib', [CompletionResultType]::ParameterName, 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -372,35 +387,39 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin' {
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'fieldsync;admin;officer' {
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: team, last push, last pull, changes pushed, revoked')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'fieldsync;admin;officer;add' {
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -409,7 +428,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;officer;list' {
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--silent-for', '--silent-for', [CompletionResultType]::ParameterName, 'Only officers who have not synced (no push, no pull) for this long: 7d, 12h, 30m. Officers who never synced count from when they were added')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
@@ -418,7 +438,16 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;officer;revoke' {
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;officer;token' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -428,7 +457,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;officer;move' {
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -438,8 +467,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;officer;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: team, last push, last pull, changes pushed, revoked')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -453,14 +483,32 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;officer;help;revoke' {
             break
         }
+        'fieldsync;admin;officer;help;token' {
+            break
+        }
         'fieldsync;admin;officer;help;move' {
             break
         }
         'fieldsync;admin;officer;help;help' {
             break
         }
+        'fieldsync;admin;export' {
+            [CompletionResult]::new('--entity', '--entity', [CompletionResultType]::ParameterName, 'Which records: household or visit')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
+            [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s records')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records changed after this version (the one the previous export printed)')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'fieldsync;admin;form' {
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -474,7 +522,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;form;publish' {
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'The team whose officers fill this form')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -484,7 +532,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;form;list' {
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s versions')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
@@ -495,7 +543,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;form;show' {
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'team')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The version to show [default: the current one]')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the form''s JSON instead of text')
@@ -523,8 +571,26 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;purge-tombstones' {
-            [CompletionResult]::new('--before-version', '--before-version', [CompletionResultType]::ParameterName, 'Delete tombstones whose version is below this')
-            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]')
+            [CompletionResult]::new('--before-version', '--before-version', [CompletionResultType]::ParameterName, 'Delete tombstones whose version is below this (at most the current version)')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;status' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;admin;backup' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -534,15 +600,19 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         }
         'fieldsync;admin;help' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'fieldsync;admin;help;officer' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: team, last push, last pull, changes pushed, revoked')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
             break
         }
@@ -555,7 +625,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;admin;help;officer;revoke' {
             break
         }
+        'fieldsync;admin;help;officer;token' {
+            break
+        }
         'fieldsync;admin;help;officer;move' {
+            break
+        }
+        'fieldsync;admin;help;export' {
             break
         }
         'fieldsync;admin;help;form' {
@@ -574,6 +650,12 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;help;purge-tombstones' {
+            break
+        }
+        'fieldsync;admin;help;status' {
+            break
+        }
+        'fieldsync;admin;help;backup' {
             break
         }
         'fieldsync;admin;help;help' {
@@ -599,6 +681,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('conflicts', 'conflicts', [CompletionResultType]::ParameterValue, 'List records in conflict with the server''s copy')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Settle conflicts, interactively or with flags')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the sync server')
             [CompletionResult]::new('admin', 'admin', [CompletionResultType]::ParameterValue, 'Manage the sync server''s officers and tokens')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show fieldsync end to end: a local server, two officers, offline work, sync')
@@ -687,19 +770,26 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;completions' {
             break
         }
+        'fieldsync;help;export' {
+            break
+        }
         'fieldsync;help;serve' {
             break
         }
         'fieldsync;help;admin' {
             [CompletionResult]::new('officer', 'officer', [CompletionResultType]::ParameterValue, 'Add, list, revoke and move officers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             break
         }
         'fieldsync;help;admin;officer' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add an officer and print their new token (once, alone on stdout)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: id, team, created, revoked')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List officers: team, last push, last pull, changes pushed, revoked')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an officer''s token at once')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move an officer to another team; their next pull delivers the new team''s records')
             break
         }
@@ -712,7 +802,13 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;help;admin;officer;revoke' {
             break
         }
+        'fieldsync;help;admin;officer;token' {
+            break
+        }
         'fieldsync;help;admin;officer;move' {
+            break
+        }
+        'fieldsync;help;admin;export' {
             break
         }
         'fieldsync;help;admin;form' {
@@ -731,6 +827,12 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin;purge-tombstones' {
+            break
+        }
+        'fieldsync;help;admin;status' {
+            break
+        }
+        'fieldsync;help;admin;backup' {
             break
         }
         'fieldsync;help;demo' {

@@ -28,6 +28,9 @@ _fieldsync() {
             fieldsync,demo)
                 cmd="fieldsync__subcmd__demo"
                 ;;
+            fieldsync,export)
+                cmd="fieldsync__subcmd__export"
+                ;;
             fieldsync,form)
                 cmd="fieldsync__subcmd__form"
                 ;;
@@ -58,6 +61,12 @@ _fieldsync() {
             fieldsync,visit)
                 cmd="fieldsync__subcmd__visit"
                 ;;
+            fieldsync__subcmd__admin,backup)
+                cmd="fieldsync__subcmd__admin__subcmd__backup"
+                ;;
+            fieldsync__subcmd__admin,export)
+                cmd="fieldsync__subcmd__admin__subcmd__export"
+                ;;
             fieldsync__subcmd__admin,form)
                 cmd="fieldsync__subcmd__admin__subcmd__form"
                 ;;
@@ -69,6 +78,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin,status)
+                cmd="fieldsync__subcmd__admin__subcmd__status"
                 ;;
             fieldsync__subcmd__admin__subcmd__form,help)
                 cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help"
@@ -94,6 +106,12 @@ _fieldsync() {
             fieldsync__subcmd__admin__subcmd__form__subcmd__help,show)
                 cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help__subcmd__show"
                 ;;
+            fieldsync__subcmd__admin__subcmd__help,backup)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__backup"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,export)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__export"
+                ;;
             fieldsync__subcmd__admin__subcmd__help,form)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form"
                 ;;
@@ -105,6 +123,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__help,purge-tombstones)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,status)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__status"
                 ;;
             fieldsync__subcmd__admin__subcmd__help__subcmd__form,list)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list"
@@ -127,6 +148,9 @@ _fieldsync() {
             fieldsync__subcmd__admin__subcmd__help__subcmd__officer,revoke)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__revoke"
                 ;;
+            fieldsync__subcmd__admin__subcmd__help__subcmd__officer,token)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__token"
+                ;;
             fieldsync__subcmd__admin__subcmd__officer,add)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__add"
                 ;;
@@ -142,6 +166,9 @@ _fieldsync() {
             fieldsync__subcmd__admin__subcmd__officer,revoke)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__revoke"
                 ;;
+            fieldsync__subcmd__admin__subcmd__officer,token)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__token"
+                ;;
             fieldsync__subcmd__admin__subcmd__officer__subcmd__help,add)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__add"
                 ;;
@@ -156,6 +183,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__officer__subcmd__help,revoke)
                 cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__admin__subcmd__officer__subcmd__help,token)
+                cmd="fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__token"
                 ;;
             fieldsync__subcmd__form,help)
                 cmd="fieldsync__subcmd__form__subcmd__help"
@@ -180,6 +210,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help,demo)
                 cmd="fieldsync__subcmd__help__subcmd__demo"
+                ;;
+            fieldsync__subcmd__help,export)
+                cmd="fieldsync__subcmd__help__subcmd__export"
                 ;;
             fieldsync__subcmd__help,form)
                 cmd="fieldsync__subcmd__help__subcmd__form"
@@ -211,6 +244,12 @@ _fieldsync() {
             fieldsync__subcmd__help,visit)
                 cmd="fieldsync__subcmd__help__subcmd__visit"
                 ;;
+            fieldsync__subcmd__help__subcmd__admin,backup)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__backup"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,export)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__export"
+                ;;
             fieldsync__subcmd__help__subcmd__admin,form)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form"
                 ;;
@@ -219,6 +258,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin,purge-tombstones)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,status)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__status"
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__form,list)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list"
@@ -240,6 +282,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__officer,revoke)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__revoke"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin__subcmd__officer,token)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__token"
                 ;;
             fieldsync__subcmd__help__subcmd__form,show)
                 cmd="fieldsync__subcmd__help__subcmd__form__subcmd__show"
@@ -371,7 +416,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --help --version init household visit form queue status sync conflicts resolve completions serve admin demo help"
+            opts="-h -V --db --config --json --help --version init household visit form queue status sync conflicts resolve completions export serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,12 +438,84 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer form purge-tombstones help"
+            opts="-h --database --db --config --json --help officer export form purge-tombstones status backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__backup)
+            opts="-h --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__export)
+            opts="-h --entity --format --output --include-deleted --team --since --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --entity)
+                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --team)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -609,8 +726,36 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help)
-            opts="officer form purge-tombstones help"
+            opts="officer export form purge-tombstones status backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -693,7 +838,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help__subcmd__officer)
-            opts="add list revoke move"
+            opts="add list revoke token move"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,6 +907,20 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__officer__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__admin__subcmd__help__subcmd__purge__subcmd__tombstones)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -776,8 +935,22 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__admin__subcmd__officer)
-            opts="-h --database --db --config --json --help add list revoke move help"
+            opts="-h --database --db --config --json --help add list revoke token move help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -833,7 +1006,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__help)
-            opts="add list revoke move help"
+            opts="add list revoke token move help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -916,13 +1089,31 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__list)
-            opts="-h --json --database --db --config --help"
+            opts="-h --json --silent-for --database --db --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --silent-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -998,6 +1189,32 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__admin__subcmd__officer__subcmd__token)
+            opts="-h --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones)
             opts="-h --before-version --database --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1009,6 +1226,32 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__status)
+            opts="-h --json --database --db --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1079,6 +1322,40 @@ _fieldsync() {
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__export)
+            opts="-h --entity --format --output --include-deleted --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --entity)
+                    COMPREPLY=($(compgen -W "household visit" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1185,7 +1462,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help)
-            opts="init household visit form queue status sync conflicts resolve completions serve admin demo help"
+            opts="init household visit form queue status sync conflicts resolve completions export serve admin demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,8 +1476,36 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer form purge-tombstones"
+            opts="officer export form purge-tombstones status backup"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1269,7 +1574,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin__subcmd__officer)
-            opts="add list revoke move"
+            opts="add list revoke token move"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1338,7 +1643,35 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__officer__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__help__subcmd__admin__subcmd__purge__subcmd__tombstones)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1381,6 +1714,20 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2019,7 +2366,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__init)
-            opts="-h --server --officer --token --token-stdin --db --config --json --help"
+            opts="-h --server --officer --token --token-stdin --ca-cert --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2034,6 +2381,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2105,7 +2456,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__serve)
-            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --db --config --json --help"
+            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2133,6 +2484,10 @@ _fieldsync() {
                     ;;
                 --max-body-memory-mib)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --db)

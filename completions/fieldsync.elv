@@ -35,6 +35,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
+            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -44,6 +45,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --server 'The sync server''s URL, e.g. https://sync.example.org'
             cand --officer 'Your officer id, as your administrator registered it'
             cand --token 'Your token (visible to other users in the process list; prefer --token-stdin)'
+            cand --ca-cert 'Also trust this certificate authority (PEM), for a server whose certificate your organisation issued itself. It is copied beside the config'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --token-stdin 'Read the token from the first line of stdin'
@@ -311,13 +313,25 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fieldsync;export'= {
+            cand --entity 'Which records: household or visit'
+            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
+            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'fieldsync;serve'= {
             cand --listen 'Address to listen on; port 0 picks a free port'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stdout after the `listening on` line]'
             cand --tls-cert 'PEM certificate chain for HTTPS (needs --tls-key)'
             cand --tls-key 'PEM private key for HTTPS (needs --tls-cert)'
             cand --max-inflight 'Most requests in flight; beyond it the server answers 503 with Retry-After'
             cand --max-body-memory-mib 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After'
+            cand --log-format 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -325,33 +339,37 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;admin'= {
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+            cand status 'Server version, officers, records, the current version and the history floor'
+            cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer'= {
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand add 'Add an officer and print their new token (once, alone on stdout)'
-            cand list 'List officers: id, team, created, revoked'
+            cand list 'List officers: team, last push, last pull, changes pushed, revoked'
             cand revoke 'Revoke an officer''s token at once'
+            cand token 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`'
             cand move 'Move an officer to another team; their next pull delivers the new team''s records'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer;add'= {
             cand --team 'team'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -359,7 +377,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;list'= {
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --silent-for 'Only officers who have not synced (no push, no pull) for this long: 7d, 12h, 30m. Officers who never synced count from when they were added'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print JSON instead of a table'
@@ -367,7 +386,15 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;revoke'= {
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;officer;token'= {
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -376,7 +403,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;move'= {
             cand --team 'team'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -385,8 +412,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;help'= {
             cand add 'Add an officer and print their new token (once, alone on stdout)'
-            cand list 'List officers: id, team, created, revoked'
+            cand list 'List officers: team, last push, last pull, changes pushed, revoked'
             cand revoke 'Revoke an officer''s token at once'
+            cand token 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`'
             cand move 'Move an officer to another team; their next pull delivers the new team''s records'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -396,12 +424,28 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;officer;help;revoke'= {
         }
+        &'fieldsync;admin;officer;help;token'= {
+        }
         &'fieldsync;admin;officer;help;move'= {
         }
         &'fieldsync;admin;officer;help;help'= {
         }
+        &'fieldsync;admin;export'= {
+            cand --entity 'Which records: household or visit'
+            cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
+            cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
+            cand --team 'Only this team''s records'
+            cand --since 'Only records changed after this version (the one the previous export printed)'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'fieldsync;admin;form'= {
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -414,7 +458,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;form;publish'= {
             cand --team 'The team whose officers fill this form'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -423,7 +467,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;form;list'= {
             cand --team 'Only this team''s versions'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print JSON instead of a table'
@@ -433,7 +477,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;form;show'= {
             cand --team 'team'
             cand --version 'The version to show [default: the current one]'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print the form''s JSON instead of text'
@@ -455,8 +499,24 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;form;help;help'= {
         }
         &'fieldsync;admin;purge-tombstones'= {
-            cand --before-version 'Delete tombstones whose version is below this'
-            cand --database 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]'
+            cand --before-version 'Delete tombstones whose version is below this (at most the current version)'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;status'= {
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;admin;backup'= {
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -465,14 +525,18 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help'= {
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+            cand status 'Server version, officers, records, the current version and the history floor'
+            cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;help;officer'= {
             cand add 'Add an officer and print their new token (once, alone on stdout)'
-            cand list 'List officers: id, team, created, revoked'
+            cand list 'List officers: team, last push, last pull, changes pushed, revoked'
             cand revoke 'Revoke an officer''s token at once'
+            cand token 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`'
             cand move 'Move an officer to another team; their next pull delivers the new team''s records'
         }
         &'fieldsync;admin;help;officer;add'= {
@@ -481,7 +545,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help;officer;revoke'= {
         }
+        &'fieldsync;admin;help;officer;token'= {
+        }
         &'fieldsync;admin;help;officer;move'= {
+        }
+        &'fieldsync;admin;help;export'= {
         }
         &'fieldsync;admin;help;form'= {
             cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
@@ -495,6 +563,10 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;help;form;show'= {
         }
         &'fieldsync;admin;help;purge-tombstones'= {
+        }
+        &'fieldsync;admin;help;status'= {
+        }
+        &'fieldsync;admin;help;backup'= {
         }
         &'fieldsync;admin;help;help'= {
         }
@@ -517,6 +589,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand conflicts 'List records in conflict with the server''s copy'
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
+            cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
             cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -581,17 +654,23 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;completions'= {
         }
+        &'fieldsync;help;export'= {
+        }
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
             cand officer 'Add, list, revoke and move officers'
+            cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
+            cand status 'Server version, officers, records, the current version and the history floor'
+            cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
         }
         &'fieldsync;help;admin;officer'= {
             cand add 'Add an officer and print their new token (once, alone on stdout)'
-            cand list 'List officers: id, team, created, revoked'
+            cand list 'List officers: team, last push, last pull, changes pushed, revoked'
             cand revoke 'Revoke an officer''s token at once'
+            cand token 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`'
             cand move 'Move an officer to another team; their next pull delivers the new team''s records'
         }
         &'fieldsync;help;admin;officer;add'= {
@@ -600,7 +679,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;admin;officer;revoke'= {
         }
+        &'fieldsync;help;admin;officer;token'= {
+        }
         &'fieldsync;help;admin;officer;move'= {
+        }
+        &'fieldsync;help;admin;export'= {
         }
         &'fieldsync;help;admin;form'= {
             cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
@@ -614,6 +697,10 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;form;show'= {
         }
         &'fieldsync;help;admin;purge-tombstones'= {
+        }
+        &'fieldsync;help;admin;status'= {
+        }
+        &'fieldsync;help;admin;backup'= {
         }
         &'fieldsync;help;demo'= {
         }

@@ -39,6 +39,7 @@ complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "sync" -d 'Push 
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "conflicts" -d 'List records in conflict with the server\'s copy'
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "resolve" -d 'Settle conflicts, interactively or with flags'
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "export" -d 'Export this laptop\'s records as CSV or JSON lines (e.g. when it is retired)'
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "serve" -d 'Run the sync server'
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "admin" -d 'Manage the sync server\'s officers and tokens'
 complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "demo" -d 'Show fieldsync end to end: a local server, two officers, offline work, sync'
@@ -46,6 +47,7 @@ complete -c fieldsync -n "__fish_fieldsync_needs_command" -f -a "help" -d 'Print
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l server -d 'The sync server\'s URL, e.g. https://sync.example.org' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l officer -d 'Your officer id, as your administrator registered it' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l token -d 'Your token (visible to other users in the process list; prefer --token-stdin)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l ca-cert -d 'Also trust this certificate authority (PEM), for a server whose certificate your organisation issued itself. It is copied beside the config' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand init" -l token-stdin -d 'Read the token from the first line of stdin'
@@ -207,36 +209,65 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l db -
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l entity -d 'Which records: household or visit' -r -f -a "household\t''
+visit\t''"
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l format -d 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)' -r -f -a "csv\t'CSV with a header row (RFC 4180, UTF-8)'
+jsonl\t'One JSON object per line'"
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l output -d 'Write to this file (replaced only once the export is complete) instead of stdout' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l listen -d 'Address to listen on; port 0 picks a free port' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stdout after the `listening on` line]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-cert -d 'PEM certificate chain for HTTPS (needs --tls-key)' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l tls-key -d 'PEM private key for HTTPS (needs --tls-cert)' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-inflight -d 'Most requests in flight; beyond it the server answers 503 with Retry-After' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l max-body-memory-mib -d 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l log-format -d 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`' -r -f -a "text\t''
+json\t''"
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -l json -d 'Print machine-readable JSON instead of text'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -f -a "officer" -d 'Add, list, revoke and move officers'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -f -a "form" -d 'Publish, list and show each team\'s form (XLSForm) versions'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer form purge-tombstones help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "form" -d 'Publish, list and show each team\'s form (XLSForm) versions'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "status" -d 'Server version, officers, records, the current version and the history floor'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "backup" -d 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and not __fish_seen_subcommand_from officer export form purge-tombstones status backup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "add" -d 'Add an officer and print their new token (once, alone on stdout)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "list" -d 'List officers: id, team, created, revoked'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "list" -d 'List officers: team, last push, last pull, changes pushed, revoked'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "revoke" -d 'Revoke an officer\'s token at once'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "token" -d 'Issue a new token (printed once, alone on stdout): the old one stops working at once, and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "move" -d 'Move an officer to another team; their next pull delivers the new team\'s records'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from officer" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l entity -d 'Which records: household or visit' -r -f -a "household\t''
+visit\t''"
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l format -d 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)' -r -f -a "csv\t'CSV with a header row (RFC 4180, UTF-8)'
+jsonl\t'One JSON object per line'"
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l output -d 'Write to this file (replaced only once the export is complete) instead of stdout' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l team -d 'Only this team\'s records' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l since -d 'Only records changed after this version (the one the previous export printed)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l json -d 'Print machine-readable JSON instead of text'
@@ -245,35 +276,49 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -f -a "list" -d 'List published form versions: team, version, form id, title, questions, published'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -f -a "show" -d 'Print one published form version (the team\'s current one by default)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l before-version -d 'Delete tombstones whose version is below this' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l database -d 'A SQLite file path or a postgres:// URL [default: server.sqlite3 in the data dir]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l before-version -d 'Delete tombstones whose version is below this (at most the current version)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from purge-tombstones" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from status" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from status" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from status" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from backup" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from backup" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from backup" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from backup" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "form" -d 'Publish, list and show each team\'s form (XLSForm) versions'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "status" -d 'Server version, officers, records, the current version and the history floor'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l keep -d 'Keep the demo\'s folder (server database, officers\' databases and configs) afterwards'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "init" -d 'Set up this device: which server to sync with, as which officer'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "household" -d 'Record and look up households'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "visit" -d 'Record and look up visits'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "form" -d 'Show the team\'s form (questionnaire), as synced to this device'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "queue" -d 'Show the changes waiting to be synced'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "status" -d 'Show what is synced, what waits, and what needs attention'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "sync" -d 'Push local changes to the server, then pull everyone else\'s'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "conflicts" -d 'List records in conflict with the server\'s copy'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "resolve" -d 'Settle conflicts, interactively or with flags'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "serve" -d 'Run the sync server'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "admin" -d 'Manage the sync server\'s officers and tokens'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "demo" -d 'Show fieldsync end to end: a local server, two officers, offline work, sync'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions serve admin demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "init" -d 'Set up this device: which server to sync with, as which officer'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "household" -d 'Record and look up households'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "visit" -d 'Record and look up visits'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "form" -d 'Show the team\'s form (questionnaire), as synced to this device'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "queue" -d 'Show the changes waiting to be synced'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "status" -d 'Show what is synced, what waits, and what needs attention'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "sync" -d 'Push local changes to the server, then pull everyone else\'s'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "conflicts" -d 'List records in conflict with the server\'s copy'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "resolve" -d 'Settle conflicts, interactively or with flags'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "export" -d 'Export this laptop\'s records as CSV or JSON lines (e.g. when it is retired)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "serve" -d 'Run the sync server'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "admin" -d 'Manage the sync server\'s officers and tokens'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "demo" -d 'Show fieldsync end to end: a local server, two officers, offline work, sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and not __fish_seen_subcommand_from init household visit form queue status sync conflicts resolve completions export serve admin demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "add" -d 'Record a new household; prints its id'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "edit" -d 'Change a household\'s fields (an empty value clears an optional field)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "delete" -d 'Delete a household (it must have no visits left)'
@@ -288,5 +333,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from form" -f -a "show" -d 'Print the team\'s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "officer" -d 'Add, list, revoke and move officers'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "form" -d 'Publish, list and show each team\'s form (XLSForm) versions'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "purge-tombstones" -d 'Delete tombstones older than a version; cursors older than it must re-sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "status" -d 'Server version, officers, records, the current version and the history floor'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "backup" -d 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'

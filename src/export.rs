@@ -82,7 +82,7 @@ fn cell(v: &Value) -> String {
 }
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Jsonl(std::io::BufWriter<W>),
 }
 
@@ -117,7 +117,7 @@ impl<W: Write> RecordWriter<W> {
                     header.extend(answer_keys.iter().map(|k| format!("{ANSWER_PREFIX}{k}")));
                 }
                 w.write_record(&header)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             ExportFormat::Jsonl => Sink::Jsonl(std::io::BufWriter::new(out)),
         };

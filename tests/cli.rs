@@ -283,9 +283,20 @@ fn visits_need_a_config_naming_the_officer() {
     // A database belongs to one officer.
     d.init("http://127.0.0.1:9", "amina", "t");
     d.ok(&["visit", "add", "--household", &h]);
-    d.init("http://127.0.0.1:9", "brian", "t");
-    let err = d.fails(78, &["visit", "add", "--household", &h]);
+    // `init` for another officer is refused before the config is written (issue 11).
+    let err = d.fails(
+        78,
+        &[
+            "init",
+            "--server",
+            "http://127.0.0.1:9",
+            "--officer",
+            "brian",
+            "--token=t",
+        ],
+    );
     assert!(err.contains("belongs to officer \"amina\""), "{err}");
+    d.ok(&["visit", "add", "--household", &h]);
 }
 
 #[test]

@@ -28,9 +28,9 @@ fn device_with_records() -> (Device, String) {
 #[test]
 fn every_listing_into_a_closed_pipe_ends_quietly_with_0() {
     let (d, h) = device_with_records();
-    let server_db = tempfile::tempdir().unwrap();
-    let server_db = server_db.path().join("server.sqlite3");
-    let server_db = server_db.to_str().unwrap();
+    // `admin` opens only an existing server database: `serve` makes one.
+    let server = support::TestServer::new(support::StoreKind::Sqlite);
+    let server_db = server.db.as_str();
     let mut listings: Vec<Vec<&str>> = vec![
         vec!["household", "list"],
         vec!["household", "show", &h],

@@ -82,8 +82,17 @@ fn revoke_new_token_init_and_the_queue_arrives_once(kind: StoreKind) {
     let new_token = new_token.trim();
     assert!(!new_token.is_empty() && new_token != token);
     // The old token no longer works, even though the revocation is lifted.
-    let stale = Device::for_officer(&server.url, "amina", &token);
-    assert_eq!(stale.sync(&[]).0, 77);
+    // (`init` tries a token against a reachable server, so the stale one is refused there.)
+    let stale = Device::new();
+    let out = stale.run(&[
+        "init",
+        "--server",
+        &server.url,
+        "--officer",
+        "amina",
+        &format!("--token={token}"),
+    ]);
+    assert_eq!(out.status.code(), Some(77), "{out:?}");
 
     // Another officer on amina's database stays refused, and the config is left alone.
     let config_before = std::fs::read(&amina.config).unwrap();
@@ -139,7 +148,7 @@ fn admin_on_a_path_that_is_not_a_fieldsync_database_exits_66_and_creates_nothing
             assert_eq!(std::fs::read(&empty).unwrap(), b"");
             assert_eq!(std::fs::read(&other).unwrap(), other_before);
             // Not a SQLite file at all: the store is unusable (74).
-            let text = dir.path().join("notes.txt");
+            let text = dir.path().join("notes.db");
             std::fs::write(
                 &text,
                 "not a database, but long enough to have a header ".repeat(4),

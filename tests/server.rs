@@ -846,8 +846,13 @@ fn overload_answers_503_with_retry_after(kind: StoreKind) {
     let slow = start_slow_push(&s.url, &amina, &body);
     // Wait until the slow request holds the only slot.
     let mut got = None;
+    // (A pull: health and readiness stay outside --max-inflight, for load balancers.)
     for _ in 0..100 {
-        let r = client().get(s.at("/v1/health")).send().unwrap();
+        let r = client()
+            .get(s.at("/v1/pull"))
+            .bearer_auth(&amina)
+            .send()
+            .unwrap();
         if r.status() == StatusCode::SERVICE_UNAVAILABLE {
             got = Some(r);
             break;
