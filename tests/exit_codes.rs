@@ -59,8 +59,9 @@ fn code_2_usage() {
     }
 }
 
-#[test]
-fn code_3_conflicts_wait() {
+/// Amina and Brian edit one household's village offline; Amina syncs first, so Brian's next
+/// sync files a conflict. Returns the server (keep it alive) and Brian's laptop.
+fn brian_behind_a_conflict() -> (TestServer, Device) {
     let server = TestServer::new(StoreKind::Sqlite);
     let amina = officer(&server, "amina", "north");
     let brian = officer(&server, "brian", "north");
@@ -70,6 +71,12 @@ fn code_3_conflicts_wait() {
     amina.ok(&["household", "edit", &h, "--village", "Amina's"]);
     brian.ok(&["household", "edit", &h, "--village", "Brian's"]);
     amina.sync_expect(0);
+    (server, brian)
+}
+
+#[test]
+fn code_3_conflicts_wait() {
+    let (_server, brian) = brian_behind_a_conflict();
     let r = brian.sync_expect(3);
     assert_eq!(r["conflicts"], 1);
 }
@@ -209,15 +216,7 @@ fn code_78_no_config() {
 #[test]
 fn code_130_backing_out_of_a_prompt() {
     use expectrl::{Eof, Session, WaitStatus};
-    let server = TestServer::new(StoreKind::Sqlite);
-    let amina = officer(&server, "amina", "north");
-    let brian = officer(&server, "brian", "north");
-    let h = amina.add_household("Wanjiru");
-    amina.sync_expect(0);
-    brian.sync_expect(0);
-    amina.ok(&["household", "edit", &h, "--village", "Amina's"]);
-    brian.ok(&["household", "edit", &h, "--village", "Brian's"]);
-    amina.sync_expect(0);
+    let (_server, brian) = brian_behind_a_conflict();
     brian.sync_expect(3);
 
     let mut cmd = std::process::Command::new(support::bin());
