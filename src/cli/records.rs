@@ -241,6 +241,9 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             gps_field(&mut f, gps)?;
             answers_field(&mut f, &answers, &[])?;
             f.insert("officer_id".into(), json!(officer(g, &store)?));
+            if answers.is_empty() && !super::guided::fill_new_visit(&store, &mut f)? {
+                return Ok(exit::CANCELLED);
+            }
             super::form_check::check_new_visit(&store, &mut f)?;
             let id = store.add(entity, f)?;
             print_id(g, id)
@@ -260,6 +263,16 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             answers_field(&mut f, &answers, &unset)?;
             if let Some(t) = visited_at(at)? {
                 f.insert("visited_at".into(), json!(t));
+            }
+            if f.is_empty() {
+                match super::guided::fill_edit(&store, id, &mut f)? {
+                    Some(false) => return Ok(exit::CANCELLED),
+                    Some(true) if f.is_empty() => {
+                        eprintln!("visit {id}: nothing changed");
+                        return Ok(exit::OK);
+                    }
+                    _ => {}
+                }
             }
             super::form_check::check_edited_visit(&store, id, &mut f)?;
             edit(g, &mut store, entity, id, f)
