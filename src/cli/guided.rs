@@ -238,7 +238,7 @@ fn ask(
                 .map(|c| (c.label.clone(), held.contains(&c.name.as_str())))
                 .collect();
             let picked = MultiSelect::with_theme(theme)
-                .with_prompt(format!("{prompt} (Space marks, Enter confirms)"))
+                .with_prompt(prompt)
                 .items_checked(&items)
                 .interact_on_opt(term)
                     .map_err(io_error)?;
@@ -268,6 +268,7 @@ fn help_text(q: &Question) -> Option<String> {
         QuestionType::Date => Some("a date, YYYY-MM-DD"),
         QuestionType::Geopoint => Some("latitude longitude, e.g. -1.2921 36.8219"),
         QuestionType::Text if !q.required => Some("Enter alone leaves it blank"),
+        QuestionType::SelectMultiple { .. } => Some("Space marks a choice, Enter goes on"),
         _ => None,
     };
     let parts: Vec<&str> = q.hint.as_deref().into_iter().chain(format).collect();

@@ -434,7 +434,8 @@ fn import(
         .copied()
         .find(|b| !b.is_ascii_whitespace());
     let format = Format::detect(&name, first);
-    let rows = import::parse(entity, format, input.by_ref(), &defaults)?;
+    let mut rows = import::parse(entity, format, input.by_ref(), &defaults)?;
+    super::form_check::check_import_rows(store, entity, &mut rows)?;
     let n = store.import(entity, rows)?;
     if g.json {
         print_json(&json!({ "imported": n }))?;
