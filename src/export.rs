@@ -394,12 +394,7 @@ mod tests {
         let headers: Vec<&str> = cols.iter().map(|c| c.header.as_str()).collect();
         assert_eq!(
             headers,
-            [
-                "Name (a)",
-                "Name (b)",
-                "answers.x (c)",
-                "answers.x (x)"
-            ]
+            ["Name (a)", "Name (b)", "answers.x (c)", "answers.x (x)"]
         );
         let mut w = RecordWriter::with_columns(
             Vec::new(),

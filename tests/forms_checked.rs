@@ -56,7 +56,10 @@ fn imports_check_every_row_against_the_form() {
     let csv = format!("{header}{good}{h},maize,4,no,\n");
     let (_dir, path) = file("visits.csv", &csv);
     let err = d.fails(2, &["visit", "import", &path]);
-    assert!(err.contains("line 3: required answers missing: gps"), "{err}");
+    assert!(
+        err.contains("line 3: required answers missing: gps"),
+        "{err}"
+    );
     assert!(err.contains("columns"), "{err}");
 
     // JSON lines: an unknown question on line 2.
@@ -67,7 +70,10 @@ fn imports_check_every_row_against_the_form() {
     let (_dir, path) = file("visits.jsonl", &jsonl);
     let err = d.fails(65, &["visit", "import", &path]);
     assert!(err.contains("line 2: "), "{err}");
-    assert!(err.contains("colour: the form has no such question"), "{err}");
+    assert!(
+        err.contains("colour: the form has no such question"),
+        "{err}"
+    );
     assert_eq!(d.snapshot(), before, "nothing imported");
 
     // Rows that fit are imported, each naming the form version it was checked against.
@@ -87,7 +93,10 @@ fn imports_check_every_row_against_the_form() {
 fn without_a_form_imports_stay_free_form() {
     let d = Device::initialised();
     let h = d.add_household("Wanjiru");
-    let (_dir, path) = file("visits.csv", &format!("household_id,anything\n{h},at all\n"));
+    let (_dir, path) = file(
+        "visits.csv",
+        &format!("household_id,anything\n{h},at all\n"),
+    );
     d.ok(&["visit", "import", &path]);
 }
 
@@ -158,10 +167,7 @@ fn exports_follow_the_form(kind: StoreKind) {
         out
     };
     assert_eq!(answer_headers(&server_export(&[])), want);
-    assert_eq!(
-        answer_headers(&server_export(&["--team", "north"])),
-        want
-    );
+    assert_eq!(answer_headers(&server_export(&["--team", "north"])), want);
     let local = d.ok(&["export", "--entity", "visit"]);
     assert_eq!(answer_headers(&local), want);
 
@@ -177,19 +183,26 @@ fn exports_follow_the_form(kind: StoreKind) {
         .iter()
         .position(|c| c == "Main crop this season")
         .unwrap();
-    assert!(rows.iter().any(|row| &row[crop_col] == "rice"), "{labelled}");
+    assert!(
+        rows.iter().any(|row| &row[crop_col] == "rice"),
+        "{labelled}"
+    );
     let local = d.ok(&["export", "--entity", "visit", "--labels"]);
     assert_eq!(answer_headers(&local), got);
 
     // --labels with JSON lines is refused, never ignored.
     let (code, _, err) = admin(
         &server.db,
-        &["export", "--entity", "visit", "--format", "jsonl", "--labels"],
+        &[
+            "export", "--entity", "visit", "--format", "jsonl", "--labels",
+        ],
     );
     assert_eq!(code, 2, "{err}");
     d.fails(
         2,
-        &["export", "--entity", "visit", "--format", "jsonl", "--labels"],
+        &[
+            "export", "--entity", "visit", "--format", "jsonl", "--labels",
+        ],
     );
     // Another team without a form: its export keeps the sorted keys.
     let (code, out, err) = admin(

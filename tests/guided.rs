@@ -82,13 +82,13 @@ fn every_question_type_relevance_and_a_constraint_message() {
     first_answers(&mut s);
     wait_for(&mut s, "Does the household have a water source?");
     s.send(ENTER).unwrap(); // Yes
-    // Relevant because has_water = yes.
+                            // Relevant because has_water = yes.
     wait_for(&mut s, "Main water source");
     for _ in 0..3 {
         s.send(DOWN).unwrap();
     }
     s.send(ENTER).unwrap(); // Other
-    // Relevant because selected(water_source, 'other').
+                            // Relevant because selected(water_source, 'other').
     wait_for(&mut s, "Describe the water source");
     type_line(&mut s, "rain tank");
     wait_for(&mut s, "Date of the last vaccination");

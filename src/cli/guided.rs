@@ -215,20 +215,19 @@ fn ask(
             if !q.required {
                 items.push("(no answer)".into());
             }
-            let default = choices
-                .iter()
-                .position(|c| c.name == current)
-                .unwrap_or(if current.is_empty() && !q.required {
+            let default = choices.iter().position(|c| c.name == current).unwrap_or(
+                if current.is_empty() && !q.required {
                     choices.len()
                 } else {
                     0
-                });
+                },
+            );
             let picked = Select::with_theme(theme)
                 .with_prompt(prompt)
                 .items(&items)
                 .default(default)
                 .interact_on_opt(term)
-                    .map_err(io_error)?;
+                .map_err(io_error)?;
             Ok(picked.map(|i| choices.get(i).map(|c| c.name.clone()).unwrap_or_default()))
         }
         QuestionType::SelectMultiple { .. } => {
@@ -241,7 +240,7 @@ fn ask(
                 .with_prompt(prompt)
                 .items_checked(&items)
                 .interact_on_opt(term)
-                    .map_err(io_error)?;
+                .map_err(io_error)?;
             Ok(picked.map(|is| {
                 let names: Vec<&str> = is.iter().map(|&i| choices[i].name.as_str()).collect();
                 names.join(" ")

@@ -28,5 +28,5 @@ pub mod xlsform;
 pub use answers::{AnswerProblem, ProblemKind};
 pub use error::{FormError, FormProblem};
 pub use expr::{Expr, ExprError};
-pub use walk::{Step, Walk};
 pub use form::{AnswerColumn, Choice, Form, FormParts, PublishedForm, Question, QuestionType};
+pub use walk::{Step, Walk};

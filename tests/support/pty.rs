@@ -21,7 +21,8 @@ pub fn spawn(d: &Device, args: &[&str]) -> Session {
     let mut cmd = std::process::Command::new(super::bin());
     cmd.arg("--db").arg(&d.db).arg("--config").arg(&d.config);
     cmd.args(args).env("TERM", "xterm");
-    cmd.env_remove("FIELDSYNC_DB").env_remove("FIELDSYNC_CONFIG");
+    cmd.env_remove("FIELDSYNC_DB")
+        .env_remove("FIELDSYNC_CONFIG");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(20)));
     s
