@@ -204,9 +204,26 @@ fn ask(
     if q.required {
         prompt.push_str(" *");
     }
-    if let Some(help) = help_text(q) {
+    let help = help_text(q);
+    if let Some(help) = &help {
         term.write_line(&format!("  {}", style(help).dim()))?;
     }
+    let answer = prompt_for(term, theme, walk, q, prompt)?;
+    if answer.is_none() && help.is_some() {
+        // Stepping back: the hint goes with its question.
+        term.clear_last_lines(1)?;
+    }
+    Ok(answer)
+}
+
+/// The prompt of `q`'s type; `None` on Esc.
+fn prompt_for(
+    term: &Term,
+    theme: &ColorfulTheme,
+    walk: &Walk<'_>,
+    q: &Question,
+    prompt: String,
+) -> io::Result<Option<String>> {
     let current = walk.current().unwrap_or_default();
     let choices = walk.form().choices(q).unwrap_or_default();
     match &q.kind {

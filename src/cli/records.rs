@@ -68,7 +68,8 @@ pub struct HouseholdEdit {
 
 #[derive(Debug, Subcommand)]
 pub enum VisitCommand {
-    /// Record a visit to a household; prints its id.
+    /// Record a visit to a household; prints its id. On a terminal, without --answer, walks
+    /// through the team's form question by question (Esc steps back, Ctrl-C discards).
     Add {
         /// The household's id, or any unique prefix of it.
         #[arg(long)]
@@ -84,7 +85,8 @@ pub enum VisitCommand {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
-    /// Change a visit (an empty value clears notes or gps).
+    /// Change a visit (an empty value clears notes or gps). On a terminal, without flags,
+    /// walks through the team's form with the visit's answers as defaults.
     Edit {
         id: String,
         #[arg(long)]
