@@ -273,6 +273,12 @@ fn edit_walks_the_form_with_the_current_answers_as_defaults() {
             && !changed.contains(&&"answers.crop".to_string()),
         "{last}"
     );
+    // With a flag, an edit on a terminal asks nothing.
+    let s = pty::spawn(&o.device, &["visit", "edit", &id, "--notes", "seen again"]);
+    let (code, out) = pty::finish(s);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Main crop"), "{out}");
+    assert_eq!(the_visit(&o.device)["notes"], "seen again");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::Failure;
-use crate::client::store::{Store, SyncState};
+use crate::client::store::Store;
 use crate::client::Error;
 use crate::exit;
 use crate::forms::walk::{shown, Step, Walk};
@@ -67,17 +67,20 @@ pub fn fill_new_visit(store: &Store, fields: &mut FieldMap) -> Result<bool, Fail
 /// defaults and puts what changed in `change` (answers set, and `null` for answers dropped).
 /// `Ok(None)`: no form or no terminal (nothing was asked); `Ok(Some(false))`: the officer
 /// left, write nothing.
-pub fn fill_edit(store: &Store, id: Uuid, change: &mut FieldMap) -> Result<Option<bool>, Failure> {
+pub fn fill_edit(
+    store: &mut Store,
+    id: Uuid,
+    change: &mut FieldMap,
+) -> Result<Option<bool>, Failure> {
     let Some(form) = guided_form(store)? else {
         return Ok(None);
     };
+    // A deleted visit, or one in conflict, cannot be edited: the store says so (an empty edit
+    // writes nothing) before the officer answers a single question.
+    store.edit(EntityType::Visit, id, FieldMap::new())?;
     let rec = store
         .get(EntityType::Visit, id)?
         .ok_or_else(|| Failure::from(Error::NotFound(format!("no visit with id {id}"))))?;
-    if rec.is_deleted() || rec.sync_state == SyncState::Conflict {
-        // The store refuses to edit it and says why; no use asking first.
-        return Ok(None);
-    }
     let before = answers_of(&rec.fields);
     let Walked::Answers(after) = walk(&form, before.clone(), Some(&before)) else {
         return Ok(Some(false));
@@ -150,15 +153,16 @@ fn run(
                 term.write_line(&note_text(q))?;
                 walk.pass_note();
             }
-            Step::Ask(q) => {
-                let stepped = match ask(term, theme, &walk, q)? {
-                    Some(value) => answered(term, theme, &mut walk, &value)?,
-                    None => walk.back(),
-                };
-                if !stepped {
-                    return Ok(None);
+            Step::Ask(q) => match ask(term, theme, &walk, q)? {
+                // A refusal is shown under the question, which is asked again.
+                Some(value) => {
+                    if let Err(problem) = walk.answer(&value) {
+                        term.write_line(&error_text(theme, &problem.kind.to_string()))?;
+                    }
                 }
-            }
+                None if walk.back() => {}
+                None => return Ok(None),
+            },
             Step::Review => {
                 term.write_line(&summary(&walk, before))?;
                 let ok = Confirm::with_theme(theme)
@@ -176,20 +180,6 @@ fn run(
             }
         }
     }
-}
-
-/// Gives `value` to the walk; a refusal is shown under the question, which is asked again.
-/// Always `true` (the walk goes on).
-fn answered(
-    term: &Term,
-    theme: &ColorfulTheme,
-    walk: &mut Walk<'_>,
-    value: &str,
-) -> io::Result<bool> {
-    if let Err(problem) = walk.answer(value) {
-        term.write_line(&error_text(theme, &problem.kind.to_string()))?;
-    }
-    Ok(true)
 }
 
 /// Asks one question with the prompt its type needs; `None` when the officer pressed Esc.
@@ -361,11 +351,7 @@ fn read_line(
                     text.push(c);
                     term.write_str(c.encode_utf8(&mut [0; 4]))?;
                 }
-                Key::Backspace => {
-                    if text.pop().is_some() {
-                        term.clear_chars(1)?;
-                    }
-                }
+                Key::Backspace if text.pop().is_some() => term.clear_chars(1)?,
                 k @ (Key::Enter | Key::Escape) => break k,
                 _ => {}
             }

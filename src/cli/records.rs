@@ -267,7 +267,7 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
                 f.insert("visited_at".into(), json!(t));
             }
             if f.is_empty() {
-                match super::guided::fill_edit(&store, id, &mut f)? {
+                match super::guided::fill_edit(&mut store, id, &mut f)? {
                     Some(false) => return Ok(exit::CANCELLED),
                     Some(true) if f.is_empty() => {
                         eprintln!("visit {id}: nothing changed");
