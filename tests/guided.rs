@@ -291,3 +291,42 @@ fn without_a_form_a_terminal_records_the_visit_as_before() {
     assert!(!out.contains('?'), "no prompt without a form: {out}");
     assert_eq!(the_visit(&d)["notes"], "hello");
 }
+
+/// The sample form has no decimal question: a small form of its own, with a constraint.
+#[test]
+fn a_decimal_question_checks_its_number_and_constraint() {
+    let server = TestServer::new(StoreKind::Sqlite);
+    let token = server.add_officer("amina", "north");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("survey.csv"),
+        "type,name,label,required,constraint,constraint_message\n\
+         decimal,plot_size,Plot size in hectares,yes,. > 0 and . < 1000,Between 0 and 1000 hectares\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("choices.csv"), "list_name,name,label\n").unwrap();
+    let form = dir.path().display().to_string();
+    let (code, _, err) = admin(&server.db, &["form", "publish", "--team", "north", &form]);
+    assert_eq!(code, 0, "publish: {err}");
+    let d = Device::for_officer(&server.url, "amina", &token);
+    d.sync_expect(0);
+    let h = d.add_household("Wanjiru");
+
+    let mut s = pty::spawn(&d, &["visit", "add", "--household", &h]);
+    wait_for(&mut s, "Plot size in hectares");
+    type_line(&mut s, "2,5");
+    wait_for(&mut s, "expected a decimal number");
+    s.send(BACKSPACE.repeat(3)).unwrap();
+    type_line(&mut s, "1e3");
+    wait_for(&mut s, "is not a decimal number");
+    s.send(BACKSPACE.repeat(3)).unwrap();
+    type_line(&mut s, "1500.5");
+    wait_for(&mut s, "Between 0 and 1000 hectares");
+    s.send(BACKSPACE.repeat(6)).unwrap();
+    type_line(&mut s, "2.5");
+    wait_for(&mut s, "Write this visit?");
+    s.send("y").unwrap();
+    let (code, out) = pty::finish(s);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(the_visit(&d)["answers"], json!({"plot_size": "2.5"}));
+}
