@@ -168,8 +168,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id')
-            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
@@ -239,8 +239,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;visit;help' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id')
-            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
@@ -366,6 +366,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -502,6 +503,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
+            [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -719,8 +721,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;visit' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id')
-            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')

@@ -148,8 +148,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand add 'Record a visit to a household; prints its id'
-            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand add 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)'
+            cand edit 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults'
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
@@ -212,8 +212,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;visit;help'= {
-            cand add 'Record a visit to a household; prints its id'
-            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand add 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)'
+            cand edit 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults'
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
@@ -320,6 +320,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -440,6 +441,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
+            cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -618,8 +620,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;household;import'= {
         }
         &'fieldsync;help;visit'= {
-            cand add 'Record a visit to a household; prints its id'
-            cand edit 'Change a visit (an empty value clears notes or gps)'
+            cand add 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team''s form question by question (Esc steps back, Ctrl-C discards)'
+            cand edit 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team''s form with the visit''s answers as defaults'
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'

@@ -109,8 +109,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "add" -d 'Record a visit to a household; prints its id'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "add" -d 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team\'s form question by question (Esc steps back, Ctrl-C discards)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team\'s form with the visit\'s answers as defaults'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one visit'
@@ -153,8 +153,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a visit to a household; prints its id'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team\'s form question by question (Esc steps back, Ctrl-C discards)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team\'s form with the visit\'s answers as defaults'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one visit'
@@ -217,6 +217,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l output -d
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l labels -d 'CSV of visits: head answer columns with the form\'s question labels instead of `answers.<name>` (columns follow the form\'s order either way)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l listen -d 'Address to listen on; port 0 picks a free port' -r
@@ -265,6 +266,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l labels -d 'CSV of visits: head answer columns with the form\'s question labels instead of `answers.<name>` (columns follow the form\'s order either way)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
@@ -325,8 +327,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "show" -d 'Show one household'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "add" -d 'Record a visit to a household; prints its id'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "add" -d 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team\'s form question by question (Esc steps back, Ctrl-C discards)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team\'s form with the visit\'s answers as defaults'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'

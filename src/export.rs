@@ -10,7 +10,8 @@
 //! 1. the caller's meta columns (`id`, `server_id`, `version`, `team`, …), values as given;
 //! 2. the entity's fields: households `name, village, gps_lat, gps_lon, notes`; visits
 //!    `household_id, officer_id, visited_at, gps_lat, gps_lon, notes`;
-//! 3. CSV: one `answers.<key>` column per answer key named up front (visits only); JSON
+//! 3. CSV: one column per answer key named up front (visits only): `answers.<key>`, or the
+//!    question's label (see [`answer_columns`]: the team's form decides the order); JSON
 //!    lines: one `answers` object holding the record's own answers.
 //!
 //! Empty fields are empty CSV cells and `null` in JSON lines.
@@ -19,6 +20,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
+use crate::forms::Form;
 use crate::model::{answers_of, EntityType, FieldMap, Gps, ANSWER_PREFIX};
 
 /// Records exported per page by callers that stream from a database.
@@ -81,6 +83,63 @@ fn cell(v: &Value) -> String {
     }
 }
 
+/// One answer column of a CSV export: the answer key and the column's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportColumn {
+    pub key: String,
+    pub header: String,
+}
+
+impl ExportColumn {
+    /// The column of `key` headed `answers.<key>`.
+    pub fn keyed(key: &str) -> ExportColumn {
+        ExportColumn {
+            key: key.to_string(),
+            header: format!("{ANSWER_PREFIX}{key}"),
+        }
+    }
+}
+
+/// The answer columns of a visit export (issue 15): the questions of `forms` first, in form
+/// order (a question only a later form has comes after the earlier form's), then every other
+/// key of `keys` (answers the forms do not ask, e.g. from before the form), sorted. Headers are
+/// `answers.<key>`; with `labels`, a question's label instead — followed by ` (<key>)` when
+/// another column has the same header, so that every header stays unique.
+pub fn answer_columns(keys: &[String], forms: &[&Form], labels: bool) -> Vec<ExportColumn> {
+    let mut asked: Vec<(&str, &str)> = Vec::new();
+    for c in forms.iter().flat_map(|f| f.answer_columns()) {
+        if !asked.iter().any(|(name, _)| *name == c.name) {
+            asked.push((c.name, c.label));
+        }
+    }
+    let mut others: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !asked.iter().any(|(name, _)| name == k))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let mut columns: Vec<ExportColumn> = asked
+        .iter()
+        .map(|(name, label)| ExportColumn {
+            key: name.to_string(),
+            header: if labels {
+                label.to_string()
+            } else {
+                format!("{ANSWER_PREFIX}{name}")
+            },
+        })
+        .chain(others.into_iter().map(ExportColumn::keyed))
+        .collect();
+    let headers: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+    for c in &mut columns {
+        if headers.iter().filter(|h| **h == c.header).count() > 1 {
+            c.header = format!("{} ({})", c.header, c.key);
+        }
+    }
+    columns
+}
+
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(std::io::BufWriter<W>),
@@ -97,13 +156,26 @@ pub struct RecordWriter<W: Write> {
 
 impl<W: Write> RecordWriter<W> {
     /// A writer of `entity` records with the given meta columns; `answer_keys` (without the
-    /// `answers.` prefix) become CSV columns in the order given. Writes the CSV header.
+    /// `answers.` prefix) become CSV columns `answers.<key>` in the order given. Writes the CSV
+    /// header.
     pub fn new(
         out: W,
         format: ExportFormat,
         entity: EntityType,
         meta_columns: &[&str],
         answer_keys: Vec<String>,
+    ) -> Result<Self, ExportError> {
+        let columns = answer_keys.iter().map(|k| ExportColumn::keyed(k)).collect();
+        Self::with_columns(out, format, entity, meta_columns, columns)
+    }
+
+    /// [`RecordWriter::new`] with answer columns of any header (see [`answer_columns`]).
+    pub fn with_columns(
+        out: W,
+        format: ExportFormat,
+        entity: EntityType,
+        meta_columns: &[&str],
+        answer_columns: Vec<ExportColumn>,
     ) -> Result<Self, ExportError> {
         let meta_columns: Vec<String> = meta_columns.iter().map(|c| c.to_string()).collect();
         let sink = match format {
@@ -114,7 +186,7 @@ impl<W: Write> RecordWriter<W> {
                 let mut header: Vec<String> = meta_columns.clone();
                 header.extend(field_columns(entity).iter().map(|c| c.to_string()));
                 if entity == EntityType::Visit {
-                    header.extend(answer_keys.iter().map(|k| format!("{ANSWER_PREFIX}{k}")));
+                    header.extend(answer_columns.iter().map(|c| c.header.clone()));
                 }
                 w.write_record(&header)?;
                 Sink::Csv(Box::new(w))
@@ -125,7 +197,7 @@ impl<W: Write> RecordWriter<W> {
             sink,
             entity,
             meta_columns,
-            answer_keys,
+            answer_keys: answer_columns.into_iter().map(|c| c.key).collect(),
             written: 0,
         })
     }
@@ -273,6 +345,72 @@ mod tests {
         assert_eq!(lines[0]["answers"], json!({"crop": "maize"}));
         assert_eq!(lines[0]["gps_lat"], json!(-1.5));
         assert_eq!(lines[1]["notes"], Value::Null);
+    }
+
+    fn form(questions: &[(&str, &str)]) -> Form {
+        let qs: Vec<Value> = questions
+            .iter()
+            .map(|(name, label)| json!({"name": name, "type": "text", "label": label}))
+            .collect();
+        serde_json::from_value(json!({"form_id": "f", "title": "F", "questions": qs})).unwrap()
+    }
+
+    #[test]
+    fn answer_columns_follow_the_form_then_the_other_keys_sorted() {
+        let v1 = form(&[("size", "People"), ("crop", "Crop")]);
+        let v2 = form(&[("crop", "Main crop"), ("goats", "Goats")]);
+        let keys: Vec<String> = ["zebra", "crop", "apple", "size"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let cols = answer_columns(&keys, &[&v1, &v2], false);
+        let headers: Vec<&str> = cols.iter().map(|c| c.header.as_str()).collect();
+        assert_eq!(
+            headers,
+            [
+                "answers.size",
+                "answers.crop",
+                "answers.goats",
+                "answers.apple",
+                "answers.zebra"
+            ]
+        );
+        let cols = answer_columns(&keys, &[&v1], true);
+        let headers: Vec<&str> = cols.iter().map(|c| c.header.as_str()).collect();
+        assert_eq!(
+            headers,
+            ["People", "Crop", "answers.apple", "answers.zebra"]
+        );
+        // Without a form: the keys, sorted, as before.
+        let cols = answer_columns(&keys, &[], true);
+        assert_eq!(cols[0], ExportColumn::keyed("apple"));
+    }
+
+    #[test]
+    fn labelled_headers_stay_unique() {
+        let f = form(&[("a", "Name"), ("b", "Name"), ("c", "answers.x")]);
+        let keys = vec!["x".to_string()];
+        let cols = answer_columns(&keys, &[&f], true);
+        let headers: Vec<&str> = cols.iter().map(|c| c.header.as_str()).collect();
+        assert_eq!(
+            headers,
+            ["Name (a)", "Name (b)", "answers.x (c)", "answers.x (x)"]
+        );
+        let mut w = RecordWriter::with_columns(
+            Vec::new(),
+            ExportFormat::Csv,
+            EntityType::Visit,
+            &["id"],
+            cols,
+        )
+        .unwrap();
+        let mut v = visit();
+        v.insert("answers.b".into(), json!("bee"));
+        w.write(&[json!("r")], &v).unwrap();
+        let text = String::from_utf8(w.finish().unwrap().1).unwrap();
+        assert!(text.starts_with("id,household_id,"), "{text}");
+        assert!(text.contains(",Name (a),Name (b),"), "{text}");
+        assert!(text.trim_end().ends_with(",,bee,,"), "{text}");
     }
 
     #[test]

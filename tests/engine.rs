@@ -320,3 +320,36 @@ fn another_team_sees_nothing() {
     assert_eq!(report.pulled, 0);
     assert!(names(&c).is_empty());
 }
+
+/// Forms travel with the pull through the in-memory remote as over HTTP (issue 15): the
+/// team's versions arrive, a new version arrives with the next sync, other teams get none.
+#[test]
+fn forms_arrive_with_the_pull() {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/forms/household-visit");
+    let form = fieldsync::forms::Form::load(&sample).expect("the sample form");
+    let server = MemoryServer::new();
+    let mut ra = server.officer("amina", "north");
+    let mut rc = server.officer("chidi", "south");
+    let mut a = laptop("amina");
+    let mut c = laptop("chidi");
+    run_ok(&mut a, &mut ra);
+    assert!(a.current_form().unwrap().is_none());
+
+    server
+        .block_on(server.service.publish_form("north", &form))
+        .expect("publish");
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut c, &mut rc);
+    let held = a.current_form().unwrap().expect("north's form arrived");
+    assert_eq!((held.version, held.form.form_id()), (1, "household_visit"));
+    assert!(held.hash_matches());
+    assert!(c.current_form().unwrap().is_none(), "south has no form");
+
+    server
+        .block_on(server.service.publish_form("north", &form))
+        .expect("publish again");
+    run_ok(&mut a, &mut ra);
+    assert_eq!(a.current_form().unwrap().map(|f| f.version), Some(2));
+    assert_eq!(a.form_version(1).unwrap().map(|f| f.version), Some(1));
+}

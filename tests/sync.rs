@@ -732,33 +732,17 @@ fn the_demo_runs_to_completion() {
 
 /// The interactive prompt, driven through a pseudo-terminal as an officer would use it.
 mod prompt {
-    use std::time::Duration;
-
-    use expectrl::{Eof, Session, WaitStatus};
+    use expectrl::Session;
+    use support::pty::{self, DOWN, ENTER};
 
     use super::*;
 
-    const DOWN: &str = "\x1b[B";
-    const ENTER: &str = "\r";
-
     fn resolve_in_pty(d: &Device, args: &[&str]) -> Session {
-        let mut cmd = std::process::Command::new(support::bin());
-        cmd.arg("--db").arg(&d.db).arg("--config").arg(&d.config);
-        cmd.arg("resolve").args(args).env("TERM", "xterm");
-        let mut s = Session::spawn(cmd).expect("spawn in a pty");
-        s.set_expect_timeout(Some(Duration::from_secs(20)));
-        s
+        pty::spawn(d, &[&["resolve"], args].concat())
     }
 
-    fn finish(mut s: Session) -> (i32, String) {
-        let rest = s
-            .expect(Eof)
-            .map(|c| String::from_utf8_lossy(c.as_bytes()).to_string());
-        let code = match s.get_process().wait().expect("wait") {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("resolve ended with {other:?}"),
-        };
-        (code, rest.unwrap_or_default())
+    fn finish(s: Session) -> (i32, String) {
+        pty::finish(s)
     }
 
     /// Answers yes to the confirmation; the prompt must then end successfully.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{Failure, Globals};
 use crate::exit;
-use crate::export::{ExportError, ExportFormat, RecordWriter, PAGE_SIZE};
+use crate::export::{answer_columns, ExportError, ExportFormat, RecordWriter, PAGE_SIZE};
 use crate::model::EntityType;
 
 /// Which records to export.
@@ -44,6 +44,23 @@ pub struct OutputArgs {
     /// Include deleted records (tombstones), with `deleted` true.
     #[arg(long)]
     pub include_deleted: bool,
+    /// CSV of visits: head answer columns with the form's question labels instead of
+    /// `answers.<name>` (columns follow the form's order either way).
+    #[arg(long)]
+    pub labels: bool,
+}
+
+impl OutputArgs {
+    /// `--labels` names CSV columns; JSON lines keep answer names as keys.
+    fn check(&self) -> Result<(), Failure> {
+        if self.labels && self.format != ExportFormat::Csv {
+            return Err(Failure::new(
+                exit::USAGE,
+                "--labels heads CSV columns; JSON lines keep the answer names (use --format csv)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `fieldsync export`: the laptop's records, e.g. when a laptop is being retired.
@@ -150,18 +167,30 @@ pub(super) fn progress(entity: EntityType) -> indicatif::ProgressBar {
 
 /// Runs `fieldsync export`.
 pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
+    args.out.check()?;
     let store = g.open_store()?;
     let entity: EntityType = args.out.entity.into();
     let deleted = args.out.include_deleted;
-    let keys = match entity {
-        EntityType::Visit => store.export_answer_keys(deleted)?,
+    let columns = match entity {
+        EntityType::Visit => {
+            let keys = store.export_answer_keys(deleted)?;
+            let form = store.current_form()?;
+            let forms: Vec<&crate::forms::Form> = form.iter().map(|f| &f.form).collect();
+            answer_columns(&keys, &forms, args.out.labels)
+        }
         EntityType::Household => Vec::new(),
     };
     let mut output = Output::open(args.out.output.as_deref())?;
     let bar = progress(entity);
     let written = {
-        let mut w = RecordWriter::new(output.writer(), args.out.format, entity, LOCAL_META, keys)
-            .map_err(write_failure)?;
+        let mut w = RecordWriter::with_columns(
+            output.writer(),
+            args.out.format,
+            entity,
+            LOCAL_META,
+            columns,
+        )
+        .map_err(write_failure)?;
         let mut after = None;
         loop {
             let page = store.export_page(entity, after, deleted, PAGE_SIZE)?;
@@ -214,13 +243,41 @@ mod server {
     use super::{count, progress, write_failure, AdminExportArgs, Failure, Output};
     use crate::cli::serve::service_failure;
     use crate::exit;
-    use crate::export::RecordWriter;
+    use crate::export::{answer_columns, RecordWriter};
+    use crate::forms::Form;
     use crate::model::EntityType;
     use crate::server::export::ExportQuery;
     use crate::server::Service;
 
     /// The meta columns of a server export, before the fields.
     const SERVER_META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+
+    /// The current form of each exported team (of `team`, or of every team, by team name):
+    /// they order the answer columns. None for households.
+    async fn current_forms(
+        service: &Service,
+        entity: EntityType,
+        team: Option<&str>,
+    ) -> Result<Vec<Form>, Failure> {
+        if entity != EntityType::Visit {
+            return Ok(Vec::new());
+        }
+        if let Some(t) = team {
+            crate::server::store::validate_team(t)
+                .map_err(|e| service_failure(crate::server::ServiceError::Store(e)))?;
+        }
+        let rows = service.list_forms(team).await.map_err(service_failure)?;
+        let mut current: std::collections::BTreeMap<String, (u32, Form)> = Default::default();
+        for r in rows {
+            let newer = current
+                .get(&r.team)
+                .is_none_or(|(v, _)| *v < r.form.version);
+            if newer {
+                current.insert(r.team, (r.form.version, r.form.form));
+            }
+        }
+        Ok(current.into_values().map(|(_, f)| f).collect())
+    }
 
     /// Runs `admin export` against an open service.
     pub async fn run_admin(service: &Service, args: AdminExportArgs) -> Result<i32, Failure> {
@@ -230,7 +287,9 @@ mod server {
                 format!("--since must be 0 or more, not {}", args.since),
             ));
         }
+        args.out.check()?;
         let entity: EntityType = args.out.entity.into();
+        let forms = current_forms(service, entity, args.team.as_deref()).await?;
         let query = ExportQuery {
             entity,
             team: args.team,
@@ -238,13 +297,19 @@ mod server {
             include_deleted: args.out.include_deleted,
         };
         let mut export = service.export(query).await.map_err(service_failure)?;
-        let keys = export.answer_keys().to_vec();
+        let forms: Vec<&Form> = forms.iter().collect();
+        let columns = answer_columns(export.answer_keys(), &forms, args.out.labels);
         let mut output = Output::open(args.out.output.as_deref())?;
         let bar = progress(entity);
         let written = {
-            let mut w =
-                RecordWriter::new(output.writer(), args.out.format, entity, SERVER_META, keys)
-                    .map_err(write_failure)?;
+            let mut w = RecordWriter::with_columns(
+                output.writer(),
+                args.out.format,
+                entity,
+                SERVER_META,
+                columns,
+            )
+            .map_err(write_failure)?;
             while let Some(page) = export.next_page().await.map_err(service_failure)? {
                 for r in &page {
                     let meta: [Value; 5] = [

@@ -3,6 +3,9 @@
 //! broken constraint, answered but not relevant) are exit 65 and missing required answers exit
 //! 2, each naming the questions. Without a form on the device answers stay free-form.
 //!
+//! Imports (`visit import`) check every row the same way; the first row that does not fit
+//! fails the whole import (which is all or nothing anyway), naming its line.
+//!
 //! The rules are `crate::forms::Form::check_answers`; this module only gathers the visit's
 //! answers, picks the exit code and words the message. It must not write anything.
 
@@ -50,6 +53,47 @@ pub fn check_edited_visit(
     Ok(())
 }
 
+/// Checks the answers of every visit row of an import against the current form and records
+/// its version in each row. Households (and devices without a form) pass untouched. The
+/// first row that does not fit fails the import as `--answer` would (65 or 2), its message
+/// starting with the row's line and saying how many other rows do not fit either.
+pub fn check_import_rows(
+    store: &Store,
+    entity: EntityType,
+    rows: &mut [(usize, FieldMap)],
+) -> Result<(), Failure> {
+    if entity != EntityType::Visit {
+        return Ok(());
+    }
+    let Some(current) = store.current_form().map_err(Failure::from)? else {
+        return Ok(());
+    };
+    let mut first: Option<Failure> = None;
+    let mut others = 0usize;
+    for (line, fields) in rows.iter_mut() {
+        match current.form.check_answers(&answers_of(fields)) {
+            Ok(()) => {
+                fields.insert(FORM_VERSION.into(), json!(current.version));
+            }
+            Err(_) if first.is_some() => others += 1,
+            Err(problems) => {
+                let f = failure(current.version, &problems, IMPORT_COLUMNS);
+                first = Some(Failure::new(f.code, format!("line {line}: {}", f.message)));
+            }
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some(mut f) => {
+            if others > 0 {
+                f.message
+                    .push_str(&format!(" ({others} more rows do not fit the form either)"));
+            }
+            Err(f)
+        }
+    }
+}
+
 /// The form version a visit's fields name.
 fn named_version(fields: &FieldMap) -> Option<u32> {
     fields
@@ -65,13 +109,17 @@ fn check(store: &Store, answers: &BTreeMap<String, String>) -> Result<Option<u32
     };
     match current.form.check_answers(answers) {
         Ok(()) => Ok(Some(current.version)),
-        Err(problems) => Err(failure(current.version, &problems)),
+        Err(problems) => Err(failure(current.version, &problems, ANSWER_FLAGS)),
     }
 }
 
+/// How to give missing answers: on the command line, or in an import file.
+const ANSWER_FLAGS: &str = "give them with --answer NAME=VALUE";
+const IMPORT_COLUMNS: &str = "give them as columns named after the questions";
+
 /// Exit 65 listing every wrong answer when there is one; otherwise exit 2 naming the missing
-/// required answers.
-fn failure(version: u32, problems: &[AnswerProblem]) -> Failure {
+/// required answers and saying `how` to give them.
+fn failure(version: u32, problems: &[AnswerProblem], how: &str) -> Failure {
     let (missing, wrong): (Vec<&AnswerProblem>, Vec<&AnswerProblem>) =
         problems.iter().partition(|p| p.is_missing_required());
     if !wrong.is_empty() {
@@ -88,7 +136,7 @@ fn failure(version: u32, problems: &[AnswerProblem]) -> Failure {
     Failure::new(
         exit::USAGE,
         format!(
-            "required answers missing: {} (form version {version}); give them with --answer NAME=VALUE",
+            "required answers missing: {} (form version {version}); {how}",
             names.join(", ")
         ),
     )

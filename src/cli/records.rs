@@ -68,7 +68,8 @@ pub struct HouseholdEdit {
 
 #[derive(Debug, Subcommand)]
 pub enum VisitCommand {
-    /// Record a visit to a household; prints its id.
+    /// Record a visit to a household; prints its id. On a terminal, without --answer, walks
+    /// through the team's form question by question (Esc steps back, Ctrl-C discards).
     Add {
         /// The household's id, or any unique prefix of it.
         #[arg(long)]
@@ -84,7 +85,8 @@ pub enum VisitCommand {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
-    /// Change a visit (an empty value clears notes or gps).
+    /// Change a visit (an empty value clears notes or gps). On a terminal, without flags,
+    /// walks through the team's form with the visit's answers as defaults.
     Edit {
         id: String,
         #[arg(long)]
@@ -241,6 +243,9 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             gps_field(&mut f, gps)?;
             answers_field(&mut f, &answers, &[])?;
             f.insert("officer_id".into(), json!(officer(g, &store)?));
+            if answers.is_empty() && !super::guided::fill_new_visit(&store, &mut f)? {
+                return Ok(exit::CANCELLED);
+            }
             super::form_check::check_new_visit(&store, &mut f)?;
             let id = store.add(entity, f)?;
             print_id(g, id)
@@ -260,6 +265,16 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             answers_field(&mut f, &answers, &unset)?;
             if let Some(t) = visited_at(at)? {
                 f.insert("visited_at".into(), json!(t));
+            }
+            if f.is_empty() {
+                match super::guided::fill_edit(&mut store, id, &mut f)? {
+                    Some(false) => return Ok(exit::CANCELLED),
+                    Some(true) if f.is_empty() => {
+                        eprintln!("visit {id}: nothing changed");
+                        return Ok(exit::OK);
+                    }
+                    _ => {}
+                }
             }
             super::form_check::check_edited_visit(&store, id, &mut f)?;
             edit(g, &mut store, entity, id, f)
@@ -421,7 +436,8 @@ fn import(
         .copied()
         .find(|b| !b.is_ascii_whitespace());
     let format = Format::detect(&name, first);
-    let rows = import::parse(entity, format, input.by_ref(), &defaults)?;
+    let mut rows = import::parse(entity, format, input.by_ref(), &defaults)?;
+    super::form_check::check_import_rows(store, entity, &mut rows)?;
     let n = store.import(entity, rows)?;
     if g.json {
         print_json(&json!({ "imported": n }))?;

@@ -62,16 +62,14 @@ pub trait Remote {
     fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError>;
 
     /// [`Remote::pull`], also naming the form versions the device holds, so the page can
-    /// carry the team's newer ones (issue 15). Remotes that know nothing of forms pull plainly.
+    /// carry the team's newer ones (issue 15). The sync engine pulls with this one; there is no
+    /// default, so that no remote can silently leave the forms behind.
     fn pull_with_forms(
         &mut self,
         cursor: Option<&str>,
         limit: u32,
         known: &KnownForms,
-    ) -> Result<PullResponse, RemoteError> {
-        let _ = known;
-        self.pull(cursor, limit)
-    }
+    ) -> Result<PullResponse, RemoteError>;
 
     /// Requests and bytes so far (zero for remotes that do not count).
     fn traffic(&self) -> Traffic {

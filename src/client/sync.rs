@@ -307,6 +307,14 @@ mod tests {
             self.cursors.push(cursor.map(str::to_string));
             self.pulls.pop_front().expect("an unexpected pull")
         }
+        fn pull_with_forms(
+            &mut self,
+            cursor: Option<&str>,
+            limit: u32,
+            _known: &crate::protocol::KnownForms,
+        ) -> Result<PullResponse, RemoteError> {
+            self.pull(cursor, limit)
+        }
         fn traffic(&self) -> Traffic {
             Traffic {
                 requests: 7,

@@ -58,23 +58,29 @@ impl AnswerProblem {
 
 impl fmt::Display for AnswerProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let q = &self.question;
-        match &self.kind {
-            ProblemKind::UnknownQuestion => write!(f, "{q}: the form has no such question"),
-            ProblemKind::NoteAnswered => write!(f, "{q}: is a note and takes no answer"),
-            ProblemKind::WrongType { expected } => write!(f, "{q}: {expected}"),
+        write!(f, "{}: {}", self.question, self.kind)
+    }
+}
+
+/// The reason alone, without the question's name (a prompt shows it under the question).
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::UnknownQuestion => write!(f, "the form has no such question"),
+            ProblemKind::NoteAnswered => write!(f, "is a note and takes no answer"),
+            ProblemKind::WrongType { expected } => write!(f, "{expected}"),
             ProblemKind::InvalidChoice { value, allowed } => {
                 write!(
                     f,
-                    "{q}: {value:?} is not a choice; choose from {}",
+                    "{value:?} is not a choice; choose from {}",
                     allowed.join(", ")
                 )
             }
-            ProblemKind::ConstraintFailed { message } => write!(f, "{q}: {message}"),
-            ProblemKind::MissingRequired => write!(f, "{q}: required but not answered"),
+            ProblemKind::ConstraintFailed { message } => write!(f, "{message}"),
+            ProblemKind::MissingRequired => write!(f, "required but not answered"),
             ProblemKind::AnsweredButNotRelevant { relevant } => write!(
                 f,
-                "{q}: answered, but the question does not apply because {relevant} is false"
+                "answered, but the question does not apply because {relevant} is false"
             ),
         }
     }

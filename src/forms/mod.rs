@@ -10,6 +10,7 @@
 //! - [`expr`]: the `constraint` / `relevant` expression subset: parser and evaluator.
 //! - [`value`]: how each type writes its answer as a string.
 //! - [`answers`]: checking answers against a form.
+//! - [`walk`]: the guided visit's walk through a form (next question, stepping back), pure.
 //!
 //! This module is pure apart from reading the form files: it must not touch stores, the network,
 //! the terminal or exit codes; the CLI, the sync client and the server build on it.
@@ -21,9 +22,11 @@ pub mod form;
 mod sheets;
 pub mod validate;
 pub mod value;
+pub mod walk;
 pub mod xlsform;
 
 pub use answers::{AnswerProblem, ProblemKind};
 pub use error::{FormError, FormProblem};
 pub use expr::{Expr, ExprError};
 pub use form::{AnswerColumn, Choice, Form, FormParts, PublishedForm, Question, QuestionType};
+pub use walk::{Step, Walk};

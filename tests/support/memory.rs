@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use fieldsync::client::remote::{Remote, RemoteError, Traffic};
-use fieldsync::protocol::{HealthResponse, PullResponse, PushRequest, PushResponse};
+use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
 use fieldsync::server::store::Officer;
 use fieldsync::server::{Service, ServiceError};
 use tokio::runtime::Runtime;
@@ -138,6 +138,21 @@ impl Remote for MemoryRemote {
         let svc = &self.server.service;
         self.server
             .block_on(svc.pull(&officer, cursor, Some(limit)))
+            .map_err(remote_error)
+    }
+
+    /// The team's form versions the device does not hold come with the page, as over HTTP.
+    fn pull_with_forms(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+    ) -> Result<PullResponse, RemoteError> {
+        let officer = self.officer()?;
+        self.pulls += 1;
+        let svc = &self.server.service;
+        self.server
+            .block_on(svc.pull_with_forms(&officer, cursor, Some(limit), Some(known)))
             .map_err(remote_error)
     }
 

@@ -6,6 +6,7 @@
 //! - [`stores`]: [`StoreKind`] and `both_stores!`, one test body run against both stores;
 //! - [`device`]: a field officer's laptop driven through the real `fieldsync` binary;
 //! - [`body`]: push-request builders; [`http`]: blocking HTTP calls to `/v1`;
+//! - [`pty`]: the real binary in a pseudo-terminal, for prompts;
 //! - [`proxy`]: a fault-injecting TCP proxy; [`sys`]: facts about the machine (`is_root`).
 //!
 //! PostgreSQL: when `FIELDSYNC_TEST_PG_URL` (e.g. `postgres://postgres@127.0.0.1:5432`) is
@@ -25,6 +26,7 @@ pub mod http;
 pub mod memory;
 pub mod pg;
 pub mod proxy;
+pub mod pty;
 pub mod server;
 pub mod stores;
 pub mod sys;
