@@ -12,7 +12,7 @@ use crate::server::{ServeError, ServeOptions, ServiceError, StoreError};
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "FIELDSYNC_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq
     /// "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in
@@ -20,17 +20,17 @@ pub struct ServeArgs {
     #[arg(long, env = "FIELDSYNC_DATABASE")]
     pub database: Option<String>,
     /// PEM certificate chain for HTTPS (needs --tls-key).
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for HTTPS (needs --tls-cert).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, env = "FIELDSYNC_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Most requests in flight; beyond it the server answers 503 with Retry-After.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "FIELDSYNC_MAX_INFLIGHT", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_inflight: u32,
     /// Most memory all request bodies may hold at once, in MiB; beyond it the server answers
     /// 503 with Retry-After.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "FIELDSYNC_MAX_BODY_MEMORY_MIB", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_memory_mib: u32,
     /// Log lines on stderr as `text` or `json` (one object a line). The level comes from
     /// FIELDSYNC_LOG (or RUST_LOG), default `info`.
