@@ -280,5 +280,14 @@ fn print_status(
     );
     println!("current version  {}", stats.current_version);
     println!("history floor    {}", stats.history_floor);
+    println!(
+        "push results     {} (one per change ever applied)",
+        stats.stored_results
+    );
+    println!("forms            {}", stats.forms);
+    println!(
+        "database size    {:.1} MiB",
+        stats.database_bytes as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }

@@ -101,6 +101,13 @@ pub struct StoreStats {
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
     pub schema_version: i64,
+    /// Stored push results (one per op-id ever applied: what makes a retried batch apply
+    /// once; this table grows with every change).
+    pub stored_results: i64,
+    /// Forms published, all teams and versions.
+    pub forms: i64,
+    /// The whole database's size on disk, in bytes.
+    pub database_bytes: i64,
 }
 
 /// A published form version of a team, as `admin form list` shows it (issue 15).

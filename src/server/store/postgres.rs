@@ -736,7 +736,10 @@ impl Store for PgStore {
                         (SELECT count(*) FROM records WHERE deleted),
                         (SELECT version FROM version_counter WHERE id = 1),
                         (SELECT value::bigint FROM meta WHERE key = 'history_floor'),
-                        (SELECT value::bigint FROM meta WHERE key = 'schema_version')",
+                        (SELECT value::bigint FROM meta WHERE key = 'schema_version'),
+                        (SELECT count(*) FROM ops),
+                        (SELECT count(*) FROM forms),
+                        pg_database_size(current_database())",
                 &[],
             )
             .await
@@ -753,6 +756,9 @@ impl Store for PgStore {
             current_version: get(4)?,
             history_floor: get(5)?,
             schema_version: get(6)?,
+            stored_results: get(7)?,
+            forms: get(8)?,
+            database_bytes: get(9)?,
         })
     }
 

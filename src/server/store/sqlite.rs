@@ -669,6 +669,11 @@ impl Store for SqliteStore {
                 current_version: count("SELECT version FROM version_counter WHERE id = 1")?,
                 history_floor: int_meta("history_floor")?,
                 schema_version: int_meta("schema_version")?,
+                stored_results: count("SELECT count(*) FROM ops")?,
+                forms: count("SELECT count(*) FROM forms")?,
+                database_bytes: count(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )?,
             })
         })
         .await
