@@ -255,3 +255,121 @@ fn sqlite_migrate_needs_an_existing_database() {
         "{err}"
     );
 }
+
+/// A CA and a certificate for 127.0.0.1 signed by it: (CA PEM, certificate PEM, key PEM).
+fn ca_and_server_cert() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "fieldsync test database CA");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let key = KeyPair::generate().expect("server key");
+    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    let cert = leaf
+        .signed_by(&key, &ca_cert, &ca_key)
+        .expect("server certificate");
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// Turns TLS on in the tests' cluster with `cert`/`key` (written into its data directory,
+/// owned by the cluster's user, as PostgreSQL requires); plain connections keep working.
+fn enable_tls(cert: &str, key: &str) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let admin_url = format!("{}/postgres", pg::base_url());
+    let data = value(&admin_url, "SHOW data_directory");
+    let owner = std::fs::metadata(&data).expect("data directory").uid();
+    for (name, text) in [("fs_test_server.crt", cert), ("fs_test_server.key", key)] {
+        let path = std::path::Path::new(&data).join(name);
+        std::fs::write(&path, text).expect("write TLS file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        std::os::unix::fs::chown(&path, Some(owner), None).expect("chown to the cluster's user");
+    }
+    for setting in [
+        "ALTER SYSTEM SET ssl_cert_file = 'fs_test_server.crt'",
+        "ALTER SYSTEM SET ssl_key_file = 'fs_test_server.key'",
+        "ALTER SYSTEM SET ssl = on",
+        "SELECT pg_reload_conf()",
+    ] {
+        pg::psql(pg::base_url(), setting);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+}
+
+/// `sslmode=require` connects over TLS and verifies the database's certificate: refused
+/// against an unknown CA (nothing created), accepted with the CA in `PGSSLROOTCERT`, and the
+/// server's pooled connections are encrypted (`pg_stat_ssl`).
+#[test]
+fn sslmode_require_verifies_the_database_certificate() {
+    if std::env::var("FIELDSYNC_TEST_PG_URL").is_ok_and(|v| !v.trim().is_empty()) {
+        eprintln!("an external PostgreSQL is in use: its TLS setup is not the test's to change");
+        return;
+    }
+    let (ca, cert, key) = ca_and_server_cert();
+    enable_tls(&cert, &key);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca_file = dir.path().join("db-ca.pem");
+    std::fs::write(&ca_file, &ca).expect("write CA");
+    let plain = pg::fresh_database();
+    let db_name = plain.rsplit('/').next().expect("database name").to_string();
+    let tls_url = format!("{plain}?sslmode=require");
+
+    let unknown_ca = Command::new(bin())
+        .args(["admin", "--database", &tls_url, "migrate"])
+        .env_remove("PGSSLROOTCERT")
+        .output()
+        .expect("run fieldsync");
+    let err = String::from_utf8_lossy(&unknown_ca.stderr);
+    assert_ne!(unknown_ca.status.code(), Some(0), "{err}");
+    assert!(err.contains("certificate"), "{err}");
+    assert_eq!(
+        value(&plain, "SELECT to_regclass('meta') IS NULL"),
+        "t",
+        "created over an unverified connection"
+    );
+
+    let trusted = Command::new(bin())
+        .args(["admin", "--database", &tls_url, "migrate"])
+        .env("PGSSLROOTCERT", &ca_file)
+        .output()
+        .expect("run fieldsync");
+    let err = String::from_utf8_lossy(&trusted.stderr);
+    assert_eq!(trusted.status.code(), Some(0), "{err}");
+
+    // A server over TLS: its pooled connection (opened by /v1/ready) is encrypted.
+    let mut serve = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &tls_url])
+        .env("PGSSLROOTCERT", &ca_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(serve.stdout.take().expect("stdout")),
+        &mut first,
+    )
+    .expect("first line");
+    let url = first.trim().trim_start_matches("listening on ").to_string();
+    let ready = support::http::client()
+        .get(format!("{url}/v1/ready"))
+        .send()
+        .expect("ready answers");
+    assert_eq!(ready.status().as_u16(), 200);
+    let encrypted = value(
+        &plain,
+        &format!(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE s.ssl AND a.datname = '{db_name}' AND a.pid <> pg_backend_pid()"
+        ),
+    );
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(
+        encrypted.parse::<i64>().unwrap_or(0) >= 1,
+        "no encrypted connection: {encrypted}"
+    );
+}

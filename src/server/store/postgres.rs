@@ -10,18 +10,24 @@
 //! gap-free prefix of versions, however many server processes share the database. Reads
 //! (pull, authentication) take no lock and run in parallel with writes.
 //!
-//! Schema creation runs under `pg_advisory_lock`, so several processes may start at once.
+//! Schema creation runs under `pg_advisory_lock`, so several processes may start at once;
+//! a database already at this build's schema version gets no DDL (least privilege). The
+//! password may come from `PGPASSWORD`/`PGPASSFILE` ([`super::pgpass`]), and
+//! `sslmode=require` connects over verified TLS ([`super::pg_tls`]).
 
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
     Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
 };
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::migrations;
+use super::pg_tls::RustlsConnect;
 use super::{
     form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
     Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreOptions, StoreStats,
@@ -312,21 +318,54 @@ fn connection_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
             config.password(password);
         }
     }
+    // A TLS setting that cannot work (no trusted certificate) fails here, clearly.
+    Tls::for_config(&config)?;
     Ok(config)
+}
+
+/// How connections are made: plain, or verified TLS when the connection string says
+/// `sslmode=require` (see [`super::pg_tls`]).
+#[derive(Clone)]
+enum Tls {
+    Plain,
+    Verified(RustlsConnect),
+}
+
+impl Tls {
+    fn for_config(config: &tokio_postgres::Config) -> Result<Tls, StoreError> {
+        match config.get_ssl_mode() {
+            SslMode::Require => Ok(Tls::Verified(RustlsConnect::from_environment()?)),
+            _ => Ok(Tls::Plain),
+        }
+    }
 }
 
 /// One connection outside the pool, with the task driving it.
 async fn connect_one(
     config: &tokio_postgres::Config,
-    what: &'static str,
-) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), StoreError> {
-    let (client, conn) = config.connect(NoTls).await.map_err(StoreError::pg(what))?;
-    let task = tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!("single connection closed: {e}");
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    fn drive<F>(conn: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+    {
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("single connection closed: {e}");
+            }
+        })
+    }
+    // Tls::for_config was checked by the caller (connection_config); a failure here is
+    // reported as a connection failure.
+    match Tls::for_config(config) {
+        Ok(Tls::Verified(tls)) => {
+            let (client, conn) = config.connect(tls).await?;
+            Ok((client, drive(conn)))
         }
-    });
-    Ok((client, task))
+        _ => {
+            let (client, conn) = config.connect(NoTls).await?;
+            Ok((client, drive(conn)))
+        }
+    }
 }
 
 /// The schema version recorded in the database, `None` when it has no fieldsync schema;
@@ -414,13 +453,13 @@ fn needs_owner(e: StoreError, found: i64) -> StoreError {
 /// The connection pool: `options.pool_size` connections at most, a request waiting at most
 /// `options.pool_wait` for one.
 fn build_pool(config: tokio_postgres::Config, options: &StoreOptions) -> Result<Pool, StoreError> {
-    let mgr = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let mgr = match Tls::for_config(&config)? {
+        Tls::Verified(tls) => Manager::from_config(config, tls, manager_config),
+        Tls::Plain => Manager::from_config(config, NoTls, manager_config),
+    };
     Pool::builder(mgr)
         .max_size(options.pool_size)
         .runtime(Runtime::Tokio1)
@@ -472,18 +511,13 @@ impl PgStore {
             || "the PostgreSQL database".to_string(),
             |d| format!("PostgreSQL database {d:?}"),
         );
-        let (client, conn) = match config.connect(NoTls).await {
+        let (client, task) = match connect_one(&config).await {
             Ok(c) => c,
             Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) => {
                 return Err(StoreError::Missing(shown));
             }
             Err(e) => return Err(StoreError::pg("connect")(e)),
         };
-        let task = tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("check connection closed: {e}");
-            }
-        });
         let found: bool = client
             .query_one(
                 "SELECT to_regclass('meta') IS NOT NULL AND to_regclass('officers') IS NOT NULL AND to_regclass('records') IS NOT NULL",
@@ -515,7 +549,9 @@ impl PgStore {
     pub async fn open_with(url: &str, options: &StoreOptions) -> Result<PgStore, StoreError> {
         let config = connection_config(url)?;
         {
-            let (client, task) = connect_one(&config, "connect").await?;
+            let (client, task) = connect_one(&config)
+                .await
+                .map_err(StoreError::pg("connect"))?;
             if schema_version(&client).await? != Some(super::SCHEMA_VERSION) {
                 migrate_locked(&client).await?;
             }
@@ -534,7 +570,9 @@ impl PgStore {
     /// as the schema owner); the schema versions before and after.
     pub async fn migrate(url: &str) -> Result<(Option<i64>, i64), StoreError> {
         let config = connection_config(url)?;
-        let (client, task) = connect_one(&config, "connect").await?;
+        let (client, task) = connect_one(&config)
+            .await
+            .map_err(StoreError::pg("connect"))?;
         let before = schema_version(&client).await?;
         if before != Some(super::SCHEMA_VERSION) {
             migrate_locked(&client).await?;
