@@ -380,6 +380,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'Most requests in flight; beyond it the server answers 503 with Retry-After')
             [CompletionResult]::new('--max-body-memory-mib', '--max-body-memory-mib', [CompletionResultType]::ParameterName, 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`')
+            [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'PostgreSQL: most connections this process opens (keep processes × pool size below the database''s max_connections). A request that finds every connection busy for 5 s is answered 503 with Retry-After; connections idle for 2 minutes are closed')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host), `public` (everyone who reaches the port) or `off`')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
@@ -399,6 +401,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -591,6 +594,15 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fieldsync;admin;migrate' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'fieldsync;admin;backup' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
@@ -606,6 +618,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -655,6 +668,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;help;status' {
+            break
+        }
+        'fieldsync;admin;help;migrate' {
             break
         }
         'fieldsync;admin;help;backup' {
@@ -784,6 +800,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             break
         }
@@ -832,6 +849,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin;status' {
+            break
+        }
+        'fieldsync;help;admin;migrate' {
             break
         }
         'fieldsync;help;admin;backup' {

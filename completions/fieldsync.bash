@@ -73,6 +73,9 @@ _fieldsync() {
             fieldsync__subcmd__admin,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help"
                 ;;
+            fieldsync__subcmd__admin,migrate)
+                cmd="fieldsync__subcmd__admin__subcmd__migrate"
+                ;;
             fieldsync__subcmd__admin,officer)
                 cmd="fieldsync__subcmd__admin__subcmd__officer"
                 ;;
@@ -117,6 +120,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__help,help)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__help"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,migrate)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__migrate"
                 ;;
             fieldsync__subcmd__admin__subcmd__help,officer)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__officer"
@@ -252,6 +258,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin,form)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,migrate)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__migrate"
                 ;;
             fieldsync__subcmd__help__subcmd__admin,officer)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__officer"
@@ -438,7 +447,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer export form purge-tombstones status backup help"
+            opts="-h --database --db --config --json --help officer export form purge-tombstones status migrate backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,7 +735,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help)
-            opts="officer export form purge-tombstones status backup help"
+            opts="officer export form purge-tombstones status migrate backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,6 +833,20 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -942,6 +965,32 @@ _fieldsync() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__migrate)
+            opts="-h --database --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1476,7 +1525,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer export form purge-tombstones status backup"
+            opts="officer export form purge-tombstones status migrate backup"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1562,6 +1611,20 @@ _fieldsync() {
         fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2456,7 +2519,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__serve)
-            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --db --config --json --help"
+            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --pool-size --metrics --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2488,6 +2551,14 @@ _fieldsync() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --pool-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -W "loopback public off" -- "${cur}"))
                     return 0
                     ;;
                 --db)

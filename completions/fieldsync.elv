@@ -333,6 +333,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --max-inflight 'Most requests in flight; beyond it the server answers 503 with Retry-After'
             cand --max-body-memory-mib 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After'
             cand --log-format 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`'
+            cand --pool-size 'PostgreSQL: most connections this process opens (keep processes × pool size below the database''s max_connections). A request that finds every connection busy for 5 s is answered 503 with Retry-After; connections idle for 2 minutes are closed'
+            cand --metrics 'Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host), `public` (everyone who reaches the port) or `off`'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print machine-readable JSON instead of text'
@@ -351,6 +353,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand status 'Server version, officers, records, the current version and the history floor'
+            cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -517,6 +520,14 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fieldsync;admin;migrate'= {
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fieldsync;admin;backup'= {
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
@@ -531,6 +542,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand status 'Server version, officers, records, the current version and the history floor'
+            cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -567,6 +579,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;help;purge-tombstones'= {
         }
         &'fieldsync;admin;help;status'= {
+        }
+        &'fieldsync;admin;help;migrate'= {
         }
         &'fieldsync;admin;help;backup'= {
         }
@@ -666,6 +680,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
             cand status 'Server version, officers, records, the current version and the history floor'
+            cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
         }
         &'fieldsync;help;admin;officer'= {
@@ -701,6 +716,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;purge-tombstones'= {
         }
         &'fieldsync;help;admin;status'= {
+        }
+        &'fieldsync;help;admin;migrate'= {
         }
         &'fieldsync;help;admin;backup'= {
         }

@@ -380,3 +380,43 @@ support::both_stores!(
     a_closed_log_pipe_keeps_serving_and_sigterm_still_stops_it,
     a_full_session_at_trace_logs_no_personal_data_or_secret
 );
+
+/// The shipped systemd unit (`contrib/fieldsync.service`) passes `systemd-analyze verify`
+/// with no warning at all (it exits 0 on unknown keys, so its output is checked too), with
+/// `ExecStart` pointed at this build. Skipped, saying so, where systemd is not installed.
+#[test]
+fn the_systemd_unit_verifies() {
+    let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(analyze) = analyze else {
+        eprintln!("systemd-analyze is not installed: the unit is not verified here");
+        return;
+    };
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/fieldsync.service"),
+    )
+    .expect("read contrib/fieldsync.service");
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/fieldsync serve"),
+        "{unit}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fieldsync.service");
+    let here = unit.replace("/usr/local/bin/fieldsync", &bin().display().to_string());
+    std::fs::write(&path, here).expect("write the unit");
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("run systemd-analyze");
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    // Only the unit's own lines count: a machine without systemd as PID 1 may add notes
+    // about itself.
+    let about_unit: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("fieldsync.service"))
+        .collect();
+    assert!(out.status.success() && about_unit.is_empty(), "{said}");
+}

@@ -269,7 +269,9 @@ fn sqlite_database_from_a_newer_fieldsync_is_refused() {
         .unwrap();
         drop(c);
         match store::open(&p.display().to_string()).await {
-            Err(StoreError::Invalid(m)) => assert!(m.contains("newer"), "{m}"),
+            Err(e @ StoreError::NewerSchema { found: 99, .. }) => {
+                assert!(e.to_string().contains("newer"), "{e}")
+            }
             Err(e) => panic!("unexpected error {e}"),
             Ok(_) => panic!("a newer database was opened"),
         }

@@ -44,6 +44,12 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create or upgrade the server database's schema, then exit. Run it as the schema owner
+    /// (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other
+    /// `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables.
+    /// PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the
+    /// file must exist (`serve` creates new ones).
+    Migrate,
     /// Write a consistent copy of a SQLite server database to a new FILE, while the server
     /// runs (PostgreSQL: use pg_dump -Fc).
     Backup {
@@ -119,6 +125,9 @@ pub fn run(args: AdminArgs) -> Result<i32, Failure> {
         .build()
         .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
+        if let AdminCommand::Migrate = args.command {
+            return migrate(&database).await;
+        }
         let service = Service::open_existing(&database)
             .await
             .map_err(super::serve::store_failure)?;
@@ -140,6 +149,7 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
                 .map_err(fail)?;
             eprintln!("purged {n} tombstones below version {before_version}");
         }
+        AdminCommand::Migrate => return migrate(database).await,
         AdminCommand::Status { json } => {
             let stats = service.stats().await.map_err(fail)?;
             print_status(service.store_kind(), &stats, json)?;
@@ -158,6 +168,20 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
             service.backup(&file).await.map_err(fail)?;
             eprintln!("backed up to {}", file.display());
         }
+    }
+    Ok(exit::OK)
+}
+
+/// `admin migrate`: brings the schema to this build's version and says what it did.
+#[cfg(feature = "server")]
+async fn migrate(database: &str) -> Result<i32, Failure> {
+    let (before, after) = crate::server::store::migrate(database)
+        .await
+        .map_err(super::serve::store_failure)?;
+    match before {
+        Some(b) if b == after => eprintln!("the schema is already at version {after}"),
+        Some(b) => eprintln!("schema upgraded from version {b} to {after}"),
+        None => eprintln!("schema created at version {after}"),
     }
     Ok(exit::OK)
 }
@@ -256,5 +280,14 @@ fn print_status(
     );
     println!("current version  {}", stats.current_version);
     println!("history floor    {}", stats.history_floor);
+    println!(
+        "push results     {} (one per change ever applied)",
+        stats.stored_results
+    );
+    println!("forms            {}", stats.forms);
+    println!(
+        "database size    {:.1} MiB",
+        stats.database_bytes as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }

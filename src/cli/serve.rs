@@ -12,7 +12,7 @@ use crate::server::{ServeError, ServeOptions, ServiceError, StoreError};
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "FIELDSYNC_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq
     /// "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in
@@ -20,22 +20,44 @@ pub struct ServeArgs {
     #[arg(long, env = "FIELDSYNC_DATABASE")]
     pub database: Option<String>,
     /// PEM certificate chain for HTTPS (needs --tls-key).
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for HTTPS (needs --tls-cert).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, env = "FIELDSYNC_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Most requests in flight; beyond it the server answers 503 with Retry-After.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "FIELDSYNC_MAX_INFLIGHT", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_inflight: u32,
     /// Most memory all request bodies may hold at once, in MiB; beyond it the server answers
     /// 503 with Retry-After.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "FIELDSYNC_MAX_BODY_MEMORY_MIB", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_body_memory_mib: u32,
     /// Log lines on stderr as `text` or `json` (one object a line). The level comes from
     /// FIELDSYNC_LOG (or RUST_LOG), default `info`.
     #[arg(long, env = "FIELDSYNC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// PostgreSQL: most connections this process opens (keep processes × pool size below the
+    /// database's max_connections). A request that finds every connection busy for 5 s is
+    /// answered 503 with Retry-After; connections idle for 2 minutes are closed.
+    #[arg(long, env = "FIELDSYNC_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+    /// Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host),
+    /// `public` (everyone who reaches the port) or `off`.
+    #[arg(
+        long,
+        env = "FIELDSYNC_METRICS",
+        value_enum,
+        default_value = "loopback"
+    )]
+    pub metrics: MetricsFlag,
+}
+
+/// `--metrics`; mirrored so the flag exists in every build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricsFlag {
+    Loopback,
+    Public,
+    Off,
 }
 
 /// `--log-format`; the server build's own type, mirrored so the flag exists in every build.
@@ -124,8 +146,13 @@ pub fn store_failure(e: StoreError) -> Failure {
         StoreError::Database(_) => exit::CONFIG,
         StoreError::Io { .. } => exit::CANT_CREATE,
         StoreError::Task(_) => exit::SOFTWARE,
-        StoreError::Pool(_) | StoreError::Postgres { .. } => exit::TEMPFAIL,
-        StoreError::Sqlite { .. } | StoreError::Corrupt(_) => exit::IO,
+        StoreError::Pool(_) | StoreError::PoolExhausted { .. } | StoreError::Postgres { .. } => {
+            exit::TEMPFAIL
+        }
+        StoreError::Sqlite { .. }
+        | StoreError::Corrupt(_)
+        | StoreError::NewerSchema { .. }
+        | StoreError::NeedsMigration { .. } => exit::IO,
     };
     Failure::new(code, e.to_string())
 }
@@ -154,6 +181,15 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
         tls: args.tls_cert.zip(args.tls_key),
         max_inflight: args.max_inflight as usize,
         max_body_memory: args.max_body_memory_mib as usize * 1024 * 1024,
+        metrics: match args.metrics {
+            MetricsFlag::Loopback => crate::server::http::metrics::MetricsAccess::Loopback,
+            MetricsFlag::Public => crate::server::http::metrics::MetricsAccess::Public,
+            MetricsFlag::Off => crate::server::http::metrics::MetricsAccess::Off,
+        },
+        store: crate::server::store::StoreOptions {
+            pool_size: args.pool_size as usize,
+            ..Default::default()
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

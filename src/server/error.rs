@@ -68,6 +68,19 @@ pub enum StoreError {
     /// No connection could be had from the PostgreSQL pool.
     #[error("PostgreSQL pool: {0}")]
     Pool(String),
+    /// Every pooled connection stayed busy for the pool's whole wait time.
+    #[error("PostgreSQL pool exhausted: all {size} connections stayed busy for {waited_ms} ms (raise --pool-size, within the database's max_connections)")]
+    PoolExhausted { size: usize, waited_ms: u128 },
+    /// The database was written by a newer fieldsync; nothing was changed in it.
+    #[error("the database has schema version {found}, from a newer fieldsync (this one knows {known}): upgrade fieldsync; nothing was changed")]
+    NewerSchema { found: i64, known: i64 },
+    /// The schema needs creating or upgrading and this role may not (least-privilege role).
+    #[error("the database schema is at version {found} and this fieldsync needs {wanted}, but this role may not change the schema ({reason}): run `fieldsync admin migrate --database ...` as the schema owner, then start again")]
+    NeedsMigration {
+        found: i64,
+        wanted: i64,
+        reason: String,
+    },
     /// Stored data that does not parse: a bug or a corrupted database.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -139,7 +152,7 @@ impl StoreError {
     /// The error code a client sees for this failure.
     pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::Pool(_) => ErrorCode::Unavailable,
+            StoreError::Pool(_) | StoreError::PoolExhausted { .. } => ErrorCode::Unavailable,
             StoreError::Postgres { source, .. } if source.is_closed() => ErrorCode::Unavailable,
             StoreError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(e, _),

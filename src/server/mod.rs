@@ -14,6 +14,7 @@
 //! - [`export`]: the record range and paging of `admin export`.
 //! - [`database`]: what `--database` names (SQLite file or PostgreSQL), refusing typos.
 //! - [`logging`]: the log subscriber (never blocks or fails serving; no SQL parameters).
+//! - [`metrics`]: the process's Prometheus metrics (`GET /metrics`).
 //! - [`error`]: the error types of all of them.
 
 pub mod cursor;
@@ -23,6 +24,7 @@ pub mod export;
 pub mod form_rules;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod push;
 pub mod service;
 pub mod store;

@@ -79,6 +79,15 @@ impl Service {
         Service::new(store::open(database).await?).await
     }
 
+    /// [`Service::open`] with the store's connection limits (`serve --pool-size`).
+    pub async fn open_with(
+        database: &str,
+        options: &store::StoreOptions,
+    ) -> Result<Service, StoreError> {
+        let parsed = crate::server::database::Database::parse(database)?;
+        Service::new(store::open_parsed(&parsed, options).await?).await
+    }
+
     /// Opens and migrates an existing fieldsync database, creating nothing (see
     /// [`store::open_existing`]): what `admin` uses.
     pub async fn open_existing(database: &str) -> Result<Service, StoreError> {
@@ -105,6 +114,11 @@ impl Service {
     /// `"sqlite"` or `"postgres"`.
     pub fn store_kind(&self) -> &'static str {
         self.store.kind()
+    }
+
+    /// The store's connection pool, for `/metrics`.
+    pub fn pool_status(&self) -> Option<crate::server::metrics::PoolStatus> {
+        self.store.pool_status()
     }
 
     /// Can the store serve right now? Reads one row through the same path a request takes
@@ -155,19 +169,31 @@ impl Service {
         let forms = self.push_forms(&officer.team, &req).await?;
         let officer = officer.clone();
         let at = crate::model::now_timestamp();
-        let results = store::write_with(self.store.as_ref(), keys, move |snap| {
-            let (results, mut writes) =
-                push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms);
-            // Supervision, in the push's own transaction: new op_ids only, so a retried
-            // batch does not count twice.
-            writes.activity = Some(OfficerActivity::Pushed {
-                changes: writes.ops.len() as i64,
-                officer: officer.id,
-                at,
-            });
-            (results, writes)
-        })
-        .await?;
+        let store = Arc::clone(&self.store);
+        // The write runs in its own task, to its end, even when the caller goes away (a
+        // client that gave up): a write future dropped half-way would hand its pooled
+        // connection back with a statement still queued on it, stalling whichever request
+        // takes that connection next. A retried batch then finds its stored results.
+        let started = Instant::now();
+        let write = tokio::spawn(async move {
+            store::write_with(store.as_ref(), keys, move |snap| {
+                crate::server::metrics::global().lock_wait(started.elapsed());
+                let (results, mut writes) =
+                    push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms);
+                // Supervision, in the push's own transaction: new op_ids only, so a retried
+                // batch does not count twice.
+                writes.activity = Some(OfficerActivity::Pushed {
+                    changes: writes.ops.len() as i64,
+                    officer: officer.id,
+                    at,
+                });
+                (results, writes)
+            })
+            .await
+        });
+        let results = write
+            .await
+            .map_err(|e| StoreError::Task(format!("push task: {e}")))??;
         Ok(PushResponse { results })
     }
 

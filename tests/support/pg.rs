@@ -311,7 +311,8 @@ pub fn try_psql(base: &str, sql: &str) -> Result<(), PgError> {
     Err(tool_error(&format!("psql {url} -c {sql:?}"), last))
 }
 
-fn tool(name: &str) -> String {
+/// The path of a PostgreSQL program (`psql`, `pg_dump`, ...).
+pub fn tool(name: &str) -> String {
     Path::new(PG_BIN).join(name).display().to_string()
 }
 

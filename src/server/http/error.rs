@@ -55,6 +55,7 @@ impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         let code = e.code();
         tracing::error!(error = %e, "store failure");
+        crate::server::metrics::global().store_error();
         let status = if code == ErrorCode::Unavailable {
             StatusCode::SERVICE_UNAVAILABLE
         } else {

@@ -100,8 +100,42 @@ fn request_id(req: &Request) -> String {
     }
 }
 
+/// Logs a line when dropped before [`Unanswered::answered`]: the client went away (the
+/// connection closed) before its answer, and the request's future was dropped.
+struct Unanswered {
+    span: tracing::Span,
+    method: axum::http::Method,
+    path: String,
+    start: Instant,
+    answered: bool,
+}
+
+impl Unanswered {
+    fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.answered {
+            crate::server::metrics::global().abandoned();
+            self.span.in_scope(|| {
+                tracing::warn!(
+                    method = %self.method,
+                    path = %self.path,
+                    duration_ms = format!("{:.1}", self.start.elapsed().as_secs_f64() * 1000.0),
+                    "request abandoned by the client before its answer (a push already \
+                     started runs to its end; its client gets the stored result on retry)"
+                )
+            });
+        }
+    }
+}
+
 /// Runs the request inside a `request{id=…}` span, logs one line for it (method, path,
-/// status, officer, duration, changes, and a push's outcome counts) and sets `x-request-id`.
+/// status, officer, duration, changes, and a push's outcome counts; or that the client
+/// abandoned it), records it in the metrics and sets `x-request-id`.
 pub async fn log_request(mut req: Request, next: Next) -> Response {
     let id = request_id(&req);
     let span = tracing::info_span!("request", id = %id);
@@ -110,7 +144,16 @@ pub async fn log_request(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let info = LogInfo::default();
     req.extensions_mut().insert(info.clone());
+    let pending = Unanswered {
+        span: span.clone(),
+        method: method.clone(),
+        path: path.clone(),
+        start,
+        answered: false,
+    };
     let mut resp = next.run(req).instrument(span.clone()).await;
+    pending.answered();
+    crate::server::metrics::global().request(&path, resp.status().as_u16(), start.elapsed());
     let f = info.fields().clone();
     let o = f.outcomes.unwrap_or_default();
     span.in_scope(|| {

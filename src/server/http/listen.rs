@@ -33,18 +33,20 @@ pub struct ServeOptions {
     pub max_inflight: usize,
     /// Most memory all request bodies may hold at once, raw and inflated (bytes).
     pub max_body_memory: usize,
+    /// The store's connection limits (PostgreSQL pool).
+    pub store: crate::server::store::StoreOptions,
+    /// Who may read `/metrics`.
+    pub metrics: super::metrics::MetricsAccess,
 }
 
 /// Opens the store, listens, prints `listening on http(s)://ADDR` as the first stdout line and
 /// serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
-    let service = Service::open(&opts.database).await?;
+    let service = Service::open_with(&opts.database, &opts.store).await?;
     let kind = service.store_kind();
-    let app = router(AppState::new(
-        service,
-        opts.max_inflight,
-        opts.max_body_memory,
-    ));
+    let app = router(
+        AppState::new(service, opts.max_inflight, opts.max_body_memory).with_metrics(opts.metrics),
+    );
     let (listener, addr) = bind(&opts.listen)?;
     let tls = match &opts.tls {
         Some((cert, key)) => Some(load_tls(cert, key).await?),
@@ -65,7 +67,8 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
         tracing::info!("shutting down: finishing in-flight requests");
         h.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
-    let svc = app.into_make_service();
+    // The peer address reaches handlers (`/metrics` answers loopback peers only by default).
+    let svc = app.into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         Some(cfg) => {
             axum_server::from_tcp_rustls(listener, cfg)

@@ -6,7 +6,8 @@
 //! - [`body`]: body limits, gzip inflation and the memory budget.
 //! - [`error`]: failures as statuses and JSON error bodies.
 //! - [`layers`]: the per-request log line and the in-flight bound.
-//! - [`health`] (liveness and readiness), [`push`], [`pull`]: one file per endpoint.
+//! - [`health`] (liveness and readiness), [`push`], [`pull`], [`metrics`]: one file per
+//!   endpoint.
 //! - [`listen`]: binding, TLS, printing the address, graceful shutdown.
 //! - [`reload`]: SIGHUP, and reloading the TLS certificate when it is renewed.
 
@@ -16,6 +17,7 @@ pub mod error;
 pub mod health;
 pub mod layers;
 pub mod listen;
+pub mod metrics;
 pub mod pull;
 pub mod push;
 pub mod reload;
@@ -41,6 +43,8 @@ pub struct AppState {
     /// Bounds the memory all request bodies hold at once (raw and inflated), in KiB. A
     /// request that would go over it is answered 503 `overloaded`.
     pub body_budget: Arc<Semaphore>,
+    /// Who may read `/metrics`.
+    pub metrics_access: metrics::MetricsAccess,
 }
 
 impl AppState {
@@ -57,9 +61,19 @@ impl AppState {
                     .div_ceil(1024)
                     .clamp(1, Semaphore::MAX_PERMITS),
             )),
+            metrics_access: metrics::MetricsAccess::default(),
         }
     }
+
+    /// The same state with `/metrics` open to `access`.
+    pub fn with_metrics(mut self, access: metrics::MetricsAccess) -> AppState {
+        self.metrics_access = access;
+        self
+    }
 }
+
+/// `GET /metrics`: Prometheus metrics (see [`metrics`]).
+pub const PATH_METRICS: &str = "/metrics";
 
 /// `GET /v1/ready`: readiness for load balancers (see [`health::ready`]).
 pub const PATH_READY: &str = "/v1/ready";
@@ -77,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route(PATH_HEALTH, get(health::health))
         .route(PATH_READY, get(health::ready))
+        .route(PATH_METRICS, get(metrics::metrics))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         // Fastest gzip: on a 2-core server the default level spent a quarter of the CPU of a

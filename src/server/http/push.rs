@@ -19,6 +19,13 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, Failure> {
     log.changes(body.request.changes.len());
     let response = state.service.push(&officer, body.request).await?;
-    log.outcomes(Outcomes::of(&response));
+    let outcomes = Outcomes::of(&response);
+    log.outcomes(outcomes);
+    crate::server::metrics::global().changes([
+        outcomes.accepted,
+        outcomes.merged,
+        outcomes.conflict,
+        outcomes.rejected,
+    ]);
     Ok(Json(response))
 }

@@ -34,10 +34,13 @@
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
 pub(crate) mod migrations;
+mod pg_tls;
+mod pgpass;
 pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -99,6 +102,13 @@ pub struct StoreStats {
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
     pub schema_version: i64,
+    /// Stored push results (one per op-id ever applied: what makes a retried batch apply
+    /// once; this table grows with every change).
+    pub stored_results: i64,
+    /// Forms published, all teams and versions.
+    pub forms: i64,
+    /// The whole database's size on disk, in bytes.
+    pub database_bytes: i64,
 }
 
 /// A published form version of a team, as `admin form list` shows it (issue 15).
@@ -236,6 +246,11 @@ pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn kind(&self) -> &'static str;
 
+    /// The connection pool's state, for `/metrics`; `None` for a store without a pool.
+    fn pool_status(&self) -> Option<crate::server::metrics::PoolStatus> {
+        None
+    }
+
     /// The officer holding the token whose SHA-256 (hex) is `token_hash`, revoked or not.
     /// Never cached: a revoked token stops working at once.
     async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError>;
@@ -315,29 +330,52 @@ pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("schema version {found:?}")))?;
     if v > SCHEMA_VERSION {
-        return Err(StoreError::Invalid(format!(
-            "the database has schema version {v}, from a newer fieldsync (this one knows {SCHEMA_VERSION}): upgrade fieldsync"
-        )));
+        return Err(StoreError::NewerSchema {
+            found: v,
+            known: SCHEMA_VERSION,
+        });
     }
     Ok(v)
 }
 
-/// Is `url` a PostgreSQL URL?
-pub fn is_postgres_url(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
+/// How a store connects: the PostgreSQL pool's limits (SQLite has one writer and a few
+/// readers, and ignores these).
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most PostgreSQL connections this process opens (`--pool-size`).
+    pub pool_size: usize,
+    /// How long a request waits for a pooled connection before it is a 503.
+    pub pool_wait: Duration,
+    /// A pooled connection idle this long is closed.
+    pub pool_idle: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            pool_size: 16,
+            pool_wait: Duration::from_secs(5),
+            pool_idle: Duration::from_secs(120),
+        }
+    }
 }
 
 /// Opens (creating and migrating) the store named by `database` (see
 /// [`crate::server::database::Database::parse`] for the accepted shapes; anything else is
 /// [`StoreError::Database`] and nothing is created).
 pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    open_parsed(&Database::parse(database)?).await
+    open_parsed(&Database::parse(database)?, &StoreOptions::default()).await
 }
 
 /// Opens (creating and migrating) an already parsed database.
-pub async fn open_parsed(database: &Database) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+pub async fn open_parsed(
+    database: &Database,
+    options: &StoreOptions,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     Ok(match database {
-        Database::Postgres(conn) => std::sync::Arc::new(postgres::PgStore::open(conn).await?),
+        Database::Postgres(conn) => {
+            std::sync::Arc::new(postgres::PgStore::open_with(conn, options).await?)
+        }
         Database::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path).await?),
     })
 }
@@ -347,12 +385,29 @@ pub async fn open_parsed(database: &Database) -> Result<std::sync::Arc<dyn Store
 /// without the fieldsync schema is [`StoreError::NotFieldsync`]. `admin` uses it, so that a
 /// mistyped `--database` never creates an empty server database; only `serve` creates one.
 pub async fn open_existing(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if is_postgres_url(database) {
-        postgres::PgStore::check_existing(database).await?;
-    } else {
-        sqlite::check_existing(std::path::Path::new(database)).await?;
+    let parsed = Database::parse(database)?;
+    match &parsed {
+        Database::Postgres(conn) => postgres::PgStore::check_existing(conn).await?,
+        Database::Sqlite(path) => {
+            sqlite::check_existing(path).await?;
+        }
     }
-    open(database).await
+    open_parsed(&parsed, &StoreOptions::default()).await
+}
+
+/// Creates or upgrades the schema of the database named by `database` (`admin migrate`);
+/// the schema versions before (`None`: no fieldsync schema) and after. A SQLite file must
+/// already exist (only `serve` creates one); a PostgreSQL database must exist and may be
+/// empty.
+pub async fn migrate(database: &str) -> Result<(Option<i64>, i64), StoreError> {
+    match Database::parse(database)? {
+        Database::Postgres(conn) => postgres::PgStore::migrate(&conn).await,
+        Database::Sqlite(path) => {
+            let before = sqlite::check_existing(&path).await?;
+            drop(sqlite::SqliteStore::open(&path).await?);
+            Ok((Some(before), SCHEMA_VERSION))
+        }
+    }
 }
 
 /// JSON text of stamps / fields / results, for storage.

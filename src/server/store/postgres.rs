@@ -10,20 +10,28 @@
 //! gap-free prefix of versions, however many server processes share the database. Reads
 //! (pull, authentication) take no lock and run in parallel with writes.
 //!
-//! Schema creation runs under `pg_advisory_lock`, so several processes may start at once.
+//! Schema creation runs under `pg_advisory_lock`, so several processes may start at once;
+//! a database already at this build's schema version gets no DDL (least privilege). The
+//! password may come from `PGPASSWORD`/`PGPASSFILE` ([`super::pgpass`]), and
+//! `sslmode=require` connects over verified TLS ([`super::pg_tls`]).
 
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
+};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::migrations;
+use super::pg_tls::RustlsConnect;
 use super::{
     form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
-    Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreStats, StoredOp,
-    StoredRecord, WriteKeys, WriteSet,
+    Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreOptions, StoreStats,
+    StoredOp, StoredRecord, WriteKeys, WriteSet,
 };
 use crate::forms::Form;
 use crate::protocol::Record;
@@ -84,6 +92,8 @@ const RECORD_COLS: &str =
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+    /// How long a request waits for a pooled connection (for the exhaustion message).
+    wait: Duration,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -297,6 +307,185 @@ async fn store_writes(
     Ok(())
 }
 
+/// Parses a connection string and fills in what libpq would take from the environment:
+/// the password from `PGPASSWORD`, else from `PGPASSFILE` (default `~/.pgpass`).
+fn connection_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(StoreError::pg("parse the connection string"))?;
+    if config.get_password().is_none() {
+        if let Some(password) = super::pgpass::password_for(&config) {
+            config.password(password);
+        }
+    }
+    // A TLS setting that cannot work (no trusted certificate) fails here, clearly.
+    Tls::for_config(&config)?;
+    Ok(config)
+}
+
+/// How connections are made: plain, or verified TLS when the connection string says
+/// `sslmode=require` (see [`super::pg_tls`]).
+#[derive(Clone)]
+enum Tls {
+    Plain,
+    Verified(RustlsConnect),
+}
+
+impl Tls {
+    fn for_config(config: &tokio_postgres::Config) -> Result<Tls, StoreError> {
+        match config.get_ssl_mode() {
+            SslMode::Require => Ok(Tls::Verified(RustlsConnect::from_environment()?)),
+            _ => Ok(Tls::Plain),
+        }
+    }
+}
+
+/// One connection outside the pool, with the task driving it.
+async fn connect_one(
+    config: &tokio_postgres::Config,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    fn drive<F>(conn: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+    {
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("single connection closed: {e}");
+            }
+        })
+    }
+    // Tls::for_config was checked by the caller (connection_config); a failure here is
+    // reported as a connection failure.
+    match Tls::for_config(config) {
+        Ok(Tls::Verified(tls)) => {
+            let (client, conn) = config.connect(tls).await?;
+            Ok((client, drive(conn)))
+        }
+        _ => {
+            let (client, conn) = config.connect(NoTls).await?;
+            Ok((client, drive(conn)))
+        }
+    }
+}
+
+/// The schema version recorded in the database, `None` when it has no fieldsync schema;
+/// a newer version than this build knows is [`StoreError::NewerSchema`]. Reads only.
+async fn schema_version(client: &tokio_postgres::Client) -> Result<Option<i64>, StoreError> {
+    let has_meta: bool = client
+        .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(StoreError::pg("look for the fieldsync schema"))?;
+    if !has_meta {
+        return Ok(None);
+    }
+    let found: Option<String> = client
+        .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+        .await
+        .and_then(|r| r.map(|r| r.try_get(0)).transpose())
+        .map_err(StoreError::pg("read the schema version"))?;
+    found.map(|v| super::check_schema_version(&v)).transpose()
+}
+
+/// Creates the base schema if absent and applies every pending step, holding the
+/// migration advisory lock (released when the connection closes, even on failure). A role
+/// without the right to change the schema gets [`StoreError::NeedsMigration`].
+async fn migrate_locked(client: &tokio_postgres::Client) -> Result<(), StoreError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(StoreError::pg("take the migration lock"))?;
+    // Read again under the lock: another process may have migrated meanwhile.
+    let found = schema_version(client).await?;
+    if found != Some(super::SCHEMA_VERSION) {
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let base = async {
+            client.batch_execute(SCHEMA).await?;
+            client.batch_execute(EXPORT_INDEX).await?;
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('cursor_secret', $1), ('history_floor', '0'), ('schema_version', '1') ON CONFLICT DO NOTHING",
+                    &[&secret],
+                )
+                .await
+        };
+        let created = base.await;
+        let migrated = match created {
+            Ok(_) => {
+                let now = schema_version(client).await?.unwrap_or(1);
+                migrate(client, now).await
+            }
+            Err(e) => Err(StoreError::pg("create schema")(e)),
+        };
+        if let Err(e) = migrated {
+            return Err(needs_owner(e, found.unwrap_or(0)));
+        }
+    }
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(StoreError::pg("release the migration lock"))?;
+    Ok(())
+}
+
+/// A schema change refused for lack of privilege becomes [`StoreError::NeedsMigration`].
+fn needs_owner(e: StoreError, found: i64) -> StoreError {
+    let denied = |source: &tokio_postgres::Error| {
+        source.code().is_some_and(|c| {
+            *c == tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE || c.code() == "42501"
+        })
+    };
+    match e {
+        StoreError::Postgres { ref source, .. } if denied(source) => {
+            let reason = source
+                .as_db_error()
+                .map_or_else(|| source.to_string(), |d| d.message().to_string());
+            StoreError::NeedsMigration {
+                found,
+                wanted: super::SCHEMA_VERSION,
+                reason,
+            }
+        }
+        other => other,
+    }
+}
+
+/// The connection pool: `options.pool_size` connections at most, a request waiting at most
+/// `options.pool_wait` for one.
+fn build_pool(config: tokio_postgres::Config, options: &StoreOptions) -> Result<Pool, StoreError> {
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let mgr = match Tls::for_config(&config)? {
+        Tls::Verified(tls) => Manager::from_config(config, tls, manager_config),
+        Tls::Plain => Manager::from_config(config, NoTls, manager_config),
+    };
+    Pool::builder(mgr)
+        .max_size(options.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.pool_wait))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .build()
+        .map_err(pool_err)
+}
+
+/// Closes pooled connections idle for longer than `idle`, checking every `idle / 4`, so a
+/// burst's connections do not stay open on the database forever.
+fn spawn_idle_reaper(pool: Pool, idle: Duration) {
+    let every = (idle / 4).max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            pool.retain(|_, metrics| metrics.last_used() < idle);
+        }
+    });
+}
+
 /// Applies the migration steps above `found`, each in its own transaction with the new
 /// schema version (the caller holds the migration lock).
 async fn migrate(client: &tokio_postgres::Client, found: i64) -> Result<(), StoreError> {
@@ -317,24 +506,18 @@ impl PgStore {
     /// Fails unless `url` names an existing database holding the fieldsync schema; creates
     /// and changes nothing.
     pub async fn check_existing(url: &str) -> Result<(), StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(StoreError::pg(format!("parse database URL {url:?}")))?;
-        let shown = config
-            .get_dbname()
-            .map_or_else(|| url.to_string(), |d| format!("PostgreSQL database {d:?}"));
-        let (client, conn) = match config.connect(NoTls).await {
+        let config = connection_config(url)?;
+        let shown = config.get_dbname().map_or_else(
+            || "the PostgreSQL database".to_string(),
+            |d| format!("PostgreSQL database {d:?}"),
+        );
+        let (client, task) = match connect_one(&config).await {
             Ok(c) => c,
             Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) => {
                 return Err(StoreError::Missing(shown));
             }
             Err(e) => return Err(StoreError::pg("connect")(e)),
         };
-        let task = tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("check connection closed: {e}");
-            }
-        });
         let found: bool = client
             .query_one(
                 "SELECT to_regclass('meta') IS NOT NULL AND to_regclass('officers') IS NOT NULL AND to_regclass('records') IS NOT NULL",
@@ -352,77 +535,68 @@ impl PgStore {
         }
     }
 
-    /// Connects to `url`, creates or migrates the schema (under an advisory lock) and builds
-    /// the pool.
+    /// Connects to `url` with the default [`StoreOptions`]; see [`PgStore::open_with`].
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(StoreError::pg("parse the connection string"))?;
-        // Migration on a dedicated connection: closing it releases the advisory lock even if
-        // migration fails half-way.
+        PgStore::open_with(url, &StoreOptions::default()).await
+    }
+
+    /// Connects to `url`, brings the schema to this build's version when it is older or
+    /// absent (under an advisory lock), and builds the pool.
+    ///
+    /// A database already at this build's version gets no DDL and no lock at all: a role
+    /// with only SELECT/INSERT/UPDATE/DELETE on the tables can serve it. A newer schema is
+    /// refused before anything is touched.
+    pub async fn open_with(url: &str, options: &StoreOptions) -> Result<PgStore, StoreError> {
+        let config = connection_config(url)?;
         {
-            let (client, conn) = config
-                .connect(NoTls)
+            let (client, task) = connect_one(&config)
                 .await
                 .map_err(StoreError::pg("connect"))?;
-            let task = tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!("migration connection closed: {e}");
-                }
-            });
-            client
-                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(StoreError::pg("take the migration lock"))?;
-            client
-                .batch_execute(SCHEMA)
-                .await
-                .map_err(StoreError::pg("create schema"))?;
-            client
-                .batch_execute(EXPORT_INDEX)
-                .await
-                .map_err(StoreError::pg("create the export index"))?;
-            let secret = hex::encode(rand::random::<[u8; 32]>());
-            client
-                .execute(
-                    "INSERT INTO meta (key, value) VALUES ('cursor_secret', $1), ('history_floor', '0'), ('schema_version', '1') ON CONFLICT DO NOTHING",
-                    &[&secret],
-                )
-                .await
-                .map_err(StoreError::pg("initialise meta"))?;
-            let found: String = client
-                .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
-                .await
-                .and_then(|r| r.try_get(0))
-                .map_err(StoreError::pg("read schema version"))?;
-            let found = super::check_schema_version(&found)?;
-            migrate(&client, found).await?;
-            client
-                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(StoreError::pg("release the migration lock"))?;
+            if schema_version(&client).await? != Some(super::SCHEMA_VERSION) {
+                migrate_locked(&client).await?;
+            }
             drop(client);
             let _ = task.await;
         }
-        let mgr = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(mgr)
-            .max_size(32)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .create_timeout(Some(Duration::from_secs(10)))
-            .build()
-            .map_err(pool_err)?;
-        Ok(PgStore { pool })
+        let pool = build_pool(config, options)?;
+        spawn_idle_reaper(pool.clone(), options.pool_idle);
+        Ok(PgStore {
+            pool,
+            wait: options.pool_wait,
+        })
+    }
+
+    /// Creates or upgrades the schema of the database at `url` (what `admin migrate` runs,
+    /// as the schema owner); the schema versions before and after.
+    pub async fn migrate(url: &str) -> Result<(Option<i64>, i64), StoreError> {
+        let config = connection_config(url)?;
+        let (client, task) = connect_one(&config)
+            .await
+            .map_err(StoreError::pg("connect"))?;
+        let before = schema_version(&client).await?;
+        if before != Some(super::SCHEMA_VERSION) {
+            migrate_locked(&client).await?;
+        }
+        drop(client);
+        let _ = task.await;
+        Ok((before, super::SCHEMA_VERSION))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(pool_err)
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(TimeoutType::Wait) => {
+                let size = self.pool.status().max_size;
+                tracing::warn!(
+                    pool_size = size,
+                    "pool exhausted: every connection stayed busy for the whole wait"
+                );
+                StoreError::PoolExhausted {
+                    size,
+                    waited_ms: self.wait.as_millis(),
+                }
+            }
+            other => pool_err(other),
+        })
     }
 
     async fn meta(&self, key: &str) -> Result<String, StoreError> {
@@ -443,6 +617,16 @@ impl PgStore {
 impl Store for PgStore {
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_status(&self) -> Option<crate::server::metrics::PoolStatus> {
+        let s = self.pool.status();
+        Some(crate::server::metrics::PoolStatus {
+            max: s.max_size,
+            open: s.size,
+            in_use: s.size.saturating_sub(s.available),
+            waiting: s.waiting,
+        })
     }
 
     async fn officer_by_token_hash(&self, token_hash: &str) -> Result<Option<Officer>, StoreError> {
@@ -590,7 +774,10 @@ impl Store for PgStore {
                         (SELECT count(*) FROM records WHERE deleted),
                         (SELECT version FROM version_counter WHERE id = 1),
                         (SELECT value::bigint FROM meta WHERE key = 'history_floor'),
-                        (SELECT value::bigint FROM meta WHERE key = 'schema_version')",
+                        (SELECT value::bigint FROM meta WHERE key = 'schema_version'),
+                        (SELECT count(*) FROM ops),
+                        (SELECT count(*) FROM forms),
+                        pg_database_size(current_database())",
                 &[],
             )
             .await
@@ -607,6 +794,9 @@ impl Store for PgStore {
             current_version: get(4)?,
             history_floor: get(5)?,
             schema_version: get(6)?,
+            stored_results: get(7)?,
+            forms: get(8)?,
+            database_bytes: get(9)?,
         })
     }
 

@@ -222,7 +222,7 @@ fn migrate(tx: &Connection, found: i64) -> Result<(), StoreError> {
 /// Fails unless `path` is an existing fieldsync server database; creates and changes
 /// nothing (the file is only read; opening never creates it). Not a SQLite file at all: a
 /// SQLite error (74).
-pub(crate) async fn check_existing(path: &Path) -> Result<(), StoreError> {
+pub(crate) async fn check_existing(path: &Path) -> Result<i64, StoreError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let shown = path.display().to_string();
@@ -241,7 +241,14 @@ pub(crate) async fn check_existing(path: &Path) -> Result<(), StoreError> {
         if tables < 3 {
             return Err(StoreError::NotFieldsync(shown));
         }
-        Ok(())
+        let version: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::sqlite(format!("read the schema version of {shown}")))?;
+        super::check_schema_version(&version)
     })
     .await
     .map_err(|e| StoreError::Task(e.to_string()))?
@@ -662,6 +669,11 @@ impl Store for SqliteStore {
                 current_version: count("SELECT version FROM version_counter WHERE id = 1")?,
                 history_floor: int_meta("history_floor")?,
                 schema_version: int_meta("schema_version")?,
+                stored_results: count("SELECT count(*) FROM ops")?,
+                forms: count("SELECT count(*) FROM forms")?,
+                database_bytes: count(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )?,
             })
         })
         .await
