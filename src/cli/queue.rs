@@ -51,14 +51,15 @@ pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
     if entries.is_empty() {
         eprintln!("the queue is empty: everything recorded here has reached the server");
     }
+    let ids = store.id_index()?;
     for e in &entries {
         let fields = describe_fields(&e.payload);
         let mut line = format!(
-            "{:<9} {:<6} {:<9} {}  {:<5} retries={}",
+            "{:<9} {:<6} {:<9} {:<10}  {:<5} retries={}",
             e.status.as_str(),
             e.operation.as_str(),
             e.entity_type.as_str(),
-            e.entity_id,
+            ids.short_or_hex(&e.entity_id),
             age(&e.enqueued_at),
             e.retry_count,
         );

@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::format::record_json;
 use super::{print_json, Failure, Globals};
 use crate::client::import::{self, Format};
-use crate::client::store::{ListFilter, Store, SyncState};
+use crate::client::short_id::IdIndex;
+use crate::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use crate::client::Error;
 use crate::exit;
 use crate::model::{self, EntityType, FieldMap, Gps, ANSWER_PREFIX};
@@ -338,25 +339,36 @@ fn list(
             deleted: l.deleted,
         },
     )?;
+    let ids = store.id_index()?;
     if g.json {
-        let out: Vec<Value> = recs.iter().map(record_json).collect();
+        let out: Vec<Value> = recs.iter().map(|r| with_short_id(&ids, r)).collect();
         print_json(&out)?;
         return Ok(exit::OK);
     }
+    let width = recs
+        .iter()
+        .filter_map(|r| ids.short(&r.id).map(str::len))
+        .max()
+        .unwrap_or(0);
     for r in &recs {
         let f = &r.fields;
         let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let what = match entity {
             EntityType::Household => format!("{}  {}", s("name"), s("village")),
-            EntityType::Visit => format!(
-                "{}  household {}  {}",
-                s("visited_at"),
-                &s("household_id")[..8.min(s("household_id").len())],
-                s("notes")
-            ),
+            EntityType::Visit => {
+                let household = Uuid::parse_str(&s("household_id"))
+                    .map(|h| ids.short_or_hex(&h))
+                    .unwrap_or_default();
+                format!("{}  household {household}  {}", s("visited_at"), s("notes"))
+            }
         };
         let gone = if r.is_deleted() { "  (deleted)" } else { "" };
-        crate::outln!("{}  {:<8}  {}{gone}", r.id, r.sync_state, what.trim_end())?;
+        let short = ids.short_or_hex(&r.id);
+        crate::outln!(
+            "{short:<width$}  {:<8}  {}{gone}",
+            r.sync_state,
+            what.trim_end()
+        )?;
     }
     if recs.is_empty() {
         eprintln!("no {entity}s");
@@ -369,7 +381,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
     let rec = store
         .get(entity, id)?
         .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
-    let v = record_json(&rec);
+    let v = with_short_id(&store.id_index()?, &rec);
     if g.json {
         print_json(&v)?;
         return Ok(exit::OK);
@@ -391,6 +403,13 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         }
     }
     Ok(exit::OK)
+}
+
+/// A record's JSON with its short id.
+fn with_short_id(ids: &IdIndex, rec: &LocalRecord) -> Value {
+    let mut v = record_json(rec);
+    v["short_id"] = json!(ids.short_or_hex(&rec.id));
+    v
 }
 
 fn import(

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::format::{conflict_json, parse_value, show_value};
 use super::{interactive, print_json, Failure, Globals};
+use crate::client::short_id::IdIndex;
 use crate::client::store::Conflict;
 use crate::exit;
 use crate::merge::{Choice, Resolution};
@@ -45,7 +46,8 @@ fn choice(side: Side) -> Choice {
     }
 }
 
-fn describe(c: &Conflict) -> String {
+/// The conflict's record by its short id (from `ids`) and full id, and what collides.
+fn describe(c: &Conflict, ids: &IdIndex) -> String {
     let what = if c.they_deleted() {
         "deleted on the server, edited here".to_string()
     } else if c.i_deleted() {
@@ -54,8 +56,12 @@ fn describe(c: &Conflict) -> String {
         format!("colliding fields: {}", c.field_names().join(", "))
     };
     format!(
-        "{} {}\n  {what} (server version {}, found {})",
-        c.entity_type, c.id, c.theirs.version, c.found_at
+        "{} {} ({})\n  {what} (server version {}, found {})",
+        c.entity_type,
+        ids.short_or_hex(&c.id),
+        c.id,
+        c.theirs.version,
+        c.found_at
     )
 }
 
@@ -124,6 +130,7 @@ fn table(c: &Conflict) -> String {
 pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
     let store = g.open_existing_store()?;
     let conflicts = store.conflicts()?;
+    let ids = store.id_index()?;
     if g.json {
         let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
         print_json(&v)?;
@@ -133,7 +140,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
         eprintln!("no conflicts");
     }
     for c in &conflicts {
-        crate::outln!("{}\n{}\n", describe(c), table(c))?;
+        crate::outln!("{}\n{}\n", describe(c, &ids), table(c))?;
     }
     Ok(exit::OK)
 }
@@ -165,6 +172,7 @@ fn parse_field_flags(flags: &[String]) -> Result<BTreeMap<String, Choice>, Failu
 /// Turns flags into a resolution for one conflict, or explains what is missing.
 fn from_flags(
     c: &Conflict,
+    ids: &IdIndex,
     keep: Option<Side>,
     fields: &BTreeMap<String, Choice>,
 ) -> Result<Resolution, Failure> {
@@ -174,7 +182,7 @@ fn from_flags(
                 exit::USAGE,
                 format!(
                     "{}: a delete against an edit; use --keep mine (keep what this device did) or --keep theirs",
-                    describe(c)
+                    describe(c, ids)
                 ),
             )
         })?;
@@ -236,12 +244,13 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         return Ok(exit::OK);
     }
     let fields = parse_field_flags(&args.fields)?;
+    let ids = store.id_index()?;
     let scripted = args.all || args.keep.is_some() || !fields.is_empty();
     if scripted {
         // Check every conflict's flags before writing any, so a script error changes nothing.
         let plans: Vec<(Conflict, Resolution)> = targets
             .into_iter()
-            .map(|c| from_flags(&c, args.keep, &fields).map(|r| (c, r)))
+            .map(|c| from_flags(&c, &ids, args.keep, &fields).map(|r| (c, r)))
             .collect::<Result<_, _>>()?;
         for (c, r) in &plans {
             store.resolve(c, r)?;
@@ -267,7 +276,7 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         eprintln!(
             "\nConflict {} of {total}: {}\n{}\n",
             i + 1,
-            describe(&c),
+            describe(&c, &ids),
             table(&c)
         );
         match prompt(&c) {

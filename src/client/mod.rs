@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod import;
 pub mod remote;
+pub mod short_id;
 pub mod store;
 pub mod sync;
 pub mod tls;

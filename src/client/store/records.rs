@@ -14,39 +14,39 @@ use super::queue::enqueue;
 use super::rows::{columns, get_record, put_row, read_record, table, text, LocalRecord, SyncState};
 use super::Store;
 use crate::client::error::{Error, Result};
+use crate::client::short_id::IdIndex;
 use crate::model::{
     self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation,
 };
 
 impl Store {
-    /// Finds the one record whose id starts with `prefix` (as git does with hashes).
-    pub fn resolve_id(&self, entity: EntityType, prefix: &str) -> Result<Uuid> {
-        let p = prefix.trim().to_ascii_lowercase();
-        if p.is_empty() || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(Error::BadInput(format!(
-                "{prefix:?} is not a {entity} id (ids are hexadecimal, e.g. 0193a1b2)"
-            )));
+    /// Finds the one record of `entity` that `input` names: a short id (or a prefix of
+    /// one), or a prefix of its full id with or without hyphens (see [`crate::client::short_id`]).
+    pub fn resolve_id(&self, entity: EntityType, input: &str) -> Result<Uuid> {
+        let listing = format!("fieldsync {entity} list");
+        self.id_index()?
+            .resolve(Some(entity), entity.as_str(), &listing, input)
+    }
+
+    /// The short ids of every record on this laptop (households and visits, tombstones too).
+    pub fn id_index(&self) -> Result<IdIndex> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 'household', id FROM household UNION ALL SELECT 'visit', id FROM visit",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let (entity, id) = row?;
+            let entity = if entity == "household" {
+                EntityType::Household
+            } else {
+                EntityType::Visit
+            };
+            let id =
+                Uuid::parse_str(&id).map_err(|e| Error::corrupt(format_args!("id {id:?}"), e))?;
+            ids.push((entity, id));
         }
-        let sql = format!(
-            "SELECT id FROM {} WHERE id GLOB ?1 || '*' ORDER BY id LIMIT 6",
-            table(entity)
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let ids: Vec<String> = stmt
-            .query_map([&p], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        match ids.len() {
-            0 => Err(Error::NotFound(format!(
-                "no {entity} has an id starting with {prefix:?}; see `fieldsync {entity} list`"
-            ))),
-            1 => Uuid::parse_str(&ids[0])
-                .map_err(|e| Error::corrupt(format_args!("id {:?}", ids[0]), e)),
-            _ => Err(Error::Ambiguous {
-                what: entity.as_str(),
-                prefix: prefix.to_string(),
-                candidates: ids,
-            }),
-        }
+        Ok(IdIndex::new(ids))
     }
 
     /// Reads one record, tombstones included.
@@ -334,12 +334,22 @@ mod tests {
                 Err(Error::Ambiguous { .. })
             ));
         }
+        let without_hyphens = a.simple().to_string();
+        assert_eq!(
+            s.resolve_id(EntityType::Household, &without_hyphens)
+                .unwrap(),
+            a
+        );
         assert!(matches!(
             s.resolve_id(EntityType::Household, "ffffffff"),
             Err(Error::NotFound(_))
         ));
         assert!(matches!(
             s.resolve_id(EntityType::Household, "zz"),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            s.resolve_id(EntityType::Household, "i!"),
             Err(Error::BadInput(_))
         ));
     }
