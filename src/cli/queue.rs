@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::json;
 
-use super::format::describe_fields;
+use super::format::{describe_fields, one_line};
 use super::{print_json, Failure, Globals};
 use crate::client::store::QueueStatus;
 use crate::exit;
@@ -67,7 +67,7 @@ pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
             line.push_str(&format!("  fields={fields}"));
         }
         if let Some(err) = &e.last_error {
-            line.push_str(&format!("  error: {err}"));
+            line.push_str(&format!("  error: {}", one_line(err)));
         }
         crate::outln!("{line}")?;
     }

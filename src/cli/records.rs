@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::format::record_json;
+use super::format::{indented, one_line, record_json};
 use super::{print_json, Failure, Globals};
 use crate::client::import::{self, Format};
 use crate::client::short_id::IdIndex;
@@ -352,7 +352,7 @@ fn list(
         .unwrap_or(0);
     for r in &recs {
         let f = &r.fields;
-        let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let s = |k: &str| one_line(f.get(k).and_then(Value::as_str).unwrap_or(""));
         let what = match entity {
             EntityType::Household => format!("{}  {}", s("name"), s("village")),
             EntityType::Visit => {
@@ -390,11 +390,11 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         for (k, v) in map {
             let shown = match v {
                 Value::Null => continue,
-                Value::String(s) => s,
+                Value::String(s) => indented(&s, 14),
                 Value::Object(m) if m.is_empty() => continue,
                 Value::Object(m) => m
                     .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .map(|(k, v)| format!("{k}={}", one_line(v.as_str().unwrap_or_default())))
                     .collect::<Vec<_>>()
                     .join(", "),
                 other => other.to_string(),
