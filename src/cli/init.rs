@@ -56,7 +56,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         args.token
     };
     let queued = queued_for(g, &args.officer)?;
-    let checked = super::setup::check_token(&args.server, token.as_deref())?;
+    let checked = super::setup::check_token(&args.server, token.as_deref(), g.timeout)?;
     let path = g.config_path()?;
     let ca_cert = install_ca(&path, args.ca_cert.as_deref())?;
     let config = Config {

@@ -17,6 +17,7 @@ pub mod resolve;
 pub mod serve;
 pub mod setup;
 pub mod sync;
+pub mod waiting;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -42,6 +43,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = sync::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -117,6 +122,8 @@ pub struct Globals {
     pub db: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub json: bool,
+    /// How long one request to the server may take (`--timeout`).
+    pub timeout: std::time::Duration,
 }
 
 impl Globals {
@@ -169,6 +176,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         db: cli.db,
         config: cli.config,
         json: cli.json,
+        timeout: cli
+            .timeout
+            .unwrap_or(crate::client::transport::DEFAULT_TIMEOUT),
     };
     match cli.command {
         Command::Init(args) => init::run(&g, args),

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use super::waiting::Spinner;
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
 use crate::client::store::{meta, Store};
@@ -68,13 +69,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("{s:?}: unknown unit {unit:?} (use s, m or h)")),
     };
     if secs == 0 {
-        return Err("the interval must be at least 1s".into());
+        return Err("a duration must be at least 1s".into());
     }
     Ok(Duration::from_secs(secs))
 }
 
 /// Progress bars on stderr, for a person at a terminal.
 struct Bars {
+    /// Shared with the spinner of requests in flight ([`super::waiting`]).
+    multi: MultiProgress,
     push: Option<ProgressBar>,
     pull: Option<ProgressBar>,
 }
@@ -84,7 +87,7 @@ impl Progress for Bars {
         if total == 0 {
             return;
         }
-        let bar = ProgressBar::new(total);
+        let bar = self.multi.add(ProgressBar::new(total));
         bar.set_style(
             ProgressStyle::with_template("push {bar:30} {pos}/{len} changes  {per_sec}  {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -100,7 +103,7 @@ impl Progress for Bars {
         if let Some(b) = self.push.take() {
             b.finish();
         }
-        let bar = ProgressBar::new_spinner();
+        let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template("pull {spinner} {pos} records  {per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -155,10 +158,7 @@ fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
         token,
         ca_pem,
         opts,
-        policy: RetryPolicy {
-            attempts: args.retries,
-            ..RetryPolicy::default()
-        },
+        policy: RetryPolicy::new(args.retries, g.timeout),
     })
 }
 
@@ -182,8 +182,13 @@ fn sync_once(
         s.policy.clone(),
         s.ca_pem.as_deref(),
     )?;
+    let multi = MultiProgress::new();
+    if std::io::stderr().is_terminal() && !args.quiet && !g.json {
+        transport = transport.with_waiting(Box::new(Spinner::new(multi.clone())));
+    }
     if bars {
         let mut p = Bars {
+            multi,
             push: None,
             pull: None,
         };
