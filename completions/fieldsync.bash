@@ -416,7 +416,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --timeout --help --version init household visit form queue status sync conflicts resolve completions export serve admin demo help"
+            opts="-h -V --db --config --json --timeout --help --version init household visit form queue status sync conflicts resolve completions export demo serve admin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,16 +472,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__backup)
-            opts="-h --database --db --config --json --timeout --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -494,6 +490,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -502,7 +502,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --team --since --database --db --config --json --timeout --help"
+            opts="-h --entity --format --output --include-deleted --team --since --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -528,10 +528,6 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -541,6 +537,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -552,16 +552,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form)
-            opts="-h --database --db --config --json --timeout --help publish list show help"
+            opts="-h --db --config --json --timeout --database --help publish list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -571,6 +567,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -652,17 +652,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__list)
-            opts="-h --team --json --database --db --config --timeout --help"
+            opts="-h --team --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --team)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -675,6 +671,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -686,17 +686,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__publish)
-            opts="-h --team --database --db --config --json --timeout --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --team)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -712,6 +708,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -720,7 +720,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__show)
-            opts="-h --team --version --json --database --db --config --timeout --help"
+            opts="-h --team --version --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -734,10 +734,6 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -747,6 +743,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -982,16 +982,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer)
-            opts="-h --database --db --config --json --timeout --help add list revoke token move help"
+            opts="-h --db --config --json --timeout --database --help add list revoke token move help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1001,6 +997,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1012,17 +1012,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__add)
-            opts="-h --team --database --db --config --json --timeout --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --team)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1035,6 +1031,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1144,17 +1144,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__list)
-            opts="-h --json --silent-for --database --db --config --timeout --help"
+            opts="-h --json --silent-for --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --silent-for)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1167,6 +1163,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1178,17 +1178,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__move)
-            opts="-h --team --database --db --config --json --timeout --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --team)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1201,6 +1197,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1212,16 +1212,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__revoke)
-            opts="-h --database --db --config --json --timeout --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1231,6 +1227,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1242,16 +1242,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__token)
-            opts="-h --database --db --config --json --timeout --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1261,6 +1257,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1272,17 +1272,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones)
-            opts="-h --before-version --database --db --config --json --timeout --help"
+            opts="-h --before-version --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --before-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1295,6 +1291,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1306,16 +1306,12 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__status)
-            opts="-h --json --database --db --config --timeout --help"
+            opts="-h --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1325,6 +1321,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1550,7 +1550,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help)
-            opts="init household visit form queue status sync conflicts resolve completions export serve admin demo help"
+            opts="init household visit form queue status sync conflicts resolve completions export demo serve admin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -37,9 +37,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
             cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
+            cand demo 'Show fieldsync end to end: a local server, three officers of two teams, offline work, sync'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
-            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;init'= {
@@ -72,7 +72,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;household;add'= {
             cand --name 'The household''s name (required, up to 200 characters)'
-            cand --village 'village'
+            cand --village 'The village or neighbourhood, up to 200 characters'
             cand --gps 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219'
             cand --notes 'Free text, up to 4000 characters'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
@@ -83,10 +83,10 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;household;edit'= {
-            cand --name 'name'
-            cand --village 'village'
-            cand --gps 'gps'
-            cand --notes 'notes'
+            cand --name 'A new name (up to 200 characters)'
+            cand --village 'A new village; "" clears it'
+            cand --gps 'A new position as LAT,LON; "" clears it'
+            cand --notes 'New notes (line breaks allowed); "" clears them'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
@@ -167,9 +167,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;add'= {
-            cand --household 'The household''s id, or any unique prefix of it'
-            cand --notes 'notes'
-            cand --gps 'gps'
+            cand --household 'The household: the short id `household list` shows, or its full id'
+            cand --notes 'Free text, up to 4000 characters (line breaks allowed)'
+            cand --gps 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219'
             cand --answer 'An answer as KEY=VALUE; repeat for more'
             cand --at 'When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
@@ -180,11 +180,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;visit;edit'= {
-            cand --notes 'notes'
-            cand --gps 'gps'
-            cand --answer 'answer'
+            cand --notes 'New notes (line breaks allowed); "" clears them'
+            cand --gps 'A new position as LAT,LON; "" clears it'
+            cand --answer 'Set an answer as KEY=VALUE; repeat for more'
             cand --unset-answer 'Remove an answer; repeat for more'
-            cand --at 'at'
+            cand --at 'A new time for the visit (RFC 3339, e.g. 2026-11-25T09:30:00Z)'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
@@ -201,7 +201,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --help 'Print help'
         }
         &'fieldsync;visit;list'= {
-            cand --household 'Only visits to this household (id or prefix)'
+            cand --household 'Only visits to this household (its short id or full id)'
             cand --state 'Only records in this sync state: pending, syncing, synced or conflict'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
@@ -349,6 +349,15 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'fieldsync;demo'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
+            cand --keep 'Keep the demo''s folder (server database, officers'' databases and configs) afterwards'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fieldsync;serve'= {
             cand --listen 'Address to listen on; port 0 picks a free port'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stdout after the `listening on` line]'
@@ -357,19 +366,19 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --max-inflight 'Most requests in flight; beyond it the server answers 503 with Retry-After'
             cand --max-body-memory-mib 'Most memory all request bodies may hold at once, in MiB; beyond it the server answers 503 with Retry-After'
             cand --log-format 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin'= {
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
@@ -381,11 +390,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand add 'Add an officer and print their new token (once, alone on stdout)'
@@ -396,50 +405,50 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer;add'= {
-            cand --team 'team'
+            cand --team 'The team whose households and visits the officer sees and edits'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;list'= {
             cand --silent-for 'Only officers who have not synced (no push, no pull) for this long: 7d, 12h, 30m. Officers who never synced count from when they were added'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print JSON instead of a table'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;revoke'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;token'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;move'= {
-            cand --team 'team'
+            cand --team 'The team the officer joins'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -469,21 +478,21 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
             cand --team 'Only this team''s records'
             cand --since 'Only records changed after this version (the one the previous export printed)'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'fieldsync;admin;form'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
@@ -493,31 +502,31 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;form;publish'= {
             cand --team 'The team whose officers fill this form'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;form;list'= {
             cand --team 'Only this team''s versions'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print JSON instead of a table'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;form;show'= {
-            cand --team 'team'
+            cand --team 'The team whose form to show'
             cand --version 'The version to show [default: the current one]'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print the form''s JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -538,29 +547,29 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;purge-tombstones'= {
             cand --before-version 'Delete tombstones whose version is below this (at most the current version)'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;status'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;backup'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -611,15 +620,6 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help;help'= {
         }
-        &'fieldsync;demo'= {
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --keep 'Keep the demo''s folder (server database, officers'' databases and configs) afterwards'
-            cand --json 'Print machine-readable JSON instead of text'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'fieldsync;help'= {
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
@@ -632,9 +632,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
             cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
+            cand demo 'Show fieldsync end to end: a local server, three officers of two teams, offline work, sync'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
-            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;help;init'= {
@@ -698,6 +698,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;export'= {
         }
+        &'fieldsync;help;demo'= {
+        }
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
@@ -743,8 +745,6 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;status'= {
         }
         &'fieldsync;help;admin;backup'= {
-        }
-        &'fieldsync;help;demo'= {
         }
         &'fieldsync;help;help'= {
         }

@@ -31,6 +31,7 @@ pub enum AdminFormCommand {
     },
     /// Print one published form version (the team's current one by default).
     Show {
+        /// The team whose form to show.
         #[arg(long)]
         team: String,
         /// The version to show [default: the current one].

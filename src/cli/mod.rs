@@ -9,6 +9,7 @@ pub mod export;
 pub mod form_check;
 pub mod format;
 pub mod forms;
+pub mod help;
 pub mod init;
 pub mod out;
 pub mod queue;
@@ -22,7 +23,7 @@ pub mod waiting;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::client::config::{default_config_path, default_db_path, Config};
 use crate::client::store::Store;
@@ -86,7 +87,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Manage the sync server's officers and tokens.
     Admin(admin::AdminArgs),
-    /// Show fieldsync end to end: a local server, two officers, offline work, sync.
+    /// Show fieldsync end to end: a local server, three officers of two teams, offline work, sync.
     Demo(demo::DemoArgs),
 }
 
@@ -192,7 +193,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Resolve(args) => resolve::run_resolve(&g, args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "fieldsync", &mut script);
+            clap_complete::generate(shell, &mut help::command(), "fieldsync", &mut script);
             out::write_out(&script)?;
             Ok(crate::exit::OK)
         }

@@ -25,19 +25,28 @@ pub enum HouseholdCommand {
     Add(HouseholdFields),
     /// Change a household's fields (an empty value clears an optional field).
     Edit {
-        /// The household's id, or any unique prefix of it.
+        /// The household: the short id `household list` shows, or its full id.
         id: String,
         #[command(flatten)]
         fields: HouseholdEdit,
     },
     /// Delete a household (it must have no visits left).
-    Delete { id: String },
+    Delete {
+        /// The household: the short id `household list` shows, or its full id.
+        id: String,
+    },
     /// List households.
     List(ListArgs),
     /// Show one household.
-    Show { id: String },
+    Show {
+        /// The household: the short id `household list` shows, or its full id.
+        id: String,
+    },
     /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV or JSON-lines file, or `-` for standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +54,7 @@ pub struct HouseholdFields {
     /// The household's name (required, up to 200 characters).
     #[arg(long)]
     pub name: String,
+    /// The village or neighbourhood, up to 200 characters.
     #[arg(long)]
     pub village: Option<String>,
     /// Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219.
@@ -57,12 +67,16 @@ pub struct HouseholdFields {
 
 #[derive(Debug, Args)]
 pub struct HouseholdEdit {
+    /// A new name (up to 200 characters).
     #[arg(long)]
     pub name: Option<String>,
+    /// A new village; "" clears it.
     #[arg(long)]
     pub village: Option<String>,
+    /// A new position as LAT,LON; "" clears it.
     #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
     pub gps: Option<String>,
+    /// New notes (line breaks allowed); "" clears them.
     #[arg(long)]
     pub notes: Option<String>,
 }
@@ -71,11 +85,13 @@ pub struct HouseholdEdit {
 pub enum VisitCommand {
     /// Record a visit to a household; prints its id.
     Add {
-        /// The household's id, or any unique prefix of it.
+        /// The household: the short id `household list` shows, or its full id.
         #[arg(long)]
         household: String,
+        /// Free text, up to 4000 characters (line breaks allowed).
         #[arg(long)]
         notes: Option<String>,
+        /// Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219.
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
         /// An answer as KEY=VALUE; repeat for more.
@@ -87,33 +103,47 @@ pub enum VisitCommand {
     },
     /// Change a visit (an empty value clears notes or gps).
     Edit {
+        /// The visit: the short id `visit list` shows, or its full id.
         id: String,
+        /// New notes (line breaks allowed); "" clears them.
         #[arg(long)]
         notes: Option<String>,
+        /// A new position as LAT,LON; "" clears it.
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
+        /// Set an answer as KEY=VALUE; repeat for more.
         #[arg(long = "answer", value_name = "KEY=VALUE")]
         answers: Vec<String>,
         /// Remove an answer; repeat for more.
         #[arg(long = "unset-answer", value_name = "KEY")]
         unset: Vec<String>,
+        /// A new time for the visit (RFC 3339, e.g. 2026-11-25T09:30:00Z).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
     /// Delete a visit.
-    Delete { id: String },
+    Delete {
+        /// The visit: the short id `visit list` shows, or its full id.
+        id: String,
+    },
     /// List visits.
     List {
-        /// Only visits to this household (id or prefix).
+        /// Only visits to this household (its short id or full id).
         #[arg(long)]
         household: Option<String>,
         #[command(flatten)]
         list: ListArgs,
     },
     /// Show one visit.
-    Show { id: String },
+    Show {
+        /// The visit: the short id `visit list` shows, or its full id.
+        id: String,
+    },
     /// Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV or JSON-lines file, or `-` for standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
