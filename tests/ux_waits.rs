@@ -153,7 +153,7 @@ fn on_a_terminal_a_spinner_says_what_it_waits_for() {
     cmd.env("TERM", "xterm");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(20)));
-    s.expect("waiting for the server (sending 1 changes)")
+    s.expect("waiting for the server (sending 1 change)")
         .unwrap();
     // The seconds count up while it waits.
     s.expect("2s").unwrap();

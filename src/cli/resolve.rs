@@ -3,6 +3,8 @@
 //! [`crate::merge::resolve`] and [`crate::client::store`]; this file only asks and shows.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dialoguer::theme::ColorfulTheme;
@@ -181,8 +183,9 @@ fn from_flags(
             Failure::new(
                 exit::USAGE,
                 format!(
-                    "{}: a delete against an edit; use --keep mine (keep what this device did) or --keep theirs",
-                    describe(c, ids)
+                    "{} {} is a delete against an edit: use --keep mine (keep what this device did) or --keep theirs",
+                    c.entity_type,
+                    ids.short_or_hex(&c.id)
                 ),
             )
         })?;
@@ -270,8 +273,9 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
             "resolve needs a terminal to ask; in scripts use `fieldsync resolve --all --keep mine|theirs` or `fieldsync resolve ID --field FIELD=mine|theirs`",
         ));
     }
-    exit_cleanly_on_ctrl_c();
+    let settled = Arc::new(AtomicUsize::new(0));
     let total = targets.len();
+    exit_cleanly_on_ctrl_c(settled.clone(), total);
     for (i, c) in targets.into_iter().enumerate() {
         eprintln!(
             "\nConflict {} of {total}: {}\n{}\n",
@@ -282,16 +286,21 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         match prompt(&c) {
             Ok(Some(r)) => {
                 store.resolve(&c, &r)?;
+                settled.fetch_add(1, Ordering::SeqCst);
                 eprintln!("Resolved. It goes to the server with the next `fieldsync sync`.");
             }
             Ok(None) => {
                 let _ = console::Term::stderr().show_cursor();
-                eprintln!("Cancelled: nothing was changed.");
+                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
             Err(e) => {
                 let _ = console::Term::stderr().show_cursor();
-                eprintln!("Cancelled ({e}): nothing was changed.");
+                let dialoguer::Error::IO(io) = &e;
+                if io.kind() != std::io::ErrorKind::Interrupted {
+                    eprintln!("The prompt failed: {e}.");
+                }
+                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
         }
@@ -299,17 +308,28 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
     Ok(exit::OK)
 }
 
-/// Ctrl-C during a prompt: show the cursor again, say that nothing changed, exit 130.
-/// Nothing is written before the officer confirms, and a write in progress is one SQLite
-/// transaction, so leaving at any moment is safe.
-fn exit_cleanly_on_ctrl_c() {
+/// What leaving the prompt early changed: the conflicts settled before it were written.
+fn cancelled(settled: usize, total: usize) -> String {
+    match settled {
+        0 => "Cancelled: nothing was changed.".into(),
+        n => format!(
+            "Cancelled: {n} of {total} conflicts {} settled and written (sent with the next `fieldsync sync`); the rest are unchanged.",
+            if n == 1 { "was" } else { "were" },
+        ),
+    }
+}
+
+/// Ctrl-C during a prompt: show the cursor again, say what was written (the `settled`
+/// conflicts before this one), exit 130. Nothing is written before the officer confirms, and
+/// a write in progress is one SQLite transaction, so leaving at any moment is safe.
+fn exit_cleanly_on_ctrl_c(settled: Arc<AtomicUsize>, total: usize) {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) else {
         return;
     };
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
             let _ = console::Term::stderr().show_cursor();
-            eprintln!("\nCancelled: nothing was changed.");
+            eprintln!("\n{}", cancelled(settled.load(Ordering::SeqCst), total));
             std::process::exit(exit::CANCELLED);
         }
     });
@@ -328,6 +348,7 @@ fn prompt(c: &Conflict) -> Asked<Resolution> {
     let Some(resolution) = asked else {
         return Ok(None);
     };
+    eprintln!("{}", preview(c, &resolution));
     let ok = Confirm::with_theme(&theme)
         .with_prompt("Write this resolution?")
         .default(true)
@@ -339,12 +360,35 @@ fn prompt(c: &Conflict) -> Asked<Resolution> {
     })
 }
 
+/// The record as the resolution would write it, for the officer to check before confirming.
+fn preview(c: &Conflict, resolution: &Resolution) -> String {
+    let settled = match crate::merge::resolve(&c.sides(), resolution) {
+        Ok(s) => s,
+        Err(e) => return format!("This resolution cannot be written: {e}"),
+    };
+    if settled.deleted {
+        return format!("The {} will be deleted.", c.entity_type);
+    }
+    let mut out = format!("The {} will be:", c.entity_type);
+    for (k, v) in &settled.fields {
+        out.push_str(&format!("\n  {k:<14} {}", show_value(Some(v))));
+    }
+    out
+}
+
 /// Delete against edit: keep the record or let it be deleted.
 fn ask_delete(theme: &ColorfulTheme, c: &Conflict) -> Asked<Resolution> {
+    // The labels the README documents: "Restore the record" or "Accept the delete".
     let items: [&str; 2] = if c.they_deleted() {
-        ["Restore the record with my edits", "Accept the delete"]
+        [
+            "Restore the record (with my edits)",
+            "Accept the delete (the server's)",
+        ]
     } else {
-        ["Keep my delete", "Restore the server's record"]
+        [
+            "Accept the delete (mine)",
+            "Restore the record (with the server's edits)",
+        ]
     };
     let Some(pick) = Select::with_theme(theme)
         .with_prompt("How do you want to settle it?")

@@ -215,14 +215,20 @@ fn summary(r: &SyncReport) -> String {
     );
     if r.conflicts_waiting > 0 {
         s.push_str(&format!(
-            "\n{} conflicts wait: settle them with `fieldsync resolve`",
-            r.conflicts_waiting
+            "\n{} {}: settle with `fieldsync resolve`",
+            r.conflicts_waiting,
+            super::queue::plural(
+                r.conflicts_waiting as i64,
+                "conflict waits",
+                "conflicts wait"
+            )
         ));
     }
     if r.rejected_waiting > 0 {
         s.push_str(&format!(
-            "\n{} changes were rejected: see `fieldsync queue --rejected`",
-            r.rejected_waiting
+            "\n{} {} rejected: see `fieldsync queue --rejected`",
+            r.rejected_waiting,
+            super::queue::plural(r.rejected_waiting as i64, "change was", "changes were")
         ));
     }
     s

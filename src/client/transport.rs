@@ -307,7 +307,10 @@ impl Remote for Transport {
         let policy = self.policy.clone();
         let sent = body.len() as u64;
         let client = self.client.clone();
-        let what = format!("sending {} changes", req.changes.len());
+        let what = match req.changes.len() {
+            1 => "sending 1 change".to_string(),
+            n => format!("sending {n} changes"),
+        };
         let resp = self.request(&policy, &what, || {
             client
                 .post(&url)
