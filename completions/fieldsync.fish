@@ -130,7 +130,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l notes -d 'Free text, up to 4000 characters (line breaks allowed)' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l gps -d 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l answer -d 'An answer as KEY=VALUE; repeat for more' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l at -d 'When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l at -d 'When the visit happened: 2026-11-25T09:30 in this laptop\'s zone, or with an offset [default: now]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
@@ -140,7 +140,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l gps -d 'A new position as LAT,LON; "" clears it' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l answer -d 'Set an answer as KEY=VALUE; repeat for more' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l unset-answer -d 'Remove an answer; repeat for more' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l at -d 'A new time for the visit (RFC 3339, e.g. 2026-11-25T09:30:00Z)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l at -d 'A new time for the visit: 2026-11-25T09:30 in this laptop\'s zone, or with an offset' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from edit" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r

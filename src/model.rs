@@ -356,6 +356,35 @@ pub fn parse_timestamp(s: &str) -> Result<time::OffsetDateTime, ValidationError>
     })
 }
 
+/// The earliest visit time accepted.
+pub const VISITS_FROM: time::OffsetDateTime = time::macros::datetime!(2000-01-01 00:00 UTC);
+/// How far past `now` a visit time may be (clocks and zones differ a little).
+pub const VISITS_AHEAD: time::Duration = time::Duration::days(1);
+
+/// A visit happened between 2000 and a day from `now` (a year 0000 or 2030 is a typo or a
+/// wrong clock, and would sort every listing wrong).
+pub fn check_visit_time(
+    t: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> Result<(), ValidationError> {
+    if t < VISITS_FROM {
+        return Err(ValidationError::new(
+            "visited_at",
+            format!("{} is before 2000: check the date", format_timestamp(t)),
+        ));
+    }
+    if t > now + VISITS_AHEAD {
+        return Err(ValidationError::new(
+            "visited_at",
+            format!(
+                "{} is more than a day in the future: check the date (and this computer's clock)",
+                format_timestamp(t)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Formats a time as RFC 3339 in UTC.
 pub fn format_timestamp(t: time::OffsetDateTime) -> String {
     let t = t.replace_nanosecond(0).unwrap_or(t);
@@ -438,7 +467,10 @@ fn validate_field(entity: EntityType, key: &str, v: &Value) -> Result<(), Valida
                 .map_err(|_| ValidationError::new(key, format!("{s:?} is not a UUID")))
         }
         "officer_id" => validate_officer_id(expect_string(key, v)?),
-        "visited_at" => parse_timestamp(expect_string(key, v)?).map(|_| ()),
+        "visited_at" => check_visit_time(
+            parse_timestamp(expect_string(key, v)?)?,
+            time::OffsetDateTime::now_utc(),
+        ),
         FORM_VERSION => form_version_of(v).map(|_| ()),
         _ => {
             // answers.<key>
@@ -672,6 +704,21 @@ mod tests {
         assert!(visit("maize").is_ok());
         assert!(visit("mai\u{1b}ze").is_err());
         assert!(parse_answer("crop=\u{1b}]0;title\u{7}").is_err());
+    }
+
+    #[test]
+    fn visits_before_2000_or_over_a_day_ahead_are_refused() {
+        use time::macros::datetime;
+        let now = datetime!(2026-11-27 12:00 UTC);
+        assert!(check_visit_time(datetime!(2026-11-27 08:00 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2026-11-28 11:59 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2000-01-01 00:00 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2026-11-28 12:01 UTC), now).is_err());
+        assert!(check_visit_time(datetime!(1999-12-31 23:59 UTC), now).is_err());
+        let year_0 = serde_json::json!({"visited_at": "0000-01-01T00:00:00Z"});
+        assert!(validate_change(EntityType::Visit, Operation::Update, &fm(year_0)).is_err());
+        let year_2030 = serde_json::json!({"visited_at": "2030-01-01T00:00:00Z"});
+        assert!(validate_change(EntityType::Visit, Operation::Update, &fm(year_2030)).is_err());
     }
 
     #[test]

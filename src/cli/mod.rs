@@ -18,6 +18,7 @@ pub mod resolve;
 pub mod serve;
 pub mod setup;
 pub mod sync;
+pub mod times;
 pub mod waiting;
 
 use std::io::IsTerminal;

@@ -5,6 +5,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::format::{describe_fields, one_line};
+use super::times::show_local;
 use super::{print_json, Failure, Globals};
 use crate::client::store::QueueStatus;
 use crate::exit;
@@ -157,10 +158,10 @@ pub fn run_status(g: &Globals) -> Result<i32, Failure> {
         st.queue.rejected
     )?;
     if let Some(t) = &st.oldest_pending {
-        crate::outln!("oldest       {t} ({} ago)", age(t))?;
+        crate::outln!("oldest       {} ({} ago)", show_local(t), age(t))?;
     }
     match &st.last_sync_at {
-        Some(t) => crate::outln!("last sync    {t} ({} ago)", age(t))?,
+        Some(t) => crate::outln!("last sync    {} ({} ago)", show_local(t), age(t))?,
         None => crate::outln!("last sync    never")?,
     }
     match (&st.server, g.load_config().ok()) {

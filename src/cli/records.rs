@@ -97,7 +97,7 @@ pub enum VisitCommand {
         /// An answer as KEY=VALUE; repeat for more.
         #[arg(long = "answer", value_name = "KEY=VALUE")]
         answers: Vec<String>,
-        /// When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now].
+        /// When the visit happened: 2026-11-25T09:30 in this laptop's zone, or with an offset [default: now].
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
@@ -117,7 +117,7 @@ pub enum VisitCommand {
         /// Remove an answer; repeat for more.
         #[arg(long = "unset-answer", value_name = "KEY")]
         unset: Vec<String>,
-        /// A new time for the visit (RFC 3339, e.g. 2026-11-25T09:30:00Z).
+        /// A new time for the visit: 2026-11-25T09:30 in this laptop's zone, or with an offset.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
@@ -194,7 +194,7 @@ fn answers_field(f: &mut FieldMap, answers: &[String], unset: &[String]) -> Resu
 }
 
 fn visited_at(at: Option<String>) -> Result<Option<String>, Error> {
-    at.map(|t| model::parse_timestamp(&t).map(model::format_timestamp))
+    at.map(|t| super::times::parse_at_here(&t))
         .transpose()
         .map_err(Error::from)
 }
@@ -389,7 +389,8 @@ fn list(
                 let household = Uuid::parse_str(&s("household_id"))
                     .map(|h| ids.short_or_hex(&h))
                     .unwrap_or_default();
-                format!("{}  household {household}  {}", s("visited_at"), s("notes"))
+                let at = super::times::show_local(&s("visited_at"));
+                format!("{at}  household {household}  {}", s("notes"))
             }
         };
         let gone = if r.is_deleted() { "  (deleted)" } else { "" };
@@ -420,6 +421,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         for (k, v) in map {
             let shown = match v {
                 Value::Null => continue,
+                Value::String(s) if k.ends_with("_at") => super::times::show_local(&s),
                 Value::String(s) => indented(&s, 14),
                 Value::Object(m) if m.is_empty() => continue,
                 Value::Object(m) => m
