@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use super::waiting::Spinner;
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
+use crate::client::power;
 use crate::client::store::{meta, Store};
 use crate::client::sync::{
     sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
@@ -317,8 +318,16 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
             }
             Err(e) => return Err(failure(g, e)),
         }
-        let wait = schedule.next_wait(&mut rand::thread_rng());
-        idle(g, &schedule, wait, &wake, &stopped);
+        let power = power::read(std::path::Path::new(power::SYSFS_POWER_SUPPLY));
+        let wait = power::stretch(schedule.next_wait(&mut rand::thread_rng()), power);
+        if power.is_low_battery() && !args.quiet && !g.json {
+            eprintln!(
+                "low battery: next sync in {} min (every interval ×{})",
+                wait.as_secs() / 60,
+                power::LOW_BATTERY_FACTOR
+            );
+        }
+        idle(g, &schedule, wait, &wake, &stopped, power.is_low_battery());
     }
     Ok(last_code)
 }
@@ -341,7 +350,7 @@ fn catch_signals(stop: Arc<AtomicBool>) -> Result<mpsc::Receiver<()>, Failure> {
 }
 
 /// Waits `wait`, or less: until a signal, or soon after the queue grows (when the schedule
-/// wants that). One connection for the idle checks, rather than opening the database every
+/// wants that, and not on a low battery). One connection for the idle checks, rather than opening the database every
 /// few seconds.
 fn idle(
     g: &Globals,
@@ -349,6 +358,7 @@ fn idle(
     wait: Duration,
     wake: &mpsc::Receiver<()>,
     stopped: &dyn Fn() -> bool,
+    low_battery: bool,
 ) {
     let watcher = g.open_store().ok();
     let waiting_before = queue_waiting(watcher.as_ref());
@@ -363,6 +373,7 @@ fn idle(
         let _ = wake.recv_timeout((until - now).min(CHECK_EVERY));
         if soon.is_none()
             && schedule.wakes_for_changes()
+            && !low_battery
             && queue_waiting(watcher.as_ref()) > waiting_before
         {
             soon = Some(Instant::now() + SOON_AFTER_CHANGES);
