@@ -283,7 +283,11 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
             describe(&c, &ids),
             table(&c)
         );
-        match prompt(&c) {
+        let visits = match c.entity_type {
+            crate::model::EntityType::Household if c.i_deleted() => store.live_visits(c.id)?,
+            _ => 0,
+        };
+        match prompt(&c, visits) {
             Ok(Some(r)) => {
                 store.resolve(&c, &r)?;
                 settled.fetch_add(1, Ordering::SeqCst);
@@ -338,10 +342,11 @@ fn exit_cleanly_on_ctrl_c(settled: Arc<AtomicUsize>, total: usize) {
 type Asked<T> = Result<Option<T>, dialoguer::Error>;
 
 /// Asks how to settle one conflict. `None`: the officer backed out (Esc, q or Ctrl-C).
-fn prompt(c: &Conflict) -> Asked<Resolution> {
+/// `visits`: live visits on this laptop to the household this device deleted.
+fn prompt(c: &Conflict, visits: i64) -> Asked<Resolution> {
     let theme = ColorfulTheme::default();
     let asked = if c.is_delete_conflict() {
-        ask_delete(&theme, c)?
+        ask_delete(&theme, c, visits)?
     } else {
         ask_fields(&theme, c)?
     };
@@ -376,8 +381,21 @@ fn preview(c: &Conflict, resolution: &Resolution) -> String {
     out
 }
 
-/// Delete against edit: keep the record or let it be deleted.
-fn ask_delete(theme: &ColorfulTheme, c: &Conflict) -> Asked<Resolution> {
+/// Delete against edit: keep the record or let it be deleted. A household with live visits
+/// cannot be deleted (the orphan rule): then restoring it is the only choice offered.
+fn ask_delete(theme: &ColorfulTheme, c: &Conflict, visits: i64) -> Asked<Resolution> {
+    if visits > 0 {
+        eprintln!(
+            "This household has {visits} visit(s) on this laptop (other officers' too): a household is never deleted under live visits. Restore it, or leave with Esc and delete its visits first."
+        );
+        let restore = ["Restore the record (with the server's edits)"];
+        let picked = Select::with_theme(theme)
+            .with_prompt("How do you want to settle it?")
+            .items(&restore)
+            .default(0)
+            .interact_opt()?;
+        return Ok(picked.map(|_| Resolution::KeepRecord));
+    }
     // The labels the README documents: "Restore the record" or "Accept the delete".
     let items: [&str; 2] = if c.they_deleted() {
         [

@@ -189,6 +189,16 @@ impl Store {
         }
         let settled =
             merge::resolve(&c.sides(), resolution).map_err(|e| Error::BadInput(e.to_string()))?;
+        if settled.deleted && c.entity_type == EntityType::Household {
+            // The orphan rule: never a deleted household under live visits.
+            let visits = super::records::live_visits(&tx, c.id)?;
+            if visits > 0 {
+                return Err(Error::HasVisits {
+                    household: c.id,
+                    visits,
+                });
+            }
+        }
         let mut rec = LocalRecord {
             fields: settled.fields,
             deleted_at: settled

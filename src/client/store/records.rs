@@ -49,6 +49,12 @@ impl Store {
         Ok(IdIndex::new(ids))
     }
 
+    /// How many live visits on this laptop refer to `household` (the orphan rule,
+    /// [`crate::orphans`]).
+    pub fn live_visits(&self, household: Uuid) -> Result<i64> {
+        live_visits(&self.conn, household)
+    }
+
     /// Reads one record, tombstones included.
     pub fn get(&self, entity: EntityType, id: Uuid) -> Result<Option<LocalRecord>> {
         get_record(&self.conn, entity, id)
@@ -114,11 +120,7 @@ impl Store {
         let tx = self.write_tx()?;
         let rec = live_record(&tx, entity, id)?;
         if entity == EntityType::Household {
-            let visits: i64 = tx.query_row(
-                "SELECT count(*) FROM visit WHERE household_id = ?1 AND deleted_at IS NULL",
-                [id.to_string()],
-                |r| r.get(0),
-            )?;
+            let visits = live_visits(&tx, id)?;
             if visits > 0 {
                 return Err(Error::HasVisits {
                     household: id,
@@ -159,6 +161,15 @@ pub struct ListFilter {
     pub state: Option<SyncState>,
     pub household: Option<Uuid>,
     pub deleted: bool,
+}
+
+/// Live visits referring to `household`.
+pub(super) fn live_visits(conn: &Connection, household: Uuid) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM visit WHERE household_id = ?1 AND deleted_at IS NULL",
+        [household.to_string()],
+        |r| r.get(0),
+    )?)
 }
 
 /// A record that exists and is not deleted; with advice when it is neither.
