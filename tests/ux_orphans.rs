@@ -79,6 +79,44 @@ fn a_new_visit_to_a_deleted_household_restores_it(kind: StoreKind) {
     assert!(brian.records("household")[&h]["deleted_at"].is_null());
 }
 
+/// The prompt says why the delete cannot be kept before the officer chooses, and offers to
+/// restore the household.
+#[test]
+fn the_prompt_explains_the_visits_before_the_choice() {
+    use expectrl::{Eof, Session, WaitStatus};
+    let server = TestServer::new(StoreKind::Sqlite);
+    let amina = officer(&server, "amina");
+    let brian = officer(&server, "brian");
+    let h = amina.add_household("Wanjiru");
+    amina.sync_expect(0);
+    brian.sync_expect(0);
+    amina.ok(&["household", "delete", &h]);
+    brian.add_visit(&h, "brian was there");
+    brian.sync_expect(0);
+    amina.sync_expect(3);
+    let mut cmd = std::process::Command::new(support::bin());
+    cmd.arg("--db")
+        .arg(&amina.db)
+        .arg("--config")
+        .arg(&amina.config);
+    cmd.arg("resolve").env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    s.expect("has 1 visit(s) on this laptop").unwrap();
+    s.expect("Restore the record (with the server's edits)")
+        .unwrap();
+    s.send("\r").unwrap();
+    s.expect("Write this resolution?").unwrap();
+    s.send("y").unwrap();
+    s.expect(Eof).unwrap();
+    assert!(matches!(
+        s.get_process().wait().unwrap(),
+        WaitStatus::Exited(_, 0)
+    ));
+    amina.sync_expect(0);
+    assert!(amina.records("household")[&h]["deleted_at"].is_null());
+}
+
 support::both_stores!(
     a_delete_meeting_a_new_visit_is_a_conflict_that_cannot_orphan,
     a_new_visit_to_a_deleted_household_restores_it,
