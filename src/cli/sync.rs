@@ -219,7 +219,7 @@ fn summary(r: &SyncReport) -> String {
             "\n{} {}: settle with `fieldsync resolve`",
             r.conflicts_waiting,
             super::queue::plural(
-                r.conflicts_waiting as i64,
+                r.conflicts_waiting,
                 "conflict waits",
                 "conflicts wait"
             )
@@ -229,7 +229,7 @@ fn summary(r: &SyncReport) -> String {
         s.push_str(&format!(
             "\n{} {} rejected: see `fieldsync queue --rejected`",
             r.rejected_waiting,
-            super::queue::plural(r.rejected_waiting as i64, "change was", "changes were")
+            super::queue::plural(r.rejected_waiting, "change was", "changes were")
         ));
     }
     s
