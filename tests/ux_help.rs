@@ -82,7 +82,7 @@ fn client_only_options_are_not_offered_to_the_server_s_commands() {
     }
     for args in [
         &["serve", "--db", "x.db"][..],
-        &["--json", "serve"],
+        &["serve", "--json"],
         &["admin", "--timeout", "5s", "status"],
         &[
             "admin", "officer", "add", "amina", "--team", "north", "--config", "c.toml",

@@ -5,6 +5,8 @@
 //!
 //! This module must not run commands: [`super::run`] does.
 
+use std::ffi::OsString;
+
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 
@@ -74,17 +76,24 @@ fn shadow_client_globals(mut cmd: Command) -> Command {
 /// exits where clap would.
 pub fn parse() -> Cli {
     let mut cmd = command();
-    let matches = cmd.get_matches_mut();
-    if let Err(e) = refuse_client_globals(&cmd, &matches) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let matches = cmd
+        .try_get_matches_from_mut(args.iter())
+        .unwrap_or_else(|e| e.exit());
+    if let Err(e) = refuse_client_globals(&cmd, &matches, &args) {
         e.exit();
     }
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
-/// A client-only option given on the command line of a server command is a usage error
-/// (the server commands' own options of the same name, such as `admin officer list --json`,
-/// are theirs to take).
-fn refuse_client_globals(cmd: &Command, matches: &ArgMatches) -> Result<(), clap::Error> {
+/// A client-only option typed after a server command (`fieldsync serve --db x`) is a usage
+/// error; before it (`fieldsync --db x admin …`, as a shell alias may add) it is ignored, and
+/// the server commands' own options of the same name (`admin officer list --json`) are theirs.
+fn refuse_client_globals(
+    cmd: &Command,
+    matches: &ArgMatches,
+    args: &[OsString],
+) -> Result<(), clap::Error> {
     let Some((name, _)) = matches.subcommand() else {
         return Ok(());
     };
@@ -116,9 +125,57 @@ fn refuse_client_globals(cmd: &Command, matches: &ArgMatches) -> Result<(), clap
             .rev()
             .find_map(|c| c.get_arguments().find(|a| a.get_id() == *flag));
         let stand_in = taken_by.is_some_and(|a| a.is_hide_set() && !a.is_global_set());
-        if stand_in && matches.value_source(flag) == Some(ValueSource::CommandLine) {
+        if stand_in
+            && matches.value_source(flag) == Some(ValueSource::CommandLine)
+            && typed_after_command(args, flag)
+        {
             return Err(refused(flag));
         }
     }
     Ok(())
+}
+
+/// Is `--flag` typed after the subcommand in `args` (the process's arguments, program name
+/// first)? The subcommand is the first argument that is neither an option nor the value of
+/// one of the top level's options that take one.
+fn typed_after_command(args: &[OsString], flag: &str) -> bool {
+    const TAKE_VALUES: [&str; 3] = ["--db", "--config", "--timeout"];
+    let mut rest = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = rest.next() {
+        if TAKE_VALUES.contains(&a.as_ref()) {
+            rest.next();
+        } else if !a.starts_with('-') {
+            break;
+        }
+    }
+    let long = format!("--{flag}");
+    rest.any(|a| a == long || a.starts_with(&format!("{long}=")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(args: &[&str], flag: &str) -> bool {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        typed_after_command(&args, flag)
+    }
+
+    #[test]
+    fn client_options_count_only_after_the_command() {
+        assert!(typed(&["fieldsync", "serve", "--db", "x"], "db"));
+        assert!(typed(
+            &["fieldsync", "admin", "officer", "list", "--timeout=3s"],
+            "timeout"
+        ));
+        assert!(!typed(
+            &["fieldsync", "--db", "admin", "admin", "status"],
+            "db"
+        ));
+        assert!(!typed(&["fieldsync", "--json", "--db=x", "serve"], "json"));
+        assert!(!typed(
+            &["fieldsync", "--timeout", "5s", "serve", "--listen", "x"],
+            "timeout"
+        ));
+    }
 }

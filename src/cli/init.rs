@@ -80,7 +80,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         match checked {
             TokenCheck::Accepted => eprintln!("{} accepted the token", config.server),
             TokenCheck::NotChecked(why) => {
-                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will")
+                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will try it")
             }
         }
     }

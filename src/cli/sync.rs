@@ -218,11 +218,7 @@ fn summary(r: &SyncReport) -> String {
         s.push_str(&format!(
             "\n{} {}: settle with `fieldsync resolve`",
             r.conflicts_waiting,
-            super::queue::plural(
-                r.conflicts_waiting,
-                "conflict waits",
-                "conflicts wait"
-            )
+            super::queue::plural(r.conflicts_waiting, "conflict waits", "conflicts wait")
         ));
     }
     if r.rejected_waiting > 0 {
