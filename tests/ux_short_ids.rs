@@ -136,6 +136,16 @@ fn visits_name_their_household_by_its_short_id_and_bad_ids_are_explained() {
     assert_eq!(of_h.as_array().unwrap().len(), 2);
     let queue = d.ok(&["queue"]);
     assert!(queue.contains(short_v), "{queue}");
+    // An import file may name the household by its short id too.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("v.csv");
+    std::fs::write(&csv, format!("household_id,notes\n{short_h},imported\n")).unwrap();
+    d.ok(&["visit", "import", csv.to_str().unwrap()]);
+    let of_h = d.json(&["visit", "list", "--household", &short_h]);
+    assert_eq!(of_h.as_array().unwrap().len(), 3);
+    std::fs::write(&csv, "household_id,notes\nzzzz,nobody\n").unwrap();
+    let err = d.fails(65, &["visit", "import", csv.to_str().unwrap()]);
+    assert!(err.contains("line 2"), "{err}");
     // Neither kind of id: said so, with what to type.
     let err = d.fails(65, &["household", "show", "i!"]);
     assert!(err.contains("short id"), "{err}");

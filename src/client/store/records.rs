@@ -137,15 +137,45 @@ impl Store {
 
     /// Records many new records and their queue entries in one transaction: all or nothing.
     /// `rows` carry their source line numbers, which errors name.
+    /// A visit's `household_id` may be a household's short id (or an id prefix), as `list`
+    /// shows it.
     pub fn import(&mut self, entity: EntityType, rows: Vec<(usize, FieldMap)>) -> Result<usize> {
+        let index = match entity {
+            EntityType::Visit if rows.iter().any(|(_, f)| short_household(f).is_some()) => {
+                Some(self.id_index()?)
+            }
+            _ => None,
+        };
         let tx = self.write_tx()?;
         let now = model::now_timestamp();
         let n = rows.len();
-        for (line, fields) in rows {
-            insert_local(&tx, entity, fields, &now).map_err(|e| match e {
+        for (line, mut fields) in rows {
+            let full = |f: &FieldMap| -> Result<Option<Uuid>> {
+                match (short_household(f), &index) {
+                    (Some(short), Some(ids)) => ids
+                        .resolve(
+                            Some(EntityType::Household),
+                            "household",
+                            "fieldsync household list",
+                            short,
+                        )
+                        .map(Some),
+                    _ => Ok(None),
+                }
+            };
+            let resolved = full(&fields).and_then(|full_id| {
+                if let Some(id) = full_id {
+                    fields.insert("household_id".into(), id.to_string().into());
+                }
+                insert_local(&tx, entity, fields, &now)
+            });
+            resolved.map_err(|e| match e {
                 Error::Invalid(v) => Error::BadInput(format!("line {line}: {v}")),
                 Error::BadInput(m) | Error::NotFound(m) => {
                     Error::BadInput(format!("line {line}: {m}"))
+                }
+                ambiguous @ Error::Ambiguous { .. } => {
+                    Error::BadInput(format!("line {line}: {ambiguous}"))
                 }
                 other => other,
             })?;
@@ -153,6 +183,13 @@ impl Store {
         tx.commit()?;
         Ok(n)
     }
+}
+
+/// A visit row's `household_id` when it is not a full id (a short id or a prefix).
+fn short_household(f: &FieldMap) -> Option<&str> {
+    f.get("household_id")
+        .and_then(|v| v.as_str())
+        .filter(|s| Uuid::parse_str(s).is_err())
 }
 
 /// Filters for [`Store::list`].
