@@ -102,6 +102,8 @@ fn the_prompt_explains_the_visits_before_the_choice() {
     cmd.arg("resolve").env("TERM", "xterm");
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    s.expect("the server keeps it because visits refer to it")
+        .unwrap();
     s.expect("has 1 visit(s) on this laptop").unwrap();
     s.expect("Restore the record (with the server's edits)")
         .unwrap();

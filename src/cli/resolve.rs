@@ -52,6 +52,9 @@ fn choice(side: Side) -> Choice {
 fn describe(c: &Conflict, ids: &IdIndex) -> String {
     let what = if c.they_deleted() {
         "deleted on the server, edited here".to_string()
+    } else if c.i_deleted() && c.mine.version == Some(c.theirs.version) {
+        // Unchanged on the server: the orphan rule kept it (visits refer to it).
+        "deleted here; the server keeps it because visits refer to it".to_string()
     } else if c.i_deleted() {
         "deleted here, edited on the server".to_string()
     } else {
