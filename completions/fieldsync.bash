@@ -425,7 +425,7 @@ _fieldsync() {
 
     case "${cmd}" in
         fieldsync)
-            opts="-h -V --db --config --json --help --version init household visit form queue status sync conflicts resolve completions export serve admin demo help"
+            opts="-h -V --db --config --json --timeout --help --version init household visit form queue status sync conflicts resolve completions export demo serve admin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,6 +439,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -447,7 +451,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --help officer export form purge-tombstones status migrate backup help"
+            opts="-h --database --db --config --json --timeout --help officer export form purge-tombstones status migrate backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +469,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -473,21 +481,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__backup)
-            opts="-h --database --db --config --json --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -499,7 +511,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --labels --team --since --database --db --config --json --help"
+            opts="-h --entity --format --output --include-deleted --labels --team --since --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,15 +537,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -545,21 +561,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form)
-            opts="-h --database --db --config --json --help publish list show help"
+            opts="-h --db --config --json --timeout --database --help publish list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -641,7 +661,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__list)
-            opts="-h --team --json --database --db --config --help"
+            opts="-h --team --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -651,15 +671,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -671,17 +695,13 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__publish)
-            opts="-h --team --database --db --config --json --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --team)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -693,6 +713,14 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -701,7 +729,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__form__subcmd__show)
-            opts="-h --team --version --json --database --db --config --help"
+            opts="-h --team --version --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,15 +743,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -973,21 +1005,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__migrate)
-            opts="-h --database --db --config --json --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -999,21 +1035,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer)
-            opts="-h --database --db --config --json --help add list revoke token move help"
+            opts="-h --db --config --json --timeout --database --help add list revoke token move help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1025,7 +1065,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__add)
-            opts="-h --team --database --db --config --json --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1035,15 +1075,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1153,7 +1197,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__list)
-            opts="-h --json --silent-for --database --db --config --help"
+            opts="-h --json --silent-for --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1163,15 +1207,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1183,7 +1231,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__move)
-            opts="-h --team --database --db --config --json --help"
+            opts="-h --team --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1193,15 +1241,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1213,21 +1265,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__revoke)
-            opts="-h --database --db --config --json --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1239,21 +1295,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__officer__subcmd__token)
-            opts="-h --database --db --config --json --help"
+            opts="-h --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1265,7 +1325,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__purge__subcmd__tombstones)
-            opts="-h --before-version --database --db --config --json --help"
+            opts="-h --before-version --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1275,15 +1335,19 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1295,21 +1359,25 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__status)
-            opts="-h --json --database --db --config --help"
+            opts="-h --json --db --config --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --database)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1321,7 +1389,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__completions)
-            opts="-h --db --config --json --help bash elvish fish powershell zsh"
+            opts="-h --db --config --json --timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1332,6 +1400,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1343,7 +1415,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__conflicts)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1354,6 +1426,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1365,7 +1441,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__demo)
-            opts="-h --keep --db --config --json --help"
+            opts="-h --keep --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,6 +1455,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1387,7 +1467,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --labels --db --config --json --help"
+            opts="-h --entity --format --output --include-deleted --labels --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1413,6 +1493,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1421,7 +1505,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__form)
-            opts="-h --db --config --json --help show help"
+            opts="-h --db --config --json --timeout --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1432,6 +1516,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1485,7 +1573,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__form__subcmd__show)
-            opts="-h --version --db --config --json --help"
+            opts="-h --version --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1503,6 +1591,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1511,7 +1603,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help)
-            opts="init household visit form queue status sync conflicts resolve completions export serve admin demo help"
+            opts="init household visit form queue status sync conflicts resolve completions export demo serve admin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2127,7 +2219,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household)
-            opts="-h --db --config --json --help add edit delete list show import help"
+            opts="-h --db --config --json --timeout --help add edit delete list show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2141,6 +2233,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2149,7 +2245,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__add)
-            opts="-h --name --village --gps --notes --db --config --json --help"
+            opts="-h --name --village --gps --notes --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2176,6 +2272,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2187,7 +2287,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__delete)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2201,6 +2301,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2209,7 +2313,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__edit)
-            opts="-h --name --village --gps --notes --db --config --json --help"
+            opts="-h --name --village --gps --notes --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2236,6 +2340,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2359,7 +2467,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__import)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2373,6 +2481,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2381,7 +2493,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__list)
-            opts="-h --state --deleted --db --config --json --help"
+            opts="-h --state --deleted --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2399,6 +2511,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2407,7 +2523,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__show)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2421,6 +2537,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2429,7 +2549,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__init)
-            opts="-h --server --officer --token --token-stdin --ca-cert --db --config --json --help"
+            opts="-h --server --officer --token --token-stdin --ca-cert --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2459,6 +2579,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2467,7 +2591,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__queue)
-            opts="-h --rejected --db --config --json --help"
+            opts="-h --rejected --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2481,6 +2605,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2489,7 +2617,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__resolve)
-            opts="-h --all --keep --field --db --config --json --help"
+            opts="-h --all --keep --field --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2511,6 +2639,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2519,7 +2651,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__serve)
-            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --pool-size --metrics --db --config --json --help"
+            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --pool-size --metrics --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2569,6 +2701,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2577,7 +2713,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__status)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2591,6 +2727,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2599,7 +2739,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__sync)
-            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --retries --db --config --json --help"
+            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --retries --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2629,6 +2769,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2637,7 +2781,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit)
-            opts="-h --db --config --json --help add edit delete list show import help"
+            opts="-h --db --config --json --timeout --help add edit delete list show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2651,6 +2795,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2659,7 +2807,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__add)
-            opts="-h --household --notes --gps --answer --at --db --config --json --help"
+            opts="-h --household --notes --gps --answer --at --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2693,6 +2841,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2701,7 +2853,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__delete)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2715,6 +2867,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2723,7 +2879,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__edit)
-            opts="-h --notes --gps --answer --unset-answer --at --db --config --json --help"
+            opts="-h --notes --gps --answer --unset-answer --at --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2754,6 +2910,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2877,7 +3037,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__import)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2891,6 +3051,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2899,7 +3063,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__list)
-            opts="-h --household --state --deleted --db --config --json --help"
+            opts="-h --household --state --deleted --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2921,6 +3085,10 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2929,7 +3097,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__show)
-            opts="-h --db --config --json --help"
+            opts="-h --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2940,6 +3108,10 @@ _fieldsync() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,6 +20,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -36,9 +37,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
             cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
+            cand demo 'Show fieldsync end to end: a local server, three officers of two teams, offline work, sync'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
-            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;init'= {
@@ -48,6 +49,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --ca-cert 'Also trust this certificate authority (PEM), for a server whose certificate your organisation issued itself. It is copied beside the config'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --token-stdin 'Read the token from the first line of stdin'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
@@ -56,6 +58,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;household'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -69,22 +72,24 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;household;add'= {
             cand --name 'The household''s name (required, up to 200 characters)'
-            cand --village 'village'
+            cand --village 'The village or neighbourhood, up to 200 characters'
             cand --gps 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219'
             cand --notes 'Free text, up to 4000 characters'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;household;edit'= {
-            cand --name 'name'
-            cand --village 'village'
-            cand --gps 'gps'
-            cand --notes 'notes'
+            cand --name 'A new name (up to 200 characters)'
+            cand --village 'A new village; "" clears it'
+            cand --gps 'A new position as LAT,LON; "" clears it'
+            cand --notes 'New notes (line breaks allowed); "" clears them'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -92,6 +97,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;household;delete'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -100,6 +106,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --state 'Only records in this sync state: pending, syncing, synced or conflict'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --deleted 'Include deleted records (tombstones)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
@@ -108,6 +115,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;household;show'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -115,6 +123,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;household;import'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -145,6 +154,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;visit'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -157,25 +167,27 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;add'= {
-            cand --household 'The household''s id, or any unique prefix of it'
-            cand --notes 'notes'
-            cand --gps 'gps'
+            cand --household 'The household: the short id `household list` shows, or its full id'
+            cand --notes 'Free text, up to 4000 characters (line breaks allowed)'
+            cand --gps 'Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219'
             cand --answer 'An answer as KEY=VALUE; repeat for more'
-            cand --at 'When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now]'
+            cand --at 'When the visit happened: 2026-11-25T09:30 in this laptop''s zone, or with an offset [default: now]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;visit;edit'= {
-            cand --notes 'notes'
-            cand --gps 'gps'
-            cand --answer 'answer'
+            cand --notes 'New notes (line breaks allowed); "" clears them'
+            cand --gps 'A new position as LAT,LON; "" clears it'
+            cand --answer 'Set an answer as KEY=VALUE; repeat for more'
             cand --unset-answer 'Remove an answer; repeat for more'
-            cand --at 'at'
+            cand --at 'A new time for the visit: 2026-11-25T09:30 in this laptop''s zone, or with an offset'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -183,15 +195,17 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;visit;delete'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;visit;list'= {
-            cand --household 'Only visits to this household (id or prefix)'
+            cand --household 'Only visits to this household (its short id or full id)'
             cand --state 'Only records in this sync state: pending, syncing, synced or conflict'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --deleted 'Include deleted records (tombstones)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
@@ -200,6 +214,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;visit;show'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -207,6 +222,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;visit;import'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -237,6 +253,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;form'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -247,6 +264,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --version 'Another version this device holds [default: the current one]'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -262,6 +280,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;queue'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --rejected 'Only entries the server rejected (with their errors)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
@@ -270,6 +289,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;status'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -281,6 +301,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --retries 'Attempts per request before giving up on a transient failure'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --watch 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
@@ -292,6 +313,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;conflicts'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -301,6 +323,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --field 'Decide one field: FIELD=mine or FIELD=theirs (e.g. notes=mine, answers.crop=theirs). Fields not named keep --keep, or are required'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --all 'Settle every conflict (with --keep), without prompting'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
@@ -309,6 +332,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;completions'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -319,11 +343,21 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
             cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'fieldsync;demo'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
+            cand --keep 'Keep the demo''s folder (server database, officers'' databases and configs) afterwards'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'fieldsync;serve'= {
             cand --listen 'Address to listen on; port 0 picks a free port'
@@ -335,17 +369,19 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --log-format 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`'
             cand --pool-size 'PostgreSQL: most connections this process opens (keep processes × pool size below the database''s max_connections). A request that finds every connection busy for 5 s is answered 503 with Retry-After; connections idle for 2 minutes are closed'
             cand --metrics 'Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host), `public` (everyone who reaches the port) or `off`'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin'= {
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand officer 'Add, list, revoke and move officers'
@@ -358,10 +394,11 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand add 'Add an officer and print their new token (once, alone on stdout)'
@@ -372,45 +409,50 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;admin;officer;add'= {
-            cand --team 'team'
+            cand --team 'The team whose households and visits the officer sees and edits'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;list'= {
             cand --silent-for 'Only officers who have not synced (no push, no pull) for this long: 7d, 12h, 30m. Officers who never synced count from when they were added'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print JSON instead of a table'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;revoke'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;token'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;officer;move'= {
-            cand --team 'team'
+            cand --team 'The team the officer joins'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -440,20 +482,22 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
             cand --team 'Only this team''s records'
             cand --since 'Only records changed after this version (the one the previous export printed)'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
             cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'fieldsync;admin;form'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
             cand publish 'Publish an XLSForm (an .xlsx workbook, or a folder of survey.csv and choices.csv) as the team''s next form version; prints the new version number alone on stdout'
@@ -463,28 +507,31 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;form;publish'= {
             cand --team 'The team whose officers fill this form'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;form;list'= {
             cand --team 'Only this team''s versions'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print JSON instead of a table'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;form;show'= {
-            cand --team 'team'
+            cand --team 'The team whose form to show'
             cand --version 'The version to show [default: the current one]'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print the form''s JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -505,34 +552,38 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;purge-tombstones'= {
             cand --before-version 'Delete tombstones whose version is below this (at most the current version)'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;status'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --json 'Print JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;migrate'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'fieldsync;admin;backup'= {
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --json 'Print machine-readable JSON instead of text'
+            cand --json 'json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -586,14 +637,6 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;admin;help;help'= {
         }
-        &'fieldsync;demo'= {
-            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
-            cand --config 'The config file [default: config.toml in the user''s config directory]'
-            cand --keep 'Keep the demo''s folder (server database, officers'' databases and configs) afterwards'
-            cand --json 'Print machine-readable JSON instead of text'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'fieldsync;help'= {
             cand init 'Set up this device: which server to sync with, as which officer'
             cand household 'Record and look up households'
@@ -606,9 +649,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand resolve 'Settle conflicts, interactively or with flags'
             cand completions 'Print a shell completion script'
             cand export 'Export this laptop''s records as CSV or JSON lines (e.g. when it is retired)'
+            cand demo 'Show fieldsync end to end: a local server, three officers of two teams, offline work, sync'
             cand serve 'Run the sync server'
             cand admin 'Manage the sync server''s officers and tokens'
-            cand demo 'Show fieldsync end to end: a local server, two officers, offline work, sync'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;help;init'= {
@@ -672,6 +715,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         }
         &'fieldsync;help;export'= {
         }
+        &'fieldsync;help;demo'= {
+        }
         &'fieldsync;help;serve'= {
         }
         &'fieldsync;help;admin'= {
@@ -720,8 +765,6 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;migrate'= {
         }
         &'fieldsync;help;admin;backup'= {
-        }
-        &'fieldsync;help;demo'= {
         }
         &'fieldsync;help;help'= {
         }

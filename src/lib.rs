@@ -17,6 +17,7 @@ pub mod export;
 pub mod forms;
 pub mod merge;
 pub mod model;
+pub mod orphans;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod server;

@@ -276,7 +276,22 @@ pub fn validate_officer_id(id: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Checks a one-line text field: its length, and no control characters (see [`check_text`]).
 fn check_len(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
+    check_text(field, s, max, false)
+}
+
+/// Checks a text field: at most `max` characters and nothing that could take over the
+/// terminal it is printed on — no control character (C0, DEL, C1: escape sequences, carriage
+/// returns, backspaces) and no bidirectional override or isolate (text that displays in
+/// another order than it reads). `multiline` fields (notes) may hold newlines and tabs.
+/// Client and server both run this on every way in (flags, import, push).
+pub fn check_text(
+    field: &str,
+    s: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<(), ValidationError> {
     let n = s.chars().count();
     if n > max {
         return Err(ValidationError::new(
@@ -284,13 +299,51 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
             format!("is {n} characters long; the limit is {max}"),
         ));
     }
-    if s.contains('\0') {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\t');
+    if let Some((at, c)) = s
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| is_unsafe_char(c) && !allowed(c))
+    {
+        let lines = if multiline {
+            " (only line breaks and tabs are allowed)"
+        } else {
+            ""
+        };
         return Err(ValidationError::new(
             field,
-            "must not contain a NUL character",
+            format!(
+                "must not contain control characters{lines}: found U+{:04X} at character {}",
+                c as u32,
+                at + 1
+            ),
         ));
     }
     Ok(())
+}
+
+/// A character that must never reach a terminal as it is: controls (C0, DEL, C1) and the
+/// bidirectional embedding, override and isolate marks.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` made safe to print: every character [`is_unsafe_char`] refuses, apart from those in
+/// `keep`, is written as a visible escape (`\u{1b}`). For text stored before the rule (or
+/// pulled from an older server): the rule is applied at validation, this at printing.
+pub fn escape_unsafe<'a>(s: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
+    if !s.chars().any(|c| is_unsafe_char(c) && !keep.contains(&c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) && !keep.contains(&c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parses an RFC 3339 timestamp (`2026-11-25T09:30:00Z`).
@@ -301,6 +354,35 @@ pub fn parse_timestamp(s: &str) -> Result<time::OffsetDateTime, ValidationError>
             format!("{s:?} is not an RFC 3339 time such as 2026-11-25T09:30:00Z"),
         )
     })
+}
+
+/// The earliest visit time accepted.
+pub const VISITS_FROM: time::OffsetDateTime = time::macros::datetime!(2000-01-01 00:00 UTC);
+/// How far past `now` a visit time may be (clocks and zones differ a little).
+pub const VISITS_AHEAD: time::Duration = time::Duration::days(1);
+
+/// A visit happened between 2000 and a day from `now` (a year 0000 or 2030 is a typo or a
+/// wrong clock, and would sort every listing wrong).
+pub fn check_visit_time(
+    t: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> Result<(), ValidationError> {
+    if t < VISITS_FROM {
+        return Err(ValidationError::new(
+            "visited_at",
+            format!("{} is before 2000: check the date", format_timestamp(t)),
+        ));
+    }
+    if t > now + VISITS_AHEAD {
+        return Err(ValidationError::new(
+            "visited_at",
+            format!(
+                "{} is more than a day in the future: check the date (and this computer's clock)",
+                format_timestamp(t)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Formats a time as RFC 3339 in UTC.
@@ -376,7 +458,7 @@ fn validate_field(entity: EntityType, key: &str, v: &Value) -> Result<(), Valida
             check_len(key, s, NAME_MAX)
         }
         "village" => check_len(key, expect_string(key, v)?, VILLAGE_MAX),
-        "notes" => check_len(key, expect_string(key, v)?, NOTES_MAX),
+        "notes" => check_text(key, expect_string(key, v)?, NOTES_MAX, true),
         "gps" => Gps::from_value(v).map(|_| ()),
         "household_id" => {
             let s = expect_string(key, v)?;
@@ -385,7 +467,10 @@ fn validate_field(entity: EntityType, key: &str, v: &Value) -> Result<(), Valida
                 .map_err(|_| ValidationError::new(key, format!("{s:?} is not a UUID")))
         }
         "officer_id" => validate_officer_id(expect_string(key, v)?),
-        "visited_at" => parse_timestamp(expect_string(key, v)?).map(|_| ()),
+        "visited_at" => check_visit_time(
+            parse_timestamp(expect_string(key, v)?)?,
+            time::OffsetDateTime::now_utc(),
+        ),
         FORM_VERSION => form_version_of(v).map(|_| ()),
         _ => {
             // answers.<key>
@@ -580,6 +665,69 @@ mod tests {
             &fm(json!({"answers.crop": null, "notes": null}))
         )
         .is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_and_tabs_in_notes() {
+        let change = |k: &str, v: &str| {
+            validate_change(
+                EntityType::Household,
+                Operation::Update,
+                &fm(serde_json::json!({ k: v })),
+            )
+        };
+        for bad in [
+            "\u{1b}[31mred",
+            "a\rb",
+            "a\u{8}",
+            "\u{7f}",
+            "\u{9b}31m",
+            "a\u{202e}b",
+            "\0",
+        ] {
+            for field in ["name", "village", "notes"] {
+                let e = change(field, bad).unwrap_err();
+                assert_eq!(e.field, field);
+                assert!(e.message.contains("control characters"), "{e}");
+            }
+        }
+        assert!(change("notes", "two lines\n\tand a tab").is_ok());
+        assert!(change("name", "two\nlines").is_err());
+        assert!(change("village", "a\tb").is_err());
+        let visit = |v: &str| {
+            validate_change(
+                EntityType::Visit,
+                Operation::Update,
+                &fm(serde_json::json!({ "answers.crop": v })),
+            )
+        };
+        assert!(visit("maize").is_ok());
+        assert!(visit("mai\u{1b}ze").is_err());
+        assert!(parse_answer("crop=\u{1b}]0;title\u{7}").is_err());
+    }
+
+    #[test]
+    fn visits_before_2000_or_over_a_day_ahead_are_refused() {
+        use time::macros::datetime;
+        let now = datetime!(2026-11-27 12:00 UTC);
+        assert!(check_visit_time(datetime!(2026-11-27 08:00 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2026-11-28 11:59 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2000-01-01 00:00 UTC), now).is_ok());
+        assert!(check_visit_time(datetime!(2026-11-28 12:01 UTC), now).is_err());
+        assert!(check_visit_time(datetime!(1999-12-31 23:59 UTC), now).is_err());
+        let year_0 = serde_json::json!({"visited_at": "0000-01-01T00:00:00Z"});
+        assert!(validate_change(EntityType::Visit, Operation::Update, &fm(year_0)).is_err());
+        let year_2030 = serde_json::json!({"visited_at": "2030-01-01T00:00:00Z"});
+        assert!(validate_change(EntityType::Visit, Operation::Update, &fm(year_2030)).is_err());
+    }
+
+    #[test]
+    fn printing_escapes_what_validation_would_refuse() {
+        assert_eq!(escape_unsafe("plain ünïcode", &[]), "plain ünïcode");
+        assert_eq!(escape_unsafe("\u{1b}[31mred", &[]), "\\u{1b}[31mred");
+        assert_eq!(escape_unsafe("a\nb\tc", &['\n', '\t']), "a\nb\tc");
+        assert_eq!(escape_unsafe("a\nb", &[]), "a\\u{a}b");
+        assert_eq!(escape_unsafe("x\u{202e}y", &[]), "x\\u{202e}y");
     }
 
     #[test]

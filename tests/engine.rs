@@ -232,7 +232,7 @@ fn offline_leaves_the_queue_untouched() {
     household(&mut a, "Wanjiru");
     ra.offline = true;
     let err = run(&mut a, &mut ra, &SyncOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("1 changes waiting"), "{err}");
+    assert!(err.to_string().contains("1 change waiting"), "{err}");
     assert_eq!((ra.pushes, ra.pulls), (0, 0));
     assert_eq!(a.queue_counts().unwrap().pending, 1);
 }

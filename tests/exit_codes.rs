@@ -155,7 +155,7 @@ fn code_75_offline() {
     d.add_household("Wanjiru");
     let (code, _, err) = d.sync(&[]);
     assert_eq!(code, 75, "{err}");
-    assert!(err.contains("offline: 1 changes waiting"), "{err}");
+    assert!(err.contains("offline: 1 change waiting"), "{err}");
 }
 
 /// A server on 127.0.0.1 that answers every request with `response`, until the test ends.

@@ -173,6 +173,9 @@ fn seed(server: &TestServer) -> (Device, Device, String, String) {
         "--name",
         "Wanjiru, \"Mama\" Njeri",
         "--village",
+        "Kibéra",
+        // (Line breaks are allowed in notes only.)
+        "--notes",
         "Kibéra\nnorth",
         "--gps",
         "-1.3133,36.7876",

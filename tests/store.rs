@@ -287,6 +287,7 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     let keys = WriteKeys {
         op_ids: vec![first[0].op_id, Uuid::new_v4()],
         ids: vec![h, Uuid::new_v4()],
+        ..WriteKeys::default()
     };
     let seen = store::write_with(st.as_ref(), keys, move |snap| {
         let seen = (

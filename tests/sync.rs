@@ -876,7 +876,7 @@ mod prompt {
         brian.sync_expect(3);
         let mut s = resolve_in_pty(&brian, &[]);
         s.expect("deleted on the server, edited here").unwrap();
-        s.expect("Restore the record with my edits").unwrap();
+        s.expect("Restore the record (with my edits)").unwrap();
         s.expect("Accept the delete").unwrap();
         s.send(ENTER).unwrap();
         confirm(s);

@@ -62,7 +62,9 @@ pub enum AdminCommand {
 pub enum OfficerCommand {
     /// Add an officer and print their new token (once, alone on stdout).
     Add {
+        /// The officer's id (letters, digits, _ - . @), as in the config of their laptop.
         id: String,
+        /// The team whose households and visits the officer sees and edits.
         #[arg(long)]
         team: String,
     },
@@ -77,13 +79,21 @@ pub enum OfficerCommand {
         silent_for: Option<Silence>,
     },
     /// Revoke an officer's token at once.
-    Revoke { id: String },
+    Revoke {
+        /// The officer's id (letters, digits, _ - . @), as in the config of their laptop.
+        id: String,
+    },
     /// Issue a new token (printed once, alone on stdout): the old one stops working at once,
     /// and a revocation is lifted. The officer then runs `fieldsync init --token-stdin`.
-    Token { id: String },
+    Token {
+        /// The officer's id (letters, digits, _ - . @), as in the config of their laptop.
+        id: String,
+    },
     /// Move an officer to another team; their next pull delivers the new team's records.
     Move {
+        /// The officer's id (letters, digits, _ - . @), as in the config of their laptop.
         id: String,
+        /// The team the officer joins.
         #[arg(long)]
         team: String,
     },

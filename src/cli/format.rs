@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::client::store::{Conflict, LocalRecord};
 use crate::merge::DELETED;
-use crate::model::{answers_of, EntityType, FieldMap, Gps, ValidationError};
+use crate::model::{answers_of, escape_unsafe, EntityType, FieldMap, Gps, ValidationError};
 
 /// A record as `list --json` / `show --json` print it: one key per column.
 pub fn record_json(rec: &LocalRecord) -> Value {
@@ -86,11 +86,28 @@ pub fn parse_value(field: &str, input: &str) -> Result<Value, ValidationError> {
     Ok(Value::String(input.to_string()))
 }
 
-/// Renders a field value for people: text as is, GPS as `LAT,LON`, nothing as `(empty)`.
+/// Stored text for one line of a listing: line breaks shown as `⏎`, and every control
+/// character escaped (`\u{1b}`), so text from another officer can never move the cursor,
+/// recolour or retitle the terminal, even text stored before validation refused it.
+pub fn one_line(s: &str) -> String {
+    escape_unsafe(&s.replace("\r\n", "\n").replace('\n', "⏎"), &['\t']).into_owned()
+}
+
+/// Stored text for a `label  value` block: control characters escaped, and the lines after
+/// the first indented by `indent` spaces so they stay under the value.
+pub fn indented(s: &str, indent: usize) -> String {
+    let safe = escape_unsafe(s, &['\n', '\t']);
+    safe.lines()
+        .collect::<Vec<_>>()
+        .join(&format!("\n{:indent$}", ""))
+}
+
+/// Renders a field value for people: text as is (control characters escaped, line breaks as
+/// `⏎`), GPS as `LAT,LON`, nothing as `(empty)`.
 pub fn show_value(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "(empty)".into(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => one_line(s),
         Some(v) => match Gps::from_value(v) {
             Ok(g) => g.to_string(),
             Err(_) => v.to_string(),
@@ -105,4 +122,17 @@ pub fn describe_fields(payload: &FieldMap) -> String {
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_prints_safely() {
+        assert_eq!(one_line("two\nlines\r\nthree"), "two⏎lines⏎three");
+        assert_eq!(one_line("\u{1b}[2Jgone"), "\\u{1b}[2Jgone");
+        assert_eq!(indented("a\nb\n\u{7}c", 4), "a\n    b\n    \\u{7}c");
+        assert_eq!(show_value(Some(&Value::from("x\ny"))), "x⏎y");
+    }
 }

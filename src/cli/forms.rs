@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::Failure;
 use crate::exit;
 use crate::forms::{FormError, PublishedForm, Question};
+use crate::model::escape_unsafe;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminFormCommand {
@@ -31,6 +32,7 @@ pub enum AdminFormCommand {
     },
     /// Print one published form version (the team's current one by default).
     Show {
+        /// The team whose form to show.
         #[arg(long)]
         team: String,
         /// The version to show [default: the current one].
@@ -74,7 +76,7 @@ pub fn run_form(g: &super::Globals, cmd: FormCommand) -> Result<i32, Failure> {
     if g.json {
         super::print_json(&form)?;
     } else {
-        print!("{}", render_form(&form));
+        print!("{}", escape_unsafe(&render_form(&form), &['\n', '\t']));
     }
     Ok(exit::OK)
 }
@@ -174,7 +176,10 @@ mod admin {
                 if json {
                     super::super::print_json(&row)?;
                 } else {
-                    print!("{}", render_form(&row.form));
+                    print!(
+                        "{}",
+                        crate::model::escape_unsafe(&render_form(&row.form), &['\n', '\t'])
+                    );
                 }
             }
         }

@@ -56,7 +56,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         args.token
     };
     let queued = queued_for(g, &args.officer)?;
-    let checked = super::setup::check_token(&args.server, token.as_deref())?;
+    let checked = super::setup::check_token(&args.server, token.as_deref(), g.timeout)?;
     let path = g.config_path()?;
     let ca_cert = install_ca(&path, args.ca_cert.as_deref())?;
     let config = Config {
@@ -80,7 +80,7 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
         match checked {
             TokenCheck::Accepted => eprintln!("{} accepted the token", config.server),
             TokenCheck::NotChecked(why) => {
-                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will")
+                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will try it")
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod form_check;
 pub mod format;
 pub mod forms;
 pub mod guided;
+pub mod help;
 pub mod init;
 pub mod out;
 pub mod queue;
@@ -18,11 +19,13 @@ pub mod resolve;
 pub mod serve;
 pub mod setup;
 pub mod sync;
+pub mod times;
+pub mod waiting;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::client::config::{default_config_path, default_db_path, Config};
 use crate::client::store::Store;
@@ -43,6 +46,10 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = sync::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -82,7 +89,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Manage the sync server's officers and tokens.
     Admin(admin::AdminArgs),
-    /// Show fieldsync end to end: a local server, two officers, offline work, sync.
+    /// Show fieldsync end to end: a local server, three officers of two teams, offline work, sync.
     Demo(demo::DemoArgs),
 }
 
@@ -118,6 +125,8 @@ pub struct Globals {
     pub db: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub json: bool,
+    /// How long one request to the server may take (`--timeout`).
+    pub timeout: std::time::Duration,
 }
 
 impl Globals {
@@ -170,6 +179,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         db: cli.db,
         config: cli.config,
         json: cli.json,
+        timeout: cli
+            .timeout
+            .unwrap_or(crate::client::transport::DEFAULT_TIMEOUT),
     };
     match cli.command {
         Command::Init(args) => init::run(&g, args),
@@ -183,7 +195,7 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Resolve(args) => resolve::run_resolve(&g, args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "fieldsync", &mut script);
+            clap_complete::generate(shell, &mut help::command(), "fieldsync", &mut script);
             out::write_out(&script)?;
             Ok(crate::exit::OK)
         }

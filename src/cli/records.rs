@@ -10,10 +10,11 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::format::record_json;
+use super::format::{indented, one_line, record_json};
 use super::{print_json, Failure, Globals};
 use crate::client::import::{self, Format};
-use crate::client::store::{ListFilter, Store, SyncState};
+use crate::client::short_id::IdIndex;
+use crate::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use crate::client::Error;
 use crate::exit;
 use crate::model::{self, EntityType, FieldMap, Gps, ANSWER_PREFIX};
@@ -24,19 +25,28 @@ pub enum HouseholdCommand {
     Add(HouseholdFields),
     /// Change a household's fields (an empty value clears an optional field).
     Edit {
-        /// The household's id, or any unique prefix of it.
+        /// The household: the short id `household list` shows, or its full id.
         id: String,
         #[command(flatten)]
         fields: HouseholdEdit,
     },
     /// Delete a household (it must have no visits left).
-    Delete { id: String },
+    Delete {
+        /// The household: the short id `household list` shows, or its full id.
+        id: String,
+    },
     /// List households.
     List(ListArgs),
     /// Show one household.
-    Show { id: String },
+    Show {
+        /// The household: the short id `household list` shows, or its full id.
+        id: String,
+    },
     /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV or JSON-lines file, or `-` for standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +54,7 @@ pub struct HouseholdFields {
     /// The household's name (required, up to 200 characters).
     #[arg(long)]
     pub name: String,
+    /// The village or neighbourhood, up to 200 characters.
     #[arg(long)]
     pub village: Option<String>,
     /// Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219.
@@ -56,12 +67,16 @@ pub struct HouseholdFields {
 
 #[derive(Debug, Args)]
 pub struct HouseholdEdit {
+    /// A new name (up to 200 characters).
     #[arg(long)]
     pub name: Option<String>,
+    /// A new village; "" clears it.
     #[arg(long)]
     pub village: Option<String>,
+    /// A new position as LAT,LON; "" clears it.
     #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
     pub gps: Option<String>,
+    /// New notes (line breaks allowed); "" clears them.
     #[arg(long)]
     pub notes: Option<String>,
 }
@@ -71,50 +86,66 @@ pub enum VisitCommand {
     /// Record a visit to a household; prints its id. On a terminal, without --answer, walks
     /// through the team's form question by question (Esc steps back, Ctrl-C discards).
     Add {
-        /// The household's id, or any unique prefix of it.
+        /// The household: the short id `household list` shows, or its full id.
         #[arg(long)]
         household: String,
+        /// Free text, up to 4000 characters (line breaks allowed).
         #[arg(long)]
         notes: Option<String>,
+        /// Position as LAT,LON in decimal degrees, e.g. -1.2921,36.8219.
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
         /// An answer as KEY=VALUE; repeat for more.
         #[arg(long = "answer", value_name = "KEY=VALUE")]
         answers: Vec<String>,
-        /// When the visit happened (RFC 3339, e.g. 2026-11-25T09:30:00Z) [default: now].
+        /// When the visit happened: 2026-11-25T09:30 in this laptop's zone, or with an offset [default: now].
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
     /// Change a visit (an empty value clears notes or gps). On a terminal, without flags,
     /// walks through the team's form with the visit's answers as defaults.
     Edit {
+        /// The visit: the short id `visit list` shows, or its full id.
         id: String,
+        /// New notes (line breaks allowed); "" clears them.
         #[arg(long)]
         notes: Option<String>,
+        /// A new position as LAT,LON; "" clears it.
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
+        /// Set an answer as KEY=VALUE; repeat for more.
         #[arg(long = "answer", value_name = "KEY=VALUE")]
         answers: Vec<String>,
         /// Remove an answer; repeat for more.
         #[arg(long = "unset-answer", value_name = "KEY")]
         unset: Vec<String>,
+        /// A new time for the visit: 2026-11-25T09:30 in this laptop's zone, or with an offset.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
     /// Delete a visit.
-    Delete { id: String },
+    Delete {
+        /// The visit: the short id `visit list` shows, or its full id.
+        id: String,
+    },
     /// List visits.
     List {
-        /// Only visits to this household (id or prefix).
+        /// Only visits to this household (its short id or full id).
         #[arg(long)]
         household: Option<String>,
         #[command(flatten)]
         list: ListArgs,
     },
     /// Show one visit.
-    Show { id: String },
+    Show {
+        /// The visit: the short id `visit list` shows, or its full id.
+        id: String,
+    },
     /// Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV or JSON-lines file, or `-` for standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -165,7 +196,7 @@ fn answers_field(f: &mut FieldMap, answers: &[String], unset: &[String]) -> Resu
 }
 
 fn visited_at(at: Option<String>) -> Result<Option<String>, Error> {
-    at.map(|t| model::parse_timestamp(&t).map(model::format_timestamp))
+    at.map(|t| super::times::parse_at_here(&t))
         .transpose()
         .map_err(Error::from)
 }
@@ -353,25 +384,37 @@ fn list(
             deleted: l.deleted,
         },
     )?;
+    let ids = store.id_index()?;
     if g.json {
-        let out: Vec<Value> = recs.iter().map(record_json).collect();
+        let out: Vec<Value> = recs.iter().map(|r| with_short_id(&ids, r)).collect();
         print_json(&out)?;
         return Ok(exit::OK);
     }
+    let width = recs
+        .iter()
+        .filter_map(|r| ids.short(&r.id).map(str::len))
+        .max()
+        .unwrap_or(0);
     for r in &recs {
         let f = &r.fields;
-        let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let s = |k: &str| one_line(f.get(k).and_then(Value::as_str).unwrap_or(""));
         let what = match entity {
             EntityType::Household => format!("{}  {}", s("name"), s("village")),
-            EntityType::Visit => format!(
-                "{}  household {}  {}",
-                s("visited_at"),
-                &s("household_id")[..8.min(s("household_id").len())],
-                s("notes")
-            ),
+            EntityType::Visit => {
+                let household = Uuid::parse_str(&s("household_id"))
+                    .map(|h| ids.short_or_hex(&h))
+                    .unwrap_or_default();
+                let at = super::times::show_local(&s("visited_at"));
+                format!("{at}  household {household}  {}", s("notes"))
+            }
         };
         let gone = if r.is_deleted() { "  (deleted)" } else { "" };
-        crate::outln!("{}  {:<8}  {}{gone}", r.id, r.sync_state, what.trim_end())?;
+        let short = ids.short_or_hex(&r.id);
+        crate::outln!(
+            "{short:<width$}  {:<8}  {}{gone}",
+            r.sync_state,
+            what.trim_end()
+        )?;
     }
     if recs.is_empty() {
         eprintln!("no {entity}s");
@@ -384,7 +427,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
     let rec = store
         .get(entity, id)?
         .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
-    let v = record_json(&rec);
+    let v = with_short_id(&store.id_index()?, &rec);
     if g.json {
         print_json(&v)?;
         return Ok(exit::OK);
@@ -393,11 +436,12 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         for (k, v) in map {
             let shown = match v {
                 Value::Null => continue,
-                Value::String(s) => s,
+                Value::String(s) if k.ends_with("_at") => super::times::show_local(&s),
+                Value::String(s) => indented(&s, 14),
                 Value::Object(m) if m.is_empty() => continue,
                 Value::Object(m) => m
                     .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .map(|(k, v)| format!("{k}={}", one_line(v.as_str().unwrap_or_default())))
                     .collect::<Vec<_>>()
                     .join(", "),
                 other => other.to_string(),
@@ -406,6 +450,13 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         }
     }
     Ok(exit::OK)
+}
+
+/// A record's JSON with its short id.
+fn with_short_id(ids: &IdIndex, rec: &LocalRecord) -> Value {
+    let mut v = record_json(rec);
+    v["short_id"] = json!(ids.short_or_hex(&rec.id));
+    v
 }
 
 fn import(

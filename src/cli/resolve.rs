@@ -3,6 +3,8 @@
 //! [`crate::merge::resolve`] and [`crate::client::store`]; this file only asks and shows.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dialoguer::theme::ColorfulTheme;
@@ -11,6 +13,7 @@ use serde_json::Value;
 
 use super::format::{conflict_json, parse_value, show_value};
 use super::{interactive, print_json, Failure, Globals};
+use crate::client::short_id::IdIndex;
 use crate::client::store::Conflict;
 use crate::exit;
 use crate::merge::{Choice, Resolution};
@@ -45,17 +48,25 @@ fn choice(side: Side) -> Choice {
     }
 }
 
-fn describe(c: &Conflict) -> String {
+/// The conflict's record by its short id (from `ids`) and full id, and what collides.
+fn describe(c: &Conflict, ids: &IdIndex) -> String {
     let what = if c.they_deleted() {
         "deleted on the server, edited here".to_string()
+    } else if c.i_deleted() && c.mine.version == Some(c.theirs.version) {
+        // Unchanged on the server: the orphan rule kept it (visits refer to it).
+        "deleted here; the server keeps it because visits refer to it".to_string()
     } else if c.i_deleted() {
         "deleted here, edited on the server".to_string()
     } else {
         format!("colliding fields: {}", c.field_names().join(", "))
     };
     format!(
-        "{} {}\n  {what} (server version {}, found {})",
-        c.entity_type, c.id, c.theirs.version, c.found_at
+        "{} {} ({})\n  {what} (server version {}, found {})",
+        c.entity_type,
+        ids.short_or_hex(&c.id),
+        c.id,
+        c.theirs.version,
+        c.found_at
     )
 }
 
@@ -124,6 +135,7 @@ fn table(c: &Conflict) -> String {
 pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
     let store = g.open_existing_store()?;
     let conflicts = store.conflicts()?;
+    let ids = store.id_index()?;
     if g.json {
         let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
         print_json(&v)?;
@@ -133,7 +145,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
         eprintln!("no conflicts");
     }
     for c in &conflicts {
-        crate::outln!("{}\n{}\n", describe(c), table(c))?;
+        crate::outln!("{}\n{}\n", describe(c, &ids), table(c))?;
     }
     Ok(exit::OK)
 }
@@ -165,6 +177,7 @@ fn parse_field_flags(flags: &[String]) -> Result<BTreeMap<String, Choice>, Failu
 /// Turns flags into a resolution for one conflict, or explains what is missing.
 fn from_flags(
     c: &Conflict,
+    ids: &IdIndex,
     keep: Option<Side>,
     fields: &BTreeMap<String, Choice>,
 ) -> Result<Resolution, Failure> {
@@ -173,8 +186,9 @@ fn from_flags(
             Failure::new(
                 exit::USAGE,
                 format!(
-                    "{}: a delete against an edit; use --keep mine (keep what this device did) or --keep theirs",
-                    describe(c)
+                    "{} {} is a delete against an edit: use --keep mine (keep what this device did) or --keep theirs",
+                    c.entity_type,
+                    ids.short_or_hex(&c.id)
                 ),
             )
         })?;
@@ -236,12 +250,13 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         return Ok(exit::OK);
     }
     let fields = parse_field_flags(&args.fields)?;
+    let ids = store.id_index()?;
     let scripted = args.all || args.keep.is_some() || !fields.is_empty();
     if scripted {
         // Check every conflict's flags before writing any, so a script error changes nothing.
         let plans: Vec<(Conflict, Resolution)> = targets
             .into_iter()
-            .map(|c| from_flags(&c, args.keep, &fields).map(|r| (c, r)))
+            .map(|c| from_flags(&c, &ids, args.keep, &fields).map(|r| (c, r)))
             .collect::<Result<_, _>>()?;
         for (c, r) in &plans {
             store.resolve(c, r)?;
@@ -261,28 +276,38 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
             "resolve needs a terminal to ask; in scripts use `fieldsync resolve --all --keep mine|theirs` or `fieldsync resolve ID --field FIELD=mine|theirs`",
         ));
     }
-    exit_cleanly_on_ctrl_c();
+    let settled = Arc::new(AtomicUsize::new(0));
     let total = targets.len();
+    exit_cleanly_on_ctrl_c(settled.clone(), total);
     for (i, c) in targets.into_iter().enumerate() {
         eprintln!(
             "\nConflict {} of {total}: {}\n{}\n",
             i + 1,
-            describe(&c),
+            describe(&c, &ids),
             table(&c)
         );
-        match prompt(&c) {
+        let visits = match c.entity_type {
+            crate::model::EntityType::Household if c.i_deleted() => store.live_visits(c.id)?,
+            _ => 0,
+        };
+        match prompt(&c, visits) {
             Ok(Some(r)) => {
                 store.resolve(&c, &r)?;
+                settled.fetch_add(1, Ordering::SeqCst);
                 eprintln!("Resolved. It goes to the server with the next `fieldsync sync`.");
             }
             Ok(None) => {
                 let _ = console::Term::stderr().show_cursor();
-                eprintln!("Cancelled: nothing was changed.");
+                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
             Err(e) => {
                 let _ = console::Term::stderr().show_cursor();
-                eprintln!("Cancelled ({e}): nothing was changed.");
+                let dialoguer::Error::IO(io) = &e;
+                if io.kind() != std::io::ErrorKind::Interrupted {
+                    eprintln!("The prompt failed: {e}.");
+                }
+                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
         }
@@ -290,17 +315,28 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
     Ok(exit::OK)
 }
 
-/// Ctrl-C during a prompt: show the cursor again, say that nothing changed, exit 130.
-/// Nothing is written before the officer confirms, and a write in progress is one SQLite
-/// transaction, so leaving at any moment is safe.
-fn exit_cleanly_on_ctrl_c() {
+/// What leaving the prompt early changed: the conflicts settled before it were written.
+fn cancelled(settled: usize, total: usize) -> String {
+    match settled {
+        0 => "Cancelled: nothing was changed.".into(),
+        n => format!(
+            "Cancelled: {n} of {total} conflicts {} settled and written (sent with the next `fieldsync sync`); the rest are unchanged.",
+            if n == 1 { "was" } else { "were" },
+        ),
+    }
+}
+
+/// Ctrl-C during a prompt: show the cursor again, say what was written (the `settled`
+/// conflicts before this one), exit 130. Nothing is written before the officer confirms, and
+/// a write in progress is one SQLite transaction, so leaving at any moment is safe.
+fn exit_cleanly_on_ctrl_c(settled: Arc<AtomicUsize>, total: usize) {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) else {
         return;
     };
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
             let _ = console::Term::stderr().show_cursor();
-            eprintln!("\nCancelled: nothing was changed.");
+            eprintln!("\n{}", cancelled(settled.load(Ordering::SeqCst), total));
             std::process::exit(exit::CANCELLED);
         }
     });
@@ -309,16 +345,18 @@ fn exit_cleanly_on_ctrl_c() {
 type Asked<T> = Result<Option<T>, dialoguer::Error>;
 
 /// Asks how to settle one conflict. `None`: the officer backed out (Esc, q or Ctrl-C).
-fn prompt(c: &Conflict) -> Asked<Resolution> {
+/// `visits`: live visits on this laptop to the household this device deleted.
+fn prompt(c: &Conflict, visits: i64) -> Asked<Resolution> {
     let theme = ColorfulTheme::default();
     let asked = if c.is_delete_conflict() {
-        ask_delete(&theme, c)?
+        ask_delete(&theme, c, visits)?
     } else {
         ask_fields(&theme, c)?
     };
     let Some(resolution) = asked else {
         return Ok(None);
     };
+    eprintln!("{}", preview(c, &resolution));
     let ok = Confirm::with_theme(&theme)
         .with_prompt("Write this resolution?")
         .default(true)
@@ -330,12 +368,48 @@ fn prompt(c: &Conflict) -> Asked<Resolution> {
     })
 }
 
-/// Delete against edit: keep the record or let it be deleted.
-fn ask_delete(theme: &ColorfulTheme, c: &Conflict) -> Asked<Resolution> {
+/// The record as the resolution would write it, for the officer to check before confirming.
+fn preview(c: &Conflict, resolution: &Resolution) -> String {
+    let settled = match crate::merge::resolve(&c.sides(), resolution) {
+        Ok(s) => s,
+        Err(e) => return format!("This resolution cannot be written: {e}"),
+    };
+    if settled.deleted {
+        return format!("The {} will be deleted.", c.entity_type);
+    }
+    let mut out = format!("The {} will be:", c.entity_type);
+    for (k, v) in &settled.fields {
+        out.push_str(&format!("\n  {k:<14} {}", show_value(Some(v))));
+    }
+    out
+}
+
+/// Delete against edit: keep the record or let it be deleted. A household with live visits
+/// cannot be deleted (the orphan rule): then restoring it is the only choice offered.
+fn ask_delete(theme: &ColorfulTheme, c: &Conflict, visits: i64) -> Asked<Resolution> {
+    if visits > 0 {
+        eprintln!(
+            "This household has {visits} visit(s) on this laptop (other officers' too): a household is never deleted under live visits. Restore it, or leave with Esc and delete its visits first."
+        );
+        let restore = ["Restore the record (with the server's edits)"];
+        let picked = Select::with_theme(theme)
+            .with_prompt("How do you want to settle it?")
+            .items(&restore)
+            .default(0)
+            .interact_opt()?;
+        return Ok(picked.map(|_| Resolution::KeepRecord));
+    }
+    // The labels the README documents: "Restore the record" or "Accept the delete".
     let items: [&str; 2] = if c.they_deleted() {
-        ["Restore the record with my edits", "Accept the delete"]
+        [
+            "Restore the record (with my edits)",
+            "Accept the delete (the server's)",
+        ]
     } else {
-        ["Keep my delete", "Restore the server's record"]
+        [
+            "Accept the delete (mine)",
+            "Restore the record (with the server's edits)",
+        ]
     };
     let Some(pick) = Select::with_theme(theme)
         .with_prompt("How do you want to settle it?")

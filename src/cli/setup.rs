@@ -43,17 +43,17 @@ pub enum TokenCheck {
 
 /// Tries `token` with one small authenticated request (a pull of one record, which changes
 /// nothing) when the server answers. A refused token is exit 77; an unreachable server is
-/// only a note, since `init` must work offline.
-pub fn check_token(server: &str, token: Option<&str>) -> Result<TokenCheck, Failure> {
+/// only a note, since `init` must work offline. Each request waits at most 10 s, or
+/// `timeout` when that is shorter.
+pub fn check_token(
+    server: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> Result<TokenCheck, Failure> {
     let Some(token) = token else {
         return Ok(TokenCheck::NotChecked("no token given".into()));
     };
-    let policy = RetryPolicy {
-        attempts: 1,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::new(1, timeout.min(Duration::from_secs(10)));
     let mut remote = match Transport::new(server, token, false, policy) {
         Ok(r) => r,
         Err(Error::InsecureHttp { .. }) => {

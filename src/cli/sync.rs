@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use super::waiting::Spinner;
 use super::{print_json, Failure, Globals};
 use crate::client::config::Config;
+use crate::client::power;
 use crate::client::store::{meta, Store};
 use crate::client::sync::{
     sync, NoProgress, Progress, SyncLock, SyncOptions, SyncReport, DEFAULT_BATCH,
@@ -68,13 +70,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("{s:?}: unknown unit {unit:?} (use s, m or h)")),
     };
     if secs == 0 {
-        return Err("the interval must be at least 1s".into());
+        return Err("a duration must be at least 1s".into());
     }
     Ok(Duration::from_secs(secs))
 }
 
 /// Progress bars on stderr, for a person at a terminal.
 struct Bars {
+    /// Shared with the spinner of requests in flight ([`super::waiting`]).
+    multi: MultiProgress,
     push: Option<ProgressBar>,
     pull: Option<ProgressBar>,
 }
@@ -84,7 +88,7 @@ impl Progress for Bars {
         if total == 0 {
             return;
         }
-        let bar = ProgressBar::new(total);
+        let bar = self.multi.add(ProgressBar::new(total));
         bar.set_style(
             ProgressStyle::with_template("push {bar:30} {pos}/{len} changes  {per_sec}  {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -100,7 +104,7 @@ impl Progress for Bars {
         if let Some(b) = self.push.take() {
             b.finish();
         }
-        let bar = ProgressBar::new_spinner();
+        let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template("pull {spinner} {pos} records  {per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -155,10 +159,7 @@ fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
         token,
         ca_pem,
         opts,
-        policy: RetryPolicy {
-            attempts: args.retries,
-            ..RetryPolicy::default()
-        },
+        policy: RetryPolicy::new(args.retries, g.timeout),
     })
 }
 
@@ -182,8 +183,13 @@ fn sync_once(
         s.policy.clone(),
         s.ca_pem.as_deref(),
     )?;
+    let multi = MultiProgress::new();
+    if std::io::stderr().is_terminal() && !args.quiet && !g.json {
+        transport = transport.with_waiting(Box::new(Spinner::new(multi.clone())));
+    }
     if bars {
         let mut p = Bars {
+            multi,
             push: None,
             pull: None,
         };
@@ -210,14 +216,16 @@ fn summary(r: &SyncReport) -> String {
     );
     if r.conflicts_waiting > 0 {
         s.push_str(&format!(
-            "\n{} conflicts wait: settle them with `fieldsync resolve`",
-            r.conflicts_waiting
+            "\n{} {}: settle with `fieldsync resolve`",
+            r.conflicts_waiting,
+            super::queue::plural(r.conflicts_waiting, "conflict waits", "conflicts wait")
         ));
     }
     if r.rejected_waiting > 0 {
         s.push_str(&format!(
-            "\n{} changes were rejected: see `fieldsync queue --rejected`",
-            r.rejected_waiting
+            "\n{} {} rejected: see `fieldsync queue --rejected`",
+            r.rejected_waiting,
+            super::queue::plural(r.rejected_waiting, "change was", "changes were")
         ));
     }
     s
@@ -306,8 +314,16 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
             }
             Err(e) => return Err(failure(g, e)),
         }
-        let wait = schedule.next_wait(&mut rand::thread_rng());
-        idle(g, &schedule, wait, &wake, &stopped);
+        let power = power::read(std::path::Path::new(power::SYSFS_POWER_SUPPLY));
+        let wait = power::stretch(schedule.next_wait(&mut rand::thread_rng()), power);
+        if power.is_low_battery() && !args.quiet && !g.json {
+            eprintln!(
+                "low battery: next sync in {} min (every interval ×{})",
+                wait.as_secs() / 60,
+                power::LOW_BATTERY_FACTOR
+            );
+        }
+        idle(g, &schedule, wait, &wake, &stopped, power.is_low_battery());
     }
     Ok(last_code)
 }
@@ -330,7 +346,7 @@ fn catch_signals(stop: Arc<AtomicBool>) -> Result<mpsc::Receiver<()>, Failure> {
 }
 
 /// Waits `wait`, or less: until a signal, or soon after the queue grows (when the schedule
-/// wants that). One connection for the idle checks, rather than opening the database every
+/// wants that, and not on a low battery). One connection for the idle checks, rather than opening the database every
 /// few seconds.
 fn idle(
     g: &Globals,
@@ -338,6 +354,7 @@ fn idle(
     wait: Duration,
     wake: &mpsc::Receiver<()>,
     stopped: &dyn Fn() -> bool,
+    low_battery: bool,
 ) {
     let watcher = g.open_store().ok();
     let waiting_before = queue_waiting(watcher.as_ref());
@@ -352,6 +369,7 @@ fn idle(
         let _ = wake.recv_timeout((until - now).min(CHECK_EVERY));
         if soon.is_none()
             && schedule.wakes_for_changes()
+            && !low_battery
             && queue_waiting(watcher.as_ref()) > waiting_before
         {
             soon = Some(Instant::now() + SOON_AFTER_CHANGES);

@@ -30,12 +30,14 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
-    /// An id prefix that matches several records.
-    #[error("{what} {prefix:?} is ambiguous; it matches {}: give more characters", candidates.join(", "))]
+    /// An id prefix that matches several records: `candidates` are the short ids of the
+    /// first few of them, `total` how many there are.
+    #[error("{what} {prefix:?} is ambiguous; it matches {}: give more characters", list_candidates(candidates, *total))]
     Ambiguous {
         what: &'static str,
         prefix: String,
         candidates: Vec<String>,
+        total: usize,
     },
 
     /// The local database cannot be opened or used (unreadable, read-only, full disk).
@@ -235,6 +237,15 @@ pub fn explain_sqlite(e: &rusqlite::Error) -> Option<&'static str> {
             Some("the database is busy in another fieldsync process: try again in a moment")
         }
         _ => None,
+    }
+}
+
+/// `a, b, c` or `a, b, c and 7 more`.
+fn list_candidates(shown: &[String], total: usize) -> String {
+    let listed = shown.join(", ");
+    match total.saturating_sub(shown.len()) {
+        0 => listed,
+        more => format!("{listed} and {more} more"),
     }
 }
 

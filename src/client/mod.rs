@@ -6,7 +6,9 @@
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod power;
 pub mod remote;
+pub mod short_id;
 pub mod store;
 pub mod sync;
 pub mod tls;

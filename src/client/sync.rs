@@ -176,7 +176,8 @@ fn failed(store: &Store, e: RemoteError) -> Error {
     match e {
         RemoteError::Offline(why) => {
             let waiting = store.queue_counts().map(|c| c.waiting()).unwrap_or(0);
-            Error::Offline(format!("offline: {waiting} changes waiting ({why})"))
+            let changes = if waiting == 1 { "change" } else { "changes" };
+            Error::Offline(format!("offline: {waiting} {changes} waiting ({why})"))
         }
         other => other.into(),
     }
@@ -358,7 +359,7 @@ mod tests {
         };
         let err = run(&mut s, &mut r).unwrap_err();
         assert!(
-            matches!(&err, Error::Offline(m) if m.contains("1 changes waiting")),
+            matches!(&err, Error::Offline(m) if m.contains("1 change waiting")),
             "{err}"
         );
         let q = s.queue_counts().unwrap();

@@ -52,9 +52,35 @@ impl Default for RetryPolicy {
             base: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(120),
+            request_timeout: DEFAULT_TIMEOUT,
         }
     }
+}
+
+/// How long one request may take, from connecting to the last byte of the answer, unless
+/// the officer says otherwise (`--timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl RetryPolicy {
+    /// The default policy with `attempts` per request and `timeout` for each (the connect
+    /// timeout is never longer than it).
+    pub fn new(attempts: u32, timeout: Duration) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            attempts,
+            connect_timeout: default.connect_timeout.min(timeout),
+            request_timeout: timeout,
+            ..default
+        }
+    }
+}
+
+/// Told when a request starts and when its answer is in (or it failed), so that a person at
+/// a terminal sees what the program waits for. `what` names the request
+/// ("checking the server", "sending 100 changes", "pulling changes").
+pub trait Waiting {
+    fn started(&self, what: &str);
+    fn finished(&self);
 }
 
 /// A connection to one sync server as one officer.
@@ -64,6 +90,7 @@ pub struct Transport {
     token: String,
     policy: RetryPolicy,
     pub traffic: Traffic,
+    waiting: Option<Box<dyn Waiting>>,
 }
 
 /// A failed attempt: retry it or give up.
@@ -141,27 +168,41 @@ impl Transport {
             token: token.to_string(),
             policy,
             traffic: Traffic::default(),
+            waiting: None,
         })
+    }
+
+    /// Reports every request to `waiting` while it is in flight.
+    pub fn with_waiting(mut self, waiting: Box<dyn Waiting>) -> Transport {
+        self.waiting = Some(waiting);
+        self
     }
 
     /// Sends a request, retrying transient failures within the policy.
     fn request<T: DeserializeOwned>(
         &mut self,
         policy: &RetryPolicy,
+        what: &str,
         build: impl Fn() -> reqwest::blocking::RequestBuilder,
     ) -> Result<T, RemoteError> {
         let mut last = String::new();
         for attempt in 0..policy.attempts.max(1) {
             let started = Instant::now();
+            if let Some(w) = &self.waiting {
+                w.started(what);
+            }
             let sent = build()
                 .header(AUTHORIZATION, format!("Bearer {}", self.token))
                 .header(ACCEPT_ENCODING, "gzip")
                 .send();
             self.traffic.requests += 1;
             let outcome = match sent {
-                Ok(resp) => self.read(resp),
-                Err(e) => Err(self.failed(&e)),
+                Ok(resp) => self.read(resp, policy),
+                Err(e) => Err(self.failed(&e, policy)),
             };
+            if let Some(w) = &self.waiting {
+                w.finished();
+            }
             match outcome {
                 Ok(v) => return Ok(v),
                 Err(Attempt::Final(e)) => return Err(e),
@@ -178,29 +219,35 @@ impl Transport {
     }
 
     /// A request that got no answer: a refused certificate is final, anything else transient.
-    fn failed(&self, e: &reqwest::Error) -> Attempt {
+    fn failed(&self, e: &reqwest::Error, policy: &RetryPolicy) -> Attempt {
         match tls::classify(e) {
             Some(problem) => Attempt::Final(RemoteError::Certificate {
                 server: self.base.clone(),
                 problem,
             }),
             None => Attempt::Transient {
-                why: describe(e),
+                why: describe(e, policy),
                 wait: None,
             },
         }
     }
 
-    fn read<T: DeserializeOwned>(&mut self, resp: Response) -> Result<T, Attempt> {
+    fn read<T: DeserializeOwned>(
+        &mut self,
+        resp: Response,
+        policy: &RetryPolicy,
+    ) -> Result<T, Attempt> {
         let status = resp.status();
         let headers = resp.headers().clone();
         let mut raw = Vec::new();
         let mut resp = resp;
         if let Err(e) = resp.read_to_end(&mut raw) {
-            return Err(Attempt::Transient {
-                why: format!("the connection broke while reading the answer: {e}"),
-                wait: None,
-            });
+            let why = if is_timeout(&e) {
+                stalled(policy)
+            } else {
+                format!("the connection broke while reading the answer: {e}")
+            };
+            return Err(Attempt::Transient { why, wait: None });
         }
         self.traffic.bytes_received += raw.len() as u64;
         let body = match decode(&headers, raw) {
@@ -251,7 +298,7 @@ impl Remote for Transport {
             ..self.policy.clone()
         };
         let client = self.client.clone();
-        self.request(&policy, || client.get(&url))
+        self.request(&policy, "checking the server", || client.get(&url))
     }
 
     fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
@@ -260,7 +307,11 @@ impl Remote for Transport {
         let policy = self.policy.clone();
         let sent = body.len() as u64;
         let client = self.client.clone();
-        let resp = self.request(&policy, || {
+        let what = match req.changes.len() {
+            1 => "sending 1 change".to_string(),
+            n => format!("sending {n} changes"),
+        };
+        let resp = self.request(&policy, &what, || {
             client
                 .post(&url)
                 .header(CONTENT_TYPE, "application/json")
@@ -306,7 +357,7 @@ impl Transport {
         }
         let policy = self.policy.clone();
         let client = self.client.clone();
-        self.request(&policy, || {
+        self.request(&policy, "pulling changes", || {
             let get = client.get(url.clone());
             match &forms {
                 Some(h) => get.header(HEADER_FORMS, h.as_str()),
@@ -325,14 +376,39 @@ fn gzip_json(v: &impl serde::Serialize) -> Result<Vec<u8>, RemoteError> {
     compressed.map_err(|e| RemoteError::Protocol(format!("cannot compress the request: {e}")))
 }
 
-fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &reqwest::Error, policy: &RetryPolicy) -> String {
     if e.is_timeout() {
-        "the server did not answer in time".into()
+        stalled(policy)
     } else if e.is_connect() {
         "cannot connect to the server".into()
     } else {
         format!("the connection failed: {e}")
     }
+}
+
+/// A request that got no (whole) answer in time.
+fn stalled(policy: &RetryPolicy) -> String {
+    format!(
+        "the server did not answer within {} s (`--timeout` sets how long to wait)",
+        policy.request_timeout.as_secs_f64()
+    )
+}
+
+/// Did reading the answer fail because the request's time ran out?
+fn is_timeout(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn decode(headers: &HeaderMap, raw: Vec<u8>) -> std::result::Result<Vec<u8>, String> {

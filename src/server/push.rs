@@ -12,7 +12,9 @@
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.
 //! 4. **The form rule** ([`crate::server::form_rules`]), for changes about to be applied.
-//! 5. **The conflict rule** [`crate::merge::decide`]. An update that conflicts on some
+//! 5. **The conflict rule** [`crate::merge::decide`], then for a change about to apply the
+//!    **orphan rule** [`crate::orphans`] (a household delete meeting live visits is a
+//!    conflict; a visit to a deleted household restores it). An update that conflicts on some
 //!    fields still merges its other fields (with a new version); the conflict result carries
 //!    the record as it stands after that, so only the colliding fields wait for the officer.
 //! 6. **Apply** to the in-memory snapshot, so later changes in the batch see earlier ones:
@@ -30,8 +32,9 @@ use uuid::Uuid;
 
 use super::form_rules::{check_visit_form, TeamForms};
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
-use crate::merge::{decide, stamp_fields, Current, Decision, Stamps};
+use crate::merge::{decide, stamp_fields, Current, Decision, Stamps, DELETED};
 use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
+use crate::orphans::{self, Orphan};
 use crate::protocol::{Change, ChangeResult, ErrorCode};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
@@ -60,7 +63,14 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
     let mut seen_ops = HashSet::new();
     let mut ids = Vec::with_capacity(changes.len());
     let mut seen = HashSet::new();
+    let mut deleted_households = Vec::new();
     for c in changes {
+        if c.entity_type == EntityType::Household
+            && c.operation == Operation::Delete
+            && !deleted_households.contains(&c.entity_id)
+        {
+            deleted_households.push(c.entity_id);
+        }
         if seen_ops.insert(c.op_id) {
             ops.push(c.op_id);
         }
@@ -73,7 +83,11 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
             }
         }
     }
-    WriteKeys { op_ids: ops, ids }
+    WriteKeys {
+        op_ids: ops,
+        ids,
+        deleted_households,
+    }
 }
 
 fn household_of(c: &Change) -> Option<Uuid> {
@@ -191,10 +205,93 @@ fn decide_one(
             if let Err((code, message)) = check_visit_form(c, existing.map(|r| &r.fields), forms) {
                 return ChangeResult::rejected(op, code, message);
             }
+            if let Some(result) = orphan_rule(c, device, snap, touch) {
+                return result;
+            }
             let (version, server_id) = apply(c, device, team, restore, snap);
+            count_visits(c, restore, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)
         }
+    }
+}
+
+/// The orphan rule ([`crate::orphans`]): a household delete that meets live visits is a
+/// conflict on `deleted` (with the server's household); a visit recorded (or restored) to a
+/// deleted household restores the household first. `Some`: the change's result.
+fn orphan_rule(
+    c: &Change,
+    device: Uuid,
+    snap: &mut Snapshot,
+    touch: &mut dyn FnMut(Uuid),
+) -> Option<ChangeResult> {
+    let existing = snap.records.get(&c.entity_id);
+    let household = match c.entity_type {
+        EntityType::Household => Some(c.entity_id),
+        EntityType::Visit => household_id(c, existing),
+    };
+    let restores = existing.is_some_and(|r| r.deleted) && c.operation == Operation::Update;
+    let live_visits = match (c.entity_type, existing) {
+        (EntityType::Household, Some(h)) if !h.deleted => {
+            snap.live_visits.get(&c.entity_id).copied().unwrap_or(0)
+        }
+        _ => 0,
+    };
+    let household_deleted = c.entity_type == EntityType::Visit
+        && household
+            .and_then(|h| snap.records.get(&h))
+            .is_some_and(|h| h.deleted);
+    match orphans::check(
+        c.entity_type,
+        c.operation,
+        restores,
+        household_deleted,
+        live_visits,
+    ) {
+        Ok(()) => None,
+        Err(Orphan::HouseholdHasVisits(_)) => Some(merge_around_conflict(
+            c,
+            device,
+            vec![DELETED.to_string()],
+            snap,
+            touch,
+        )),
+        Err(Orphan::HouseholdDeleted) => {
+            let h = household.and_then(|h| snap.records.get_mut(&h))?;
+            snap.version += 1;
+            h.version = snap.version;
+            h.deleted = false;
+            h.deleted_by = None;
+            touch(h.id);
+            None
+        }
+    }
+}
+
+/// The household a visit change is about: from its fields (an insert) or its record.
+fn household_id(c: &Change, existing: Option<&StoredRecord>) -> Option<Uuid> {
+    household_of(c).or_else(|| {
+        existing
+            .and_then(|r| r.fields.get("household_id"))
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+    })
+}
+
+/// Keeps [`Snapshot::live_visits`] right as the batch records, deletes and restores visits.
+fn count_visits(c: &Change, restore: bool, snap: &mut Snapshot) {
+    if c.entity_type != EntityType::Visit {
+        return;
+    }
+    let delta = match c.operation {
+        Operation::Insert => 1,
+        Operation::Delete => -1,
+        Operation::Update if restore => 1,
+        Operation::Update => return,
+    };
+    let h = household_id(c, snap.records.get(&c.entity_id));
+    if let Some(n) = h.and_then(|h| snap.live_visits.get_mut(&h)) {
+        *n += delta;
     }
 }
 

@@ -15,6 +15,7 @@ use super::queue::enqueue;
 use super::rows::{get_record, put_row, LocalRecord, SyncState};
 use super::Store;
 use crate::client::error::{Error, Result};
+use crate::client::short_id::IdIndex;
 use crate::merge::{self, Resolution, Sides, DELETED};
 use crate::model::{self, EntityType, Operation};
 use crate::protocol::Record;
@@ -143,25 +144,15 @@ impl Store {
         }))
     }
 
-    /// Finds a conflict by an id prefix among records in conflict.
-    pub fn find_conflict(&self, prefix: &str) -> Result<Conflict> {
-        let p = prefix.trim().to_ascii_lowercase();
-        let matches: Vec<Conflict> = self
-            .conflicts()?
+    /// Finds a conflict by the short id (or id prefix) of its record.
+    pub fn find_conflict(&self, input: &str) -> Result<Conflict> {
+        let conflicts = self.conflicts()?;
+        let index = IdIndex::new(conflicts.iter().map(|c| (c.entity_type, c.id)));
+        let id = index.resolve(None, "conflict", "fieldsync conflicts", input)?;
+        conflicts
             .into_iter()
-            .filter(|c| c.id.to_string().starts_with(&p))
-            .collect();
-        match matches.len() {
-            0 => Err(Error::NotFound(format!(
-                "no conflict on a record whose id starts with {prefix:?}; see `fieldsync conflicts`"
-            ))),
-            1 => Ok(matches.into_iter().next().expect("one match")),
-            _ => Err(Error::Ambiguous {
-                what: "conflict",
-                prefix: prefix.to_string(),
-                candidates: matches.iter().map(|c| c.id.to_string()).collect(),
-            }),
-        }
+            .find(|c| c.id == id)
+            .ok_or_else(|| Error::NotFound(format!("no conflict on {id}")))
     }
 
     /// Settles a conflict: writes the chosen record and queues what the server needs, in one
@@ -198,6 +189,16 @@ impl Store {
         }
         let settled =
             merge::resolve(&c.sides(), resolution).map_err(|e| Error::BadInput(e.to_string()))?;
+        if settled.deleted && c.entity_type == EntityType::Household {
+            // The orphan rule: never a deleted household under live visits.
+            let visits = super::records::live_visits(&tx, c.id)?;
+            if visits > 0 {
+                return Err(Error::HasVisits {
+                    household: c.id,
+                    visits,
+                });
+            }
+        }
         let mut rec = LocalRecord {
             fields: settled.fields,
             deleted_at: settled

@@ -14,39 +14,45 @@ use super::queue::enqueue;
 use super::rows::{columns, get_record, put_row, read_record, table, text, LocalRecord, SyncState};
 use super::Store;
 use crate::client::error::{Error, Result};
+use crate::client::short_id::IdIndex;
 use crate::model::{
     self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation,
 };
 
 impl Store {
-    /// Finds the one record whose id starts with `prefix` (as git does with hashes).
-    pub fn resolve_id(&self, entity: EntityType, prefix: &str) -> Result<Uuid> {
-        let p = prefix.trim().to_ascii_lowercase();
-        if p.is_empty() || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(Error::BadInput(format!(
-                "{prefix:?} is not a {entity} id (ids are hexadecimal, e.g. 0193a1b2)"
-            )));
+    /// Finds the one record of `entity` that `input` names: a short id (or a prefix of
+    /// one), or a prefix of its full id with or without hyphens (see [`crate::client::short_id`]).
+    pub fn resolve_id(&self, entity: EntityType, input: &str) -> Result<Uuid> {
+        let listing = format!("fieldsync {entity} list");
+        self.id_index()?
+            .resolve(Some(entity), entity.as_str(), &listing, input)
+    }
+
+    /// The short ids of every record on this laptop (households and visits, tombstones too).
+    pub fn id_index(&self) -> Result<IdIndex> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 'household', id FROM household UNION ALL SELECT 'visit', id FROM visit",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let (entity, id) = row?;
+            let entity = if entity == "household" {
+                EntityType::Household
+            } else {
+                EntityType::Visit
+            };
+            let id =
+                Uuid::parse_str(&id).map_err(|e| Error::corrupt(format_args!("id {id:?}"), e))?;
+            ids.push((entity, id));
         }
-        let sql = format!(
-            "SELECT id FROM {} WHERE id GLOB ?1 || '*' ORDER BY id LIMIT 6",
-            table(entity)
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let ids: Vec<String> = stmt
-            .query_map([&p], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        match ids.len() {
-            0 => Err(Error::NotFound(format!(
-                "no {entity} has an id starting with {prefix:?}; see `fieldsync {entity} list`"
-            ))),
-            1 => Uuid::parse_str(&ids[0])
-                .map_err(|e| Error::corrupt(format_args!("id {:?}", ids[0]), e)),
-            _ => Err(Error::Ambiguous {
-                what: entity.as_str(),
-                prefix: prefix.to_string(),
-                candidates: ids,
-            }),
-        }
+        Ok(IdIndex::new(ids))
+    }
+
+    /// How many live visits on this laptop refer to `household` (the orphan rule,
+    /// [`crate::orphans`]).
+    pub fn live_visits(&self, household: Uuid) -> Result<i64> {
+        live_visits(&self.conn, household)
     }
 
     /// Reads one record, tombstones included.
@@ -114,11 +120,7 @@ impl Store {
         let tx = self.write_tx()?;
         let rec = live_record(&tx, entity, id)?;
         if entity == EntityType::Household {
-            let visits: i64 = tx.query_row(
-                "SELECT count(*) FROM visit WHERE household_id = ?1 AND deleted_at IS NULL",
-                [id.to_string()],
-                |r| r.get(0),
-            )?;
+            let visits = live_visits(&tx, id)?;
             if visits > 0 {
                 return Err(Error::HasVisits {
                     household: id,
@@ -135,15 +137,45 @@ impl Store {
 
     /// Records many new records and their queue entries in one transaction: all or nothing.
     /// `rows` carry their source line numbers, which errors name.
+    /// A visit's `household_id` may be a household's short id (or an id prefix), as `list`
+    /// shows it.
     pub fn import(&mut self, entity: EntityType, rows: Vec<(usize, FieldMap)>) -> Result<usize> {
+        let index = match entity {
+            EntityType::Visit if rows.iter().any(|(_, f)| short_household(f).is_some()) => {
+                Some(self.id_index()?)
+            }
+            _ => None,
+        };
         let tx = self.write_tx()?;
         let now = model::now_timestamp();
         let n = rows.len();
-        for (line, fields) in rows {
-            insert_local(&tx, entity, fields, &now).map_err(|e| match e {
+        for (line, mut fields) in rows {
+            let full = |f: &FieldMap| -> Result<Option<Uuid>> {
+                match (short_household(f), &index) {
+                    (Some(short), Some(ids)) => ids
+                        .resolve(
+                            Some(EntityType::Household),
+                            "household",
+                            "fieldsync household list",
+                            short,
+                        )
+                        .map(Some),
+                    _ => Ok(None),
+                }
+            };
+            let resolved = full(&fields).and_then(|full_id| {
+                if let Some(id) = full_id {
+                    fields.insert("household_id".into(), id.to_string().into());
+                }
+                insert_local(&tx, entity, fields, &now)
+            });
+            resolved.map_err(|e| match e {
                 Error::Invalid(v) => Error::BadInput(format!("line {line}: {v}")),
                 Error::BadInput(m) | Error::NotFound(m) => {
                     Error::BadInput(format!("line {line}: {m}"))
+                }
+                ambiguous @ Error::Ambiguous { .. } => {
+                    Error::BadInput(format!("line {line}: {ambiguous}"))
                 }
                 other => other,
             })?;
@@ -153,12 +185,28 @@ impl Store {
     }
 }
 
+/// A visit row's `household_id` when it is not a full id (a short id or a prefix).
+fn short_household(f: &FieldMap) -> Option<&str> {
+    f.get("household_id")
+        .and_then(|v| v.as_str())
+        .filter(|s| Uuid::parse_str(s).is_err())
+}
+
 /// Filters for [`Store::list`].
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub state: Option<SyncState>,
     pub household: Option<Uuid>,
     pub deleted: bool,
+}
+
+/// Live visits referring to `household`.
+pub(super) fn live_visits(conn: &Connection, household: Uuid) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM visit WHERE household_id = ?1 AND deleted_at IS NULL",
+        [household.to_string()],
+        |r| r.get(0),
+    )?)
 }
 
 /// A record that exists and is not deleted; with advice when it is neither.
@@ -334,12 +382,22 @@ mod tests {
                 Err(Error::Ambiguous { .. })
             ));
         }
+        let without_hyphens = a.simple().to_string();
+        assert_eq!(
+            s.resolve_id(EntityType::Household, &without_hyphens)
+                .unwrap(),
+            a
+        );
         assert!(matches!(
             s.resolve_id(EntityType::Household, "ffffffff"),
             Err(Error::NotFound(_))
         ));
         assert!(matches!(
             s.resolve_id(EntityType::Household, "zz"),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            s.resolve_id(EntityType::Household, "i!"),
             Err(Error::BadInput(_))
         ));
     }

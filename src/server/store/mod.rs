@@ -161,6 +161,9 @@ pub struct StoredOp {
 pub struct WriteKeys {
     pub op_ids: Vec<Uuid>,
     pub ids: Vec<Uuid>,
+    /// Households the batch deletes: how many live visits refer to each is loaded into
+    /// [`Snapshot::live_visits`] (the orphan rule, [`crate::orphans`]).
+    pub deleted_households: Vec<Uuid>,
 }
 
 /// What a write needs from the store, read under the write lock.
@@ -174,6 +177,8 @@ pub struct Snapshot {
     pub version: i64,
     /// The last server id handed out.
     pub server_id: i64,
+    /// Live visits per household of [`WriteKeys::deleted_households`].
+    pub live_visits: HashMap<Uuid, i64>,
 }
 
 /// What a write stores, in one transaction.

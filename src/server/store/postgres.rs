@@ -215,6 +215,31 @@ async fn load(
         let rec = to_record(r)?;
         snap.records.insert(rec.id, rec);
     }
+    if !keys.deleted_households.is_empty() {
+        let households: Vec<String> = keys
+            .deleted_households
+            .iter()
+            .map(Uuid::to_string)
+            .collect();
+        let rows = tx
+            .query(
+                "SELECT fields::jsonb->>'household_id', count(*) FROM records
+                 WHERE entity_type = 'visit' AND NOT deleted
+                   AND fields::jsonb->>'household_id' = ANY($1)
+                 GROUP BY 1",
+                &[&households],
+            )
+            .await
+            .map_err(StoreError::pg("count households' visits"))?;
+        for h in &keys.deleted_households {
+            snap.live_visits.insert(*h, 0);
+        }
+        for r in rows {
+            let h: String = r.try_get(0).map_err(StoreError::pg("read household id"))?;
+            let n: i64 = r.try_get(1).map_err(StoreError::pg("read visit count"))?;
+            snap.live_visits.insert(parse_uuid("household_id", &h)?, n);
+        }
+    }
     Ok(snap)
 }
 

@@ -435,6 +435,18 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
             snap.records.insert(*id, to_record(raw)?);
         }
     }
+    let mut q = tx
+        .prepare_cached(
+            "SELECT count(*) FROM records WHERE entity_type = 'visit' AND NOT deleted
+               AND json_extract(fields, '$.household_id') = ?1",
+        )
+        .map_err(StoreError::sqlite("prepare visit count"))?;
+    for h in &keys.deleted_households {
+        let n: i64 = q
+            .query_row([h.to_string()], |r| r.get(0))
+            .map_err(StoreError::sqlite("count a household's visits"))?;
+        snap.live_visits.insert(*h, n);
+    }
     Ok(snap)
 }
 
