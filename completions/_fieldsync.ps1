@@ -69,7 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -126,6 +126,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;household;import' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Import every row as a new record, even rows this device imported before')
+            [CompletionResult]::new('--coerce', '--coerce', [CompletionResultType]::ParameterName, 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -137,7 +139,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -173,7 +175,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -233,6 +235,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
         'fieldsync;visit;import' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Import every row as a new record, even rows this device imported before')
+            [CompletionResult]::new('--coerce', '--coerce', [CompletionResultType]::ParameterName, 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -244,7 +248,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -697,7 +701,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             break
         }
         'fieldsync;help;household;add' {
@@ -724,7 +728,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             break
         }
         'fieldsync;help;visit;add' {

@@ -2296,7 +2296,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__import)
-            opts="-h --db --config --json --help"
+            opts="-h --again --coerce --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2806,7 +2806,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__import)
-            opts="-h --db --config --json --help"
+            opts="-h --again --coerce --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -64,7 +64,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;household;add'= {
@@ -115,6 +115,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;household;import'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --again 'Import every row as a new record, even rows this device imported before'
+            cand --coerce 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -125,7 +127,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;household;help;add'= {
@@ -153,7 +155,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;add'= {
@@ -207,6 +209,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;visit;import'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --again 'Import every row as a new record, even rows this device imported before'
+            cand --coerce 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -217,7 +221,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;help;add'= {
@@ -603,7 +607,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
         }
         &'fieldsync;help;household;add'= {
         }
@@ -623,7 +627,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
         }
         &'fieldsync;help;visit;add'= {
         }

@@ -62,7 +62,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not _
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l name -d 'The household\'s name (required, up to 200 characters)' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l village -r
@@ -96,6 +96,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l again -d 'Import every row as a new record, even rows this device imported before'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l coerce -d 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a new household; prints its id'
@@ -103,7 +105,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
@@ -114,7 +116,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l household -d 'The household\'s id, or any unique prefix of it' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l notes -r
@@ -151,6 +153,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l again -d 'Import every row as a new record, even rows this device imported before'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l coerce -d 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a visit to a household; prints its id'
@@ -158,7 +162,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and not __fish_seen_subcommand_from show help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and not __fish_seen_subcommand_from show help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
@@ -324,13 +328,13 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "add" -d 'Record a visit to a household; prints its id'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from form" -f -a "show" -d 'Print the team\'s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "officer" -d 'Add, list, revoke and move officers'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'

@@ -9,6 +9,7 @@ pub mod export;
 pub mod form_check;
 pub mod format;
 pub mod forms;
+pub mod import;
 pub mod init;
 pub mod out;
 pub mod queue;

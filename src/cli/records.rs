@@ -2,17 +2,13 @@
 //! prints. Validation and the write-with-queue-entry rule live in the model and the store;
 //! this file must not decide them.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::format::record_json;
+use super::import::{self, ImportArgs};
 use super::{print_json, Failure, Globals};
-use crate::client::import::{self, Format};
 use crate::client::store::{ListFilter, Store, SyncState};
 use crate::client::Error;
 use crate::exit;
@@ -36,7 +32,8 @@ pub enum HouseholdCommand {
     /// Show one household.
     Show { id: String },
     /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    /// Rows imported on this device before are skipped (see --again).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -112,7 +109,8 @@ pub enum VisitCommand {
     /// Show one visit.
     Show { id: String },
     /// Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import { file: PathBuf },
+    /// Rows imported on this device before are skipped (see --again).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -187,10 +185,7 @@ fn open_for(g: &Globals, records_new: bool) -> Result<Store, Failure> {
 
 pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure> {
     let entity = EntityType::Household;
-    let records_new = matches!(
-        cmd,
-        HouseholdCommand::Add(_) | HouseholdCommand::Import { .. }
-    );
+    let records_new = matches!(cmd, HouseholdCommand::Add(_) | HouseholdCommand::Import(_));
     let mut store = open_for(g, records_new)?;
     match cmd {
         HouseholdCommand::Add(h) => {
@@ -214,13 +209,13 @@ pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure>
         HouseholdCommand::Delete { id } => delete(g, &mut store, entity, &id),
         HouseholdCommand::List(l) => list(g, &store, entity, l, None),
         HouseholdCommand::Show { id } => show(g, &store, entity, &id),
-        HouseholdCommand::Import { file } => import(g, &mut store, entity, &file, FieldMap::new()),
+        HouseholdCommand::Import(a) => import::run(g, &mut store, entity, &a, FieldMap::new()),
     }
 }
 
 pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
     let entity = EntityType::Visit;
-    let records_new = matches!(cmd, VisitCommand::Add { .. } | VisitCommand::Import { .. });
+    let records_new = matches!(cmd, VisitCommand::Add { .. } | VisitCommand::Import(_));
     let mut store = open_for(g, records_new)?;
     match cmd {
         VisitCommand::Add {
@@ -272,11 +267,11 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             list(g, &store, entity, l, h)
         }
         VisitCommand::Show { id } => show(g, &store, entity, &id),
-        VisitCommand::Import { file } => {
+        VisitCommand::Import(a) => {
             let mut defaults = FieldMap::new();
             defaults.insert("officer_id".into(), json!(officer(g, &store)?));
             defaults.insert("visited_at".into(), json!(model::now_timestamp()));
-            import(g, &mut store, entity, &file, defaults)
+            import::run(g, &mut store, entity, &a, defaults)
         }
     }
 }
@@ -389,44 +384,6 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
             };
             crate::outln!("{k:<13} {shown}")?;
         }
-    }
-    Ok(exit::OK)
-}
-
-fn import(
-    g: &Globals,
-    store: &mut Store,
-    entity: EntityType,
-    file: &PathBuf,
-    defaults: FieldMap,
-) -> Result<i32, Failure> {
-    let name = file.display().to_string();
-    let mut input: Box<dyn BufRead> = if name == "-" {
-        Box::new(BufReader::new(std::io::stdin().lock()))
-    } else {
-        let f = File::open(file).map_err(|e| {
-            let code = if e.kind() == std::io::ErrorKind::NotFound {
-                exit::NO_INPUT
-            } else {
-                exit::IO
-            };
-            Failure::new(code, format!("cannot open {name}: {e}"))
-        })?;
-        Box::new(BufReader::with_capacity(1 << 16, f))
-    };
-    let first = input
-        .fill_buf()
-        .map_err(|e| Failure::new(exit::IO, format!("cannot read {name}: {e}")))?
-        .iter()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace());
-    let format = Format::detect(&name, first);
-    let rows = import::parse(entity, format, input.by_ref(), &defaults)?;
-    let n = store.import(entity, rows)?;
-    if g.json {
-        print_json(&json!({ "imported": n }))?;
-    } else {
-        eprintln!("imported {n} {entity}s; they sync with the next `fieldsync sync`");
     }
     Ok(exit::OK)
 }

@@ -132,25 +132,6 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
-    /// Records many new records and their queue entries in one transaction: all or nothing.
-    /// `rows` carry their source line numbers, which errors name.
-    pub fn import(&mut self, entity: EntityType, rows: Vec<(usize, FieldMap)>) -> Result<usize> {
-        let tx = self.write_tx()?;
-        let now = model::now_timestamp();
-        let n = rows.len();
-        for (line, fields) in rows {
-            insert_local(&tx, entity, fields, &now).map_err(|e| match e {
-                Error::Invalid(v) => Error::BadInput(format!("line {line}: {v}")),
-                Error::BadInput(m) | Error::NotFound(m) => {
-                    Error::BadInput(format!("line {line}: {m}"))
-                }
-                other => other,
-            })?;
-        }
-        tx.commit()?;
-        Ok(n)
-    }
 }
 
 /// Filters for [`Store::list`].
@@ -177,7 +158,12 @@ fn live_record(conn: &Connection, entity: EntityType, id: Uuid) -> Result<LocalR
 }
 
 /// Validates and records a new record with its queued insert (inside the caller's transaction).
-fn insert_local(tx: &Connection, entity: EntityType, fields: FieldMap, now: &str) -> Result<Uuid> {
+pub(super) fn insert_local(
+    tx: &Connection,
+    entity: EntityType,
+    fields: FieldMap,
+    now: &str,
+) -> Result<Uuid> {
     let mut clean = FieldMap::new();
     apply_fields(&mut clean, &fields);
     validate_change(entity, Operation::Insert, &clean)?;

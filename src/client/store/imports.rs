@@ -1,0 +1,70 @@
+//! Imports that never duplicate: rows from a file are recorded with their queue entries in
+//! one transaction, and each row's fingerprint (see `client::import`) is kept, so a row this
+//! device has imported before is skipped unless the officer asks for it again.
+//!
+//! This module must not parse files (that is `client::import`) or talk to the server.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::records::insert_local;
+use super::Store;
+use crate::client::error::{Error, Result};
+use crate::client::import::Row;
+use crate::model::{self, EntityType};
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportOutcome {
+    /// Rows recorded as new records.
+    pub imported: usize,
+    /// Rows skipped because this device imported them before.
+    pub skipped: usize,
+}
+
+impl Store {
+    /// Records the rows not imported before (every row when `again`) with their queue
+    /// entries, in one transaction: all or nothing. Errors name the row's line.
+    pub fn import(
+        &mut self,
+        entity: EntityType,
+        rows: Vec<Row>,
+        again: bool,
+    ) -> Result<ImportOutcome> {
+        let tx = self.write_tx()?;
+        let now = model::now_timestamp();
+        let mut outcome = ImportOutcome::default();
+        for row in rows {
+            if !again && imported_before(&tx, entity, &row.fingerprint)? {
+                outcome.skipped += 1;
+                continue;
+            }
+            let line = row.line;
+            let id = insert_local(&tx, entity, row.fields, &now).map_err(|e| match e {
+                Error::Invalid(v) => Error::BadInput(format!("line {line}: {v}")),
+                Error::BadInput(m) | Error::NotFound(m) => {
+                    Error::BadInput(format!("line {line}: {m}"))
+                }
+                other => other,
+            })?;
+            // Imported again on purpose: the first record keeps the fingerprint.
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO import_fingerprint (entity_type, fingerprint, entity_id, imported_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![entity.as_str(), row.fingerprint, id.to_string(), now])?;
+            outcome.imported += 1;
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+}
+
+fn imported_before(conn: &Connection, entity: EntityType, fingerprint: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM import_fingerprint WHERE entity_type = ?1 AND fingerprint = ?2",
+        )?
+        .query_row(params![entity.as_str(), fingerprint], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
