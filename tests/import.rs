@@ -252,6 +252,24 @@ fn every_wrong_type_is_exit_65_naming_line_and_field_and_changes_nothing() {
 }
 
 #[test]
+fn ids_and_times_are_stored_in_their_canonical_spelling() {
+    let d = Device::initialised();
+    let h = d.add_household("Wanjiru");
+    let row = format!(
+        "{{\"household_id\": \"{{{}}}\", \"visited_at\": \"2026-11-25t12:30:00+03:00\"}}\n",
+        h.to_uppercase()
+    );
+    d.cmd(&["visit", "import", "-"]).write_stdin(row).assert().success();
+    let v = &d.json(&["visit", "list"])[0];
+    assert_eq!(v["household_id"], h.as_str());
+    assert_eq!(v["visited_at"], "2026-11-25T09:30:00Z");
+    let bad = format!("{{\"household_id\": \"{h}\", \"visited_at\": \"2026-11-25X09:30:00z\"}}\n");
+    let out = d.cmd(&["visit", "import", "-"]).write_stdin(bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: visited_at"));
+}
+
+#[test]
 fn coerce_accepts_numbers_that_read_back_exactly() {
     let d = Device::initialised();
     let h = d.add_household("Wanjiru");

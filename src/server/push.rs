@@ -23,6 +23,7 @@
 //! `op_id_reused` rejection, which must not replace the first result. A rejected change never
 //! blocks the rest of the batch.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
@@ -31,7 +32,10 @@ use uuid::Uuid;
 use super::form_rules::{check_visit_form, TeamForms};
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps};
-use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
+use crate::model::{
+    apply_fields, canonicalize_fields, is_canonical, validate_change, EntityType, FieldMap,
+    Operation,
+};
 use crate::protocol::{Change, ChangeResult, ErrorCode};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
@@ -110,7 +114,8 @@ pub fn plan_with_forms(
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
-    for c in changes {
+    for raw in changes {
+        let c = &*canonical(raw);
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
             if prev.hash == hash {
@@ -146,6 +151,18 @@ pub fn plan_with_forms(
     write.version = snap.version;
     write.server_id = snap.server_id;
     (results, write)
+}
+
+/// The change with its fields in canonical spelling (ids lower-case hyphenated, times in
+/// UTC with `T` and `Z`), so that what is stored, compared and hashed never depends on how a
+/// client spelled it. Values that are not valid stay as sent; validation refuses them.
+fn canonical(c: &Change) -> Cow<'_, Change> {
+    if is_canonical(&c.fields) {
+        return Cow::Borrowed(c);
+    }
+    let mut owned = c.clone();
+    canonicalize_fields(&mut owned.fields);
+    Cow::Owned(owned)
 }
 
 /// Decides one change that is not a replay, applying it to `snap` when it is accepted.

@@ -15,7 +15,8 @@ use super::rows::{columns, get_record, put_row, read_record, table, text, LocalR
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{
-    self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation,
+    self, apply_fields, canonicalize_fields, diff_fields, validate_change, EntityType, FieldMap,
+    Operation,
 };
 
 impl Store {
@@ -96,6 +97,7 @@ impl Store {
         let rec = live_record(&tx, entity, id)?;
         let mut next = rec.fields.clone();
         apply_fields(&mut next, &changes);
+        canonicalize_fields(&mut next);
         let changed = diff_fields(&rec.fields, &next);
         if changed.is_empty() {
             return Ok(changed);
@@ -166,6 +168,7 @@ pub(super) fn insert_local(
 ) -> Result<Uuid> {
     let mut clean = FieldMap::new();
     apply_fields(&mut clean, &fields);
+    canonicalize_fields(&mut clean);
     validate_change(entity, Operation::Insert, &clean)?;
     if entity == EntityType::Visit {
         let hid = text(&clean, "household_id").unwrap_or_default();
