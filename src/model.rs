@@ -315,7 +315,8 @@ pub fn parse_timestamp(s: &str) -> Result<time::OffsetDateTime, ValidationError>
 /// to the parser.
 fn is_rfc3339_shape(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
     if !(digits(0..4) && at(4, b"-") && digits(5..7) && at(7, b"-") && digits(8..10))
         || !(at(10, b"Tt") && digits(11..13) && at(13, b":") && digits(14..16))
@@ -345,7 +346,12 @@ fn is_rfc3339_shape(s: &str) -> bool {
 pub fn canonical_timestamp(s: &str) -> Result<String, ValidationError> {
     let t = parse_timestamp(s)?.to_offset(time::UtcOffset::UTC);
     t.format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ValidationError::new("visited_at", format!("{s:?} cannot be written as RFC 3339: {e}")))
+        .map_err(|e| {
+            ValidationError::new(
+                "visited_at",
+                format!("{s:?} cannot be written as RFC 3339: {e}"),
+            )
+        })
 }
 
 /// The canonical spelling of a UUID: lower-case and hyphenated. Braced (`{…}`), `urn:uuid:`,
@@ -700,15 +706,22 @@ mod tests {
             "0192F0A0-0000-7000-8000-0000000000A1",
             "{0192f0a0-0000-7000-8000-0000000000a1}",
             "urn:uuid:0192F0A0-0000-7000-8000-0000000000A1",
-            "0192f0a0000070008000 0000000000a1".replace(' ', "").as_str(),
+            "0192f0a0000070008000 0000000000a1"
+                .replace(' ', "")
+                .as_str(),
         ] {
             assert_eq!(canonical_uuid(given).as_deref(), Some(c), "{given}");
         }
         assert_eq!(canonical_uuid("0192f0a0-0000-7000-8000-0000000000a"), None);
-        let mut f = fm(json!({"household_id": "{0192F0A0-0000-7000-8000-0000000000A1}", "visited_at": "2026-11-25t09:30:00z", "notes": "{X}"}));
+        let mut f = fm(
+            json!({"household_id": "{0192F0A0-0000-7000-8000-0000000000A1}", "visited_at": "2026-11-25t09:30:00z", "notes": "{X}"}),
+        );
         assert!(!is_canonical(&f));
         canonicalize_fields(&mut f);
-        assert_eq!(f, fm(json!({"household_id": c, "visited_at": "2026-11-25T09:30:00Z", "notes": "{X}"})));
+        assert_eq!(
+            f,
+            fm(json!({"household_id": c, "visited_at": "2026-11-25T09:30:00Z", "notes": "{X}"}))
+        );
         assert!(is_canonical(&f));
     }
 

@@ -19,7 +19,17 @@ struct Row {
     fields: BTreeMap<String, Value>,
 }
 
-const META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+const META: &[&str] = &[
+    "id",
+    "server_id",
+    "version",
+    "team",
+    "deleted",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+];
 const LOCAL_META: &[&str] = &[
     "id",
     "server_id",
@@ -27,7 +37,9 @@ const LOCAL_META: &[&str] = &[
     "sync_state",
     "deleted",
     "created_at",
+    "created_by",
     "updated_at",
+    "updated_by",
 ];
 
 /// A CSV cell back as the JSON value it came from (meta columns).
@@ -141,6 +153,10 @@ fn server_rows(url: &str, teams: &[(&str, &str)], entity: &str, deleted: bool) -
                 ("version".to_string(), json!(r.version)),
                 ("team".to_string(), json!(team)),
                 ("deleted".to_string(), json!(r.deleted)),
+                ("created_at".to_string(), json!(r.audit.created_at)),
+                ("created_by".to_string(), json!(r.audit.created_by)),
+                ("updated_at".to_string(), json!(r.audit.updated_at)),
+                ("updated_by".to_string(), json!(r.audit.updated_by)),
             ]);
             rows.push(Row {
                 meta,
@@ -418,7 +434,9 @@ fn local_export_equals_the_laptops_records() {
                     "version",
                     "sync_state",
                     "created_at",
+                    "created_by",
                     "updated_at",
+                    "updated_by",
                 ] {
                     assert_eq!(row.meta[m], want[m], "{m} of {id}");
                 }
@@ -461,6 +479,17 @@ fn fields_of_listed(entity: &str, r: &Value) -> BTreeMap<String, Value> {
         }
     }
     f
+}
+
+/// The who-and-when a pushed visit carries (issue 12): every export row has them.
+fn audit_of_a_visit() -> fieldsync::protocol::Audit {
+    let mut audit = fieldsync::protocol::Audit::default();
+    let fields: fieldsync::model::FieldMap = ["household_id", "officer_id", "visited_at", "notes"]
+        .iter()
+        .map(|k| (k.to_string(), json!("x")))
+        .collect();
+    audit.stamp("amina", "2026-11-27T10:00:00Z", &fields, true);
+    audit
 }
 
 /// Peak RSS of `admin export` over 1,000,000 visits (issue 12: ≤ 64 MiB). Slow (seeding a
@@ -507,6 +536,7 @@ fn million_visit_export_peak_rss() {
                     .map(|(k, v)| (k.to_string(), v))
                     .collect(),
                     stamps: Default::default(),
+                    audit: audit_of_a_visit(),
                 })
                 .collect();
             let set = WriteSet {
@@ -528,22 +558,17 @@ fn million_visit_export_peak_rss() {
         .args(["--entity", "visit", "--output", &out.display().to_string()])
         .spawn()
         .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    let status = loop {
-        if let Ok(s) = std::fs::read_to_string(&status_file) {
-            if let Some(kib) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            {
-                peak_kib = peak_kib.max(kib);
-            }
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    let status = child.wait().unwrap();
+    // The kernel's own peak of every waited-for child (here: only the export): exact, where
+    // sampling /proc would miss a peak between two samples. In KiB on Linux.
+    let peak_kib = {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage writes one `rusage` into the valid, owned struct it is given.
+        assert_eq!(
+            unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+            0
+        );
+        usage.ru_maxrss as u64
     };
     assert!(status.success());
     let lines =

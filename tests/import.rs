@@ -259,12 +259,19 @@ fn ids_and_times_are_stored_in_their_canonical_spelling() {
         "{{\"household_id\": \"{{{}}}\", \"visited_at\": \"2026-11-25t12:30:00+03:00\"}}\n",
         h.to_uppercase()
     );
-    d.cmd(&["visit", "import", "-"]).write_stdin(row).assert().success();
+    d.cmd(&["visit", "import", "-"])
+        .write_stdin(row)
+        .assert()
+        .success();
     let v = &d.json(&["visit", "list"])[0];
     assert_eq!(v["household_id"], h.as_str());
     assert_eq!(v["visited_at"], "2026-11-25T09:30:00Z");
     let bad = format!("{{\"household_id\": \"{h}\", \"visited_at\": \"2026-11-25X09:30:00z\"}}\n");
-    let out = d.cmd(&["visit", "import", "-"]).write_stdin(bad).output().unwrap();
+    let out = d
+        .cmd(&["visit", "import", "-"])
+        .write_stdin(bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: visited_at"));
 }

@@ -27,12 +27,23 @@ fn non_canonical_spellings_come_back_canonical(kind: StoreKind) {
     // Ids typed as UUIDs in the protocol, in braced and urn forms, upper-case.
     let mut hh = household(h, "Wanjiru");
     hh["entity_id"] = json!(format!("{{{}}}", upper(h)));
-    let mut first = visit(v1, h, "amina", json!({"visited_at": "2026-11-25t12:30:00+03:00"}));
+    let mut first = visit(
+        v1,
+        h,
+        "amina",
+        json!({"visited_at": "2026-11-25t12:30:00+03:00"}),
+    );
     first["fields"]["household_id"] = json!(format!("urn:uuid:{}", upper(h)));
     first["entity_id"] = json!(format!("urn:uuid:{}", upper(v1)));
-    let mut second = visit(v2, h, "amina", json!({"visited_at": "2026-11-25T09:30:00.500z"}));
+    let mut second = visit(
+        v2,
+        h,
+        "amina",
+        json!({"visited_at": "2026-11-25T09:30:00.500z"}),
+    );
     second["fields"]["household_id"] = json!(format!("{{{}}}", upper(h)));
-    let body = json!({"device_id": format!("{{{}}}", upper(uid())), "changes": [hh, first, second]});
+    let body =
+        json!({"device_id": format!("{{{}}}", upper(uid())), "changes": [hh, first, second]});
     let (st, out) = push_raw(&s.url, &token, &body);
     assert_eq!(st, StatusCode::OK, "{out}");
     for r in out["results"].as_array().unwrap() {
@@ -59,7 +70,13 @@ fn non_canonical_spellings_come_back_canonical(kind: StoreKind) {
         &s.url,
         &token,
         uid(),
-        vec![change("visit", v1, "update", json!(a.version), json!({"visited_at": "2026-11-25T10:00:00+00:00"}))],
+        vec![change(
+            "visit",
+            v1,
+            "update",
+            json!(a.version),
+            json!({"visited_at": "2026-11-25T10:00:00+00:00"}),
+        )],
     );
     assert_eq!(res[0].status, ChangeStatus::Accepted, "{res:?}");
     let (records, _) = pull_all(&s.url, &token, None);
@@ -75,32 +92,83 @@ fn documented_rules_are_enforced(kind: StoreKind) {
     let h = uid();
     push(&s.url, &token, uid(), vec![household(h, "Wanjiru")]);
     let bad_visit = |extra: Value| visit(uid(), h, "amina", extra);
-    let many: serde_json::Map<String, Value> =
-        (0..201).map(|i| (format!("answers.q{i}"), json!("x"))).collect();
+    let many: serde_json::Map<String, Value> = (0..201)
+        .map(|i| (format!("answers.q{i}"), json!("x")))
+        .collect();
     let cases: Vec<(&str, Value)> = vec![
-        ("time with X", bad_visit(json!({"visited_at": "2026-11-25X09:30:00z"}))),
-        ("time with a space", bad_visit(json!({"visited_at": "2026-11-25 09:30:00Z"}))),
-        ("time without a zone", bad_visit(json!({"visited_at": "2026-11-25T09:30:00"}))),
-        ("household_id not a UUID", bad_visit(json!({"household_id": "0192f0a0-zzzz"}))),
+        (
+            "time with X",
+            bad_visit(json!({"visited_at": "2026-11-25X09:30:00z"})),
+        ),
+        (
+            "time with a space",
+            bad_visit(json!({"visited_at": "2026-11-25 09:30:00Z"})),
+        ),
+        (
+            "time without a zone",
+            bad_visit(json!({"visited_at": "2026-11-25T09:30:00"})),
+        ),
+        (
+            "household_id not a UUID",
+            bad_visit(json!({"household_id": "0192f0a0-zzzz"})),
+        ),
         ("NUL in a name", household(uid(), "Wan\u{0}jiru")),
-        ("NUL in notes", insert("household", uid(), json!({"name": "a", "notes": "x\u{0}"}))),
-        ("NUL in an answer", bad_visit(json!({"answers.crop": "m\u{0}"}))),
+        (
+            "NUL in notes",
+            insert("household", uid(), json!({"name": "a", "notes": "x\u{0}"})),
+        ),
+        (
+            "NUL in an answer",
+            bad_visit(json!({"answers.crop": "m\u{0}"})),
+        ),
         ("blank name", household(uid(), "   ")),
-        ("latitude 91", insert("household", uid(), json!({"name": "a", "gps": [91.0, 0.0]}))),
-        ("longitude -181", insert("household", uid(), json!({"name": "a", "gps": [0.0, -181.0]}))),
-        ("gps of three", insert("household", uid(), json!({"name": "a", "gps": [1.0, 2.0, 3.0]}))),
+        (
+            "latitude 91",
+            insert("household", uid(), json!({"name": "a", "gps": [91.0, 0.0]})),
+        ),
+        (
+            "longitude -181",
+            insert(
+                "household",
+                uid(),
+                json!({"name": "a", "gps": [0.0, -181.0]}),
+            ),
+        ),
+        (
+            "gps of three",
+            insert(
+                "household",
+                uid(),
+                json!({"name": "a", "gps": [1.0, 2.0, 3.0]}),
+            ),
+        ),
         ("201 answers", bad_visit(Value::Object(many))),
-        ("answer key charset", bad_visit(json!({"answers.cr op": "x"}))),
+        (
+            "answer key charset",
+            bad_visit(json!({"answers.cr op": "x"})),
+        ),
         ("name over 200", household(uid(), &"n".repeat(201))),
-        ("base_version on an insert", change("household", uid(), "insert", json!(3), json!({"name": "a"}))),
+        (
+            "base_version on an insert",
+            change("household", uid(), "insert", json!(3), json!({"name": "a"})),
+        ),
     ];
     for (what, c) in cases {
         let res = push(&s.url, &token, uid(), vec![c]);
-        assert_eq!(rejected_code(&res[0]), ErrorCode::InvalidField, "{what}: {res:?}");
+        assert_eq!(
+            rejected_code(&res[0]),
+            ErrorCode::InvalidField,
+            "{what}: {res:?}"
+        );
     }
     // The officer id charset: a visit must name the token's officer, so a malformed one is
     // refused before it could be stored.
-    let res = push(&s.url, &token, uid(), vec![bad_visit(json!({"officer_id": "am ina"}))]);
+    let res = push(
+        &s.url,
+        &token,
+        uid(),
+        vec![bad_visit(json!({"officer_id": "am ina"}))],
+    );
     assert_ne!(res[0].status, ChangeStatus::Accepted, "{res:?}");
     let (records, _) = pull_all(&s.url, &token, None);
     assert_eq!(records.len(), 1, "only the household: {records:?}");

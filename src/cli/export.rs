@@ -61,7 +61,9 @@ const LOCAL_META: &[&str] = &[
     "sync_state",
     "deleted",
     "created_at",
+    "created_by",
     "updated_at",
+    "updated_by",
 ];
 
 fn write_failure(e: ExportError) -> Failure {
@@ -166,14 +168,16 @@ pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
         loop {
             let page = store.export_page(entity, after, deleted, PAGE_SIZE)?;
             for r in &page {
-                let meta: [Value; 7] = [
+                let meta: [Value; 9] = [
                     json!(r.id),
                     json!(r.server_id),
                     json!(r.version),
                     json!(r.sync_state),
                     json!(r.is_deleted()),
                     json!(r.created_at),
+                    json!(r.audit.created_by),
                     json!(r.updated_at),
+                    json!(r.audit.updated_by),
                 ];
                 w.write(&meta, &r.fields).map_err(write_failure)?;
             }
@@ -220,7 +224,17 @@ mod server {
     use crate::server::Service;
 
     /// The meta columns of a server export, before the fields.
-    const SERVER_META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+    const SERVER_META: &[&str] = &[
+        "id",
+        "server_id",
+        "version",
+        "team",
+        "deleted",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ];
 
     /// Runs `admin export` against an open service.
     pub async fn run_admin(service: &Service, args: AdminExportArgs) -> Result<i32, Failure> {
@@ -247,12 +261,16 @@ mod server {
                     .map_err(write_failure)?;
             while let Some(page) = export.next_page().await.map_err(service_failure)? {
                 for r in &page {
-                    let meta: [Value; 5] = [
+                    let meta: [Value; 9] = [
                         json!(r.id),
                         json!(r.server_id),
                         json!(r.version),
                         json!(r.team),
                         json!(r.deleted),
+                        json!(r.audit.created_at),
+                        json!(r.audit.created_by),
+                        json!(r.audit.updated_at),
+                        json!(r.audit.updated_by),
                     ];
                     w.write(&meta, &r.fields).map_err(write_failure)?;
                 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::format::record_json;
+use super::format::{field_history, record_json, FieldHistory};
 use super::import::{self, ImportArgs};
 use super::{print_json, Failure, Globals};
 use crate::client::store::{ListFilter, Store, SyncState};
@@ -364,8 +364,9 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
     let rec = store
         .get(entity, id)?
         .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
-    let v = record_json(&rec);
+    let mut v = record_json(&rec);
     if g.json {
+        v["field_stamps"] = json!(rec.audit.field_stamps);
         print_json(&v)?;
         return Ok(exit::OK);
     }
@@ -383,6 +384,19 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
                 other => other.to_string(),
             };
             crate::outln!("{k:<13} {shown}")?;
+        }
+    }
+    show_history(&rec)
+}
+
+/// `show`'s last section: who last changed each field and when (server time).
+fn show_history(rec: &crate::client::store::LocalRecord) -> Result<i32, Failure> {
+    crate::outln!("last changed")?;
+    for (field, history) in field_history(rec) {
+        match history {
+            FieldHistory::Stamped { by, at } => crate::outln!("  {field:<24} {by} at {at}")?,
+            FieldHistory::Local => crate::outln!("  {field:<24} on this laptop, not synced yet")?,
+            FieldHistory::Unknown => crate::outln!("  {field:<24} (no server stamp)")?,
         }
     }
     Ok(exit::OK)

@@ -36,7 +36,7 @@ use crate::model::{
     apply_fields, canonicalize_fields, is_canonical, validate_change, EntityType, FieldMap,
     Operation,
 };
-use crate::protocol::{Change, ChangeResult, ErrorCode};
+use crate::protocol::{Audit, Change, ChangeResult, ErrorCode};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
 /// entity id, operation, base version and canonical (key-sorted) fields JSON.
@@ -98,18 +98,35 @@ pub fn plan(
     changes: &[Change],
     snap: &mut Snapshot,
 ) -> (Vec<ChangeResult>, WriteSet) {
-    plan_with_forms(officer, device, changes, snap, &TeamForms::new())
+    let at = crate::model::now_timestamp();
+    plan_with_forms(officer, device, changes, snap, &TeamForms::new(), &at)
+}
+
+/// Who pushes a batch, from which device, received when (server time): what accepted
+/// changes are stamped with.
+#[derive(Clone, Copy)]
+struct Pusher<'a> {
+    officer: &'a Officer,
+    device: Uuid,
+    at: &'a str,
 }
 
 /// [`plan`], also refusing visits whose answers break the form version they name (issue 15;
-/// see [`crate::server::form_rules`]); `forms` are the officer's team's published forms.
+/// see [`crate::server::form_rules`]); `forms` are the officer's team's published forms,
+/// `at` the server's receive time that accepted changes are stamped with.
 pub fn plan_with_forms(
     officer: &Officer,
     device: Uuid,
     changes: &[Change],
     snap: &mut Snapshot,
     forms: &TeamForms,
+    at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    let who = Pusher {
+        officer,
+        device,
+        at,
+    };
     let mut results = Vec::with_capacity(changes.len());
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
@@ -129,7 +146,7 @@ pub fn plan_with_forms(
             }
             continue;
         }
-        let result = decide_one(officer, device, c, snap, forms, &mut |id| {
+        let result = decide_one(who, c, snap, forms, &mut |id| {
             if touched_set.insert(id) {
                 touched.push(id);
             }
@@ -167,8 +184,7 @@ fn canonical(c: &Change) -> Cow<'_, Change> {
 
 /// Decides one change that is not a replay, applying it to `snap` when it is accepted.
 fn decide_one(
-    officer: &Officer,
-    device: Uuid,
+    who: Pusher<'_>,
     c: &Change,
     snap: &mut Snapshot,
     forms: &TeamForms,
@@ -178,6 +194,7 @@ fn decide_one(
     if let Err(e) = validate_change(c.entity_type, c.operation, &c.fields) {
         return ChangeResult::rejected(op, ErrorCode::InvalidField, e.to_string());
     }
+    let (officer, device) = (who.officer, who.device);
     let team = match check_access(officer, c, snap) {
         Ok(team) => team,
         Err((code, message)) => return ChangeResult::rejected(op, code, message),
@@ -203,12 +220,12 @@ fn decide_one(
             Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
-        Ok(Decision::Conflict(fields)) => merge_around_conflict(c, device, fields, snap, touch),
+        Ok(Decision::Conflict(fields)) => merge_around_conflict(c, who, fields, snap, touch),
         Ok(Decision::Apply { merged, restore }) => {
             if let Err((code, message)) = check_visit_form(c, existing.map(|r| &r.fields), forms) {
                 return ChangeResult::rejected(op, code, message);
             }
-            let (version, server_id) = apply(c, device, team, restore, snap);
+            let (version, server_id) = apply(c, who, team, restore, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)
         }
@@ -277,7 +294,7 @@ fn visit_team(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, 
 /// `fields` wait for the officer. Nothing is merged into a deleted record, nor from a delete.
 fn merge_around_conflict(
     c: &Change,
-    device: Uuid,
+    who: Pusher<'_>,
     fields: Vec<String>,
     snap: &mut Snapshot,
     touch: &mut dyn FnMut(Uuid),
@@ -296,21 +313,29 @@ fn merge_around_conflict(
         snap.version += 1;
         r.version = snap.version;
         apply_fields(&mut r.fields, &rest);
-        stamp_fields(&mut r.stamps, &rest, snap.version, device);
+        stamp_fields(&mut r.stamps, &rest, snap.version, who.device);
+        r.audit.stamp(&who.officer.id, who.at, &rest, false);
         touch(c.entity_id);
     }
     ChangeResult::conflict(c.op_id, r.to_wire(), fields)
 }
 
 /// Applies an accepted change to `snap` with the next version; its (version, server id).
-fn apply(c: &Change, device: Uuid, team: String, restore: bool, snap: &mut Snapshot) -> (i64, i64) {
+fn apply(
+    c: &Change,
+    who: Pusher<'_>,
+    team: String,
+    restore: bool,
+    snap: &mut Snapshot,
+) -> (i64, i64) {
+    let device = who.device;
     snap.version += 1;
     let version = snap.version;
     let rec = match snap.records.get_mut(&c.entity_id) {
         Some(r) if c.operation != Operation::Insert => r,
         _ => {
             snap.server_id += 1;
-            let rec = new_record(c, device, team, version, snap.server_id);
+            let rec = new_record(c, who, team, version, snap.server_id);
             snap.records.insert(c.entity_id, rec);
             return (version, snap.server_id);
         }
@@ -327,13 +352,14 @@ fn apply(c: &Change, device: Uuid, team: String, restore: bool, snap: &mut Snaps
         apply_fields(&mut rec.fields, &c.fields);
         stamp_fields(&mut rec.stamps, &c.fields, version, device);
     }
+    rec.audit.stamp(&who.officer.id, who.at, &c.fields, false);
     (version, rec.server_id)
 }
 
 /// The record an accepted insert creates.
 fn new_record(
     c: &Change,
-    device: Uuid,
+    who: Pusher<'_>,
     team: String,
     version: i64,
     server_id: i64,
@@ -341,7 +367,9 @@ fn new_record(
     let mut fields = FieldMap::new();
     apply_fields(&mut fields, &c.fields);
     let mut stamps = Stamps::new();
-    stamp_fields(&mut stamps, &c.fields, version, device);
+    stamp_fields(&mut stamps, &c.fields, version, who.device);
+    let mut audit = Audit::default();
+    audit.stamp(&who.officer.id, who.at, &c.fields, true);
     StoredRecord {
         server_id,
         entity_type: c.entity_type,
@@ -352,6 +380,7 @@ fn new_record(
         deleted_by: None,
         fields,
         stamps,
+        audit,
     }
 }
 

@@ -157,7 +157,7 @@ impl Service {
         let at = crate::model::now_timestamp();
         let results = store::write_with(self.store.as_ref(), keys, move |snap| {
             let (results, mut writes) =
-                push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms);
+                push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms, &at);
             // Supervision, in the push's own transaction: new op_ids only, so a retried
             // batch does not count twice.
             writes.activity = Some(OfficerActivity::Pushed {

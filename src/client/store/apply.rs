@@ -228,11 +228,19 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
             sync_state: SyncState::Synced,
             version: Some(r.version),
             base: Some(r.fields.clone()),
-            created_at: local
-                .as_ref()
-                .map_or_else(|| now.to_string(), |l| l.created_at.clone()),
-            updated_at: now.to_string(),
+            // The server's receive times when it sent them: the same on every laptop.
+            created_at: r.audit.created_at.clone().unwrap_or_else(|| {
+                local
+                    .as_ref()
+                    .map_or_else(|| now.to_string(), |l| l.created_at.clone())
+            }),
+            updated_at: r
+                .audit
+                .updated_at
+                .clone()
+                .unwrap_or_else(|| now.to_string()),
             deleted_at,
+            audit: r.audit.clone(),
         },
     )?;
     Ok(true)

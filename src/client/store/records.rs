@@ -197,6 +197,7 @@ pub(super) fn insert_local(
         created_at: now.to_string(),
         updated_at: now.to_string(),
         deleted_at: None,
+        audit: Default::default(),
     };
     put_row(tx, &rec)?;
     enqueue(tx, &rec, Operation::Insert, &rec.fields, now)?;

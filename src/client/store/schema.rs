@@ -93,8 +93,9 @@ CREATE TABLE form (
 ALTER TABLE visit ADD COLUMN form_version INTEGER;
 "#;
 
-/// Import fingerprints (issue 12; step 4 once step 3 lands): one row per imported row, so
-/// importing it again is recognised (see `imports.rs`).
+/// Issue 12 (step 4 once step 3 lands): import fingerprints, one row per imported row, so
+/// importing it again is recognised (see `imports.rs`); and each record's `audit`, the
+/// server's who-and-when stamps as pulled (JSON of `protocol::Audit`).
 const MIGRATION_IMPORT_FINGERPRINTS: &str = r#"
 CREATE TABLE import_fingerprint (
     entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
@@ -103,6 +104,8 @@ CREATE TABLE import_fingerprint (
     imported_at  TEXT NOT NULL,
     PRIMARY KEY (entity_type, fingerprint)
 );
+ALTER TABLE household ADD COLUMN audit TEXT;
+ALTER TABLE visit ADD COLUMN audit TEXT;
 "#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one

@@ -47,7 +47,7 @@ use super::error::StoreError;
 use crate::forms::{Form, PublishedForm};
 use crate::merge::Stamps;
 use crate::model::{EntityType, FieldMap};
-use crate::protocol::{ChangeResult, Record};
+use crate::protocol::{Audit, ChangeResult, Record};
 
 /// An officer as the server knows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -124,6 +124,8 @@ pub struct StoredRecord {
     pub deleted_by: Option<Uuid>,
     pub fields: FieldMap,
     pub stamps: Stamps,
+    /// Who and when, by the server's clock (sent with the record).
+    pub audit: Audit,
 }
 
 impl StoredRecord {
@@ -135,6 +137,7 @@ impl StoredRecord {
             version: self.version,
             deleted: self.deleted,
             fields: self.fields.clone(),
+            audit: self.audit.clone(),
         }
     }
 }
@@ -307,7 +310,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {
