@@ -276,8 +276,9 @@ fn csv_header_is_the_answer_key_union(kind: StoreKind) {
     let header = out.lines().next().expect("a header line");
     assert_eq!(
         header,
-        "id,server_id,version,team,deleted,household_id,officer_id,visited_at,gps_lat,gps_lon,\
-         notes,answers.crop,answers.livestock,answers.water"
+        "id,server_id,version,team,deleted,created_at,created_by,updated_at,updated_by,\
+         household_id,officer_id,visited_at,gps_lat,gps_lon,notes,answers.crop,answers.livestock,\
+         answers.water"
     );
     // Without tombstones, the deleted visit's own key is not a column.
     let (_, out, _) = admin(
