@@ -184,3 +184,15 @@ both_stores!(
     non_canonical_spellings_come_back_canonical,
     documented_rules_are_enforced
 );
+
+/// `admin --database sqlite:PATH` names the same file as `serve --database sqlite:PATH`
+/// (found by `.ci/schemathesis`: admin took the whole string for a path and answered 66).
+#[test]
+fn admin_reads_a_sqlite_prefixed_database_as_serve_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("server.sqlite3").display());
+    let _server = TestServer::start_with_db(&db);
+    let (code, token, err) = support::admin(&db, &["officer", "add", "amina", "--team", "north"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(token.trim().len(), 64, "{token}");
+}

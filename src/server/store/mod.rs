@@ -350,12 +350,13 @@ pub async fn open_parsed(database: &Database) -> Result<std::sync::Arc<dyn Store
 /// without the fieldsync schema is [`StoreError::NotFieldsync`]. `admin` uses it, so that a
 /// mistyped `--database` never creates an empty server database; only `serve` creates one.
 pub async fn open_existing(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if is_postgres_url(database) {
-        postgres::PgStore::check_existing(database).await?;
-    } else {
-        sqlite::check_existing(std::path::Path::new(database)).await?;
+    // Parsed as `serve` parses it, so `sqlite:PATH` names the file PATH here too.
+    let parsed = Database::parse(database)?;
+    match &parsed {
+        Database::Postgres(conn) => postgres::PgStore::check_existing(conn).await?,
+        Database::Sqlite(path) => sqlite::check_existing(path).await?,
     }
-    open(database).await
+    open_parsed(&parsed).await
 }
 
 /// JSON text of stamps / fields / results, for storage.
