@@ -490,7 +490,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --team --since --database --db --config --json --help"
+            opts="-h --entity --format --output --include-deleted --excel-safe --team --since --database --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1338,7 +1338,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --db --config --json --help"
+            opts="-h --entity --format --output --include-deleted --excel-safe --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -221,6 +221,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l output -d
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l excel-safe -d 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading \' so they are shown as text, never run as formulas (off by default: it changes the data)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand serve" -l listen -d 'Address to listen on; port 0 picks a free port' -r
@@ -269,6 +270,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l excel-safe -d 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading \' so they are shown as text, never run as formulas (off by default: it changes the data)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r

@@ -579,3 +579,62 @@ fn million_visit_export_peak_rss() {
     assert_eq!(lines as i64, TOTAL + 1, "a header and one line a visit");
     assert!(peak_kib <= 64 * 1024, "peak RSS {peak_kib} KiB over 64 MiB");
 }
+
+/// `fieldsync export | head -1`: the reader goes away after one line; the export ends
+/// quietly with 0, as `list` does, instead of failing with 73.
+#[test]
+fn a_closed_pipe_ends_the_local_export_quietly() {
+    use std::io::BufRead;
+    let d = Device::initialised();
+    // Far more than a pipe holds, so the export is still writing when the reader leaves.
+    let rows: String = (0..3_000)
+        .map(|i| format!("{{\"name\": \"household {i} {}\"}}\n", "x".repeat(100)))
+        .collect();
+    d.cmd(&["household", "import", "-"])
+        .write_stdin(rows)
+        .assert()
+        .success();
+    let mut child = d
+        .spawn_cmd(&["export", "--entity", "household"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("id,"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "a closed pipe is not an error: {err}");
+}
+
+/// `--excel-safe` prefixes text a spreadsheet would run; the default leaves it verbatim.
+#[test]
+fn excel_safe_is_opt_in() {
+    let d = Device::initialised();
+    d.ok(&[
+        "household",
+        "add",
+        "--name",
+        "=HYPERLINK(\"http://x\")",
+        "--gps",
+        "-1.5,36.8",
+    ]);
+    let plain = d.ok(&["export", "--entity", "household"]);
+    assert!(
+        plain.contains(",\"=HYPERLINK(\"\"http://x\"\")\","),
+        "{plain}"
+    );
+    let safe = d.ok(&["export", "--entity", "household", "--excel-safe"]);
+    assert!(
+        safe.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
+        "{safe}"
+    );
+    assert!(
+        safe.contains(",-1.5,36.8,"),
+        "numbers are never prefixed: {safe}"
+    );
+}

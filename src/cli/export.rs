@@ -44,6 +44,10 @@ pub struct OutputArgs {
     /// Include deleted records (tombstones), with `deleted` true.
     #[arg(long)]
     pub include_deleted: bool,
+    /// CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading ' so they
+    /// are shown as text, never run as formulas (off by default: it changes the data).
+    #[arg(long)]
+    pub excel_safe: bool,
 }
 
 /// `fieldsync export`: the laptop's records, e.g. when a laptop is being retired.
@@ -67,8 +71,14 @@ const LOCAL_META: &[&str] = &[
 ];
 
 fn write_failure(e: ExportError) -> Failure {
-    match e {
+    let broken_pipe = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
+    match &e {
         ExportError::MetaCount { .. } => Failure::new(exit::SOFTWARE, e.to_string()),
+        // The reader went away (`fieldsync export | head -1`): a quiet end, as `list` does.
+        ExportError::Io(io) if broken_pipe(io) => Failure::broken_pipe(),
+        ExportError::Csv(c) if matches!(c.kind(), csv::ErrorKind::Io(io) if broken_pipe(io)) => {
+            Failure::broken_pipe()
+        }
         _ => Failure::new(exit::CANT_CREATE, e.to_string()),
     }
 }
@@ -163,7 +173,8 @@ pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
     let bar = progress(entity);
     let written = {
         let mut w = RecordWriter::new(output.writer(), args.out.format, entity, LOCAL_META, keys)
-            .map_err(write_failure)?;
+            .map_err(write_failure)?
+            .excel_safe(args.out.excel_safe);
         let mut after = None;
         loop {
             let page = store.export_page(entity, after, deleted, PAGE_SIZE)?;
@@ -258,7 +269,8 @@ mod server {
         let written = {
             let mut w =
                 RecordWriter::new(output.writer(), args.out.format, entity, SERVER_META, keys)
-                    .map_err(write_failure)?;
+                    .map_err(write_failure)?
+                    .excel_safe(args.out.excel_safe);
             while let Some(page) = export.next_page().await.map_err(service_failure)? {
                 for r in &page {
                     let meta: [Value; 9] = [
