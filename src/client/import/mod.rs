@@ -133,7 +133,7 @@ fn parse_csv(entity: EntityType, input: impl Read) -> Result<Vec<RawRow>> {
         .headers()
         .map_err(|e| Error::BadInput(format!("line 1: cannot read the CSV header: {e}")))?
         .clone();
-    if header.len() == 0
+    if header.is_empty()
         || (header.len() == 1 && header[0].trim_start_matches('\u{feff}').is_empty())
     {
         return Err(Error::BadInput(
