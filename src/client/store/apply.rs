@@ -216,7 +216,13 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
     let deleted_at = match (&local, r.deleted) {
         (_, false) => None,
         (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.clone(),
-        (_, true) => Some(now.to_string()),
+        // The server's time of the delete when it sent it: the same on every laptop.
+        (_, true) => Some(
+            r.audit
+                .updated_at
+                .clone()
+                .unwrap_or_else(|| now.to_string()),
+        ),
     };
     put_row(
         tx,
