@@ -41,6 +41,7 @@ pub fn record_json(rec: &LocalRecord) -> Value {
     o.insert("updated_at".into(), json!(rec.updated_at));
     o.insert("updated_by".into(), json!(rec.audit.updated_by));
     o.insert("deleted_at".into(), json!(rec.deleted_at));
+    o.insert("field_stamps".into(), json!(rec.audit.field_stamps));
     out
 }
 

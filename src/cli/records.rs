@@ -364,9 +364,8 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
     let rec = store
         .get(entity, id)?
         .ok_or_else(|| Failure::new(exit::NO_INPUT, format!("no {entity} {id}")))?;
-    let mut v = record_json(&rec);
+    let v = record_json(&rec);
     if g.json {
-        v["field_stamps"] = json!(rec.audit.field_stamps);
         print_json(&v)?;
         return Ok(exit::OK);
     }
