@@ -72,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -135,6 +135,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]')
+            [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Import every row as a new record, even rows this device imported before')
+            [CompletionResult]::new('--coerce', '--coerce', [CompletionResultType]::ParameterName, 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -146,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -183,7 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -249,6 +251,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]')
+            [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Import every row as a new record, even rows this device imported before')
+            [CompletionResult]::new('--coerce', '--coerce', [CompletionResultType]::ParameterName, 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -260,7 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -392,6 +396,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
             [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)')
+            [CompletionResult]::new('--excel-safe', '--excel-safe', [CompletionResultType]::ParameterName, 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading '' so they are shown as text, never run as formulas (off by default: it changes the data)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -551,6 +556,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include deleted records (tombstones), with `deleted` true')
             [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)')
+            [CompletionResult]::new('--excel-safe', '--excel-safe', [CompletionResultType]::ParameterName, 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading '' so they are shown as text, never run as formulas (off by default: it changes the data)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -758,7 +764,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a household (it must have no visits left)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List households')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one household')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             break
         }
         'fieldsync;help;household;add' {
@@ -785,7 +791,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a visit')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List visits')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one visit')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)')
             break
         }
         'fieldsync;help;visit;add' {

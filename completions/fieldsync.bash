@@ -511,7 +511,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --labels --team --since --db --config --json --timeout --database --help"
+            opts="-h --entity --format --output --include-deleted --labels --excel-safe --team --since --db --config --json --timeout --database --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1467,7 +1467,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__export)
-            opts="-h --entity --format --output --include-deleted --labels --db --config --json --timeout --help"
+            opts="-h --entity --format --output --include-deleted --labels --excel-safe --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2467,7 +2467,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__household__subcmd__import)
-            opts="-h --db --config --json --timeout --help"
+            opts="-h --again --coerce --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3037,7 +3037,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__visit__subcmd__import)
-            opts="-h --db --config --json --timeout --help"
+            opts="-h --again --coerce --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

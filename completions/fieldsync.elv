@@ -67,7 +67,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;household;add'= {
@@ -124,6 +124,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
+            cand --again 'Import every row as a new record, even rows this device imported before'
+            cand --coerce 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -134,7 +136,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;household;help;add'= {
@@ -163,7 +165,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;add'= {
@@ -223,6 +225,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
+            cand --again 'Import every row as a new record, even rows this device imported before'
+            cand --coerce 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -233,7 +237,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fieldsync;visit;help;add'= {
@@ -346,6 +350,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
             cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
+            cand --excel-safe 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading '' so they are shown as text, never run as formulas (off by default: it changes the data)'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -488,6 +493,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
             cand --include-deleted 'Include deleted records (tombstones), with `deleted` true'
             cand --labels 'CSV of visits: head answer columns with the form''s question labels instead of `answers.<name>` (columns follow the form''s order either way)'
+            cand --excel-safe 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading '' so they are shown as text, never run as formulas (off by default: it changes the data)'
             cand --json 'json'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -662,7 +668,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a household (it must have no visits left)'
             cand list 'List households'
             cand show 'Show one household'
-            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
         }
         &'fieldsync;help;household;add'= {
         }
@@ -682,7 +688,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand delete 'Delete a visit'
             cand list 'List visits'
             cand show 'Show one visit'
-            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+            cand import 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
         }
         &'fieldsync;help;visit;add'= {
         }

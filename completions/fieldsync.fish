@@ -65,7 +65,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not _
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l name -d 'The household\'s name (required, up to 200 characters)' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from add" -l village -d 'The village or neighbourhood, up to 200 characters' -r
@@ -105,6 +105,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l again -d 'Import every row as a new record, even rows this device imported before'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l coerce -d 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a new household; prints its id'
@@ -112,7 +114,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand household; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
@@ -124,7 +126,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fis
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and not __fish_seen_subcommand_from add edit delete list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l household -d 'The household: the short id `household list` shows, or its full id' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from add" -l notes -d 'Free text, up to 4000 characters (line breaks allowed)' -r
@@ -167,6 +169,8 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l again -d 'Import every row as a new record, even rows this device imported before'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l coerce -d 'JSON lines: accept a number where a string belongs when it reads back exactly as written (`42`, `2.5`; never `1e3` or a number too long to keep exactly)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "add" -d 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team\'s form question by question (Esc steps back, Ctrl-C discards)'
@@ -174,7 +178,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand visit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and not __fish_seen_subcommand_from show help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and not __fish_seen_subcommand_from show help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
@@ -243,6 +247,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l config -d
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l labels -d 'CSV of visits: head answer columns with the form\'s question labels instead of `answers.<name>` (columns follow the form\'s order either way)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l excel-safe -d 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading \' so they are shown as text, never run as formulas (off by default: it changes the data)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand demo" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
@@ -307,6 +312,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_se
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l database -d 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l include-deleted -d 'Include deleted records (tombstones), with `deleted` true'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l labels -d 'CSV of visits: head answer columns with the form\'s question labels instead of `answers.<name>` (columns follow the form\'s order either way)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l excel-safe -d 'CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading \' so they are shown as text, never run as formulas (off by default: it changes the data)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l json
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from form" -l db -r
@@ -372,13 +378,13 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "delete" -d 'Delete a household (it must have no visits left)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "list" -d 'List households'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "show" -d 'Show one household'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from household" -f -a "import" -d 'Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "add" -d 'Record a visit to a household; prints its id. On a terminal, without --answer, walks through the team\'s form question by question (Esc steps back, Ctrl-C discards)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "edit" -d 'Change a visit (an empty value clears notes or gps). On a terminal, without flags, walks through the team\'s form with the visit\'s answers as defaults'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "delete" -d 'Delete a visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "list" -d 'List visits'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from form" -f -a "show" -d 'Print the team\'s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "officer" -d 'Add, list, revoke and move officers'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'

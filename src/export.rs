@@ -15,6 +15,14 @@
 //!    lines: one `answers` object holding the record's own answers.
 //!
 //! Empty fields are empty CSV cells and `null` in JSON lines.
+//!
+//! Spreadsheet formulas: CSV cells are written verbatim by default, because the export is
+//! data for analysis tools and warehouses (pandas, R, `COPY`), which never evaluate a cell,
+//! and a default that rewrote text (`-3 goats` → `'-3 goats`) would corrupt every load. With
+//! [`RecordWriter::excel_safe`] (`--excel-safe`), a text cell beginning with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet shows it as text
+//! instead of running it as a formula (the OWASP "CSV injection" advice). Numbers, booleans
+//! and JSON lines are never changed.
 
 use std::io::Write;
 
@@ -140,6 +148,14 @@ pub fn answer_columns(keys: &[String], forms: &[&Form], labels: bool) -> Vec<Exp
     columns
 }
 
+/// [`cell`], with text a spreadsheet would run as a formula prefixed with `'`.
+fn excel_safe_cell(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+        other => cell(other),
+    }
+}
+
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Jsonl(std::io::BufWriter<W>),
@@ -152,6 +168,8 @@ pub struct RecordWriter<W: Write> {
     meta_columns: Vec<String>,
     answer_keys: Vec<String>,
     written: u64,
+    /// CSV text cells that would run as formulas get a leading `'` (see the module docs).
+    excel_safe: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -199,7 +217,15 @@ impl<W: Write> RecordWriter<W> {
             meta_columns,
             answer_keys: answer_columns.into_iter().map(|c| c.key).collect(),
             written: 0,
+            excel_safe: false,
         })
+    }
+
+    /// Prefixes CSV text cells a spreadsheet would run as a formula with `'` (see the module
+    /// docs). JSON lines are unaffected.
+    pub fn excel_safe(mut self, on: bool) -> Self {
+        self.excel_safe = on;
+        self
     }
 
     /// Writes one record: `meta` holds one value per meta column, `fields` is the full record.
@@ -213,6 +239,11 @@ impl<W: Write> RecordWriter<W> {
         let columns = field_columns(self.entity);
         match &mut self.sink {
             Sink::Csv(w) => {
+                let cell = if self.excel_safe {
+                    excel_safe_cell
+                } else {
+                    cell
+                };
                 let mut row: Vec<String> = meta.iter().map(cell).collect();
                 row.extend(columns.iter().map(|c| cell(&field_value(fields, c))));
                 if self.entity == EntityType::Visit {
@@ -321,6 +352,36 @@ mod tests {
         assert_eq!(&row[8], "maize");
         assert_eq!(&row[9], "");
         assert!(text.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn excel_safe_prefixes_only_text_that_would_run() {
+        let mut f = visit();
+        f.insert("notes".into(), json!("=HYPERLINK(\"x\")"));
+        f.insert("answers.crop".into(), json!("-maize"));
+        f.insert("gps".into(), json!([-1.5, 36.8]));
+        let keys = vec!["crop".to_string()];
+        let write = |safe: bool| {
+            let mut w = RecordWriter::new(
+                Vec::new(),
+                ExportFormat::Csv,
+                EntityType::Visit,
+                &["id"],
+                keys.clone(),
+            )
+            .unwrap()
+            .excel_safe(safe);
+            w.write(&[json!("@id")], &f).unwrap();
+            String::from_utf8(w.finish().unwrap().1).unwrap()
+        };
+        let safe = write(true);
+        let row = safe.lines().nth(1).unwrap();
+        assert!(row.starts_with("'@id,"), "{row}");
+        assert!(row.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{row}");
+        assert!(row.contains(",'-maize"), "{row}");
+        assert!(row.contains(",-1.5,36.8,"), "numbers stay numbers: {row}");
+        let plain = write(false);
+        assert!(plain.lines().nth(1).unwrap().starts_with("@id,"));
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub const DELETED: &str = "deleted";
 
 /// Decides a pushed change against the server's current copy (`None`: no such record).
 ///
-/// - insert: applies when the id is new; an existing id is rejected.
+/// - insert: applies when the id is new; an existing id is rejected, and so is a
+///   `base_version` (an insert is based on nothing).
 /// - update: each changed field collides when another device wrote it after `base_version`
 ///   and to a different value. No collision: applied (merged if the record moved on).
 ///   A record deleted after `base_version` by another device is a conflict on `deleted`; a
@@ -78,6 +79,12 @@ pub fn decide(
     device: Uuid,
     current: Option<&Current<'_>>,
 ) -> Result<Decision, Reject> {
+    if operation == Operation::Insert && base_version.is_some() {
+        return Err(Reject {
+            code: ErrorCode::InvalidField,
+            message: "base_version: an insert is based on no server version (send null)".into(),
+        });
+    }
     let Some(cur) = current else {
         return match operation {
             Operation::Insert => Ok(Decision::Apply {

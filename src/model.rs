@@ -346,14 +346,94 @@ pub fn escape_unsafe<'a>(s: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str>
     std::borrow::Cow::Owned(out)
 }
 
-/// Parses an RFC 3339 timestamp (`2026-11-25T09:30:00Z`).
+/// Parses an RFC 3339 timestamp (`2026-11-25T09:30:00Z`), strictly: `YYYY-MM-DD`, `T` (or
+/// `t`), `hh:mm:ss`, an optional fraction, and `Z` (or `z`) or an offset `±hh:mm`. Anything
+/// else (a space or another letter for `T`, a missing offset) is refused, even where the
+/// `time` crate alone would be lenient.
 pub fn parse_timestamp(s: &str) -> Result<time::OffsetDateTime, ValidationError> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
+    let bad = || {
         ValidationError::new(
             "visited_at",
             format!("{s:?} is not an RFC 3339 time such as 2026-11-25T09:30:00Z"),
         )
-    })
+    };
+    if !is_rfc3339_shape(s) {
+        return Err(bad());
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| bad())
+}
+
+/// Is `s` shaped as RFC 3339's `date-time` (digits in place, `T`, a zone)? Ranges are left
+/// to the parser.
+fn is_rfc3339_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    if !(digits(0..4) && at(4, b"-") && digits(5..7) && at(7, b"-") && digits(8..10))
+        || !(at(10, b"Tt") && digits(11..13) && at(13, b":") && digits(14..16))
+        || !(at(16, b":") && digits(17..19))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        let n = b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        i += 1 + n;
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len() && digits(i + 1..i + 3) && at(i + 3, b":") && digits(i + 4..i + 6)
+        }
+        _ => false,
+    }
+}
+
+/// The canonical spelling of a time: RFC 3339 in UTC with `T` and `Z`, whole seconds unless
+/// the time has a fraction (`2026-11-25t12:30:00+03:00` → `2026-11-25T09:30:00Z`).
+pub fn canonical_timestamp(s: &str) -> Result<String, ValidationError> {
+    let t = parse_timestamp(s)?.to_offset(time::UtcOffset::UTC);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            ValidationError::new(
+                "visited_at",
+                format!("{s:?} cannot be written as RFC 3339: {e}"),
+            )
+        })
+}
+
+/// The canonical spelling of a UUID: lower-case and hyphenated. Braced (`{…}`), `urn:uuid:`,
+/// upper-case and unhyphenated spellings are accepted; anything else is `None`.
+pub fn canonical_uuid(s: &str) -> Option<String> {
+    Uuid::parse_str(s).ok().map(|u| u.hyphenated().to_string())
+}
+
+/// Rewrites the fields that have one canonical spelling (`household_id`, `visited_at`) into
+/// it, leaving values that are not valid as they are (validation refuses them). Both the
+/// client and the server store and send only canonical values.
+pub fn canonicalize_fields(fields: &mut FieldMap) {
+    if let Some(Value::String(s)) = fields.get_mut("household_id") {
+        if let Some(c) = canonical_uuid(s) {
+            *s = c;
+        }
+    }
+    if let Some(Value::String(s)) = fields.get_mut("visited_at") {
+        if let Ok(c) = canonical_timestamp(s) {
+            *s = c;
+        }
+    }
+}
+
+/// Are `fields` already in canonical spelling (see [`canonicalize_fields`])?
+pub fn is_canonical(fields: &FieldMap) -> bool {
+    let mut c = fields.clone();
+    canonicalize_fields(&mut c);
+    c == *fields
 }
 
 /// The earliest visit time accepted.
@@ -739,6 +819,58 @@ mod tests {
             &fm(json!({ "notes": long }))
         )
         .is_err());
+    }
+
+    #[test]
+    fn times_are_strict_rfc_3339_and_canonical_in_utc() {
+        for (given, canonical) in [
+            ("2026-11-25T09:30:00Z", "2026-11-25T09:30:00Z"),
+            ("2026-11-25t09:30:00z", "2026-11-25T09:30:00Z"),
+            ("2026-11-25T12:30:00+03:00", "2026-11-25T09:30:00Z"),
+            ("2026-11-25T09:30:00.250Z", "2026-11-25T09:30:00.25Z"),
+        ] {
+            assert_eq!(canonical_timestamp(given).unwrap(), canonical, "{given}");
+        }
+        for bad in [
+            "2026-11-25X09:30:00z",
+            "2026-11-25 09:30:00Z",
+            "2026-11-25T09:30:00",
+            "2026-11-25T09:30Z",
+            "2026-11-25T09:30:00.Z",
+            "2026-11-25T09:30:00+0300",
+            "2026-13-25T09:30:00Z",
+            "2026-11-25T09:30:00Z ",
+            "",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn uuids_have_one_spelling() {
+        let c = "0192f0a0-0000-7000-8000-0000000000a1";
+        for given in [
+            c,
+            "0192F0A0-0000-7000-8000-0000000000A1",
+            "{0192f0a0-0000-7000-8000-0000000000a1}",
+            "urn:uuid:0192F0A0-0000-7000-8000-0000000000A1",
+            "0192f0a0000070008000 0000000000a1"
+                .replace(' ', "")
+                .as_str(),
+        ] {
+            assert_eq!(canonical_uuid(given).as_deref(), Some(c), "{given}");
+        }
+        assert_eq!(canonical_uuid("0192f0a0-0000-7000-8000-0000000000a"), None);
+        let mut f = fm(
+            json!({"household_id": "{0192F0A0-0000-7000-8000-0000000000A1}", "visited_at": "2026-11-25t09:30:00z", "notes": "{X}"}),
+        );
+        assert!(!is_canonical(&f));
+        canonicalize_fields(&mut f);
+        assert_eq!(
+            f,
+            fm(json!({"household_id": c, "visited_at": "2026-11-25T09:30:00Z", "notes": "{X}"}))
+        );
+        assert!(is_canonical(&f));
     }
 
     #[test]

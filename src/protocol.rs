@@ -148,6 +148,64 @@ pub struct Record {
     pub deleted: bool,
     /// Every field the record has (no nulls).
     pub fields: FieldMap,
+    /// Who made and last changed the record, and when, by the server's clock (issue 12).
+    /// Optional on the wire: older servers send none, older clients ignore it.
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// Who created and last changed a record and each of its fields, stamped by the server with
+/// its own receive time and the pushing officer; the officer's device clock decides nothing.
+/// Every member is optional on the wire (records written before servers stamped them have
+/// none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    /// When the server received the insert (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The officer who pushed the insert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When the server received the record's last change (insert, update or delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// The officer who pushed the record's last change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+    /// Per field (per answer key, `answers.crop`): who last set it and when.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub field_stamps: std::collections::BTreeMap<String, FieldStamp>,
+}
+
+/// Who last set one field, and when (server time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldStamp {
+    pub by: String,
+    pub at: String,
+}
+
+impl Audit {
+    /// Records that `officer` changed the record at `at`, setting `fields` (a `null` value
+    /// removes the field, and its stamp with it); `created` for an insert.
+    pub fn stamp(&mut self, officer: &str, at: &str, fields: &FieldMap, created: bool) {
+        if created {
+            self.created_at = Some(at.to_string());
+            self.created_by = Some(officer.to_string());
+        }
+        self.updated_at = Some(at.to_string());
+        self.updated_by = Some(officer.to_string());
+        for (k, v) in fields {
+            if v.is_null() {
+                self.field_stamps.remove(k);
+            } else {
+                let stamp = FieldStamp {
+                    by: officer.to_string(),
+                    at: at.to_string(),
+                };
+                self.field_stamps.insert(k.clone(), stamp);
+            }
+        }
+    }
 }
 
 /// `GET /v1/pull?cursor=C&limit=N` response.

@@ -420,7 +420,7 @@ fn import_is_all_or_nothing_with_line_numbers() {
 
     // Visits from JSON lines on stdin, extra keys become answers.
     let jsonl = format!(
-        "{{\"household_id\": \"{h}\", \"notes\": \"a\", \"crop\": \"maize\"}}\n{{\"household_id\": \"{h}\", \"answers\": {{\"water\": \"well\"}}, \"gps\": \"1,2\"}}\n"
+        "{{\"household_id\": \"{h}\", \"notes\": \"a\", \"crop\": \"maize\"}}\n{{\"household_id\": \"{h}\", \"answers\": {{\"water\": \"well\"}}, \"gps\": [1, 2]}}\n"
     );
     d.cmd(&["visit", "import", "-"])
         .write_stdin(jsonl)

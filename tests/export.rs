@@ -19,7 +19,17 @@ struct Row {
     fields: BTreeMap<String, Value>,
 }
 
-const META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+const META: &[&str] = &[
+    "id",
+    "server_id",
+    "version",
+    "team",
+    "deleted",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+];
 const LOCAL_META: &[&str] = &[
     "id",
     "server_id",
@@ -27,7 +37,9 @@ const LOCAL_META: &[&str] = &[
     "sync_state",
     "deleted",
     "created_at",
+    "created_by",
     "updated_at",
+    "updated_by",
 ];
 
 /// A CSV cell back as the JSON value it came from (meta columns).
@@ -141,6 +153,10 @@ fn server_rows(url: &str, teams: &[(&str, &str)], entity: &str, deleted: bool) -
                 ("version".to_string(), json!(r.version)),
                 ("team".to_string(), json!(team)),
                 ("deleted".to_string(), json!(r.deleted)),
+                ("created_at".to_string(), json!(r.audit.created_at)),
+                ("created_by".to_string(), json!(r.audit.created_by)),
+                ("updated_at".to_string(), json!(r.audit.updated_at)),
+                ("updated_by".to_string(), json!(r.audit.updated_by)),
             ]);
             rows.push(Row {
                 meta,
@@ -263,8 +279,9 @@ fn csv_header_is_the_answer_key_union(kind: StoreKind) {
     let header = out.lines().next().expect("a header line");
     assert_eq!(
         header,
-        "id,server_id,version,team,deleted,household_id,officer_id,visited_at,gps_lat,gps_lon,\
-         notes,answers.crop,answers.livestock,answers.water"
+        "id,server_id,version,team,deleted,created_at,created_by,updated_at,updated_by,\
+         household_id,officer_id,visited_at,gps_lat,gps_lon,notes,answers.crop,answers.livestock,\
+         answers.water"
     );
     // Without tombstones, the deleted visit's own key is not a column.
     let (_, out, _) = admin(
@@ -421,7 +438,9 @@ fn local_export_equals_the_laptops_records() {
                     "version",
                     "sync_state",
                     "created_at",
+                    "created_by",
                     "updated_at",
+                    "updated_by",
                 ] {
                     assert_eq!(row.meta[m], want[m], "{m} of {id}");
                 }
@@ -464,6 +483,17 @@ fn fields_of_listed(entity: &str, r: &Value) -> BTreeMap<String, Value> {
         }
     }
     f
+}
+
+/// The who-and-when a pushed visit carries (issue 12): every export row has them.
+fn audit_of_a_visit() -> fieldsync::protocol::Audit {
+    let mut audit = fieldsync::protocol::Audit::default();
+    let fields: fieldsync::model::FieldMap = ["household_id", "officer_id", "visited_at", "notes"]
+        .iter()
+        .map(|k| (k.to_string(), json!("x")))
+        .collect();
+    audit.stamp("amina", "2026-11-27T10:00:00Z", &fields, true);
+    audit
 }
 
 /// Peak RSS of `admin export` over 1,000,000 visits (issue 12: ≤ 64 MiB). Slow (seeding a
@@ -510,6 +540,7 @@ fn million_visit_export_peak_rss() {
                     .map(|(k, v)| (k.to_string(), v))
                     .collect(),
                     stamps: Default::default(),
+                    audit: audit_of_a_visit(),
                 })
                 .collect();
             let set = WriteSet {
@@ -531,22 +562,17 @@ fn million_visit_export_peak_rss() {
         .args(["--entity", "visit", "--output", &out.display().to_string()])
         .spawn()
         .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    let status = loop {
-        if let Ok(s) = std::fs::read_to_string(&status_file) {
-            if let Some(kib) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            {
-                peak_kib = peak_kib.max(kib);
-            }
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    let status = child.wait().unwrap();
+    // The kernel's own peak of every waited-for child (here: only the export): exact, where
+    // sampling /proc would miss a peak between two samples. In KiB on Linux.
+    let peak_kib = {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage writes one `rusage` into the valid, owned struct it is given.
+        assert_eq!(
+            unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+            0
+        );
+        usage.ru_maxrss as u64
     };
     assert!(status.success());
     let lines =
@@ -555,4 +581,63 @@ fn million_visit_export_peak_rss() {
     eprintln!("exported {TOTAL} visits; peak RSS {} MiB", peak_kib / 1024);
     assert_eq!(lines as i64, TOTAL + 1, "a header and one line a visit");
     assert!(peak_kib <= 64 * 1024, "peak RSS {peak_kib} KiB over 64 MiB");
+}
+
+/// `fieldsync export | head -1`: the reader goes away after one line; the export ends
+/// quietly with 0, as `list` does, instead of failing with 73.
+#[test]
+fn a_closed_pipe_ends_the_local_export_quietly() {
+    use std::io::BufRead;
+    let d = Device::initialised();
+    // Far more than a pipe holds, so the export is still writing when the reader leaves.
+    let rows: String = (0..3_000)
+        .map(|i| format!("{{\"name\": \"household {i} {}\"}}\n", "x".repeat(100)))
+        .collect();
+    d.cmd(&["household", "import", "-"])
+        .write_stdin(rows)
+        .assert()
+        .success();
+    let mut child = d
+        .spawn_cmd(&["export", "--entity", "household"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("id,"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "a closed pipe is not an error: {err}");
+}
+
+/// `--excel-safe` prefixes text a spreadsheet would run; the default leaves it verbatim.
+#[test]
+fn excel_safe_is_opt_in() {
+    let d = Device::initialised();
+    d.ok(&[
+        "household",
+        "add",
+        "--name",
+        "=HYPERLINK(\"http://x\")",
+        "--gps",
+        "-1.5,36.8",
+    ]);
+    let plain = d.ok(&["export", "--entity", "household"]);
+    assert!(
+        plain.contains(",\"=HYPERLINK(\"\"http://x\"\")\","),
+        "{plain}"
+    );
+    let safe = d.ok(&["export", "--entity", "household", "--excel-safe"]);
+    assert!(
+        safe.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
+        "{safe}"
+    );
+    assert!(
+        safe.contains(",-1.5,36.8,"),
+        "numbers are never prefixed: {safe}"
+    );
 }

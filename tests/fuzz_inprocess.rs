@@ -102,6 +102,7 @@ fn rec(
         deleted_by: deleted.then_some(DEVICE_B),
         stamps: stamps(&f, version, DEVICE_B),
         fields: f,
+        audit: Default::default(),
     }
 }
 

@@ -473,7 +473,8 @@ fn write_import_file(path: &Path, household: &str, n: usize) -> Result<()> {
                 "household_id": household,
                 "visited_at": "2026-11-20T09:30:00Z",
                 "notes": format!("visit {i}: follow-up on the water point"),
-                "gps": format!("{:.5},36.82190", -1.2921 + (i % 1000) as f64 * 1e-5),
+                // JSON lines are typed: gps is [lat, lon] (issue 12).
+                "gps": [-1.2921 + (i % 1000) as f64 * 1e-5, 36.8219],
                 "answers": {"crop": "maize", "household_size": (i % 9 + 1).to_string()},
             })
         )?;

@@ -48,6 +48,10 @@ pub struct OutputArgs {
     /// `answers.<name>` (columns follow the form's order either way).
     #[arg(long)]
     pub labels: bool,
+    /// CSV for a spreadsheet: text cells beginning with =, +, -, @ get a leading ' so they
+    /// are shown as text, never run as formulas (off by default: it changes the data).
+    #[arg(long)]
+    pub excel_safe: bool,
 }
 
 impl OutputArgs {
@@ -78,12 +82,20 @@ const LOCAL_META: &[&str] = &[
     "sync_state",
     "deleted",
     "created_at",
+    "created_by",
     "updated_at",
+    "updated_by",
 ];
 
 fn write_failure(e: ExportError) -> Failure {
-    match e {
+    let broken_pipe = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
+    match &e {
         ExportError::MetaCount { .. } => Failure::new(exit::SOFTWARE, e.to_string()),
+        // The reader went away (`fieldsync export | head -1`): a quiet end, as `list` does.
+        ExportError::Io(io) if broken_pipe(io) => Failure::broken_pipe(),
+        ExportError::Csv(c) if matches!(c.kind(), csv::ErrorKind::Io(io) if broken_pipe(io)) => {
+            Failure::broken_pipe()
+        }
         _ => Failure::new(exit::CANT_CREATE, e.to_string()),
     }
 }
@@ -190,19 +202,22 @@ pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
             LOCAL_META,
             columns,
         )
-        .map_err(write_failure)?;
+        .map_err(write_failure)?
+        .excel_safe(args.out.excel_safe);
         let mut after = None;
         loop {
             let page = store.export_page(entity, after, deleted, PAGE_SIZE)?;
             for r in &page {
-                let meta: [Value; 7] = [
+                let meta: [Value; 9] = [
                     json!(r.id),
                     json!(r.server_id),
                     json!(r.version),
                     json!(r.sync_state),
                     json!(r.is_deleted()),
                     json!(r.created_at),
+                    json!(r.audit.created_by),
                     json!(r.updated_at),
+                    json!(r.audit.updated_by),
                 ];
                 w.write(&meta, &r.fields).map_err(write_failure)?;
             }
@@ -250,7 +265,17 @@ mod server {
     use crate::server::Service;
 
     /// The meta columns of a server export, before the fields.
-    const SERVER_META: &[&str] = &["id", "server_id", "version", "team", "deleted"];
+    const SERVER_META: &[&str] = &[
+        "id",
+        "server_id",
+        "version",
+        "team",
+        "deleted",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ];
 
     /// The current form of each exported team (of `team`, or of every team, by team name):
     /// they order the answer columns. None for households.
@@ -309,15 +334,20 @@ mod server {
                 SERVER_META,
                 columns,
             )
-            .map_err(write_failure)?;
+            .map_err(write_failure)?
+            .excel_safe(args.out.excel_safe);
             while let Some(page) = export.next_page().await.map_err(service_failure)? {
                 for r in &page {
-                    let meta: [Value; 5] = [
+                    let meta: [Value; 9] = [
                         json!(r.id),
                         json!(r.server_id),
                         json!(r.version),
                         json!(r.team),
                         json!(r.deleted),
+                        json!(r.audit.created_at),
+                        json!(r.audit.created_by),
+                        json!(r.audit.updated_at),
+                        json!(r.audit.updated_by),
                     ];
                     w.write(&meta, &r.fields).map_err(write_failure)?;
                 }

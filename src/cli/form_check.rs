@@ -60,7 +60,7 @@ pub fn check_edited_visit(
 pub fn check_import_rows(
     store: &Store,
     entity: EntityType,
-    rows: &mut [(usize, FieldMap)],
+    rows: &mut [crate::client::import::Row],
 ) -> Result<(), Failure> {
     if entity != EntityType::Visit {
         return Ok(());
@@ -70,10 +70,12 @@ pub fn check_import_rows(
     };
     let mut first: Option<Failure> = None;
     let mut others = 0usize;
-    for (line, fields) in rows.iter_mut() {
-        match current.form.check_answers(&answers_of(fields)) {
+    for row in rows.iter_mut() {
+        let line = row.line;
+        match current.form.check_answers(&answers_of(&row.fields)) {
             Ok(()) => {
-                fields.insert(FORM_VERSION.into(), json!(current.version));
+                row.fields
+                    .insert(FORM_VERSION.into(), json!(current.version));
             }
             Err(_) if first.is_some() => others += 1,
             Err(problems) => {

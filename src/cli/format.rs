@@ -37,9 +37,42 @@ pub fn record_json(rec: &LocalRecord) -> Value {
     o.insert("sync_state".into(), json!(rec.sync_state));
     o.insert("version".into(), json!(rec.version));
     o.insert("created_at".into(), json!(rec.created_at));
+    o.insert("created_by".into(), json!(rec.audit.created_by));
     o.insert("updated_at".into(), json!(rec.updated_at));
+    o.insert("updated_by".into(), json!(rec.audit.updated_by));
     o.insert("deleted_at".into(), json!(rec.deleted_at));
+    o.insert("field_stamps".into(), json!(rec.audit.field_stamps));
     out
+}
+
+/// Who last changed one field of a record, as `show` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldHistory {
+    /// The server's stamp: the officer who pushed the change and its receive time.
+    Stamped { by: String, at: String },
+    /// Changed on this laptop and not synced yet (the value differs from the server's copy).
+    Local,
+    /// Synced before the server kept stamps (an older server or record).
+    Unknown,
+}
+
+/// [`FieldHistory`] of every field of `rec`, in the record's order.
+pub fn field_history(rec: &LocalRecord) -> Vec<(String, FieldHistory)> {
+    rec.fields
+        .iter()
+        .map(|(k, v)| {
+            let local = rec.base.as_ref().is_none_or(|b| b.get(k) != Some(v));
+            let h = match rec.audit.field_stamps.get(k) {
+                _ if local => FieldHistory::Local,
+                Some(s) => FieldHistory::Stamped {
+                    by: s.by.clone(),
+                    at: s.at.clone(),
+                },
+                None => FieldHistory::Unknown,
+            };
+            (k.clone(), h)
+        })
+        .collect()
 }
 
 /// A conflict as `fieldsync conflicts --json` prints it.

@@ -11,6 +11,7 @@ pub mod format;
 pub mod forms;
 pub mod guided;
 pub mod help;
+pub mod import;
 pub mod init;
 pub mod out;
 pub mod queue;

@@ -2,17 +2,13 @@
 //! prints. Validation and the write-with-queue-entry rule live in the model and the store;
 //! this file must not decide them.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::format::{indented, one_line, record_json};
+use super::format::{field_history, indented, one_line, record_json, FieldHistory};
+use super::import::{self, ImportArgs};
 use super::{print_json, Failure, Globals};
-use crate::client::import::{self, Format};
 use crate::client::short_id::IdIndex;
 use crate::client::store::{ListFilter, LocalRecord, Store, SyncState};
 use crate::client::Error;
@@ -43,10 +39,8 @@ pub enum HouseholdCommand {
         id: String,
     },
     /// Record many households from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import {
-        /// The CSV or JSON-lines file, or `-` for standard input.
-        file: PathBuf,
-    },
+    /// Rows imported on this device before are skipped (see --again).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -142,10 +136,8 @@ pub enum VisitCommand {
         id: String,
     },
     /// Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin.
-    Import {
-        /// The CSV or JSON-lines file, or `-` for standard input.
-        file: PathBuf,
-    },
+    /// Rows imported on this device before are skipped (see --again).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -220,10 +212,7 @@ fn open_for(g: &Globals, records_new: bool) -> Result<Store, Failure> {
 
 pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure> {
     let entity = EntityType::Household;
-    let records_new = matches!(
-        cmd,
-        HouseholdCommand::Add(_) | HouseholdCommand::Import { .. }
-    );
+    let records_new = matches!(cmd, HouseholdCommand::Add(_) | HouseholdCommand::Import(_));
     let mut store = open_for(g, records_new)?;
     match cmd {
         HouseholdCommand::Add(h) => {
@@ -247,13 +236,13 @@ pub fn run_household(g: &Globals, cmd: HouseholdCommand) -> Result<i32, Failure>
         HouseholdCommand::Delete { id } => delete(g, &mut store, entity, &id),
         HouseholdCommand::List(l) => list(g, &store, entity, l, None),
         HouseholdCommand::Show { id } => show(g, &store, entity, &id),
-        HouseholdCommand::Import { file } => import(g, &mut store, entity, &file, FieldMap::new()),
+        HouseholdCommand::Import(a) => import::run(g, &mut store, entity, &a, FieldMap::new()),
     }
 }
 
 pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
     let entity = EntityType::Visit;
-    let records_new = matches!(cmd, VisitCommand::Add { .. } | VisitCommand::Import { .. });
+    let records_new = matches!(cmd, VisitCommand::Add { .. } | VisitCommand::Import(_));
     let mut store = open_for(g, records_new)?;
     match cmd {
         VisitCommand::Add {
@@ -318,11 +307,11 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
             list(g, &store, entity, l, h)
         }
         VisitCommand::Show { id } => show(g, &store, entity, &id),
-        VisitCommand::Import { file } => {
+        VisitCommand::Import(a) => {
             let mut defaults = FieldMap::new();
             defaults.insert("officer_id".into(), json!(officer(g, &store)?));
             defaults.insert("visited_at".into(), json!(model::now_timestamp()));
-            import(g, &mut store, entity, &file, defaults)
+            import::run(g, &mut store, entity, &a, defaults)
         }
     }
 }
@@ -449,7 +438,7 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
             crate::outln!("{k:<13} {shown}")?;
         }
     }
-    Ok(exit::OK)
+    show_history(&rec)
 }
 
 /// A record's JSON with its short id.
@@ -459,41 +448,15 @@ fn with_short_id(ids: &IdIndex, rec: &LocalRecord) -> Value {
     v
 }
 
-fn import(
-    g: &Globals,
-    store: &mut Store,
-    entity: EntityType,
-    file: &PathBuf,
-    defaults: FieldMap,
-) -> Result<i32, Failure> {
-    let name = file.display().to_string();
-    let mut input: Box<dyn BufRead> = if name == "-" {
-        Box::new(BufReader::new(std::io::stdin().lock()))
-    } else {
-        let f = File::open(file).map_err(|e| {
-            let code = if e.kind() == std::io::ErrorKind::NotFound {
-                exit::NO_INPUT
-            } else {
-                exit::IO
-            };
-            Failure::new(code, format!("cannot open {name}: {e}"))
-        })?;
-        Box::new(BufReader::with_capacity(1 << 16, f))
-    };
-    let first = input
-        .fill_buf()
-        .map_err(|e| Failure::new(exit::IO, format!("cannot read {name}: {e}")))?
-        .iter()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace());
-    let format = Format::detect(&name, first);
-    let mut rows = import::parse(entity, format, input.by_ref(), &defaults)?;
-    super::form_check::check_import_rows(store, entity, &mut rows)?;
-    let n = store.import(entity, rows)?;
-    if g.json {
-        print_json(&json!({ "imported": n }))?;
-    } else {
-        eprintln!("imported {n} {entity}s; they sync with the next `fieldsync sync`");
+/// `show`'s last section: who last changed each field and when (server time).
+fn show_history(rec: &crate::client::store::LocalRecord) -> Result<i32, Failure> {
+    crate::outln!("last changed")?;
+    for (field, history) in field_history(rec) {
+        match history {
+            FieldHistory::Stamped { by, at } => crate::outln!("  {field:<24} {by} at {at}")?,
+            FieldHistory::Local => crate::outln!("  {field:<24} on this laptop, not synced yet")?,
+            FieldHistory::Unknown => crate::outln!("  {field:<24} (no server stamp)")?,
+        }
     }
     Ok(exit::OK)
 }

@@ -214,6 +214,9 @@ fn summary(r: &SyncReport) -> String {
         "pushed {} ({} accepted, {} merged, {} conflicts, {} rejected), pulled {}, {} requests, {} ms",
         r.pushed, r.accepted, r.merged, r.conflicts, r.rejected, r.pulled, r.requests, r.duration_ms
     );
+    if r.pulled > 0 && !r.pulled_by.is_empty() {
+        s.push_str(&format!("\npulled {}: {}", r.pulled, pulled_by(r)));
+    }
     if r.conflicts_waiting > 0 {
         s.push_str(&format!(
             "\n{} {}: settle with `fieldsync resolve`",
@@ -229,6 +232,25 @@ fn summary(r: &SyncReport) -> String {
         ));
     }
     s
+}
+
+/// `2 visits by brian, 1 household by amina`: what the pull brought, by whom.
+fn pulled_by(r: &SyncReport) -> String {
+    r.pulled_by
+        .iter()
+        .map(|p| {
+            let what = if p.count == 1 {
+                p.entity_type.to_string()
+            } else {
+                format!("{}s", p.entity_type)
+            };
+            match &p.officer {
+                Some(o) => format!("{} {what} by {o}", p.count),
+                None => format!("{} {what} (no server stamp)", p.count),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The result of a sync, on stdout: JSON, or the summary (unless `--quiet` and all went well).

@@ -18,7 +18,9 @@ use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError};
 use super::store::{meta, PushTally, Store};
 use crate::model;
-use crate::protocol::{PushRequest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
+use crate::protocol::{
+    EntityType, PushRequest, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
+};
 
 /// Default changes per push request.
 pub const DEFAULT_BATCH: usize = 100;
@@ -77,6 +79,44 @@ pub struct SyncReport {
     pub conflicts_waiting: i64,
     /// Rejected changes waiting for an edit after this sync (old ones included).
     pub rejected_waiting: i64,
+    /// What the pull brought, by entity and by the officer who last changed each record
+    /// (the server's stamp); most first.
+    pub pulled_by: Vec<PulledBy>,
+}
+
+/// How many records of one entity, last changed by one officer, a pull brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PulledBy {
+    pub entity_type: EntityType,
+    /// `None`: records the server has no stamp for (written before it kept them).
+    pub officer: Option<String>,
+    pub count: u64,
+}
+
+impl SyncReport {
+    /// Counts pulled `records` into [`SyncReport::pulled_by`].
+    fn tally_pulled(&mut self, records: &[Record]) {
+        for r in records {
+            let officer = r.audit.updated_by.clone();
+            match self
+                .pulled_by
+                .iter_mut()
+                .find(|p| p.entity_type == r.entity_type && p.officer == officer)
+            {
+                Some(p) => p.count += 1,
+                None => self.pulled_by.push(PulledBy {
+                    entity_type: r.entity_type,
+                    officer,
+                    count: 1,
+                }),
+            }
+        }
+        self.pulled_by.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.officer.cmp(&b.officer))
+        });
+    }
 }
 
 /// Progress callbacks; the CLI draws bars on a terminal and nothing elsewhere.
@@ -261,6 +301,7 @@ fn pull(
         }
         store.apply_pull_page_with_forms(&page.records, &page.next_cursor, page.forms.as_ref())?;
         report.pulled += page.records.len() as u64;
+        report.tally_pulled(&page.records);
         progress.pulled(page.records.len() as u64);
         if !page.has_more {
             break;

@@ -25,6 +25,7 @@
 //! `op_id_reused` rejection, which must not replace the first result. A rejected change never
 //! blocks the rest of the batch.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
@@ -33,9 +34,12 @@ use uuid::Uuid;
 use super::form_rules::{check_visit_form, TeamForms};
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps, DELETED};
-use crate::model::{apply_fields, validate_change, EntityType, FieldMap, Operation};
+use crate::model::{
+    apply_fields, canonicalize_fields, is_canonical, validate_change, EntityType, FieldMap,
+    Operation,
+};
 use crate::orphans::{self, Orphan};
-use crate::protocol::{Change, ChangeResult, ErrorCode};
+use crate::protocol::{Audit, Change, ChangeResult, ErrorCode};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
 /// entity id, operation, base version and canonical (key-sorted) fields JSON.
@@ -108,23 +112,41 @@ pub fn plan(
     changes: &[Change],
     snap: &mut Snapshot,
 ) -> (Vec<ChangeResult>, WriteSet) {
-    plan_with_forms(officer, device, changes, snap, &TeamForms::new())
+    let at = crate::model::now_timestamp();
+    plan_with_forms(officer, device, changes, snap, &TeamForms::new(), &at)
+}
+
+/// Who pushes a batch, from which device, received when (server time): what accepted
+/// changes are stamped with.
+#[derive(Clone, Copy)]
+struct Pusher<'a> {
+    officer: &'a Officer,
+    device: Uuid,
+    at: &'a str,
 }
 
 /// [`plan`], also refusing visits whose answers break the form version they name (issue 15;
-/// see [`crate::server::form_rules`]); `forms` are the officer's team's published forms.
+/// see [`crate::server::form_rules`]); `forms` are the officer's team's published forms,
+/// `at` the server's receive time that accepted changes are stamped with.
 pub fn plan_with_forms(
     officer: &Officer,
     device: Uuid,
     changes: &[Change],
     snap: &mut Snapshot,
     forms: &TeamForms,
+    at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    let who = Pusher {
+        officer,
+        device,
+        at,
+    };
     let mut results = Vec::with_capacity(changes.len());
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
-    for c in changes {
+    for raw in changes {
+        let c = &*canonical(raw);
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
             if prev.hash == hash {
@@ -138,7 +160,7 @@ pub fn plan_with_forms(
             }
             continue;
         }
-        let result = decide_one(officer, device, c, snap, forms, &mut |id| {
+        let result = decide_one(who, c, snap, forms, &mut |id| {
             if touched_set.insert(id) {
                 touched.push(id);
             }
@@ -162,10 +184,21 @@ pub fn plan_with_forms(
     (results, write)
 }
 
+/// The change with its fields in canonical spelling (ids lower-case hyphenated, times in
+/// UTC with `T` and `Z`), so that what is stored, compared and hashed never depends on how a
+/// client spelled it. Values that are not valid stay as sent; validation refuses them.
+fn canonical(c: &Change) -> Cow<'_, Change> {
+    if is_canonical(&c.fields) {
+        return Cow::Borrowed(c);
+    }
+    let mut owned = c.clone();
+    canonicalize_fields(&mut owned.fields);
+    Cow::Owned(owned)
+}
+
 /// Decides one change that is not a replay, applying it to `snap` when it is accepted.
 fn decide_one(
-    officer: &Officer,
-    device: Uuid,
+    who: Pusher<'_>,
     c: &Change,
     snap: &mut Snapshot,
     forms: &TeamForms,
@@ -175,6 +208,7 @@ fn decide_one(
     if let Err(e) = validate_change(c.entity_type, c.operation, &c.fields) {
         return ChangeResult::rejected(op, ErrorCode::InvalidField, e.to_string());
     }
+    let (officer, device) = (who.officer, who.device);
     let team = match check_access(officer, c, snap) {
         Ok(team) => team,
         Err((code, message)) => return ChangeResult::rejected(op, code, message),
@@ -200,15 +234,15 @@ fn decide_one(
             Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
-        Ok(Decision::Conflict(fields)) => merge_around_conflict(c, device, fields, snap, touch),
+        Ok(Decision::Conflict(fields)) => merge_around_conflict(c, who, fields, snap, touch),
         Ok(Decision::Apply { merged, restore }) => {
             if let Err((code, message)) = check_visit_form(c, existing.map(|r| &r.fields), forms) {
                 return ChangeResult::rejected(op, code, message);
             }
-            if let Some(result) = orphan_rule(c, device, snap, touch) {
+            if let Some(result) = orphan_rule(c, who, snap, touch) {
                 return result;
             }
-            let (version, server_id) = apply(c, device, team, restore, snap);
+            let (version, server_id) = apply(c, who, team, restore, snap);
             count_visits(c, restore, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)
@@ -221,7 +255,7 @@ fn decide_one(
 /// deleted household restores the household first. `Some`: the change's result.
 fn orphan_rule(
     c: &Change,
-    device: Uuid,
+    who: Pusher<'_>,
     snap: &mut Snapshot,
     touch: &mut dyn FnMut(Uuid),
 ) -> Option<ChangeResult> {
@@ -251,7 +285,7 @@ fn orphan_rule(
         Ok(()) => None,
         Err(Orphan::HouseholdHasVisits(_)) => Some(merge_around_conflict(
             c,
-            device,
+            who,
             vec![DELETED.to_string()],
             snap,
             touch,
@@ -262,6 +296,8 @@ fn orphan_rule(
             h.version = snap.version;
             h.deleted = false;
             h.deleted_by = None;
+            h.audit
+                .stamp(&who.officer.id, who.at, &FieldMap::new(), false);
             touch(h.id);
             None
         }
@@ -357,7 +393,7 @@ fn visit_team(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String, 
 /// `fields` wait for the officer. Nothing is merged into a deleted record, nor from a delete.
 fn merge_around_conflict(
     c: &Change,
-    device: Uuid,
+    who: Pusher<'_>,
     fields: Vec<String>,
     snap: &mut Snapshot,
     touch: &mut dyn FnMut(Uuid),
@@ -376,21 +412,29 @@ fn merge_around_conflict(
         snap.version += 1;
         r.version = snap.version;
         apply_fields(&mut r.fields, &rest);
-        stamp_fields(&mut r.stamps, &rest, snap.version, device);
+        stamp_fields(&mut r.stamps, &rest, snap.version, who.device);
+        r.audit.stamp(&who.officer.id, who.at, &rest, false);
         touch(c.entity_id);
     }
     ChangeResult::conflict(c.op_id, r.to_wire(), fields)
 }
 
 /// Applies an accepted change to `snap` with the next version; its (version, server id).
-fn apply(c: &Change, device: Uuid, team: String, restore: bool, snap: &mut Snapshot) -> (i64, i64) {
+fn apply(
+    c: &Change,
+    who: Pusher<'_>,
+    team: String,
+    restore: bool,
+    snap: &mut Snapshot,
+) -> (i64, i64) {
+    let device = who.device;
     snap.version += 1;
     let version = snap.version;
     let rec = match snap.records.get_mut(&c.entity_id) {
         Some(r) if c.operation != Operation::Insert => r,
         _ => {
             snap.server_id += 1;
-            let rec = new_record(c, device, team, version, snap.server_id);
+            let rec = new_record(c, who, team, version, snap.server_id);
             snap.records.insert(c.entity_id, rec);
             return (version, snap.server_id);
         }
@@ -407,13 +451,14 @@ fn apply(c: &Change, device: Uuid, team: String, restore: bool, snap: &mut Snaps
         apply_fields(&mut rec.fields, &c.fields);
         stamp_fields(&mut rec.stamps, &c.fields, version, device);
     }
+    rec.audit.stamp(&who.officer.id, who.at, &c.fields, false);
     (version, rec.server_id)
 }
 
 /// The record an accepted insert creates.
 fn new_record(
     c: &Change,
-    device: Uuid,
+    who: Pusher<'_>,
     team: String,
     version: i64,
     server_id: i64,
@@ -421,7 +466,9 @@ fn new_record(
     let mut fields = FieldMap::new();
     apply_fields(&mut fields, &c.fields);
     let mut stamps = Stamps::new();
-    stamp_fields(&mut stamps, &c.fields, version, device);
+    stamp_fields(&mut stamps, &c.fields, version, who.device);
+    let mut audit = Audit::default();
+    audit.stamp(&who.officer.id, who.at, &c.fields, true);
     StoredRecord {
         server_id,
         entity_type: c.entity_type,
@@ -432,6 +479,7 @@ fn new_record(
         deleted_by: None,
         fields,
         stamps,
+        audit,
     }
 }
 

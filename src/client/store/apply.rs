@@ -216,7 +216,13 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
     let deleted_at = match (&local, r.deleted) {
         (_, false) => None,
         (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.clone(),
-        (_, true) => Some(now.to_string()),
+        // The server's time of the delete when it sent it: the same on every laptop.
+        (_, true) => Some(
+            r.audit
+                .updated_at
+                .clone()
+                .unwrap_or_else(|| now.to_string()),
+        ),
     };
     put_row(
         tx,
@@ -228,11 +234,19 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
             sync_state: SyncState::Synced,
             version: Some(r.version),
             base: Some(r.fields.clone()),
-            created_at: local
-                .as_ref()
-                .map_or_else(|| now.to_string(), |l| l.created_at.clone()),
-            updated_at: now.to_string(),
+            // The server's receive times when it sent them: the same on every laptop.
+            created_at: r.audit.created_at.clone().unwrap_or_else(|| {
+                local
+                    .as_ref()
+                    .map_or_else(|| now.to_string(), |l| l.created_at.clone())
+            }),
+            updated_at: r
+                .audit
+                .updated_at
+                .clone()
+                .unwrap_or_else(|| now.to_string()),
             deleted_at,
+            audit: r.audit.clone(),
         },
     )?;
     Ok(true)

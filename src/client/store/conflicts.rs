@@ -166,6 +166,7 @@ impl Store {
             version: Some(theirs.version),
             base: Some(theirs.fields.clone()),
             updated_at: now.clone(),
+            audit: theirs.audit.clone(),
             ..c.mine.clone()
         };
         let tx = self.write_tx()?;

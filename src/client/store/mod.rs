@@ -14,6 +14,7 @@ mod apply;
 mod conflicts;
 mod export;
 mod forms;
+mod imports;
 mod queue;
 mod records;
 mod rows;
@@ -28,6 +29,7 @@ use super::error::{explain_sqlite, Error, Result};
 
 pub use apply::PushTally;
 pub use conflicts::Conflict;
+pub use imports::ImportOutcome;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
 pub use rows::{LocalRecord, SyncState};

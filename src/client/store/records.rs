@@ -16,7 +16,8 @@ use super::Store;
 use crate::client::error::{Error, Result};
 use crate::client::short_id::IdIndex;
 use crate::model::{
-    self, apply_fields, diff_fields, validate_change, EntityType, FieldMap, Operation,
+    self, apply_fields, canonicalize_fields, diff_fields, validate_change, EntityType, FieldMap,
+    Operation,
 };
 
 impl Store {
@@ -102,6 +103,7 @@ impl Store {
         let rec = live_record(&tx, entity, id)?;
         let mut next = rec.fields.clone();
         apply_fields(&mut next, &changes);
+        canonicalize_fields(&mut next);
         let changed = diff_fields(&rec.fields, &next);
         if changed.is_empty() {
             return Ok(changed);
@@ -134,62 +136,6 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
-    /// Records many new records and their queue entries in one transaction: all or nothing.
-    /// `rows` carry their source line numbers, which errors name.
-    /// A visit's `household_id` may be a household's short id (or an id prefix), as `list`
-    /// shows it.
-    pub fn import(&mut self, entity: EntityType, rows: Vec<(usize, FieldMap)>) -> Result<usize> {
-        let index = match entity {
-            EntityType::Visit if rows.iter().any(|(_, f)| short_household(f).is_some()) => {
-                Some(self.id_index()?)
-            }
-            _ => None,
-        };
-        let tx = self.write_tx()?;
-        let now = model::now_timestamp();
-        let n = rows.len();
-        for (line, mut fields) in rows {
-            let full = |f: &FieldMap| -> Result<Option<Uuid>> {
-                match (short_household(f), &index) {
-                    (Some(short), Some(ids)) => ids
-                        .resolve(
-                            Some(EntityType::Household),
-                            "household",
-                            "fieldsync household list",
-                            short,
-                        )
-                        .map(Some),
-                    _ => Ok(None),
-                }
-            };
-            let resolved = full(&fields).and_then(|full_id| {
-                if let Some(id) = full_id {
-                    fields.insert("household_id".into(), id.to_string().into());
-                }
-                insert_local(&tx, entity, fields, &now)
-            });
-            resolved.map_err(|e| match e {
-                Error::Invalid(v) => Error::BadInput(format!("line {line}: {v}")),
-                Error::BadInput(m) | Error::NotFound(m) => {
-                    Error::BadInput(format!("line {line}: {m}"))
-                }
-                ambiguous @ Error::Ambiguous { .. } => {
-                    Error::BadInput(format!("line {line}: {ambiguous}"))
-                }
-                other => other,
-            })?;
-        }
-        tx.commit()?;
-        Ok(n)
-    }
-}
-
-/// A visit row's `household_id` when it is not a full id (a short id or a prefix).
-fn short_household(f: &FieldMap) -> Option<&str> {
-    f.get("household_id")
-        .and_then(|v| v.as_str())
-        .filter(|s| Uuid::parse_str(s).is_err())
 }
 
 /// Filters for [`Store::list`].
@@ -225,9 +171,15 @@ fn live_record(conn: &Connection, entity: EntityType, id: Uuid) -> Result<LocalR
 }
 
 /// Validates and records a new record with its queued insert (inside the caller's transaction).
-fn insert_local(tx: &Connection, entity: EntityType, fields: FieldMap, now: &str) -> Result<Uuid> {
+pub(super) fn insert_local(
+    tx: &Connection,
+    entity: EntityType,
+    fields: FieldMap,
+    now: &str,
+) -> Result<Uuid> {
     let mut clean = FieldMap::new();
     apply_fields(&mut clean, &fields);
+    canonicalize_fields(&mut clean);
     validate_change(entity, Operation::Insert, &clean)?;
     if entity == EntityType::Visit {
         let hid = text(&clean, "household_id").unwrap_or_default();
@@ -256,6 +208,7 @@ fn insert_local(tx: &Connection, entity: EntityType, fields: FieldMap, now: &str
         created_at: now.to_string(),
         updated_at: now.to_string(),
         deleted_at: None,
+        audit: Default::default(),
     };
     put_row(tx, &rec)?;
     enqueue(tx, &rec, Operation::Insert, &rec.fields, now)?;

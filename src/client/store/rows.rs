@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::client::error::{Error, Result};
 use crate::model::{answers_of, EntityType, FieldMap, Gps, ANSWER_PREFIX, FORM_VERSION};
+use crate::protocol::Audit;
 
 /// Where a local record stands with the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -81,9 +82,15 @@ pub struct LocalRecord {
     pub version: Option<i64>,
     /// The server's fields as of `version`: the common base when resolving a conflict.
     pub base: Option<FieldMap>,
+    /// Local times until the server's arrive: a pulled copy takes the server's receive times
+    /// (`audit.created_at` / `updated_at`), so every laptop shows the same; a local edit sets
+    /// `updated_at` to the device's time until it is synced and pulled back.
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
+    /// Who created and last changed the record and each field, as the server stamped them
+    /// (empty before the record's first pull).
+    pub audit: Audit,
 }
 
 impl LocalRecord {
@@ -105,11 +112,12 @@ pub(super) fn columns(entity: EntityType) -> &'static str {
     match entity {
         EntityType::Household => {
             "id, server_id, sync_state, version, base, created_at, updated_at, deleted_at, \
-             name, village, gps_lat, gps_lon, notes"
+             audit, name, village, gps_lat, gps_lon, notes"
         }
         EntityType::Visit => {
             "id, server_id, sync_state, version, base, created_at, updated_at, deleted_at, \
-             household_id, officer_id, visited_at, notes, gps_lat, gps_lon, answers, form_version"
+             audit, household_id, officer_id, visited_at, notes, gps_lat, gps_lon, answers, \
+             form_version"
         }
     }
 }
@@ -155,6 +163,12 @@ pub(super) fn read_record(entity: EntityType, r: &Row<'_>) -> rusqlite::Result<L
             fields.insert(FORM_VERSION.into(), json!(v));
         }
     }
+    let audit: Option<String> = r.get("audit")?;
+    let audit = audit
+        .map(|a| serde_json::from_str::<Audit>(&a))
+        .transpose()
+        .map_err(|e| conversion_err("audit", e))?
+        .unwrap_or_default();
     let lat: Option<f64> = r.get("gps_lat")?;
     let lon: Option<f64> = r.get("gps_lon")?;
     if let (Some(lat), Some(lon)) = (lat, lon) {
@@ -171,6 +185,7 @@ pub(super) fn read_record(entity: EntityType, r: &Row<'_>) -> rusqlite::Result<L
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
         deleted_at: r.get("deleted_at")?,
+        audit,
     })
 }
 
@@ -194,7 +209,7 @@ pub(super) fn text<'a>(f: &'a FieldMap, k: &str) -> Option<&'a str> {
     f.get(k).and_then(Value::as_str)
 }
 
-/// Writes a record's columns (insert or replace), keeping `created_at` of an existing row.
+/// Writes a record's columns (insert or replace).
 pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
     let f = &rec.fields;
     let gps = f.get("gps").and_then(|v| Gps::from_value(v).ok());
@@ -204,6 +219,8 @@ pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| Error::corrupt(format_args!("the base of {}", rec.id), e))?;
+    let audit = serde_json::to_string(&rec.audit)
+        .map_err(|e| Error::corrupt(format_args!("the audit of {}", rec.id), e))?;
     let common = params![
         rec.id.to_string(),
         rec.server_id,
@@ -213,16 +230,18 @@ pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
         rec.created_at,
         rec.updated_at,
         rec.deleted_at,
+        audit,
     ];
     match rec.entity_type {
         EntityType::Household => {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO household (id, server_id, sync_state, version, base, created_at,
-                     updated_at, deleted_at, name, village, gps_lat, gps_lon, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                     updated_at, deleted_at, audit, name, village, gps_lat, gps_lon, notes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id,
                      sync_state = excluded.sync_state, version = excluded.version,
-                     base = excluded.base, updated_at = excluded.updated_at,
+                     base = excluded.base, created_at = excluded.created_at,
+                     updated_at = excluded.updated_at, audit = excluded.audit,
                      deleted_at = excluded.deleted_at, name = excluded.name,
                      village = excluded.village, gps_lat = excluded.gps_lat,
                      gps_lon = excluded.gps_lon, notes = excluded.notes",
@@ -239,12 +258,13 @@ pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
         EntityType::Visit => {
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO visit (id, server_id, sync_state, version, base, created_at,
-                     updated_at, deleted_at, household_id, officer_id, visited_at, notes,
+                     updated_at, deleted_at, audit, household_id, officer_id, visited_at, notes,
                      gps_lat, gps_lon, answers, form_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id,
                      sync_state = excluded.sync_state, version = excluded.version,
-                     base = excluded.base, updated_at = excluded.updated_at,
+                     base = excluded.base, created_at = excluded.created_at,
+                     updated_at = excluded.updated_at, audit = excluded.audit,
                      deleted_at = excluded.deleted_at, household_id = excluded.household_id,
                      officer_id = excluded.officer_id, visited_at = excluded.visited_at,
                      notes = excluded.notes, gps_lat = excluded.gps_lat,

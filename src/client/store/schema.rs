@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::sync_state::meta;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -77,6 +77,7 @@ CREATE TABLE conflict (
 );
 "#,
     MIGRATION_2_FORMS,
+    MIGRATION_IMPORT_FINGERPRINTS,
 ];
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
@@ -90,6 +91,21 @@ CREATE TABLE form (
     received_at  TEXT NOT NULL
 );
 ALTER TABLE visit ADD COLUMN form_version INTEGER;
+"#;
+
+/// Issue 12 (step 4 once step 3 lands): import fingerprints, one row per imported row, so
+/// importing it again is recognised (see `imports.rs`); and each record's `audit`, the
+/// server's who-and-when stamps as pulled (JSON of `protocol::Audit`).
+const MIGRATION_IMPORT_FINGERPRINTS: &str = r#"
+CREATE TABLE import_fingerprint (
+    entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
+    fingerprint  TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    imported_at  TEXT NOT NULL,
+    PRIMARY KEY (entity_type, fingerprint)
+);
+ALTER TABLE household ADD COLUMN audit TEXT;
+ALTER TABLE visit ADD COLUMN audit TEXT;
 "#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one

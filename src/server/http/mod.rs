@@ -6,8 +6,8 @@
 //! - [`body`]: body limits, gzip inflation and the memory budget.
 //! - [`error`]: failures as statuses and JSON error bodies.
 //! - [`layers`]: the per-request log line and the in-flight bound.
-//! - [`health`] (liveness and readiness), [`push`], [`pull`], [`metrics`]: one file per
-//!   endpoint.
+//! - [`health`] (liveness and readiness), [`push`], [`pull`], [`metrics`], [`openapi`] (the
+//!   OpenAPI document of `/v1`): one file per endpoint.
 //! - [`listen`]: binding, TLS, printing the address, graceful shutdown.
 //! - [`reload`]: SIGHUP, and reloading the TLS certificate when it is renewed.
 
@@ -18,6 +18,7 @@ pub mod health;
 pub mod layers;
 pub mod listen;
 pub mod metrics;
+pub mod openapi;
 pub mod pull;
 pub mod push;
 pub mod reload;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_HEALTH, get(health::health))
         .route(PATH_READY, get(health::ready))
         .route(PATH_METRICS, get(metrics::metrics))
+        .route(openapi::PATH_OPENAPI, get(openapi::openapi))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         // Fastest gzip: on a 2-core server the default level spent a quarter of the CPU of a

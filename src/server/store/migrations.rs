@@ -43,6 +43,12 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    published_at TEXT NOT NULL,
                    PRIMARY KEY (team, version)
                );",
+}, Step {
+    // Issue 12 (who and when). Numbered 5 once the concurrent step 4 lands.
+    version: 4,
+    name: "record audit (server receive times and officers of a record and its fields)",
+    sqlite: "ALTER TABLE records ADD COLUMN audit TEXT NOT NULL DEFAULT '{}';",
+    postgres: "ALTER TABLE records ADD COLUMN IF NOT EXISTS audit TEXT NOT NULL DEFAULT '{}';",
 }];
 
 /// The steps a database at `found` still needs.

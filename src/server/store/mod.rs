@@ -50,7 +50,7 @@ use super::error::StoreError;
 use crate::forms::{Form, PublishedForm};
 use crate::merge::Stamps;
 use crate::model::{EntityType, FieldMap};
-use crate::protocol::{ChangeResult, Record};
+use crate::protocol::{Audit, ChangeResult, Record};
 
 /// An officer as the server knows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -134,6 +134,8 @@ pub struct StoredRecord {
     pub deleted_by: Option<Uuid>,
     pub fields: FieldMap,
     pub stamps: Stamps,
+    /// Who and when, by the server's clock (sent with the record).
+    pub audit: Audit,
 }
 
 impl StoredRecord {
@@ -145,6 +147,7 @@ impl StoredRecord {
             version: self.version,
             deleted: self.deleted,
             fields: self.fields.clone(),
+            audit: self.audit.clone(),
         }
     }
 }
@@ -327,7 +330,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {
@@ -390,6 +393,7 @@ pub async fn open_parsed(
 /// without the fieldsync schema is [`StoreError::NotFieldsync`]. `admin` uses it, so that a
 /// mistyped `--database` never creates an empty server database; only `serve` creates one.
 pub async fn open_existing(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    // Parsed as `serve` parses it, so `sqlite:PATH` names the file PATH here too.
     let parsed = Database::parse(database)?;
     match &parsed {
         Database::Postgres(conn) => postgres::PgStore::check_existing(conn).await?,

@@ -87,7 +87,7 @@ const EXPORT_WHERE: &str = "entity_type = $1 AND ($2::text IS NULL OR team = $2)
      AND version > $3 AND version <= $4 AND ($5 OR NOT deleted)";
 
 const RECORD_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit";
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -110,6 +110,7 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
     let deleted_by: Option<String> = r.try_get(6).map_err(get)?;
     let fields: String = r.try_get(7).map_err(get)?;
     let stamps: String = r.try_get(8).map_err(get)?;
+    let audit: String = r.try_get(9).map_err(get)?;
     Ok(StoredRecord {
         server_id: r.try_get(1).map_err(get)?,
         entity_type: parse_entity(&et)?,
@@ -122,6 +123,7 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
             .transpose()?,
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
+        audit: from_json("record audit", &audit)?,
     })
 }
 
@@ -255,6 +257,7 @@ struct RecordColumns {
     del_by: Vec<Option<String>>,
     fields: Vec<String>,
     stamps: Vec<String>,
+    audit: Vec<String>,
 }
 
 impl RecordColumns {
@@ -270,6 +273,7 @@ impl RecordColumns {
             c.del_by.push(r.deleted_by.map(|d| d.to_string()));
             c.fields.push(to_json(&r.fields)?);
             c.stamps.push(to_json(&r.stamps)?);
+            c.audit.push(to_json(&r.audit)?);
         }
         Ok(c)
     }
@@ -295,10 +299,11 @@ async fn store_writes(
     }
     let (rec_st, op_st, ctr_st) = tokio::try_join!(
         tx.prepare_cached(
-            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[])
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
+             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[])
              ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
-               deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+               deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps,
+               audit = EXCLUDED.audit",
         ),
         tx.prepare_cached(
             "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
@@ -306,8 +311,9 @@ async fn store_writes(
         tx.prepare_cached("UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"),
     )
     .map_err(StoreError::pg("prepare push writes"))?;
-    let rec_params: [Param<'_>; 9] = [
+    let rec_params: [Param<'_>; 10] = [
         &rc.id, &rc.sid, &rc.et, &rc.team, &rc.ver, &rc.del, &rc.del_by, &rc.fields, &rc.stamps,
+        &rc.audit,
     ];
     let op_params: [Param<'_>; 3] = [&op, &hash, &result];
     let ctr_params: [Param<'_>; 2] = [&write.version, &write.server_id];
@@ -685,7 +691,7 @@ impl Store for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(
-                "SELECT id, server_id, entity_type, version, deleted, fields FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3",
+                "SELECT id, server_id, entity_type, version, deleted, fields, audit FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3",
             )
             .await
             .map_err(StoreError::pg("prepare pull"))?;
@@ -703,6 +709,7 @@ impl Store for PgStore {
             let id: String = r.try_get(0).map_err(get)?;
             let et: String = r.try_get(2).map_err(get)?;
             let fields: String = r.try_get(5).map_err(get)?;
+            let audit: String = r.try_get(6).map_err(get)?;
             records.push(Record {
                 entity_type: parse_entity(&et)?,
                 id: parse_uuid("record id", &id)?,
@@ -710,6 +717,7 @@ impl Store for PgStore {
                 version: r.try_get(3).map_err(get)?,
                 deleted: r.try_get(4).map_err(get)?,
                 fields: from_json("record fields", &fields)?,
+                audit: from_json("record audit", &audit)?,
             });
         }
         let has_more = records.len() > limit as usize;
@@ -935,7 +943,7 @@ impl Store for PgStore {
         let c = self.client().await?;
         let st = c
             .prepare_cached(&format!(
-                "SELECT id, server_id, entity_type, team, version, deleted, deleted_by, fields, '{{}}' \
+                "SELECT id, server_id, entity_type, team, version, deleted, deleted_by, fields, '{{}}', audit \
                  FROM records WHERE {EXPORT_WHERE} ORDER BY version LIMIT $6"
             ))
             .await

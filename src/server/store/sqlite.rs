@@ -273,6 +273,7 @@ type RawRecord = (
     Option<String>,
     String,
     String,
+    String,
 );
 
 fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
@@ -286,6 +287,7 @@ fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         r.get(6)?,
         r.get(7)?,
         r.get(8)?,
+        r.get(9)?,
     ))
 }
 
@@ -319,10 +321,10 @@ fn store_activity(tx: &Connection, activity: &OfficerActivity) -> Result<(), Sto
 }
 
 const RECORD_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit";
 
 fn to_record(raw: RawRecord) -> Result<StoredRecord, StoreError> {
-    let (id, server_id, et, team, version, deleted, deleted_by, fields, stamps) = raw;
+    let (id, server_id, et, team, version, deleted, deleted_by, fields, stamps, audit) = raw;
     Ok(StoredRecord {
         server_id,
         entity_type: parse_entity(&et)?,
@@ -335,20 +337,21 @@ fn to_record(raw: RawRecord) -> Result<StoredRecord, StoreError> {
             .transpose()?,
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
+        audit: from_json("record audit", &audit)?,
     })
 }
 
 /// [`RECORD_COLS`] with empty stamps, which an export does not need.
 const EXPORT_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, '{}'";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, '{}', audit";
 
 /// [`RECORD_COLS`] without the per-field stamps, which a pull does not send.
 const PULL_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, ''";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, '', audit";
 
 /// A row selected with [`PULL_COLS`] as the wire record (its stamps are not parsed).
 fn to_wire(raw: RawRecord) -> Result<Record, StoreError> {
-    let (id, server_id, et, _team, version, deleted, _deleted_by, fields, _stamps) = raw;
+    let (id, server_id, et, _team, version, deleted, _deleted_by, fields, _stamps, audit) = raw;
     Ok(Record {
         entity_type: parse_entity(&et)?,
         id: parse_uuid("record id", &id)?,
@@ -356,6 +359,7 @@ fn to_wire(raw: RawRecord) -> Result<Record, StoreError> {
         version,
         deleted,
         fields: from_json("record fields", &fields)?,
+        audit: from_json("record audit", &audit)?,
     })
 }
 
@@ -454,10 +458,11 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
 fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
     let mut up = tx
         .prepare_cached(
-            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-               deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps",
+               deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps,
+               audit = excluded.audit",
         )
         .map_err(StoreError::sqlite("prepare record write"))?;
     for r in &write.records {
@@ -471,6 +476,7 @@ fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
             r.deleted_by.map(|d| d.to_string()),
             to_json(&r.fields)?,
             to_json(&r.stamps)?,
+            to_json(&r.audit)?,
         ])
         .map_err(StoreError::sqlite("write record"))?;
     }
