@@ -179,14 +179,7 @@ impl Service {
             store::write_with(store.as_ref(), keys, move |snap| {
                 crate::server::metrics::global().lock_wait(started.elapsed());
                 let (results, mut writes) =
-                    push::plan_with_forms(
-                    &officer,
-                    req.device_id,
-                    &req.changes,
-                    snap,
-                    &forms,
-                    &at,
-                );
+                    push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms, &at);
                 // Supervision, in the push's own transaction: new op_ids only, so a retried
                 // batch does not count twice.
                 writes.activity = Some(OfficerActivity::Pushed {
