@@ -425,6 +425,8 @@ fn show(g: &Globals, store: &Store, entity: EntityType, id: &str) -> Result<i32,
         for (k, v) in map {
             let shown = match v {
                 Value::Null => continue,
+                // Shown per field in the "last changed" section below.
+                _ if k == "field_stamps" => continue,
                 Value::String(s) if k.ends_with("_at") => super::times::show_local(&s),
                 Value::String(s) => indented(&s, 14),
                 Value::Object(m) if m.is_empty() => continue,
@@ -453,7 +455,10 @@ fn show_history(rec: &crate::client::store::LocalRecord) -> Result<i32, Failure>
     crate::outln!("last changed")?;
     for (field, history) in field_history(rec) {
         match history {
-            FieldHistory::Stamped { by, at } => crate::outln!("  {field:<24} {by} at {at}")?,
+            FieldHistory::Stamped { by, at } => {
+                let at = super::times::show_local(&at);
+                crate::outln!("  {field:<24} {by} at {at}")?
+            }
             FieldHistory::Local => crate::outln!("  {field:<24} on this laptop, not synced yet")?,
             FieldHistory::Unknown => crate::outln!("  {field:<24} (no server stamp)")?,
         }
