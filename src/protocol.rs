@@ -162,6 +162,13 @@ pub struct PullResponse {
     /// is something new; older peers neither send the header nor see the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forms: Option<TeamForms>,
+    /// The officer's team now (issue 11): a device that held another team's records learns
+    /// of a move, and the server answers a moved officer's cursor from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The server database's stable id (issue 11; see [`HealthResponse::server_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
 }
 
 /// The request header in which a pull names the form versions the device holds: `TEAM
@@ -219,6 +226,10 @@ pub struct HealthResponse {
     pub status: String,
     pub version: String,
     pub store: String,
+    /// The server database's stable id, made with it (issue 11). A device remembers it and
+    /// refuses to sync with another database unless told to adopt it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
 }
 
 /// Every error body: `{"error": {"code": "...", "message": "..."}}`.

@@ -295,7 +295,6 @@ fn a_cursor_behind_the_history_floor_pulls_from_scratch() {
 }
 
 #[test]
-#[ignore = "known bug, not fixed: a pull from scratch leaves records whose tombstones were purged alive on the laptop"]
 fn a_pull_from_scratch_removes_records_the_server_no_longer_has() {
     let (a, b, doomed) = purged_behind_brian();
     // A pull from scratch cannot deliver a tombstone the server purged: a record that is
@@ -319,4 +318,137 @@ fn another_team_sees_nothing() {
     let report = run_ok(&mut c, &mut rc);
     assert_eq!(report.pulled, 0);
     assert!(names(&c).is_empty());
+}
+
+/// Purges every tombstone of `server` (all history so far is forgotten).
+fn purge_everything(server: &MemoryServer) {
+    let current = server
+        .block_on(server.service.stats())
+        .unwrap()
+        .current_version;
+    server
+        .block_on(server.service.purge_tombstones(current + 1))
+        .unwrap();
+}
+
+/// Stops a sync after `pages` pull pages, as a crash between two pages would.
+struct StopAfterPages {
+    pages: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl fieldsync::client::sync::Progress for StopAfterPages {
+    fn pulled(&mut self, _n: u64) {
+        self.pages.set(self.pages.get() + 1);
+    }
+}
+
+#[test]
+fn a_pull_from_scratch_cut_off_between_pages_still_sweeps_when_it_resumes() {
+    let server = MemoryServer::new();
+    let (mut ra, mut rb) = (
+        server.officer("amina", "north"),
+        server.officer("brian", "north"),
+    );
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let doomed = household(&mut a, "to be deleted");
+    for i in 0..5 {
+        household(&mut a, &format!("stays {i}"));
+    }
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut b, &mut rb);
+    a.delete(EntityType::Household, doomed).unwrap();
+    run_ok(&mut a, &mut ra);
+    purge_everything(&server);
+
+    // Brian's re-sync stops after two pages of one record: the sweep has not run yet.
+    let pages = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut progress = StopAfterPages {
+        pages: pages.clone(),
+    };
+    let small = SyncOptions {
+        pull_limit: 1,
+        ..SyncOptions::default()
+    };
+    let stop = || pages.get() >= 2;
+    let report = sync(&mut b, &mut rb, &small, &mut progress, &stop).expect("sync");
+    assert_eq!(report.pulled, 2);
+    assert!(b.get(EntityType::Household, doomed).unwrap().is_some());
+
+    // Meanwhile brian records a household of his own; the resumed pull sweeps at its end.
+    household(&mut b, "brian's own");
+    let report = run(&mut b, &mut rb, &small).expect("resumed sync");
+    assert_eq!(report.removed, 1, "{report:?}");
+    assert!(b.get(EntityType::Household, doomed).unwrap().is_none());
+    let mut expected = names(&a);
+    expected.push("brian's own".into());
+    expected.sort();
+    assert_eq!(names(&b), expected);
+}
+
+#[test]
+fn the_sweep_keeps_records_that_hold_local_work() {
+    let server = MemoryServer::new();
+    let (mut ra, mut rb) = (
+        server.officer("amina", "north"),
+        server.officer("brian", "north"),
+    );
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let doomed = household(&mut a, "to be deleted");
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut b, &mut rb);
+    a.delete(EntityType::Household, doomed).unwrap();
+    run_ok(&mut a, &mut ra);
+    purge_everything(&server);
+    // Brian, offline, recorded a visit to the household the server no longer has.
+    let v = visit(&mut b, doomed, "brian", "seen before the purge");
+    let report = run_ok(&mut b, &mut rb);
+    assert_eq!(report.rejected, 1, "{report:?}");
+    assert_eq!(report.removed, 0, "{report:?}");
+    assert!(b.get(EntityType::Visit, v).unwrap().is_some());
+    assert!(
+        b.get(EntityType::Household, doomed).unwrap().is_some(),
+        "the household a kept visit names stays"
+    );
+}
+
+#[test]
+fn a_moved_officer_holds_exactly_the_new_teams_records_and_their_local_work() {
+    let server = MemoryServer::new();
+    let mut ra = server.officer("amina", "north");
+    let mut rc = server.officer("chidi", "south");
+    let mut rb = server.officer("brian", "north");
+    let (mut a, mut b, mut c) = (laptop("amina"), laptop("brian"), laptop("chidi"));
+    let north: Vec<Uuid> = (0..3).map(|i| household(&mut a, &format!("north {i}"))).collect();
+    visit(&mut a, north[0], "amina", "a north visit");
+    for i in 0..2 {
+        household(&mut c, &format!("south {i}"));
+    }
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut c, &mut rc);
+    assert_eq!(run_ok(&mut b, &mut rb).pulled, 4);
+    // Brian edits a north household offline; then the administrator moves him.
+    b.edit(
+        EntityType::Household,
+        north[1],
+        fields(json!({ "notes": "brian's edit" })),
+    )
+    .unwrap();
+    server
+        .block_on(server.service.move_officer("brian", "south"))
+        .unwrap();
+    let report = run_ok(&mut b, &mut rb);
+    let moved = report.moved.clone().expect("a move reported");
+    assert_eq!((moved.from.as_str(), moved.to.as_str()), ("north", "south"));
+    assert_eq!((moved.removed, moved.pulled), (3, 2), "{report:?}");
+    assert_eq!(report.rejected, 1, "the north edit is refused, not dropped");
+    assert_eq!(
+        names(&b),
+        vec!["north 1".to_string(), "south 0".into(), "south 1".into()]
+    );
+    let kept = b.get(EntityType::Household, north[1]).unwrap().unwrap();
+    assert_eq!(kept.fields["notes"], json!("brian's edit"));
+    assert_eq!(b.queue_counts().unwrap().rejected, 1);
+    // The next sync is an ordinary one: no move, nothing removed.
+    let again = run(&mut b, &mut rb, &SyncOptions::default()).expect("sync");
+    assert!(again.moved.is_none() && again.removed == 0, "{again:?}");
 }

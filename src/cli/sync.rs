@@ -208,6 +208,17 @@ fn summary(r: &SyncReport) -> String {
         "pushed {} ({} accepted, {} merged, {} conflicts, {} rejected), pulled {}, {} requests, {} ms",
         r.pushed, r.accepted, r.merged, r.conflicts, r.rejected, r.pulled, r.requests, r.duration_ms
     );
+    match &r.moved {
+        Some(m) => s.push_str(&format!(
+            "\nmoved from team {} to {}: {} records removed, {} pulled",
+            m.from, m.to, m.removed, m.pulled
+        )),
+        None if r.removed > 0 => s.push_str(&format!(
+            "\n{} records removed: the server no longer holds them (pulled from scratch)",
+            r.removed
+        )),
+        None => {}
+    }
     if r.conflicts_waiting > 0 {
         s.push_str(&format!(
             "\n{} conflicts wait: settle them with `fieldsync resolve`",

@@ -77,6 +77,23 @@ pub struct SyncReport {
     pub conflicts_waiting: i64,
     /// Rejected changes waiting for an edit after this sync (old ones included).
     pub rejected_waiting: i64,
+    /// Records removed by the sweep that ends a pull from scratch: the server no longer
+    /// holds them for this officer's team (purged tombstones, a team left behind).
+    pub removed: u64,
+    /// Set when the server named another team than the device held: the officer moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<TeamMove>,
+}
+
+/// A team move completed by this sync (`moved from team north to south: …`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamMove {
+    pub from: String,
+    pub to: String,
+    /// The old team's records removed (those without local work).
+    pub removed: u64,
+    /// The new team's records the pull from scratch delivered.
+    pub pulled: u64,
 }
 
 /// Progress callbacks; the CLI draws bars on a terminal and nothing elsewhere.
@@ -240,7 +257,8 @@ fn pull(
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
-                // with queued edits are still protected by apply_pull_page.
+                // with local work are protected by apply_pull; the sweep at the end of the
+                // pull from scratch removes what the server no longer holds.
                 store.reset_cursor()?;
                 restarted = true;
                 continue;
@@ -258,7 +276,18 @@ fn pull(
                 ));
             }
         }
-        store.apply_pull_page_with_forms(&page.records, &page.next_cursor, page.forms.as_ref())?;
+        let applied = store.apply_pull(&page, cursor.is_none())?;
+        if let Some(swept) = applied.swept {
+            report.removed += swept.removed;
+            if let Some(from) = swept.moved_from {
+                report.moved = Some(TeamMove {
+                    from,
+                    to: store.meta(meta::TEAM)?.unwrap_or_default(),
+                    removed: swept.removed,
+                    pulled: swept.delivered,
+                });
+            }
+        }
         report.pulled += page.records.len() as u64;
         progress.pulled(page.records.len() as u64);
         if !page.has_more {
@@ -298,6 +327,7 @@ mod tests {
                 status: "ok".into(),
                 version: "test".into(),
                 store: "none".into(),
+                server_id: None,
             })
         }
         fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {
@@ -321,6 +351,8 @@ mod tests {
             next_cursor: cursor.into(),
             has_more: false,
             forms: None,
+            team: None,
+            server_id: None,
         })
     }
 

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::cursor::{decode_cursor, encode_cursor};
+use super::cursor::{decode_cursor, encode_cursor_at};
 use super::error::{ServiceError, StoreError};
 use super::form_rules::TeamForms;
 use super::push;
@@ -213,18 +213,27 @@ impl Service {
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
             return Err(ServiceError::InvalidLimit(limit.to_string()));
         }
-        let after = self.resume_after(officer, cursor).await?;
+        let floor = self.store.history_floor().await?;
+        let after = self.resume_after(officer, cursor, floor)?;
         let page = self.store.pull(&officer.team, after, limit).await?;
         self.record_pull(&officer.id).await;
         let last = page.records.last().map_or(after, |r| r.version);
         Ok(PullResponse {
-            next_cursor: encode_cursor(&self.cursor_secret, &officer.id, &officer.team, last),
+            next_cursor: encode_cursor_at(
+                &self.cursor_secret,
+                &officer.id,
+                &officer.team,
+                last,
+                floor,
+            ),
             has_more: page.has_more,
             records: page.records,
             forms: match known {
                 Some(k) => self.new_forms(&officer.team, k).await?,
                 None => None,
             },
+            team: Some(officer.team.clone()),
+            server_id: None,
         })
     }
 
@@ -269,11 +278,13 @@ impl Service {
 
     /// The version a pull resumes after: the cursor's, 0 when the officer moved team (so the
     /// new team's records all arrive), or a refusal when the cursor is forged or points below
-    /// the history floor.
-    async fn resume_after(
+    /// the history floor `floor` — unless it was issued under that same floor: then its pull
+    /// began after the purge (from scratch) and has missed nothing.
+    fn resume_after(
         &self,
         officer: &Officer,
         cursor: Option<&str>,
+        floor: i64,
     ) -> Result<i64, ServiceError> {
         let Some(c) = cursor.filter(|c| !c.is_empty()) else {
             return Ok(0);
@@ -283,8 +294,7 @@ impl Service {
         if cur.team != officer.team {
             return Ok(0);
         }
-        let floor = self.store.history_floor().await?;
-        if cur.version > 0 && cur.version < floor {
+        if cur.version > 0 && cur.version < floor && cur.floor < floor {
             return Err(ServiceError::ResyncRequired);
         }
         Ok(cur.version)

@@ -113,6 +113,7 @@ impl Remote for MemoryRemote {
             status: "ok".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             store: self.server.service.store_kind().into(),
+            server_id: None,
         })
     }
 

@@ -1,5 +1,5 @@
 //! Applying what the server answered: the results of a pushed batch, and pulled pages with
-//! their cursor — each one local transaction, so a crash between any two steps leaves a state
+//! their cursor (and the sweep that ends a pull from scratch, `sweep.rs`) — each one local transaction, so a crash between any two steps leaves a state
 //! the next sync completes from.
 //!
 //! This module must not talk to the server or decide conflicts: the server decided them, and
@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use super::queue::{delete_entry, has_entries, QueueEntry};
 use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
-use super::sync_state::{meta, set_meta};
+use super::sweep::{self, Swept};
+use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{self, apply_fields, FieldMap, Operation};
-use crate::protocol::{ChangeResult, ChangeStatus, Record, TeamForms};
+use crate::protocol::{ChangeResult, ChangeStatus, PullResponse, Record};
 
 /// What applying one push response did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -69,35 +70,77 @@ impl Store {
     /// Stores one pulled page and the cursor after it, in one transaction: an interrupted
     /// pull resumes from the last whole page. A record with local changes still queued, or
     /// in conflict, is not overwritten (a conflict keeps the newest server copy to resolve
-    /// against). Returns how many records were written.
+    /// against). Returns how many records were written. (A page stored this way is never
+    /// part of a sweep: see [`Store::apply_pull`].)
     pub fn apply_pull_page(&mut self, records: &[Record], next_cursor: &str) -> Result<usize> {
-        self.apply_pull_page_with_forms(records, next_cursor, None)
+        let page = PullResponse {
+            records: records.to_vec(),
+            next_cursor: next_cursor.to_string(),
+            has_more: true,
+            forms: None,
+            team: None,
+            server_id: None,
+        };
+        Ok(self.apply_pull(&page, false)?.written)
     }
 
-    /// [`Store::apply_pull_page`], also storing the form versions the page carried (issue 15)
-    /// in the same transaction.
-    pub fn apply_pull_page_with_forms(
-        &mut self,
-        records: &[Record],
-        next_cursor: &str,
-        forms: Option<&TeamForms>,
-    ) -> Result<usize> {
+    /// Stores one pulled page, its cursor and the form versions it carried (issue 15) in one
+    /// transaction, as [`Store::apply_pull_page`] does; and keeps the sweep of a pull from
+    /// scratch (`from_scratch`: this page was asked for without a cursor; see `sweep.rs`).
+    /// A page naming a team other than the one the device held starts a sweep too (the
+    /// server answers a moved officer from scratch). The page that ends a sweep (`has_more`
+    /// false) also removes what it left behind, and says so in [`PageApplied::swept`].
+    pub fn apply_pull(&mut self, page: &PullResponse, from_scratch: bool) -> Result<PageApplied> {
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
-        if let Some(forms) = forms {
+        let moved_from = team_change(&tx, page.team.as_deref())?;
+        if from_scratch || moved_from.is_some() {
+            sweep::begin(&tx, moved_from.as_deref())?;
+        }
+        if let Some(forms) = &page.forms {
             super::forms::store_forms(&tx, forms, &now)?;
         }
         let mut written = 0;
-        for r in records {
+        for r in &page.records {
             if pulled(&tx, r, &now)? {
                 written += 1;
             }
         }
-        set_meta(&tx, meta::PULL_CURSOR, next_cursor)?;
+        let mut swept = None;
+        if sweep::active(&tx)? {
+            sweep::mark(&tx, &page.records)?;
+            if !page.has_more {
+                swept = Some(sweep::finish(&tx)?);
+            }
+        }
+        set_meta(&tx, meta::PULL_CURSOR, &page.next_cursor)?;
         set_meta(&tx, meta::LAST_PULL_AT, &now)?;
         tx.commit()?;
-        Ok(written)
+        Ok(PageApplied { written, swept })
     }
+}
+
+/// What storing one pulled page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageApplied {
+    /// Records written (not protected by local work).
+    pub written: usize,
+    /// Set on the last page of a pull from scratch: what its sweep removed.
+    pub swept: Option<Swept>,
+}
+
+/// Records the team a page names; returns the old team when it changed (a move). A device
+/// that knew no team yet (a first sync, an older database) just learns it.
+fn team_change(tx: &Connection, team: Option<&str>) -> Result<Option<String>> {
+    let Some(team) = team else {
+        return Ok(None);
+    };
+    let held = get_meta(tx, meta::TEAM)?;
+    if held.as_deref() == Some(team) {
+        return Ok(None);
+    }
+    set_meta(tx, meta::TEAM, team)?;
+    Ok(held)
 }
 
 /// An accepted change: the entry leaves the queue and the record learns its server version.

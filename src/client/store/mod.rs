@@ -1,6 +1,7 @@
 //! The local SQLite store: one [`Store`] with a private connection and a small API, split by
 //! what it holds — records (`records.rs`), the sync queue (`queue.rs`), what the server
-//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`),
+//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
+//! from scratch (`sweep.rs`),
 //! the team's form versions (`forms.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
@@ -18,6 +19,7 @@ mod queue;
 mod records;
 mod rows;
 mod schema;
+mod sweep;
 mod sync_state;
 
 use std::path::{Path, PathBuf};
@@ -26,12 +28,13 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use super::error::{explain_sqlite, Error, Result};
 
-pub use apply::PushTally;
+pub use apply::{PageApplied, PushTally};
 pub use conflicts::Conflict;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
 pub use rows::{LocalRecord, SyncState};
 pub use schema::SCHEMA_VERSION;
+pub use sweep::Swept;
 pub use sync_state::{meta, Status};
 
 /// The local database.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::sync_state::meta;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -77,6 +77,7 @@ CREATE TABLE conflict (
 );
 "#,
     MIGRATION_2_FORMS,
+    MIGRATION_3_SWEEP,
 ];
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
@@ -90,6 +91,16 @@ CREATE TABLE form (
     received_at  TEXT NOT NULL
 );
 ALTER TABLE visit ADD COLUMN form_version INTEGER;
+"#;
+
+/// Step 3 (issue 11): the records a pull from scratch delivered so far, for the sweep at its
+/// end (`sweep.rs`). The server's id and the officer's team are `sync_meta` keys.
+const MIGRATION_3_SWEEP: &str = r#"
+CREATE TABLE resync_seen (
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+) WITHOUT ROWID;
 "#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one
