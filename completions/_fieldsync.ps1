@@ -306,6 +306,30 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('discard', 'discard', [CompletionResultType]::ParameterValue, 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;queue;discard' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The local database [default: fieldsync.sqlite3 in the user''s data directory]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: config.toml in the user''s config directory]')
+            [CompletionResult]::new('--rejected', '--rejected', [CompletionResultType]::ParameterName, 'Discard every rejected change')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask (required without a terminal)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fieldsync;queue;help' {
+            [CompletionResult]::new('discard', 'discard', [CompletionResultType]::ParameterValue, 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fieldsync;queue;help;discard' {
+            break
+        }
+        'fieldsync;queue;help;help' {
             break
         }
         'fieldsync;status' {
@@ -753,6 +777,10 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;queue' {
+            [CompletionResult]::new('discard', 'discard', [CompletionResultType]::ParameterValue, 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync')
+            break
+        }
+        'fieldsync;help;queue;discard' {
             break
         }
         'fieldsync;help;status' {

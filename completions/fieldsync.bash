@@ -307,6 +307,9 @@ _fieldsync() {
             fieldsync__subcmd__help__subcmd__household,show)
                 cmd="fieldsync__subcmd__help__subcmd__household__subcmd__show"
                 ;;
+            fieldsync__subcmd__help__subcmd__queue,discard)
+                cmd="fieldsync__subcmd__help__subcmd__queue__subcmd__discard"
+                ;;
             fieldsync__subcmd__help__subcmd__visit,add)
                 cmd="fieldsync__subcmd__help__subcmd__visit__subcmd__add"
                 ;;
@@ -366,6 +369,18 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__household__subcmd__help,show)
                 cmd="fieldsync__subcmd__household__subcmd__help__subcmd__show"
+                ;;
+            fieldsync__subcmd__queue,discard)
+                cmd="fieldsync__subcmd__queue__subcmd__discard"
+                ;;
+            fieldsync__subcmd__queue,help)
+                cmd="fieldsync__subcmd__queue__subcmd__help"
+                ;;
+            fieldsync__subcmd__queue__subcmd__help,discard)
+                cmd="fieldsync__subcmd__queue__subcmd__help__subcmd__discard"
+                ;;
+            fieldsync__subcmd__queue__subcmd__help,help)
+                cmd="fieldsync__subcmd__queue__subcmd__help__subcmd__help"
                 ;;
             fieldsync__subcmd__visit,add)
                 cmd="fieldsync__subcmd__visit__subcmd__add"
@@ -1896,8 +1911,22 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__queue)
-            opts=""
+            opts="discard"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__queue__subcmd__discard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2404,7 +2433,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__queue)
-            opts="-h --rejected --db --config --json --help"
+            opts="-h --rejected --db --config --json --help discard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2418,6 +2447,70 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__discard)
+            opts="-y -h --rejected --yes --db --config --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help)
+            opts="discard help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help__subcmd__discard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -452,3 +452,53 @@ fn a_moved_officer_holds_exactly_the_new_teams_records_and_their_local_work() {
     let again = run(&mut b, &mut rb, &SyncOptions::default()).expect("sync");
     assert!(again.moved.is_none() && again.removed == 0, "{again:?}");
 }
+
+#[test]
+fn a_rejected_record_follows_the_server_and_a_discard_brings_back_the_servers_copy() {
+    let server = MemoryServer::new();
+    let mut ra = server.officer("amina", "north");
+    let mut rb = server.officer("brian", "north");
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let h = household(&mut a, "Wanjiru");
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut b, &mut rb);
+    b.edit(
+        EntityType::Household,
+        h,
+        fields(json!({ "notes": "brian's note" })),
+    )
+    .unwrap();
+    let mv = |team: &str| {
+        server
+            .block_on(server.service.move_officer("brian", team))
+            .unwrap()
+    };
+    mv("south");
+    assert_eq!(run_ok(&mut b, &mut rb).rejected, 1);
+    a.edit(
+        EntityType::Household,
+        h,
+        fields(json!({ "village": "Kibera" })),
+    )
+    .unwrap();
+    run_ok(&mut a, &mut ra);
+    // Back in north: the pull refreshes the record under the rejected edit.
+    mv("north");
+    run_ok(&mut b, &mut rb);
+    let rec = b.get(EntityType::Household, h).unwrap().unwrap();
+    assert_eq!(rec.fields["village"], json!("Kibera"), "the server's change arrived");
+    assert_eq!(rec.fields["notes"], json!("brian's note"), "the rejected edit shows");
+    assert_eq!(b.queue_counts().unwrap().rejected, 1);
+
+    let rejected = b.discardable().unwrap();
+    assert_eq!(rejected.len(), 1);
+    let entries: Vec<_> = rejected.into_iter().map(|(e, _)| e).collect();
+    let done = b.discard(&entries).unwrap();
+    assert_eq!((done.entries, done.refreshed), (1, 1));
+    assert!(b.get(EntityType::Household, h).unwrap().is_none());
+    run_ok(&mut b, &mut rb);
+    let rec = b.get(EntityType::Household, h).unwrap().unwrap();
+    assert_eq!(rec.fields["village"], json!("Kibera"));
+    assert!(rec.fields.get("notes").is_none_or(|n| n.is_null()), "{rec:?}");
+    assert_eq!(b.queue_counts().unwrap().waiting() + b.queue_counts().unwrap().rejected, 0);
+}

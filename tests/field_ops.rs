@@ -92,9 +92,21 @@ fn a_moved_officer_holds_the_new_teams_records_and_keeps_local_work(kind: StoreK
     assert!(brian.records("visit").is_empty(), "the north visit is gone");
     let queue = brian.json(&["queue", "--rejected"]);
     assert_eq!(queue["rejected"], 1, "{queue}");
-    // --json reports the move too, once.
     let again = brian.sync_expect(4);
-    assert!(again.get("moved").is_none(), "{again}");
+    assert!(again.get("moved").is_none(), "a move is reported once: {again}");
+
+    // The edit the server will never take: without a terminal, discard needs --yes.
+    let err = brian.fails(2, &["queue", "discard", "--rejected"]);
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(brian.json(&["queue"])["rejected"], 1, "nothing discarded");
+    let path = brian.ok(&["queue", "discard", &north[1][..8], "--yes"]);
+    let saved = std::fs::read_to_string(path.trim()).expect("the discard file");
+    let line: Value = serde_json::from_str(saved.lines().next().expect("one line")).unwrap();
+    assert_eq!(line["entry"]["entity_id"], north[1].as_str(), "{line}");
+    assert_eq!(line["record"]["notes"], "brian's edit", "{line}");
+    assert_eq!(brian.json(&["queue"])["rejected"], 0);
+    brian.sync_expect(0);
+    assert_eq!(household_names(&brian), vec!["south 0", "south 1"]);
 }
 
 both_stores!(

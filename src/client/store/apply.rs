@@ -252,8 +252,11 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
         }
         // The same version is still applied: a merged push leaves the local copy without the
         // other devices' fields until the pull brings them.
-        if has_entries(tx, r.entity_type, r.id)? || l.version.is_some_and(|v| v > r.version) {
+        if l.version.is_some_and(|v| v > r.version) {
             return Ok(false);
+        }
+        if has_entries(tx, r.entity_type, r.id)? {
+            return refresh_rejected(tx, l, r, now);
         }
     }
     let deleted_at = match (&local, r.deleted) {
@@ -276,6 +279,48 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
                 .map_or_else(|| now.to_string(), |l| l.created_at.clone()),
             updated_at: now.to_string(),
             deleted_at,
+        },
+    )?;
+    Ok(true)
+}
+
+/// A record whose only queued changes are rejected updates still follows the server (issue
+/// 11): it takes the server's copy with the rejected edits laid over it, so the officer still
+/// sees them, and editing the record sends them again against their original base (a field
+/// another device changed since then is then a conflict, never a silent overwrite). Records
+/// with changes waiting to be sent, or a rejected insert or delete, are left alone.
+fn refresh_rejected(tx: &Connection, l: &LocalRecord, r: &Record, now: &str) -> Result<bool> {
+    let entries: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT status, operation, payload FROM sync_queue
+             WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY id",
+        )?
+        .query_map(params![r.entity_type.as_str(), r.id.to_string()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let only_rejected_updates = entries
+        .iter()
+        .all(|(status, op, _)| status == "rejected" && op == "update");
+    if !only_rejected_updates || r.deleted {
+        return Ok(false);
+    }
+    let mut fields = r.fields.clone();
+    for (_, _, payload) in &entries {
+        let p: FieldMap = serde_json::from_str(payload)
+            .map_err(|e| Error::corrupt(format_args!("the queued change of {}", r.id), e))?;
+        apply_fields(&mut fields, &p);
+    }
+    put_row(
+        tx,
+        &LocalRecord {
+            server_id: Some(r.server_id),
+            fields,
+            sync_state: SyncState::Pending,
+            version: Some(r.version),
+            base: Some(r.fields.clone()),
+            updated_at: now.to_string(),
+            ..l.clone()
         },
     )?;
     Ok(true)

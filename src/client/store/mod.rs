@@ -1,6 +1,7 @@
 //! The local SQLite store: one [`Store`] with a private connection and a small API, split by
 //! what it holds — records (`records.rs`), the sync queue (`queue.rs`), what the server
-//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
+//! answered (`apply.rs`), conflicts (`conflicts.rs`), discarding rejected changes
+//! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
 //! from scratch (`sweep.rs`),
 //! the team's form versions (`forms.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
@@ -13,6 +14,7 @@
 
 mod apply;
 mod conflicts;
+mod discard;
 mod export;
 mod forms;
 mod queue;
@@ -30,6 +32,7 @@ use super::error::{explain_sqlite, Error, Result};
 
 pub use apply::{PageApplied, PushTally};
 pub use conflicts::Conflict;
+pub use discard::Discarded;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
 pub use rows::{LocalRecord, SyncState};
