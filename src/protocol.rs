@@ -175,6 +175,10 @@ pub struct PullResponse {
 /// VERSION` (its team's highest version it holds), or `none`. Older servers ignore it.
 pub const HEADER_FORMS: &str = "fieldsync-forms";
 
+/// The pull query parameter in which a device names the highest server version it holds a
+/// synced record at (issue 11), so a server restored from a backup can say it lost it.
+pub const QUERY_SEEN: &str = "seen";
+
 /// What a device holds of its team's forms, as sent in [`HEADER_FORMS`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KnownForms {
@@ -242,6 +246,10 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `server_behind` (issue 11): the last version the server's history holds before
+    /// what it lost. Everything a device saw beyond it must be sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<i64>,
 }
 
 impl ApiError {
@@ -249,6 +257,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            server_version: None,
         }
     }
 }
@@ -274,6 +283,9 @@ pub enum ErrorCode {
     InvalidCursor,
     /// (410) The cursor points into history the server no longer keeps: pull from scratch.
     ResyncRequired,
+    /// (409) The device saw versions this server database never handed out or no longer
+    /// holds (it was restored from a backup): `server_version` says where its history ends.
+    ServerBehind,
     /// (413) The body (after decompression) is over the limit.
     PayloadTooLarge,
     /// (413) More than 500 changes in one push.
@@ -312,6 +324,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidCursor => "invalid_cursor",
             ErrorCode::ResyncRequired => "resync_required",
+            ErrorCode::ServerBehind => "server_behind",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::NotFound => "not_found",

@@ -39,6 +39,9 @@ pub struct ServeOptions {
 /// serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let service = Service::open(&opts.database).await?;
+    // Versions a restored database handed out before it was restored are never handed out
+    // again (see `Service::begin_run`).
+    service.begin_run().await?;
     let kind = service.store_kind();
     let app = router(AppState::new(
         service,

@@ -13,7 +13,7 @@ use super::auth::Authenticated;
 use super::error::Failure;
 use super::layers::LogInfo;
 use super::AppState;
-use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS};
+use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS, QUERY_SEEN};
 use crate::server::error::ServiceError;
 
 pub async fn pull(
@@ -37,7 +37,10 @@ pub async fn pull(
         ),
     };
     let Query(q) = query.map_err(|e| Failure::bad_request(format!("bad query string: {e}")))?;
-    if let Some(k) = q.keys().find(|k| *k != "cursor" && *k != "limit") {
+    if let Some(k) = q
+        .keys()
+        .find(|k| !["cursor", "limit", QUERY_SEEN].contains(&k.as_str()))
+    {
         return Err(Failure::bad_request(format!(
             "unknown query parameter {k:?}"
         )));
@@ -49,13 +52,20 @@ pub async fn pull(
                 .map_err(|_| ServiceError::InvalidLimit(s.clone()))?,
         ),
     };
+    let seen = match q.get(QUERY_SEEN) {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            Failure::bad_request(format!("{QUERY_SEEN} must be a version (a whole number ≥ 0)"))
+        })?),
+    };
     let page = state
         .service
-        .pull_with_forms(
+        .pull_seen(
             &officer,
             q.get("cursor").map(String::as_str),
             limit,
             known.as_ref(),
+            seen,
         )
         .await?;
     log.changes(page.records.len());

@@ -43,6 +43,27 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    published_at TEXT NOT NULL,
                    PRIMARY KEY (team, version)
                );",
+}, Step {
+    version: 4,
+    name: "server identity and version gaps (issue 11)",
+    // The database's stable id (a random UUID, made once, with the database: a backup and
+    // its restore keep it), and the ranges of versions a `serve` start skipped: no version
+    // in them was ever handed out by this database (see `Store::skip_versions`).
+    sqlite: "INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id',
+                 lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+                 substr(lower(hex(randomblob(2))), 2) || '-' ||
+                 substr('89ab', 1 + (abs(random()) % 4), 1) ||
+                 substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))));
+             CREATE TABLE IF NOT EXISTS version_gaps (
+                 after INTEGER PRIMARY KEY,
+                 upto INTEGER NOT NULL
+             );",
+    postgres: "INSERT INTO meta (key, value) VALUES ('server_id', gen_random_uuid()::text)
+                   ON CONFLICT DO NOTHING;
+               CREATE TABLE IF NOT EXISTS version_gaps (
+                   after BIGINT PRIMARY KEY,
+                   upto BIGINT NOT NULL
+               );",
 }];
 
 /// The steps a database at `found` still needs.
