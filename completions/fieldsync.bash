@@ -2621,7 +2621,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__sync)
-            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --retries --db --config --json --help"
+            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --adopt-server --retries --db --config --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

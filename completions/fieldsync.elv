@@ -305,6 +305,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
             cand --allow-insecure-http 'Allow plain http:// to a server that is not on this machine'
+            cand --adopt-server 'Sync with a server database other than the one this device synced with (a rebuilt or new server): send it every local record it lacks, then pull the rest from scratch'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'

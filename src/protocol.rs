@@ -175,9 +175,15 @@ pub struct PullResponse {
 /// VERSION` (its team's highest version it holds), or `none`. Older servers ignore it.
 pub const HEADER_FORMS: &str = "fieldsync-forms";
 
-/// The pull query parameter in which a device names the highest server version it holds a
-/// synced record at (issue 11), so a server restored from a backup can say it lost it.
-pub const QUERY_SEEN: &str = "seen";
+/// The request header (push and pull) in which a device names the highest server version it
+/// has received (issue 11), so a server restored from a backup can say it lost it before it
+/// applies or answers anything (`409 server_behind`). Older servers ignore it.
+pub const HEADER_SEEN: &str = "fieldsync-seen";
+
+/// Parses a [`HEADER_SEEN`] value: a version (a whole number ≥ 0).
+pub fn parse_seen(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().filter(|v| *v >= 0)
+}
 
 /// What a device holds of its team's forms, as sent in [`HEADER_FORMS`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -77,7 +77,9 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
 }
 
 fn household_of(c: &Change) -> Option<Uuid> {
-    if c.entity_type != EntityType::Visit || c.operation != Operation::Insert {
+    if c.entity_type != EntityType::Visit
+        || !matches!(c.operation, Operation::Insert | Operation::Upsert)
+    {
         return None;
     }
     c.fields
@@ -221,15 +223,34 @@ fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String
                 );
                 return Err((ErrorCode::Forbidden, msg));
             }
+            if c.operation == Operation::Upsert {
+                fixed_fields_unchanged(c, rec)?;
+            }
             Ok(officer.team.clone())
         }
         // An insert of an existing id: decide() rejects it.
         Some(_) => Ok(officer.team.clone()),
-        None if c.entity_type == EntityType::Visit && c.operation == Operation::Insert => {
+        None if c.entity_type == EntityType::Visit
+            && matches!(c.operation, Operation::Insert | Operation::Upsert) =>
+        {
             visit_team(officer, c, snap)
         }
         None => Ok(officer.team.clone()),
     }
+}
+
+/// An upsert of an existing visit carries its household and officer (the whole record):
+/// they must be the ones it has, as an update may not change them.
+fn fixed_fields_unchanged(c: &Change, rec: &StoredRecord) -> Result<(), Refusal> {
+    for k in ["household_id", "officer_id"] {
+        if let Some(v) = c.fields.get(k) {
+            if rec.fields.get(k) != Some(v) {
+                let msg = format!("{k} cannot be changed once the visit is recorded");
+                return Err((ErrorCode::InvalidField, msg));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The team of a new visit: its household's, which must be the officer's.
@@ -275,7 +296,8 @@ fn merge_around_conflict(
         .filter(|(k, v)| !v.is_null() || r.fields.contains_key(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {
+    let updates = matches!(c.operation, Operation::Update | Operation::Upsert);
+    if updates && !r.deleted && !rest.is_empty() {
         snap.version += 1;
         r.version = snap.version;
         apply_fields(&mut r.fields, &rest);

@@ -155,6 +155,19 @@ impl Service {
         }
     }
 
+    /// [`Service::push`] from a device that has received versions up to `seen` (issue 11):
+    /// refused as a whole with [`ServiceError::ServerBehind`], before anything is applied,
+    /// when this database does not hold `seen` (it was restored from a backup).
+    pub async fn push_seen(
+        &self,
+        officer: &Officer,
+        req: PushRequest,
+        seen: Option<i64>,
+    ) -> Result<PushResponse, ServiceError> {
+        self.check_holds(seen.unwrap_or(0)).await?;
+        self.push(officer, req).await
+    }
+
     /// Applies a batch for `officer` in one transaction: one result per change, in order.
     pub async fn push(
         &self,

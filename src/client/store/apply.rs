@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::queue::{delete_entry, has_entries, QueueEntry};
 use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
+use super::refill;
 use super::sweep::{self, Swept};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
@@ -49,11 +50,17 @@ impl Store {
             match result.status {
                 ChangeStatus::Accepted => {
                     tally.accepted += 1;
+                    if let Some(v) = result.version {
+                        refill::saw(&tx, v)?;
+                    }
                     tally.merged += u64::from(result.merged);
                     accepted(&tx, entry, result)?;
                 }
                 ChangeStatus::Conflict => {
                     tally.conflicts += 1;
+                    if let Some(r) = &result.server_record {
+                        refill::saw(&tx, r.version)?;
+                    }
                     conflicted(&tx, entry, result, &now)?;
                 }
                 ChangeStatus::Rejected => {
@@ -105,6 +112,9 @@ impl Store {
             if pulled(&tx, r, &now)? {
                 written += 1;
             }
+        }
+        if let Some(v) = page.records.iter().map(|r| r.version).max() {
+            refill::saw(&tx, v)?;
         }
         let mut swept = None;
         if sweep::active(&tx)? {
@@ -164,7 +174,7 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         return Ok(());
     }
     let mut base = match (entry.operation, old_base) {
-        (Operation::Insert, _) | (_, None) => FieldMap::new(),
+        (Operation::Insert | Operation::Upsert, _) | (_, None) => FieldMap::new(),
         (_, Some(b)) => serde_json::from_str(&b)
             .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?,
     };

@@ -3,7 +3,8 @@
 //! answered (`apply.rs`), conflicts (`conflicts.rs`), discarding rejected changes
 //! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
 //! from scratch (`sweep.rs`),
-//! the team's form versions (`forms.rs`) —
+//! the team's form versions (`forms.rs`), sending records again to a restored or adopted
+//! server (`refill.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
 //! Durability: WAL with `synchronous=FULL`, so a recorded visit survives a battery that dies
@@ -19,6 +20,7 @@ mod export;
 mod forms;
 mod queue;
 mod records;
+mod refill;
 mod rows;
 mod schema;
 mod sweep;
@@ -35,6 +37,7 @@ pub use conflicts::Conflict;
 pub use discard::Discarded;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
+pub use refill::Reseed;
 pub use rows::{LocalRecord, SyncState};
 pub use schema::SCHEMA_VERSION;
 pub use sweep::Swept;

@@ -94,13 +94,34 @@ ALTER TABLE visit ADD COLUMN form_version INTEGER;
 "#;
 
 /// Step 3 (issue 11): the records a pull from scratch delivered so far, for the sweep at its
-/// end (`sweep.rs`). The server's id and the officer's team are `sync_meta` keys.
+/// end (`sweep.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
+/// adopted server), rebuilt because SQLite cannot alter a CHECK constraint (ids, and with
+/// them the AUTOINCREMENT sequence, are kept). The server's id and the officer's team are
+/// `sync_meta` keys.
 const MIGRATION_3_SWEEP: &str = r#"
 CREATE TABLE resync_seen (
     entity_type TEXT NOT NULL,
     entity_id   TEXT NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
 ) WITHOUT ROWID;
+CREATE TABLE sync_queue_3 (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id        TEXT NOT NULL UNIQUE,
+    entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
+    entity_id    TEXT NOT NULL,
+    operation    TEXT NOT NULL CHECK (operation IN ('insert','update','delete','upsert')),
+    payload      TEXT NOT NULL,
+    base_version INTEGER,
+    enqueued_at  TEXT NOT NULL,
+    retry_count  INTEGER NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sending','rejected')),
+    last_error   TEXT
+);
+INSERT INTO sync_queue_3 SELECT * FROM sync_queue;
+DROP TABLE sync_queue;
+ALTER TABLE sync_queue_3 RENAME TO sync_queue;
+CREATE INDEX sync_queue_by_entity ON sync_queue (entity_type, entity_id);
+CREATE INDEX sync_queue_by_status ON sync_queue (status, id);
 "#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one

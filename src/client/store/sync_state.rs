@@ -32,6 +32,8 @@ pub mod meta {
     pub const MOVED_FROM: &str = "moved_from";
     /// The id of the server database this device syncs with (issue 11).
     pub const SERVER_ID: &str = "server_id";
+    /// The highest server version this device has received (issue 11; `refill.rs`).
+    pub const SEEN_VERSION: &str = "seen_version";
 }
 
 /// Where this device stands, as numbers (`fieldsync status` shows them).

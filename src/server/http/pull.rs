@@ -13,7 +13,7 @@ use super::auth::Authenticated;
 use super::error::Failure;
 use super::layers::LogInfo;
 use super::AppState;
-use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS, QUERY_SEEN};
+use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS};
 use crate::server::error::ServiceError;
 
 pub async fn pull(
@@ -37,10 +37,7 @@ pub async fn pull(
         ),
     };
     let Query(q) = query.map_err(|e| Failure::bad_request(format!("bad query string: {e}")))?;
-    if let Some(k) = q
-        .keys()
-        .find(|k| !["cursor", "limit", QUERY_SEEN].contains(&k.as_str()))
-    {
+    if let Some(k) = q.keys().find(|k| *k != "cursor" && *k != "limit") {
         return Err(Failure::bad_request(format!(
             "unknown query parameter {k:?}"
         )));
@@ -52,12 +49,7 @@ pub async fn pull(
                 .map_err(|_| ServiceError::InvalidLimit(s.clone()))?,
         ),
     };
-    let seen = match q.get(QUERY_SEEN) {
-        None => None,
-        Some(s) => Some(s.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
-            Failure::bad_request(format!("{QUERY_SEEN} must be a version (a whole number ≥ 0)"))
-        })?),
-    };
+    let seen = super::seen_header(&headers)?;
     let page = state
         .service
         .pull_seen(
