@@ -502,3 +502,51 @@ fn a_rejected_record_follows_the_server_and_a_discard_brings_back_the_servers_co
     assert!(rec.fields.get("notes").is_none_or(|n| n.is_null()), "{rec:?}");
     assert_eq!(b.queue_counts().unwrap().waiting() + b.queue_counts().unwrap().rejected, 0);
 }
+
+#[test]
+fn a_rebuilt_server_is_refused_until_adopted_and_then_holds_every_local_record_once() {
+    let old = MemoryServer::new();
+    let mut ra = old.officer("amina", "north");
+    let mut a = laptop("amina");
+    let h: Vec<Uuid> = (0..3).map(|i| household(&mut a, &format!("h{i}"))).collect();
+    let v = visit(&mut a, h[0], "amina", "synced visit");
+    run_ok(&mut a, &mut ra);
+    let gone = household(&mut a, "deleted before the rebuild");
+    run_ok(&mut a, &mut ra);
+    a.delete(EntityType::Household, gone).unwrap();
+    run_ok(&mut a, &mut ra);
+    // Offline work waits: an edit of a synced record and a new household.
+    a.edit(EntityType::Visit, v, fields(json!({ "notes": "edited later" })))
+        .unwrap();
+    household(&mut a, "new since");
+
+    let rebuilt = MemoryServer::new();
+    let mut rn = rebuilt.officer("amina", "north");
+    let err = run(&mut a, &mut rn, &SyncOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::OtherServer { .. }), "{err:?}");
+    assert_eq!(rn.pushes + rn.pulls, 0, "nothing was sent to the other server");
+
+    let adopt = SyncOptions {
+        adopt_server: true,
+        ..SyncOptions::default()
+    };
+    let report = run(&mut a, &mut rn, &adopt).expect("adopt");
+    let adopted = report.adopted.clone().expect("adopted");
+    assert_eq!(adopted.resent, 4, "three households and the visit: {report:?}");
+    // A second device of the new server sees every live record exactly once.
+    let mut rb = rebuilt.officer("brian", "north");
+    let mut b = laptop("brian");
+    run_ok(&mut b, &mut rb);
+    assert_eq!(names(&b), names(&a));
+    assert_eq!(names(&a), vec!["h0", "h1", "h2", "new since"]);
+    let seen = b.get(EntityType::Visit, v).unwrap().expect("the visit");
+    assert_eq!(seen.fields["notes"], json!("edited later"));
+    let stats = rebuilt.block_on(rebuilt.service.stats()).unwrap();
+    assert_eq!(stats.records, 5, "{stats:?}");
+    // The adoption is remembered: the next sync is an ordinary one, and the old server is
+    // now the stranger.
+    let again = run_ok(&mut a, &mut rn);
+    assert!(again.adopted.is_none() && again.pushed == 0, "{again:?}");
+    let err = run(&mut a, &mut ra, &SyncOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::OtherServer { .. }), "{err:?}");
+}

@@ -1,13 +1,20 @@
 //! Issue 11, the field's side, end to end with real `fieldsync serve`, `admin` and client
 //! processes on both stores: a pull from scratch after a purge removes what the server no
 //! longer has; a moved officer's laptop ends up holding exactly the new team's records and
-//! its own local work.
+//! its own local work (and discards what the server will never take); a rebuilt server is
+//! refused until adopted, then holds every local record once; a server restored from a
+//! backup is refilled by its devices, nothing lost and nothing doubled.
 
 mod support;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
 use serde_json::Value;
 use support::device::Device;
-use support::{admin, both_stores, StoreKind, TestServer};
+use support::{admin, both_stores, pg, StoreKind, TestServer};
 
 fn admin_ok(db: &str, args: &[&str]) -> String {
     let (code, out, err) = admin(db, args);
@@ -109,7 +116,203 @@ fn a_moved_officer_holds_the_new_teams_records_and_keeps_local_work(kind: StoreK
     assert_eq!(household_names(&brian), vec!["south 0", "south 1"]);
 }
 
+/// The server database's id, from `admin status --json`.
+fn server_id(db: &str) -> String {
+    let status: Value = serde_json::from_str(&admin_ok(db, &["status", "--json"])).unwrap();
+    status["server_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no server_id in {status}"))
+        .to_string()
+}
+
+/// Every record of the server, tombstones included, by (entity, id): (deleted, fields).
+fn server_records(db: &str) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for entity in ["household", "visit"] {
+        let lines = admin_ok(
+            db,
+            &["export", "--entity", entity, "--format", "jsonl", "--include-deleted"],
+        );
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            let mut rec: Value = serde_json::from_str(line).expect("a JSON line");
+            let id = rec["id"].as_str().expect("an id").to_string();
+            let o = rec.as_object_mut().expect("an object");
+            // Numbering is the server's own business: a re-sent record may get new numbers.
+            o.remove("server_id");
+            o.remove("version");
+            let before = out.insert((entity.to_string(), id.clone()), rec);
+            assert!(before.is_none(), "{entity} {id} exported twice");
+        }
+    }
+    out
+}
+
+/// A fresh database of `kind` for a server that replaces another.
+fn fresh_db(kind: StoreKind, dir: &Path, name: &str) -> String {
+    match kind {
+        StoreKind::Sqlite => dir.join(name).display().to_string(),
+        StoreKind::Postgres => pg::fresh_database(),
+    }
+}
+
+fn a_rebuilt_server_is_refused_then_adopted_and_holds_every_record_once(kind: StoreKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::new(kind);
+    let amina = Device::for_officer(&server.url, "amina", &server.add_officer("amina", "north"));
+    let h: Vec<String> = (0..3).map(|i| amina.add_household(&format!("h{i}"))).collect();
+    amina.add_visit(&h[0], "first visit");
+    amina.sync_expect(0);
+    amina.ok(&["household", "edit", &h[1], "--notes", "offline edit"]);
+    let expected_households = 3;
+    let old_id = server_id(&server.db);
+
+    // The server is rebuilt: a new, empty database at the same address.
+    server.terminate(Duration::from_secs(10));
+    server.db = fresh_db(kind, dir.path(), "rebuilt.sqlite3");
+    server.start_again();
+    let token = server.add_officer("amina", "north");
+    amina.init(&server.url, "amina", &token);
+    let new_id = server_id(&server.db);
+    assert_ne!(old_id, new_id);
+
+    let (code, _, err) = amina.sync(&[]);
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains(&old_id) && err.contains(&new_id), "{err}");
+    assert!(err.contains("--adopt-server"), "{err}");
+    assert_eq!(amina.json(&["queue"])["pending"], 1, "nothing was sent");
+    assert!(server_records(&server.db).is_empty());
+
+    let (code, out, err) = amina.sync(&["--adopt-server"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("adopted server database {new_id}")), "{out}");
+    let records = server_records(&server.db);
+    assert_eq!(records.len(), expected_households + 1, "{records:?}");
+    let edited = &records[&("household".to_string(), h[1].clone())];
+    assert_eq!(edited["notes"], "offline edit");
+    // A retry changes nothing: each record is on the server once.
+    amina.sync_expect(0);
+    assert_eq!(server_records(&server.db).len(), expected_households + 1);
+}
+
+/// Every device syncs until each ends with exit 0 (at most three rounds).
+fn sync_all(devices: &[&Device]) {
+    for d in devices {
+        d.sync_expect(0);
+    }
+    for d in devices {
+        d.sync_expect(0);
+    }
+}
+
+/// Restores `backup` (a SQLite file or a `pg_dump -Fc` file) into a fresh database; its
+/// `--database` value.
+fn restore(kind: StoreKind, backup: &Path, dir: &Path) -> String {
+    let db = fresh_db(kind, dir, "restored.sqlite3");
+    match kind {
+        StoreKind::Sqlite => {
+            std::fs::copy(backup, &db).expect("copy the backup into place");
+        }
+        StoreKind::Postgres => {
+            let out = Command::new(Path::new(pg::PG_BIN).join("pg_restore"))
+                .args(["--no-owner", "-d", &db])
+                .arg(backup)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "pg_restore: {out:?}");
+        }
+    }
+    db
+}
+
+/// Backs the server's database up while it runs (SQLite: `admin backup`; PostgreSQL:
+/// `pg_dump -Fc`).
+fn back_up(kind: StoreKind, db: &str, file: &Path) {
+    match kind {
+        StoreKind::Sqlite => {
+            admin_ok(db, &["backup", &file.display().to_string()]);
+        }
+        StoreKind::Postgres => {
+            let out = Command::new(Path::new(pg::PG_BIN).join("pg_dump"))
+                .args(["-Fc", "--file"])
+                .arg(file)
+                .arg(db)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "pg_dump: {out:?}");
+        }
+    }
+}
+
+fn a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled(kind: StoreKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::new(kind);
+    let amina = Device::for_officer(&server.url, "amina", &server.add_officer("amina", "north"));
+    let brian = Device::for_officer(&server.url, "brian", &server.add_officer("brian", "north"));
+    let chidi = Device::for_officer(&server.url, "chidi", &server.add_officer("chidi", "south"));
+    let all = [&amina, &brian, &chidi];
+    let shared = amina.add_household("shared");
+    let old = amina.add_household("old");
+    brian.add_household("brian's first");
+    chidi.add_household("south first");
+    sync_all(&all);
+    let backup = dir.path().join("backup.dump");
+    back_up(kind, &server.db, &backup);
+
+    // After the backup: new records, edits of old ones by two officers, a delete, visits.
+    amina.ok(&["household", "edit", &shared, "--village", "Kibera"]);
+    amina.add_household("amina after");
+    let v = amina.add_visit(&shared, "amina's visit");
+    sync_all(&all);
+    brian.ok(&["household", "edit", &shared, "--notes", "brian's note"]);
+    brian.ok(&["household", "delete", &old]);
+    brian.add_visit(&shared, "brian's visit");
+    chidi.add_household("south after");
+    sync_all(&all);
+    amina.ok(&["visit", "edit", &v, "--notes", "amina's visit, edited"]);
+    amina.sync_expect(0);
+    let before = server_records(&server.db);
+    assert_eq!(before.len(), 8, "six households (one deleted), two visits: {before:?}");
+
+    // The server is restored from the backup, at the same address.
+    server.terminate(Duration::from_secs(10));
+    server.db = restore(kind, &backup, dir.path());
+    server.start_again();
+    assert!(server_records(&server.db).len() < before.len());
+
+    // Chidi, with new work, syncs first: the restored server's counter moves past every
+    // version it lost, and the others must still notice.
+    chidi.add_household("south after the restore");
+    let (code, out, err) = chidi.sync(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("the server was restored from a backup"), "{out}");
+    for d in [&brian, &amina] {
+        let (code, out, err) = d.sync(&[]);
+        assert_eq!(code, 0, "{out} {err} {}", d.json(&["conflicts"]));
+        assert!(out.contains("the server was restored from a backup"), "{out}");
+    }
+    sync_all(&all);
+
+    let after = server_records(&server.db);
+    for (key, rec) in &before {
+        assert_eq!(after.get(key), Some(rec), "{key:?} lost or changed by the restore");
+    }
+    assert_eq!(after.len(), before.len() + 1, "only the new record is new");
+    for d in all {
+        let q = d.json(&["queue"]);
+        assert_eq!((q["pending"].as_i64(), q["rejected"].as_i64()), (Some(0), Some(0)));
+    }
+    // Every device holds its team's records as the server does.
+    let north_live = after
+        .iter()
+        .filter(|((e, _), r)| e == "household" && r["team"] == "north" && r["deleted"] == false)
+        .count();
+    assert_eq!(household_names(&amina).len(), north_live);
+    assert_eq!(household_names(&brian), household_names(&amina));
+}
+
 both_stores!(
     purged_tombstones_leave_no_ghosts_after_a_resync,
     a_moved_officer_holds_the_new_teams_records_and_keeps_local_work,
+    a_rebuilt_server_is_refused_then_adopted_and_holds_every_record_once,
+    a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled,
 );

@@ -210,6 +210,9 @@ fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &
         .server_record
         .as_ref()
         .ok_or_else(|| Error::Protocol("a conflict result without the server's record".into()))?;
+    if let Some(rec) = rec.as_ref().filter(|r| agrees_deleted(r, entry, result, server)) {
+        return take_tombstone(tx, entry, rec, server);
+    }
     record_conflict(tx, entry, &result.conflicting_fields, server, now)?;
     if let Some(rec) = rec {
         put_row(
@@ -222,6 +225,50 @@ fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &
         )?;
     }
     Ok(())
+}
+
+/// Is this an upsert of a tombstone (a deletion sent again to a restored server) that only
+/// collides with the server's own deletion of the record? Both sides say "deleted": there is
+/// nothing to settle.
+fn agrees_deleted(
+    rec: &LocalRecord,
+    entry: &QueueEntry,
+    result: &ChangeResult,
+    server: &Record,
+) -> bool {
+    entry.operation == Operation::Upsert
+        && rec.is_deleted()
+        && server.deleted
+        && result.conflicting_fields == [crate::merge::DELETED]
+}
+
+/// Takes the server's tombstone for a record deleted on both sides; the record's other
+/// queued changes go (those in flight are answered by their own results).
+fn take_tombstone(
+    tx: &Connection,
+    entry: &QueueEntry,
+    rec: &LocalRecord,
+    server: &Record,
+) -> Result<()> {
+    delete_entry(tx, entry.id)?;
+    tx.prepare_cached(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
+    )?
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string()
+    ])?;
+    put_row(
+        tx,
+        &LocalRecord {
+            server_id: Some(server.server_id),
+            fields: server.fields.clone(),
+            sync_state: SyncState::Synced,
+            version: Some(server.version),
+            base: Some(server.fields.clone()),
+            ..rec.clone()
+        },
+    )
 }
 
 /// A change the server refused: the entry stays, with the server's reason, until the record
