@@ -194,8 +194,7 @@ pub fn sync(
     let mut report = SyncReport::default();
     // One cheap request first: if the server cannot be reached the queue stays untouched.
     let health = remote.health().map_err(|e| failed(store, e))?;
-    let officer = store.officer()?.unwrap_or_default();
-    check_server(store, health.server_id.as_deref(), opts.adopt_server, &officer, &mut report)?;
+    check_server(store, health.server_id.as_deref(), opts.adopt_server, &mut report)?;
     // Servers without an id know nothing of restores; they are not told what we saw.
     let exchange = Exchange {
         opts,
@@ -206,7 +205,7 @@ pub fn sync(
             Err(Error::ServerBehind(server_version)) if report.restored.is_none() => {
                 // The server was restored and lost what this device received after
                 // `server_version`: queue it again, then push and pull from scratch.
-                let resent = store.reseed(Reseed::AfterRestore(server_version), &officer, None)?;
+                let resent = store.reseed(Reseed::AfterRestore(server_version), None)?;
                 report.restored = Some(Restored {
                     server_version,
                     resent: resent as u64,
@@ -234,7 +233,6 @@ fn check_server(
     store: &mut Store,
     theirs: Option<&str>,
     adopt: bool,
-    officer: &str,
     report: &mut SyncReport,
 ) -> Result<()> {
     let Some(theirs) = theirs else {
@@ -252,7 +250,7 @@ fn check_server(
         }),
         (None, false) => store.set_meta(meta::SERVER_ID, theirs),
         (from, true) => {
-            let resent = store.reseed(Reseed::Adopt, officer, Some(theirs))?;
+            let resent = store.reseed(Reseed::Adopt, Some(theirs))?;
             report.adopted = Some(Adopted {
                 from,
                 to: theirs.to_string(),

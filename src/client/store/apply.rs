@@ -16,7 +16,7 @@ use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{self, apply_fields, FieldMap, Operation};
-use crate::protocol::{ChangeResult, ChangeStatus, PullResponse, Record};
+use crate::protocol::{ChangeResult, ChangeStatus, ErrorCode, PullResponse, Record};
 
 /// What applying one push response did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -271,9 +271,44 @@ fn take_tombstone(
     )
 }
 
+/// Is a refusal the end of the matter? A deletion of a record the server does not have (what
+/// it asked for holds), and a whole record sent again to a restored or adopted server that
+/// the server refuses because it is another officer's visit it lacks, when this device made
+/// no edit of it (its author sends it). An edit made here stays rejected, for the officer.
+fn settled_by_refusal(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<bool> {
+    let code = result.error.as_ref().map(|e| e.code);
+    Ok(match entry.operation {
+        Operation::Delete => code == Some(ErrorCode::UnknownRecord),
+        Operation::Upsert if code == Some(ErrorCode::Forbidden) => {
+            let author = entry.payload.get("officer_id").and_then(|v| v.as_str());
+            let unedited = get_record(tx, entry.entity_type, entry.entity_id)?
+                .is_some_and(|r| r.base.as_ref() == Some(&r.fields));
+            entry.entity_type == crate::model::EntityType::Visit
+                && unedited
+                && author != get_meta(tx, meta::OFFICER_ID)?.as_deref()
+        }
+        _ => false,
+    })
+}
+
 /// A change the server refused: the entry stays, with the server's reason, until the record
 /// is edited again.
 fn rejected(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<()> {
+    if settled_by_refusal(tx, entry, result)? {
+        // Nothing is left to send: the record follows the server again (the next pull's
+        // copy replaces it, or its sweep removes it).
+        delete_entry(tx, entry.id)?;
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET sync_state = 'synced' WHERE id = ?1 AND NOT EXISTS
+                 (SELECT 1 FROM sync_queue WHERE entity_type = ?2 AND entity_id = ?1)",
+            table(entry.entity_type)
+        ))?
+        .execute(params![
+            entry.entity_id.to_string(),
+            entry.entity_type.as_str()
+        ])?;
+        return Ok(());
+    }
     let rec = get_record(tx, entry.entity_type, entry.entity_id)?;
     let msg = result
         .error

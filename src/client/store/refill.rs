@@ -53,15 +53,10 @@ impl Store {
         )?)
     }
 
-    /// Queues whole records again (see [`Reseed`]) for `officer`, in one transaction; with
-    /// `server_id`, the device also remembers that server database. Returns how many records
-    /// were queued again.
-    pub fn reseed(
-        &mut self,
-        how: Reseed,
-        officer: &str,
-        server_id: Option<&str>,
-    ) -> Result<usize> {
+    /// Queues whole records again (see [`Reseed`]), in one transaction; with `server_id`,
+    /// the device also remembers that server database. Returns how many records were queued
+    /// again.
+    pub fn reseed(&mut self, how: Reseed, server_id: Option<&str>) -> Result<usize> {
         let tx = self.write_tx()?;
         let before: i64 =
             tx.query_row("SELECT COALESCE(max(id), 0) FROM sync_queue", [], |r| r.get(0))?;
@@ -69,7 +64,7 @@ impl Store {
         // Households first: a visit needs its household on the server.
         for entity in [EntityType::Household, EntityType::Visit] {
             for rec in known_records(&tx, entity, how)? {
-                if reseed_one(&tx, &rec, how, officer)? {
+                if reseed_one(&tx, &rec, how)? {
                     count += 1;
                 }
             }
@@ -129,36 +124,46 @@ fn known_records(tx: &Connection, entity: EntityType, how: Reseed) -> Result<Vec
 }
 
 /// Replaces a record's queue entries by one upsert of the whole record (and its delete, for
-/// a tombstone). False when there is nothing to send: a record without local work that the
-/// server would refuse from this officer (another officer's visit: its author re-sends it)
-/// or, on adoption, a tombstone.
-fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed, officer: &str) -> Result<bool> {
+/// a tombstone; a tombstone is not sent to an adopted server). Another officer's visit is
+/// re-sent too: where the server still has it, an edit of it made here is not lost; where it
+/// does not, the server refuses it (visits come from their authors) and the refusal is taken
+/// as done (`apply.rs`), its author re-sends it. The record forgets its version either way:
+/// the server it had it from no longer holds it, so the next pull's copy always replaces it
+/// (and the sweep removes it if none comes). False when nothing is sent.
+fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<bool> {
     let has_work = has_entries(tx, rec.entity_type, rec.id)?;
-    let someone_elses = rec.entity_type == EntityType::Visit
-        && rec.fields.get("officer_id").and_then(|v| v.as_str()) != Some(officer);
-    if !has_work && (someone_elses || (how == Reseed::Adopt && rec.is_deleted())) {
-        return Ok(false);
-    }
     let base = match how {
         Reseed::AfterRestore(v) => Some(v),
         Reseed::Adopt if has_work => Some(0),
         Reseed::Adopt => None,
     };
+    let ops: &[Operation] = match (rec.is_deleted(), how) {
+        (true, Reseed::Adopt) if !has_work => &[],
+        (true, _) => &[Operation::Upsert, Operation::Delete],
+        (false, _) => &[Operation::Upsert],
+    };
+    let state = if ops.is_empty() { "synced" } else { "pending" };
+    tx.execute(
+        &format!(
+            "UPDATE {} SET version = NULL, sync_state = ?2 WHERE id = ?1",
+            table(rec.entity_type)
+        ),
+        params![rec.id.to_string(), state],
+    )?;
+    if ops.is_empty() {
+        return Ok(false);
+    }
     tx.execute(
         "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2",
         params![rec.entity_type.as_str(), rec.id.to_string()],
     )?;
-    queue_whole(tx, rec, Operation::Upsert, &rec.fields, base)?;
-    if rec.is_deleted() {
-        queue_whole(tx, rec, Operation::Delete, &FieldMap::new(), base)?;
+    for op in ops {
+        let fields = match op {
+            Operation::Delete => FieldMap::new(),
+            _ => rec.fields.clone(),
+        };
+        queue_whole(tx, rec, *op, &fields, base)?;
     }
-    tx.execute(
-        &format!(
-            "UPDATE {} SET sync_state = 'pending' WHERE id = ?1",
-            table(rec.entity_type)
-        ),
-        [rec.id.to_string()],
-    )?;
     Ok(true)
 }
 
