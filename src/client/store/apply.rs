@@ -271,24 +271,23 @@ fn take_tombstone(
     )
 }
 
-/// Is a refusal the end of the matter? A deletion of a record the server does not have (what
-/// it asked for holds), and a whole record sent again to a restored or adopted server that
-/// the server refuses because it is another officer's visit it lacks, when this device made
-/// no edit of it (its author sends it). An edit made here stays rejected, for the officer.
+/// Is a refusal the end of the matter? A deletion of a record the server does not have, when
+/// nothing else of the record waits (what it asked for holds). A deletion that follows a
+/// refused re-sent record (another officer's visit the restored server lacks) waits with it.
 fn settled_by_refusal(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<bool> {
     let code = result.error.as_ref().map(|e| e.code);
-    Ok(match entry.operation {
-        Operation::Delete => code == Some(ErrorCode::UnknownRecord),
-        Operation::Upsert if code == Some(ErrorCode::Forbidden) => {
-            let author = entry.payload.get("officer_id").and_then(|v| v.as_str());
-            let unedited = get_record(tx, entry.entity_type, entry.entity_id)?
-                .is_some_and(|r| r.base.as_ref() == Some(&r.fields));
-            entry.entity_type == crate::model::EntityType::Visit
-                && unedited
-                && author != get_meta(tx, meta::OFFICER_ID)?.as_deref()
-        }
-        _ => false,
-    })
+    if entry.operation != Operation::Delete || code != Some(ErrorCode::UnknownRecord) {
+        return Ok(false);
+    }
+    let others: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND id != ?3",
+        )?
+        .query_row(
+            params![entry.entity_type.as_str(), entry.entity_id.to_string(), entry.id],
+            |r| r.get(0),
+        )?;
+    Ok(others == 0)
 }
 
 /// A change the server refused: the entry stays, with the server's reason, until the record
@@ -391,9 +390,11 @@ fn refresh_rejected(tx: &Connection, l: &LocalRecord, r: &Record, now: &str) -> 
             Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let only_rejected_updates = entries
-        .iter()
-        .all(|(status, op, _)| status == "rejected" && op == "update");
+    let all_rejected = entries.iter().all(|(status, _, _)| status == "rejected");
+    if all_rejected && entries.iter().any(|(_, op, _)| op == "upsert") {
+        return revive_resent(tx, r);
+    }
+    let only_rejected_updates = all_rejected && entries.iter().all(|(_, op, _)| op == "update");
     if !only_rejected_updates || r.deleted {
         return Ok(false);
     }
@@ -416,6 +417,26 @@ fn refresh_rejected(tx: &Connection, l: &LocalRecord, r: &Record, now: &str) -> 
         },
     )?;
     Ok(true)
+}
+
+/// A record sent again to a restored server was refused because the server lacked it (another
+/// officer's visit, which only its author may bring back). Now the server has it again: the
+/// re-sent record goes out once more, merged against where the restored history ends, so
+/// what this device held of it is not lost. The local copy stays as it is until then.
+fn revive_resent(tx: &Connection, r: &Record) -> Result<bool> {
+    let ids: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2")?
+        .query_map(params![r.entity_type.as_str(), r.id.to_string()], |row| {
+            row.get(0)
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        tx.prepare_cached(
+            "UPDATE sync_queue SET status = 'pending', op_id = ?2, last_error = NULL WHERE id = ?1",
+        )?
+        .execute(params![id, uuid::Uuid::now_v7().to_string()])?;
+    }
+    Ok(false)
 }
 
 /// Files a conflict and drops the record's remaining queued changes: the local record itself

@@ -118,6 +118,9 @@ CREATE TABLE sync_queue_3 (
     last_error   TEXT
 );
 INSERT INTO sync_queue_3 SELECT * FROM sync_queue;
+DELETE FROM sqlite_sequence WHERE name = 'sync_queue_3';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'sync_queue_3', seq FROM sqlite_sequence
+    WHERE name = 'sync_queue';
 DROP TABLE sync_queue;
 ALTER TABLE sync_queue_3 RENAME TO sync_queue;
 CREATE INDEX sync_queue_by_entity ON sync_queue (entity_type, entity_id);
@@ -139,4 +142,45 @@ pub(super) fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> 
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_3_keeps_the_queue_and_its_ids_and_takes_upserts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO sync_queue (id, op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES (7, 'op', 'household', 'h', 'insert', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM sync_queue WHERE id = 7", []).unwrap();
+        conn.execute(
+            "INSERT INTO sync_queue (id, op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES (5, 'kept', 'household', 'h', 'update', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn, 2).unwrap();
+        let kept: String = conn
+            .query_row("SELECT op_id FROM sync_queue WHERE id = 5", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, "kept");
+        conn.execute(
+            "INSERT INTO sync_queue (op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES ('new', 'household', 'h', 'upsert', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        let id: i64 = conn
+            .query_row("SELECT id FROM sync_queue WHERE op_id = 'new'", [], |r| r.get(0))
+            .unwrap();
+        assert!(id > 7, "AUTOINCREMENT never reuses an id: got {id}");
+    }
 }
