@@ -615,9 +615,7 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
             .filter(|v| v.contains_key(&(*entity, *id)))
             .count();
         assert!(copies <= 1, "seed {seed}: {entity} {id} is in two teams");
-        let on_server = server_view
-            .values()
-            .find_map(|v| v.get(&(*entity, *id)));
+        let on_server = server_view.values().find_map(|v| v.get(&(*entity, *id)));
         if on_server.is_none() {
             let id_s = id.to_string();
             eprintln!(
@@ -719,8 +717,9 @@ fn convergence(kind: StoreKind) {
     let mut totals = (0, 0, 0, 0);
     let seeds = schedules();
     for &seed in &seeds {
-        let r =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_schedule(&mut server, seed)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_schedule(&mut server, seed)
+        }));
         match r {
             Ok((syncs, writes, faults, kills)) => {
                 totals.0 += syncs;

@@ -418,7 +418,9 @@ fn a_moved_officer_holds_exactly_the_new_teams_records_and_their_local_work() {
     let mut rc = server.officer("chidi", "south");
     let mut rb = server.officer("brian", "north");
     let (mut a, mut b, mut c) = (laptop("amina"), laptop("brian"), laptop("chidi"));
-    let north: Vec<Uuid> = (0..3).map(|i| household(&mut a, &format!("north {i}"))).collect();
+    let north: Vec<Uuid> = (0..3)
+        .map(|i| household(&mut a, &format!("north {i}")))
+        .collect();
     visit(&mut a, north[0], "amina", "a north visit");
     for i in 0..2 {
         household(&mut c, &format!("south {i}"));
@@ -486,8 +488,16 @@ fn a_rejected_record_follows_the_server_and_a_discard_brings_back_the_servers_co
     mv("north");
     run_ok(&mut b, &mut rb);
     let rec = b.get(EntityType::Household, h).unwrap().unwrap();
-    assert_eq!(rec.fields["village"], json!("Kibera"), "the server's change arrived");
-    assert_eq!(rec.fields["notes"], json!("brian's note"), "the rejected edit shows");
+    assert_eq!(
+        rec.fields["village"],
+        json!("Kibera"),
+        "the server's change arrived"
+    );
+    assert_eq!(
+        rec.fields["notes"],
+        json!("brian's note"),
+        "the rejected edit shows"
+    );
     assert_eq!(b.queue_counts().unwrap().rejected, 1);
 
     let rejected = b.discardable().unwrap();
@@ -499,8 +509,14 @@ fn a_rejected_record_follows_the_server_and_a_discard_brings_back_the_servers_co
     run_ok(&mut b, &mut rb);
     let rec = b.get(EntityType::Household, h).unwrap().unwrap();
     assert_eq!(rec.fields["village"], json!("Kibera"));
-    assert!(rec.fields.get("notes").is_none_or(|n| n.is_null()), "{rec:?}");
-    assert_eq!(b.queue_counts().unwrap().waiting() + b.queue_counts().unwrap().rejected, 0);
+    assert!(
+        rec.fields.get("notes").is_none_or(|n| n.is_null()),
+        "{rec:?}"
+    );
+    assert_eq!(
+        b.queue_counts().unwrap().waiting() + b.queue_counts().unwrap().rejected,
+        0
+    );
 }
 
 #[test]
@@ -508,7 +524,9 @@ fn a_rebuilt_server_is_refused_until_adopted_and_then_holds_every_local_record_o
     let old = MemoryServer::new();
     let mut ra = old.officer("amina", "north");
     let mut a = laptop("amina");
-    let h: Vec<Uuid> = (0..3).map(|i| household(&mut a, &format!("h{i}"))).collect();
+    let h: Vec<Uuid> = (0..3)
+        .map(|i| household(&mut a, &format!("h{i}")))
+        .collect();
     let v = visit(&mut a, h[0], "amina", "synced visit");
     run_ok(&mut a, &mut ra);
     let gone = household(&mut a, "deleted before the rebuild");
@@ -516,15 +534,23 @@ fn a_rebuilt_server_is_refused_until_adopted_and_then_holds_every_local_record_o
     a.delete(EntityType::Household, gone).unwrap();
     run_ok(&mut a, &mut ra);
     // Offline work waits: an edit of a synced record and a new household.
-    a.edit(EntityType::Visit, v, fields(json!({ "notes": "edited later" })))
-        .unwrap();
+    a.edit(
+        EntityType::Visit,
+        v,
+        fields(json!({ "notes": "edited later" })),
+    )
+    .unwrap();
     household(&mut a, "new since");
 
     let rebuilt = MemoryServer::new();
     let mut rn = rebuilt.officer("amina", "north");
     let err = run(&mut a, &mut rn, &SyncOptions::default()).unwrap_err();
     assert!(matches!(err, Error::OtherServer { .. }), "{err:?}");
-    assert_eq!(rn.pushes + rn.pulls, 0, "nothing was sent to the other server");
+    assert_eq!(
+        rn.pushes + rn.pulls,
+        0,
+        "nothing was sent to the other server"
+    );
 
     let adopt = SyncOptions {
         adopt_server: true,
@@ -532,7 +558,10 @@ fn a_rebuilt_server_is_refused_until_adopted_and_then_holds_every_local_record_o
     };
     let report = run(&mut a, &mut rn, &adopt).expect("adopt");
     let adopted = report.adopted.clone().expect("adopted");
-    assert_eq!(adopted.resent, 4, "three households and the visit: {report:?}");
+    assert_eq!(
+        adopted.resent, 4,
+        "three households and the visit: {report:?}"
+    );
     // A second device of the new server sees every live record exactly once.
     let mut rb = rebuilt.officer("brian", "north");
     let mut b = laptop("brian");

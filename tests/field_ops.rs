@@ -55,7 +55,10 @@ fn purged_tombstones_leave_no_ghosts_after_a_resync(kind: StoreKind) {
     amina.ok(&["household", "delete", &doomed]);
     amina.sync_expect(0);
     let before = (current_version(&server.db) + 1).to_string();
-    admin_ok(&server.db, &["purge-tombstones", "--before-version", &before]);
+    admin_ok(
+        &server.db,
+        &["purge-tombstones", "--before-version", &before],
+    );
 
     // Pages of two records: the pull from scratch goes on below the new history floor.
     let (code, out, err) = brian.sync(&["--page-size", "2"]);
@@ -100,7 +103,10 @@ fn a_moved_officer_holds_the_new_teams_records_and_keeps_local_work(kind: StoreK
     let queue = brian.json(&["queue", "--rejected"]);
     assert_eq!(queue["rejected"], 1, "{queue}");
     let again = brian.sync_expect(4);
-    assert!(again.get("moved").is_none(), "a move is reported once: {again}");
+    assert!(
+        again.get("moved").is_none(),
+        "a move is reported once: {again}"
+    );
 
     // The edit the server will never take: without a terminal, discard needs --yes.
     let err = brian.fails(2, &["queue", "discard", "--rejected"]);
@@ -131,7 +137,14 @@ fn server_records(db: &str) -> BTreeMap<(String, String), Value> {
     for entity in ["household", "visit"] {
         let lines = admin_ok(
             db,
-            &["export", "--entity", entity, "--format", "jsonl", "--include-deleted"],
+            &[
+                "export",
+                "--entity",
+                entity,
+                "--format",
+                "jsonl",
+                "--include-deleted",
+            ],
         );
         for line in lines.lines().filter(|l| !l.trim().is_empty()) {
             let mut rec: Value = serde_json::from_str(line).expect("a JSON line");
@@ -159,7 +172,9 @@ fn a_rebuilt_server_is_refused_then_adopted_and_holds_every_record_once(kind: St
     let dir = tempfile::tempdir().unwrap();
     let mut server = TestServer::new(kind);
     let amina = Device::for_officer(&server.url, "amina", &server.add_officer("amina", "north"));
-    let h: Vec<String> = (0..3).map(|i| amina.add_household(&format!("h{i}"))).collect();
+    let h: Vec<String> = (0..3)
+        .map(|i| amina.add_household(&format!("h{i}")))
+        .collect();
     amina.add_visit(&h[0], "first visit");
     amina.sync_expect(0);
     amina.ok(&["household", "edit", &h[1], "--notes", "offline edit"]);
@@ -184,7 +199,10 @@ fn a_rebuilt_server_is_refused_then_adopted_and_holds_every_record_once(kind: St
 
     let (code, out, err) = amina.sync(&["--adopt-server"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(&format!("adopted server database {new_id}")), "{out}");
+    assert!(
+        out.contains(&format!("adopted server database {new_id}")),
+        "{out}"
+    );
     let records = server_records(&server.db);
     assert_eq!(records.len(), expected_households + 1, "{records:?}");
     let edited = &records[&("household".to_string(), h[1].clone())];
@@ -271,7 +289,11 @@ fn a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled(kin
     amina.ok(&["visit", "edit", &v, "--notes", "amina's visit, edited"]);
     sync_all(&all);
     let before = server_records(&server.db);
-    assert_eq!(before.len(), 8, "six households (one deleted), two visits: {before:?}");
+    assert_eq!(
+        before.len(),
+        8,
+        "six households (one deleted), two visits: {before:?}"
+    );
 
     // The server is restored from the backup, at the same address.
     server.terminate(Duration::from_secs(10));
@@ -284,25 +306,41 @@ fn a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled(kin
     chidi.add_household("south after the restore");
     let (code, out, err) = chidi.sync(&[]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("the server was restored from a backup"), "{out}");
+    assert!(
+        out.contains("the server was restored from a backup"),
+        "{out}"
+    );
     // Brian re-sends amina's visit too, but only its author may bring it back: the server
     // refuses it until amina has synced, then brian's copy goes out again (merged).
     let (code, out, err) = brian.sync(&[]);
     assert_eq!(code, 4, "{out} {err}");
-    assert!(out.contains("the server was restored from a backup"), "{out}");
+    assert!(
+        out.contains("the server was restored from a backup"),
+        "{out}"
+    );
     let (code, out, err) = amina.sync(&[]);
     assert_eq!(code, 0, "{out} {err}");
-    assert!(out.contains("the server was restored from a backup"), "{out}");
+    assert!(
+        out.contains("the server was restored from a backup"),
+        "{out}"
+    );
     sync_all(&all);
 
     let after = server_records(&server.db);
     for (key, rec) in &before {
-        assert_eq!(after.get(key), Some(rec), "{key:?} lost or changed by the restore");
+        assert_eq!(
+            after.get(key),
+            Some(rec),
+            "{key:?} lost or changed by the restore"
+        );
     }
     assert_eq!(after.len(), before.len() + 1, "only the new record is new");
     for d in all {
         let q = d.json(&["queue"]);
-        assert_eq!((q["pending"].as_i64(), q["rejected"].as_i64()), (Some(0), Some(0)));
+        assert_eq!(
+            (q["pending"].as_i64(), q["rejected"].as_i64()),
+            (Some(0), Some(0))
+        );
     }
     // Every device holds its team's records as the server does.
     let north_live = after

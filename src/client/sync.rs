@@ -194,7 +194,12 @@ pub fn sync(
     let mut report = SyncReport::default();
     // One cheap request first: if the server cannot be reached the queue stays untouched.
     let health = remote.health().map_err(|e| failed(store, e))?;
-    check_server(store, health.server_id.as_deref(), opts.adopt_server, &mut report)?;
+    check_server(
+        store,
+        health.server_id.as_deref(),
+        opts.adopt_server,
+        &mut report,
+    )?;
     // Servers without an id know nothing of restores; they are not told what we saw.
     let exchange = Exchange {
         opts,

@@ -236,7 +236,9 @@ impl Transport {
         }
         if let Some(e) = api.as_ref().map(|b| &b.error) {
             if let (ErrorCode::ServerBehind, Some(v)) = (e.code, e.server_version) {
-                return Err(Attempt::Final(RemoteError::ServerBehind { server_version: v }));
+                return Err(Attempt::Final(RemoteError::ServerBehind {
+                    server_version: v,
+                }));
             }
         }
         Err(Attempt::Final(RemoteError::Rejected {

@@ -106,7 +106,11 @@ mod tests {
         assert_eq!(decode_cursor(s, "amina", &f).map(|c| c.floor), Some(7));
         let (_, tag) = f.split_once('.').unwrap();
         let lowered = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("42:9.north"));
-        assert_eq!(decode_cursor(s, "amina", &lowered), None, "the floor is signed");
+        assert_eq!(
+            decode_cursor(s, "amina", &lowered),
+            None,
+            "the floor is signed"
+        );
         assert_eq!(decode_cursor(s, "bob", &c), None);
         assert_eq!(decode_cursor(b"other", "amina", &c), None);
         let (_, tag) = c.split_once('.').unwrap();

@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::queue::{delete_entry, has_entries, QueueEntry};
-use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
 use super::refill;
+use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
 use super::sweep::{self, Swept};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
@@ -210,7 +210,10 @@ fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &
         .server_record
         .as_ref()
         .ok_or_else(|| Error::Protocol("a conflict result without the server's record".into()))?;
-    if let Some(rec) = rec.as_ref().filter(|r| agrees_deleted(r, entry, result, server)) {
+    if let Some(rec) = rec
+        .as_ref()
+        .filter(|r| agrees_deleted(r, entry, result, server))
+    {
         return take_tombstone(tx, entry, rec, server);
     }
     record_conflict(tx, entry, &result.conflicting_fields, server, now)?;

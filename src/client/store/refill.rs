@@ -58,8 +58,9 @@ impl Store {
     /// again.
     pub fn reseed(&mut self, how: Reseed, server_id: Option<&str>) -> Result<usize> {
         let tx = self.write_tx()?;
-        let before: i64 =
-            tx.query_row("SELECT COALESCE(max(id), 0) FROM sync_queue", [], |r| r.get(0))?;
+        let before: i64 = tx.query_row("SELECT COALESCE(max(id), 0) FROM sync_queue", [], |r| {
+            r.get(0)
+        })?;
         let mut count = 0;
         // Households first: a visit needs its household on the server.
         for entity in [EntityType::Household, EntityType::Visit] {

@@ -160,7 +160,8 @@ mod tests {
             [],
         )
         .unwrap();
-        conn.execute("DELETE FROM sync_queue WHERE id = 7", []).unwrap();
+        conn.execute("DELETE FROM sync_queue WHERE id = 7", [])
+            .unwrap();
         conn.execute(
             "INSERT INTO sync_queue (id, op_id, entity_type, entity_id, operation, payload, enqueued_at)
              VALUES (5, 'kept', 'household', 'h', 'update', '{}', 't')",
@@ -169,7 +170,9 @@ mod tests {
         .unwrap();
         migrate(&mut conn, 2).unwrap();
         let kept: String = conn
-            .query_row("SELECT op_id FROM sync_queue WHERE id = 5", [], |r| r.get(0))
+            .query_row("SELECT op_id FROM sync_queue WHERE id = 5", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(kept, "kept");
         conn.execute(
@@ -179,7 +182,9 @@ mod tests {
         )
         .unwrap();
         let id: i64 = conn
-            .query_row("SELECT id FROM sync_queue WHERE op_id = 'new'", [], |r| r.get(0))
+            .query_row("SELECT id FROM sync_queue WHERE op_id = 'new'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert!(id > 7, "AUTOINCREMENT never reuses an id: got {id}");
     }

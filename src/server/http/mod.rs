@@ -96,10 +96,15 @@ fn seen_header(headers: &axum::http::HeaderMap) -> Result<Option<i64>, error::Fa
     use crate::protocol::{parse_seen, HEADER_SEEN};
     match headers.get(HEADER_SEEN) {
         None => Ok(None),
-        Some(v) => v.to_str().ok().and_then(parse_seen).map(Some).ok_or_else(|| {
-            error::Failure::bad_request(format!(
-                "header {HEADER_SEEN} must be a version (a whole number ≥ 0)"
-            ))
-        }),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(parse_seen)
+            .map(Some)
+            .ok_or_else(|| {
+                error::Failure::bad_request(format!(
+                    "header {HEADER_SEEN} must be a version (a whole number ≥ 0)"
+                ))
+            }),
     }
 }
