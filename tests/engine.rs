@@ -579,3 +579,35 @@ fn a_rebuilt_server_is_refused_until_adopted_and_then_holds_every_local_record_o
     let err = run(&mut a, &mut ra, &SyncOptions::default()).unwrap_err();
     assert!(matches!(err, Error::OtherServer { .. }), "{err:?}");
 }
+
+#[test]
+fn a_record_kept_for_local_work_goes_once_that_work_is_gone() {
+    let server = MemoryServer::new();
+    let mut ra = server.officer("amina", "north");
+    let mut rb = server.officer("brian", "north");
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let h = household(&mut a, "north");
+    run_ok(&mut a, &mut ra);
+    run_ok(&mut b, &mut rb);
+    // Offline, brian visits the north household; then he is moved to south.
+    let v = visit(&mut b, h, "brian", "before the move");
+    server
+        .block_on(server.service.move_officer("brian", "south"))
+        .unwrap();
+    let report = run_ok(&mut b, &mut rb);
+    assert_eq!(report.rejected, 1, "{report:?}");
+    assert!(
+        b.get(EntityType::Household, h).unwrap().is_some(),
+        "kept for the visit"
+    );
+    // He deletes the visit the server refused: nothing of it is left to send ...
+    b.delete(EntityType::Visit, v).unwrap();
+    let report = run_ok(&mut b, &mut rb);
+    // ... so the ordinary pull that follows removes the household it kept.
+    assert!(
+        b.get(EntityType::Household, h).unwrap().is_none(),
+        "{report:?}"
+    );
+    assert!(names(&b).is_empty());
+    assert_eq!(b.queue_counts().unwrap().waiting(), 0);
+}

@@ -116,11 +116,19 @@ impl Store {
         if let Some(v) = page.records.iter().map(|r| r.version).max() {
             refill::saw(&tx, v)?;
         }
+        sweep::delivered(&tx, &page.records)?;
         let mut swept = None;
         if sweep::active(&tx)? {
             sweep::mark(&tx, &page.records)?;
             if !page.has_more {
                 swept = Some(sweep::finish(&tx)?);
+            }
+        }
+        if !page.has_more {
+            let removed = sweep::remove_kept(&tx)?;
+            if removed > 0 {
+                let s = swept.get_or_insert_with(Swept::default);
+                s.removed += removed;
             }
         }
         set_meta(&tx, meta::PULL_CURSOR, &page.next_cursor)?;

@@ -94,12 +94,17 @@ ALTER TABLE visit ADD COLUMN form_version INTEGER;
 "#;
 
 /// Step 3 (issue 11): the records a pull from scratch delivered so far, for the sweep at its
-/// end (`sweep.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
+/// end, and those a sweep kept only for their local work (`sweep.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
 /// adopted server), rebuilt because SQLite cannot alter a CHECK constraint (ids, and with
 /// them the AUTOINCREMENT sequence, are kept). The server's id and the officer's team are
 /// `sync_meta` keys.
 const MIGRATION_3_SWEEP: &str = r#"
 CREATE TABLE resync_seen (
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+) WITHOUT ROWID;
+CREATE TABLE sweep_kept (
     entity_type TEXT NOT NULL,
     entity_id   TEXT NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
