@@ -196,6 +196,7 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
     tx.prepare_cached(&format!(
         "UPDATE {table} SET server_id = COALESCE(?2, server_id),
              version = COALESCE(?3, version), base = ?4,
+             merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
              sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
                  WHERE entity_type = ?5 AND entity_id = ?1)
                THEN 'pending' ELSE 'synced' END
@@ -206,7 +207,8 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         result.server_id,
         if result.merged { None } else { result.version },
         base,
-        entity.as_str()
+        entity.as_str(),
+        result.version
     ])?;
     Ok(())
 }
@@ -383,6 +385,12 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
             deleted_at,
         },
     )?;
+    // The pull brought what a merged push of this record made (or later).
+    tx.prepare_cached(&format!(
+        "UPDATE {} SET merged_version = NULL WHERE id = ?1 AND merged_version <= ?2",
+        table(r.entity_type)
+    ))?
+    .execute(params![r.id.to_string(), r.version])?;
     Ok(true)
 }
 

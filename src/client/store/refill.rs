@@ -99,8 +99,9 @@ pub(super) fn saw(tx: &Connection, version: i64) -> Result<()> {
     Ok(())
 }
 
-/// The records of `entity` a reseed considers: those a server version (after the restored
-/// history, for a restore), not in conflict (settled by `resolve`).
+/// The records of `entity` a reseed considers: those at a server version (after the restored
+/// history, for a restore), or whose push the server merged at such a version before this
+/// device pulled it; not in conflict (settled by `resolve`).
 fn known_records(tx: &Connection, entity: EntityType, how: Reseed) -> Result<Vec<LocalRecord>> {
     let after = match how {
         Reseed::AfterRestore(v) => v,
@@ -108,7 +109,7 @@ fn known_records(tx: &Connection, entity: EntityType, how: Reseed) -> Result<Vec
     };
     let ids: Vec<String> = tx
         .prepare(&format!(
-            "SELECT id FROM {} WHERE version IS NOT NULL AND version > ?1
+            "SELECT id FROM {} WHERE (version > ?1 OR merged_version > ?1)
                  AND sync_state != 'conflict' ORDER BY created_at, id",
             table(entity)
         ))?
@@ -146,7 +147,7 @@ fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<bool> {
     let state = if ops.is_empty() { "synced" } else { "pending" };
     tx.execute(
         &format!(
-            "UPDATE {} SET version = NULL, sync_state = ?2 WHERE id = ?1",
+            "UPDATE {} SET version = NULL, merged_version = NULL, sync_state = ?2 WHERE id = ?1",
             table(rec.entity_type)
         ),
         params![rec.id.to_string(), state],

@@ -94,7 +94,9 @@ ALTER TABLE visit ADD COLUMN form_version INTEGER;
 "#;
 
 /// Step 3 (issue 11): the records a pull from scratch delivered so far, for the sweep at its
-/// end, and those a sweep kept only for their local work (`sweep.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
+/// end, and those a sweep kept only for their local work (`sweep.rs`); per record, the
+/// version of a push the server merged with others' edits, until a pull brings it
+/// (`merged_version`: a restored server that lost it gets the record again, `refill.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
 /// adopted server), rebuilt because SQLite cannot alter a CHECK constraint (ids, and with
 /// them the AUTOINCREMENT sequence, are kept). The server's id and the officer's team are
 /// `sync_meta` keys.
@@ -104,6 +106,8 @@ CREATE TABLE resync_seen (
     entity_id   TEXT NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
 ) WITHOUT ROWID;
+ALTER TABLE household ADD COLUMN merged_version INTEGER;
+ALTER TABLE visit ADD COLUMN merged_version INTEGER;
 CREATE TABLE sweep_kept (
     entity_type TEXT NOT NULL,
     entity_id   TEXT NOT NULL,
