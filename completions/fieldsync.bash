@@ -316,6 +316,9 @@ _fieldsync() {
             fieldsync__subcmd__help__subcmd__household,show)
                 cmd="fieldsync__subcmd__help__subcmd__household__subcmd__show"
                 ;;
+            fieldsync__subcmd__help__subcmd__queue,discard)
+                cmd="fieldsync__subcmd__help__subcmd__queue__subcmd__discard"
+                ;;
             fieldsync__subcmd__help__subcmd__visit,add)
                 cmd="fieldsync__subcmd__help__subcmd__visit__subcmd__add"
                 ;;
@@ -375,6 +378,18 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__household__subcmd__help,show)
                 cmd="fieldsync__subcmd__household__subcmd__help__subcmd__show"
+                ;;
+            fieldsync__subcmd__queue,discard)
+                cmd="fieldsync__subcmd__queue__subcmd__discard"
+                ;;
+            fieldsync__subcmd__queue,help)
+                cmd="fieldsync__subcmd__queue__subcmd__help"
+                ;;
+            fieldsync__subcmd__queue__subcmd__help,discard)
+                cmd="fieldsync__subcmd__queue__subcmd__help__subcmd__discard"
+                ;;
+            fieldsync__subcmd__queue__subcmd__help,help)
+                cmd="fieldsync__subcmd__queue__subcmd__help__subcmd__help"
                 ;;
             fieldsync__subcmd__visit,add)
                 cmd="fieldsync__subcmd__visit__subcmd__add"
@@ -2051,8 +2066,22 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__queue)
-            opts=""
+            opts="discard"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__queue__subcmd__discard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2591,7 +2620,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__queue)
-            opts="-h --rejected --db --config --json --timeout --help"
+            opts="-h --rejected --db --config --json --timeout --help discard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2609,6 +2638,74 @@ _fieldsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__discard)
+            opts="-y -h --rejected --yes --db --config --json --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help)
+            opts="discard help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help__subcmd__discard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__queue__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -2739,7 +2836,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__sync)
-            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --retries --db --config --json --timeout --help"
+            opts="-q -h --batch-size --page-size --watch --interval --quiet --allow-insecure-http --adopt-server --retries --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

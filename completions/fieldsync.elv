@@ -289,6 +289,27 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand discard 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;queue;discard'= {
+            cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
+            cand --config 'The config file [default: config.toml in the user''s config directory]'
+            cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
+            cand --rejected 'Discard every rejected change'
+            cand -y 'Do not ask (required without a terminal)'
+            cand --yes 'Do not ask (required without a terminal)'
+            cand --json 'Print machine-readable JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fieldsync;queue;help'= {
+            cand discard 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fieldsync;queue;help;discard'= {
+        }
+        &'fieldsync;queue;help;help'= {
         }
         &'fieldsync;status'= {
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
@@ -310,6 +331,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
             cand --allow-insecure-http 'Allow plain http:// to a server that is not on this machine'
+            cand --adopt-server 'Sync with a server database other than the one this device synced with (a rebuilt or new server): send it every local record it lacks, then pull the rest from scratch'
             cand --json 'Print machine-readable JSON instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -708,6 +730,9 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;form;show'= {
         }
         &'fieldsync;help;queue'= {
+            cand discard 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
+        }
+        &'fieldsync;help;queue;discard'= {
         }
         &'fieldsync;help;status'= {
         }

@@ -195,12 +195,23 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the team\'s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand form; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l rejected -d 'Only entries the server rejected (with their errors)'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -l json -d 'Print machine-readable JSON instead of text'
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -l rejected -d 'Only entries the server rejected (with their errors)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -f -a "discard" -d 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and not __fish_seen_subcommand_from discard help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -l rejected -d 'Discard every rejected change'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -s y -l yes -d 'Do not ask (required without a terminal)'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -l json -d 'Print machine-readable JSON instead of text'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from discard" -s h -l help -d 'Print help'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "discard" -d 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand status" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
@@ -216,6 +227,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l timeout -d 
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l watch -d 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -s q -l quiet -d 'Print nothing on success'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l allow-insecure-http -d 'Allow plain http:// to a server that is not on this machine'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l adopt-server -d 'Sync with a server database other than the one this device synced with (a rebuilt or new server): send it every local record it lacks, then pull the rest from scratch'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l json -d 'Print machine-readable JSON instead of text'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand conflicts" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
@@ -386,6 +398,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_see
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "show" -d 'Show one visit'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from visit" -f -a "import" -d 'Record many visits from a CSV (with a header) or JSON-lines file; `-` reads stdin. Rows imported on this device before are skipped (see --again)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from form" -f -a "show" -d 'Print the team\'s current form as this device holds it (it arrives with `fieldsync sync`); `--json` prints its JSON'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "discard" -d 'Remove changes the server rejected, after saving them (and the records as they are here) to a JSON-lines file next to the database; the records are refreshed from the server with the next sync'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "officer" -d 'Add, list, revoke and move officers'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "export" -d 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "form" -d 'Publish, list and show each team\'s form (XLSForm) versions'

@@ -87,7 +87,7 @@ pub fn decide(
     }
     let Some(cur) = current else {
         return match operation {
-            Operation::Insert => Ok(Decision::Apply {
+            Operation::Insert | Operation::Upsert => Ok(Decision::Apply {
                 merged: false,
                 restore: false,
             }),
@@ -97,6 +97,9 @@ pub fn decide(
             }),
         };
     };
+    if operation == Operation::Upsert {
+        return Ok(decide_upsert(base_version, changes, device, cur));
+    }
     let base = base_version.unwrap_or(0);
     // A base the server never issued would switch conflict detection off (or make every
     // field collide): refuse it.
@@ -116,6 +119,24 @@ pub fn decide(
         }),
         Operation::Update => Ok(decide_update(base, changes, device, cur)),
         Operation::Delete => Ok(decide_delete(base, device, cur)),
+        Operation::Upsert => Ok(decide_upsert(Some(base), changes, device, cur)),
+    }
+}
+
+/// An upsert of a record the server has: without a base, a no-op (the server's copy stands
+/// and the device's next pull brings it); with one, an update of every field merged against
+/// that base. The base may lie beyond the record's version (the server lost the history the
+/// device saw): then nothing changed on the server since the base it kept, and it is
+/// clamped to the record's version.
+fn decide_upsert(
+    base_version: Option<i64>,
+    changes: &FieldMap,
+    device: Uuid,
+    cur: &Current<'_>,
+) -> Decision {
+    match base_version {
+        None => Decision::Noop,
+        Some(b) => decide_update(b.clamp(0, cur.version), changes, device, cur),
     }
 }
 
@@ -221,6 +242,7 @@ fn merge_pair(acc: &PendingOp, next: &PendingOp) -> Option<Option<PendingOp>> {
     match (acc.operation, next.operation) {
         (Insert, Update) => apply_fields(&mut out.fields, &next.fields),
         (Insert, Delete) => return Some(None),
+        (Upsert, Update) => apply_fields(&mut out.fields, &next.fields),
         (Update, Update) => out
             .fields
             .extend(next.fields.iter().map(|(k, v)| (k.clone(), v.clone()))),
@@ -721,7 +743,7 @@ mod tests {
             }
             let st = out.entry(o.entity_id).or_insert(State::Absent);
             *st = match (o.operation, st.clone()) {
-                (Operation::Insert, _) => {
+                (Operation::Insert | Operation::Upsert, _) => {
                     let mut f = FieldMap::new();
                     apply_fields(&mut f, &o.fields);
                     State::Live(f)

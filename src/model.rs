@@ -110,6 +110,10 @@ pub enum Operation {
     Insert,
     Update,
     Delete,
+    /// A whole record sent again (issue 11: a server restored from a backup, a server the
+    /// device adopts): inserted where the server lacks it, otherwise an update of every field
+    /// merged against `base_version` (none: the server's copy stands).
+    Upsert,
 }
 
 impl Operation {
@@ -118,6 +122,7 @@ impl Operation {
             Operation::Insert => "insert",
             Operation::Update => "update",
             Operation::Delete => "delete",
+            Operation::Upsert => "upsert",
         }
     }
 }
@@ -135,6 +140,7 @@ impl FromStr for Operation {
             "insert" => Ok(Operation::Insert),
             "update" => Ok(Operation::Update),
             "delete" => Ok(Operation::Delete),
+            "upsert" => Ok(Operation::Upsert),
             other => Err(ValidationError::new(
                 "operation",
                 format!("unknown operation {other:?}"),
@@ -580,7 +586,7 @@ pub fn validate_change(
             }
             return Ok(());
         }
-        Operation::Insert => {
+        Operation::Insert | Operation::Upsert => {
             let required: &[&str] = match entity {
                 EntityType::Household => &["name"],
                 EntityType::Visit => &["household_id", "officer_id", "visited_at"],

@@ -220,11 +220,28 @@ pub struct PullResponse {
     /// is something new; older peers neither send the header nor see the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forms: Option<TeamForms>,
+    /// The officer's team now (issue 11): a device that held another team's records learns
+    /// of a move, and the server answers a moved officer's cursor from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The server database's stable id (issue 11; see [`HealthResponse::server_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
 }
 
 /// The request header in which a pull names the form versions the device holds: `TEAM
 /// VERSION` (its team's highest version it holds), or `none`. Older servers ignore it.
 pub const HEADER_FORMS: &str = "fieldsync-forms";
+
+/// The request header (push and pull) in which a device names the highest server version it
+/// has received (issue 11), so a server restored from a backup can say it lost it before it
+/// applies or answers anything (`409 server_behind`). Older servers ignore it.
+pub const HEADER_SEEN: &str = "fieldsync-seen";
+
+/// Parses a [`HEADER_SEEN`] value: a version (a whole number ≥ 0).
+pub fn parse_seen(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().filter(|v| *v >= 0)
+}
 
 /// What a device holds of its team's forms, as sent in [`HEADER_FORMS`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -277,6 +294,10 @@ pub struct HealthResponse {
     pub status: String,
     pub version: String,
     pub store: String,
+    /// The server database's stable id, made with it (issue 11). A device remembers it and
+    /// refuses to sync with another database unless told to adopt it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
 }
 
 /// Every error body: `{"error": {"code": "...", "message": "..."}}`.
@@ -289,6 +310,10 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `server_behind` (issue 11): the last version the server's history holds before
+    /// what it lost. Everything a device saw beyond it must be sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<i64>,
 }
 
 impl ApiError {
@@ -296,6 +321,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            server_version: None,
         }
     }
 }
@@ -321,6 +347,9 @@ pub enum ErrorCode {
     InvalidCursor,
     /// (410) The cursor points into history the server no longer keeps: pull from scratch.
     ResyncRequired,
+    /// (409) The device saw versions this server database never handed out or no longer
+    /// holds (it was restored from a backup): `server_version` says where its history ends.
+    ServerBehind,
     /// (413) The body (after decompression) is over the limit.
     PayloadTooLarge,
     /// (413) More than 500 changes in one push.
@@ -359,6 +388,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidCursor => "invalid_cursor",
             ErrorCode::ResyncRequired => "resync_required",
+            ErrorCode::ServerBehind => "server_behind",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::NotFound => "not_found",

@@ -1,16 +1,22 @@
 //! Convergence under faults: officers of several teams make seeded random offline edits and
 //! sync through a fault-injecting proxy in random order (dropped requests, dropped answers
 //! after the server applied them, cut responses, 5xx, delays), with clients killed mid-sync.
-//! Then the faults stop, every officer settles conflicts by a fixed rule, and all sync until
-//! nothing changes. The invariants:
+//! Each schedule also moves one officer to the other team, rotates one officer's token (a
+//! sync with the old one is refused and loses nothing), and restores the server from a
+//! backup taken mid-schedule (the devices refill it). Then the faults stop, every officer
+//! settles conflicts by a fixed rule and discards what the server will never take (a moved
+//! officer's edits of the old team's records), and all sync until nothing changes. The
+//! invariants:
 //!
 //! 1. every device of a team holds exactly the server's records for that team;
 //! 2. every record a device created and did not delete before it was sent is on the server,
-//!    once (no change lost, none duplicated);
+//!    once (no change lost, none duplicated), unless the server refused it and its officer
+//!    discarded it (a moved officer's visit to an old-team household);
 //! 3. no queue entry was lost or left behind: every queue is empty at the end;
 //! 4. every collision surfaced as a conflict: when an officer's last write of a field is not
 //!    the final value, either the final value's writer had seen it (a chain of overwrites
-//!    leads back to it) or a conflict on that record was reported.
+//!    leads back to it) or a conflict (or a rejection the officer discarded) on that record
+//!    was reported.
 //!
 //! `FIELDSYNC_CONVERGENCE_SCHEDULES` (default 50 per store) and `FIELDSYNC_CONVERGENCE_SEED`
 //! (re-run one schedule) control it; a failure prints the seed.
@@ -18,7 +24,8 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -33,14 +40,15 @@ use fieldsync::client::transport::{RetryPolicy, Transport};
 use fieldsync::merge::{Choice, Resolution};
 use fieldsync::model::{EntityType, FieldMap};
 use support::proxy::{FaultKind, FaultProxy};
-use support::{StoreKind, TestServer};
+use support::{admin, pg, StoreKind, TestServer};
 
 const TEAMS: [&str; 2] = ["north", "south"];
 const PER_TEAM: usize = 2;
 
 struct Officer {
     id: String,
-    /// The team's base name; on the server it carries the seed (see `team_name`).
+    /// The team's base name (now: officers move); on the server it carries the seed (see
+    /// `team_name`).
     team: &'static str,
     db: PathBuf,
     config: PathBuf,
@@ -56,8 +64,12 @@ struct Model {
     last_write: BTreeMap<(usize, Uuid, String), String>,
     /// Records created by each officer, and whether they deleted them before any sync.
     created: Vec<(usize, Uuid, EntityType)>,
-    /// Records on which any officer was shown a conflict.
+    /// Records on which any officer was shown a conflict (or discarded a rejection).
     surfaced: BTreeSet<Uuid>,
+    /// Records whose rejected changes an officer discarded.
+    discarded: BTreeSet<Uuid>,
+    /// Records some officer deleted.
+    deleted: BTreeSet<Uuid>,
     counter: u64,
 }
 
@@ -181,6 +193,7 @@ impl Run {
         } else {
             let visit = &visits[self.rng.gen_range(0..visits.len())];
             store.delete(EntityType::Visit, visit.id).unwrap();
+            self.model.deleted.insert(visit.id);
             self.trace.push(format!("delete o{o} {}", visit.id));
             let seen = visit.fields.clone();
             for (k, v) in seen {
@@ -233,6 +246,7 @@ impl Run {
             batch_size: self.rng.gen_range(1..20),
             pull_limit: self.rng.gen_range(1..30),
             lock_wait: Duration::from_secs(5),
+            adopt_server: false,
         };
         let res = sync(&mut store, &mut t, &opts, &mut NoProgress, &|| false);
         self.trace.push(format!(
@@ -283,6 +297,67 @@ impl Run {
         }
     }
 
+    /// The administrator moves officer `o` to the other team.
+    fn move_officer(&mut self, server: &TestServer, o: usize, seed: u64) {
+        let to = if self.officers[o].team == TEAMS[0] {
+            TEAMS[1]
+        } else {
+            TEAMS[0]
+        };
+        let id = self.officers[o].id.clone();
+        let (code, _, err) = admin(
+            &server.db,
+            &["officer", "move", &id, "--team", &team_name(to, seed)],
+        );
+        assert_eq!(code, 0, "seed {seed}: move {id}: {err}");
+        self.officers[o].team = to;
+        self.trace.push(format!("move o{o} to {to}"));
+    }
+
+    /// The administrator issues officer `o` a new token; a sync with the old one is refused
+    /// (or finds the network down) and loses nothing; then the laptop takes the new token.
+    fn rotate_token(&mut self, server: &TestServer, o: usize, seed: u64) {
+        let id = self.officers[o].id.clone();
+        let (code, out, err) = admin(&server.db, &["officer", "token", &id]);
+        assert_eq!(code, 0, "seed {seed}: token {id}: {err}");
+        let waiting = {
+            let mut store = self.store(o);
+            store.compact_queue().unwrap();
+            store.queue_counts().unwrap().waiting()
+        };
+        let refused = self.sync_in_process(o);
+        assert!(refused.is_none(), "seed {seed}: the old token still works");
+        assert_eq!(self.store(o).queue_counts().unwrap().waiting(), waiting);
+        let off = &mut self.officers[o];
+        off.token = out.trim().to_string();
+        Config {
+            server: self.proxy.url(),
+            officer: off.id.clone(),
+            token: Some(off.token.clone()),
+            ca_cert: None,
+        }
+        .save(&off.config)
+        .unwrap();
+        self.trace.push(format!("token o{o}"));
+    }
+
+    /// Officer `o` discards every rejected change (saving nothing: the test's model knows
+    /// them), as an officer would with `fieldsync queue discard --rejected`.
+    fn discard_rejected(&mut self, o: usize) {
+        let mut store = self.store(o);
+        let rejected = store.discardable().unwrap();
+        if rejected.is_empty() {
+            return;
+        }
+        let entries: Vec<_> = rejected.into_iter().map(|(e, _)| e).collect();
+        for e in &entries {
+            self.model.surfaced.insert(e.entity_id);
+            self.model.discarded.insert(e.entity_id);
+        }
+        store.discard(&entries).unwrap();
+        self.trace.push(format!("discard o{o}: {}", entries.len()));
+    }
+
     /// The fixed rule once the network is calm: take the server's side of every conflict.
     fn resolve_all(&mut self, o: usize) {
         let mut store = self.store(o);
@@ -303,6 +378,48 @@ impl Run {
             store.resolve(&c, &r).unwrap();
         }
     }
+}
+
+/// A consistent copy of the server's database taken while it runs (SQLite: `admin backup`;
+/// PostgreSQL: `pg_dump -Fc`).
+fn back_up(server: &TestServer, file: &Path) {
+    if server.db.starts_with("postgres") {
+        let out = Command::new(Path::new(pg::PG_BIN).join("pg_dump"))
+            .args(["-Fc", "--file"])
+            .arg(file)
+            .arg(&server.db)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_dump: {out:?}");
+    } else {
+        let (code, _, err) = admin(&server.db, &["backup", &file.display().to_string()]);
+        assert_eq!(code, 0, "admin backup: {err}");
+    }
+}
+
+/// Stops the server, restores `file` into a fresh database (beside the old one: it outlives
+/// the schedule) and serves it on the same address.
+fn restore(server: &mut TestServer, file: &Path) {
+    server.terminate(Duration::from_secs(10));
+    if server.db.starts_with("postgres") {
+        let db = pg::fresh_database();
+        let out = Command::new(Path::new(pg::PG_BIN).join("pg_restore"))
+            .args(["--no-owner", "-d", &db])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_restore: {out:?}");
+        server.db = db;
+    } else {
+        let dir = Path::new(&server.db)
+            .parent()
+            .expect("a SQLite database in a folder")
+            .to_path_buf();
+        let db = dir.join(format!("restored-{}.sqlite3", Uuid::new_v4().simple()));
+        std::fs::copy(file, &db).unwrap();
+        server.db = db.display().to_string();
+    }
+    server.start_again();
 }
 
 /// Each schedule has teams of its own, so schedules sharing a server stay independent (and
@@ -331,7 +448,7 @@ fn holdings(store: &Store) -> BTreeMap<(EntityType, Uuid), (FieldMap, bool, Opti
     out
 }
 
-fn run_schedule(server: &TestServer, seed: u64) -> (u64, u64, u64, u64) {
+fn run_schedule(server: &mut TestServer, seed: u64) -> (u64, u64, u64, u64) {
     let mut run = Run::new(server, seed);
     // Every team starts from a shared household so that officers collide.
     for t in 0..TEAMS.len() {
@@ -351,7 +468,29 @@ fn run_schedule(server: &TestServer, seed: u64) -> (u64, u64, u64, u64) {
     ];
     run.proxy.set_random(seed, 0.25, &kinds);
     let steps = run.rng.gen_range(8..16);
-    for _ in 0..steps {
+    // The administrator's actions come before the backup, so the restore keeps them.
+    let backup_at = run.rng.gen_range(2..steps - 2);
+    let restore_at = run.rng.gen_range(backup_at + 1..steps);
+    let move_at = run.rng.gen_range(0..backup_at);
+    let rotate_at = run.rng.gen_range(0..backup_at);
+    let backup = run._dir.path().join("backup");
+    for step in 0..steps {
+        if step == move_at {
+            let o = run.rng.gen_range(0..run.officers.len());
+            run.move_officer(server, o, seed);
+        }
+        if step == rotate_at {
+            let o = run.rng.gen_range(0..run.officers.len());
+            run.rotate_token(server, o, seed);
+        }
+        if step == backup_at {
+            back_up(server, &backup);
+            run.trace.push("backup".into());
+        }
+        if step == restore_at {
+            restore(server, &backup);
+            run.trace.push("restore".into());
+        }
         let o = run.rng.gen_range(0..run.officers.len());
         for _ in 0..run.rng.gen_range(1..5) {
             run.edit(o);
@@ -377,10 +516,11 @@ fn run_schedule(server: &TestServer, seed: u64) -> (u64, u64, u64, u64) {
         let mut moved = false;
         for o in 0..run.officers.len() {
             run.resolve_all(o);
+            run.discard_rejected(o);
             let r = run
                 .sync_in_process(o)
                 .unwrap_or_else(|| panic!("seed {seed}: a calm sync failed"));
-            moved |= r.pushed > 0 || r.pulled > 0 || r.conflicts > 0;
+            moved |= r.pushed > 0 || r.pulled > 0 || r.conflicts > 0 || r.rejected > 0;
         }
         if !moved {
             calm_rounds += 1;
@@ -429,6 +569,23 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
             .into_iter()
             .filter(|(_, (_, deleted, version))| !(*deleted && version.is_none()))
             .collect();
+        if mine != *theirs {
+            for (k, v) in mine.iter() {
+                if theirs.get(k) != Some(v) {
+                    eprintln!("mine {k:?}: {v:?}\n  server: {:?}", theirs.get(k));
+                }
+            }
+            for (k, v) in theirs.iter().filter(|(k, _)| !mine.contains_key(*k)) {
+                eprintln!("server only {k:?}: {v:?}");
+            }
+            eprintln!(
+                "trace: {:#?}",
+                run.trace
+                    .iter()
+                    .filter(|l| !l.starts_with("write"))
+                    .collect::<Vec<_>>()
+            );
+        }
         assert!(
             mine == *theirs,
             "seed {seed}: officer {o} ({}) differs from the server:\n mine {:?}\n server {:?}",
@@ -437,13 +594,38 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
             theirs.keys().collect::<Vec<_>>()
         );
     }
-    // 2: every created record reached the server once, unless it was deleted unsent.
+    // 2: every created record reached the server once (in one team), unless it was deleted
+    // unsent or its officer discarded the server's refusal.
     for (o, id, entity) in &run.model.created {
-        let team = run.officers[*o].team;
-        let local = run.store(*o).get(*entity, *id).unwrap().unwrap();
-        let on_server = server_view[team].get(&(*entity, *id));
-        if local.is_deleted() && local.version.is_none() {
+        if run.model.discarded.contains(id) {
             continue;
+        }
+        // Deleted before it was ever sent: a local tombstone, or none once a pull from
+        // scratch swept it (the server never had it).
+        let local = run.store(*o).get(*entity, *id).unwrap();
+        let never_sent = match &local {
+            Some(l) => l.is_deleted() && l.version.is_none(),
+            None => run.model.deleted.contains(id),
+        };
+        if never_sent {
+            continue;
+        }
+        let copies = server_view
+            .values()
+            .filter(|v| v.contains_key(&(*entity, *id)))
+            .count();
+        assert!(copies <= 1, "seed {seed}: {entity} {id} is in two teams");
+        let on_server = server_view.values().find_map(|v| v.get(&(*entity, *id)));
+        if on_server.is_none() {
+            let id_s = id.to_string();
+            eprintln!(
+                "trace: {:#?}\nlocal: {:?}",
+                run.trace
+                    .iter()
+                    .filter(|l| l.contains(&id_s) || !l.starts_with("write"))
+                    .collect::<Vec<_>>(),
+                run.store(*o).get(*entity, *id).unwrap()
+            );
         }
         assert!(
             on_server.is_some(),
@@ -452,9 +634,10 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
     }
     // 4: every collision surfaced.
     for ((o, id, field), v) in &run.model.last_write {
-        let team = run.officers[*o].team;
-        let Some((_, (fields, deleted, _))) =
-            server_view[team].iter().find(|((_, rid), _)| rid == id)
+        let Some((_, (fields, deleted, _))) = server_view
+            .values()
+            .flat_map(|v| v.iter())
+            .find(|((_, rid), _)| rid == id)
         else {
             continue; // deleted before it was ever sent
         };
@@ -505,7 +688,7 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
                 "trace: {:?}",
                 run.trace
                     .iter()
-                    .filter(|l| l.contains(&id.to_string()) || l.starts_with("sync"))
+                    .filter(|l| l.contains(&id.to_string()) || !l.starts_with("write"))
                     .collect::<Vec<_>>()
             );
         }
@@ -530,12 +713,13 @@ fn schedules() -> Vec<u64> {
 }
 
 fn convergence(kind: StoreKind) {
-    let server = TestServer::new(kind);
+    let mut server = TestServer::new(kind);
     let mut totals = (0, 0, 0, 0);
     let seeds = schedules();
     for &seed in &seeds {
-        let r =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_schedule(&server, seed)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_schedule(&mut server, seed)
+        }));
         match r {
             Ok((syncs, writes, faults, kills)) => {
                 totals.0 += syncs;

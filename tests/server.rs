@@ -601,7 +601,7 @@ fn bad_bodies_get_4xx_json(kind: StoreKind) {
         (json!({"device_id": "not-a-uuid", "changes": []}).to_string().into_bytes(), ErrorCode::InvalidJson),
         (json!({"device_id": dev, "changes": [], "extra": 1}).to_string().into_bytes(), ErrorCode::InvalidJson),
         (json!({"device_id": dev, "changes": [{"op_id": uid(), "entity_type": "cow", "entity_id": uid(), "operation": "insert"}]}).to_string().into_bytes(), ErrorCode::InvalidJson),
-        (json!({"device_id": dev, "changes": [{"op_id": uid(), "entity_type": "household", "entity_id": uid(), "operation": "upsert"}]}).to_string().into_bytes(), ErrorCode::InvalidJson),
+        (json!({"device_id": dev, "changes": [{"op_id": uid(), "entity_type": "household", "entity_id": uid(), "operation": "replace"}]}).to_string().into_bytes(), ErrorCode::InvalidJson),
         (json!({"device_id": dev, "changes": [{"op_id": uid(), "entity_type": "household", "entity_id": uid(), "operation": "update", "base_version": "7"}]}).to_string().into_bytes(), ErrorCode::InvalidJson),
         (format!("{{\"device_id\":\"{dev}\",\"changes\":[{{\"op_id\":\"{}\",\"entity_type\":\"household\",\"entity_id\":\"{}\",\"operation\":\"insert\",\"fields\":{{\"name\":{}1{}}}}}]}}", uid(), uid(), "[".repeat(10000), "]".repeat(10000)).into_bytes(), ErrorCode::InvalidJson),
     ];

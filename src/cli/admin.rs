@@ -162,7 +162,7 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
         AdminCommand::Migrate => return migrate(database).await,
         AdminCommand::Status { json } => {
             let stats = service.stats().await.map_err(fail)?;
-            print_status(service.store_kind(), &stats, json)?;
+            print_status(service.store_kind(), service.server_id(), &stats, json)?;
         }
         AdminCommand::Backup { file } => {
             if service.store_kind() == "postgres" {
@@ -267,6 +267,7 @@ fn print_officers(
 #[cfg(feature = "server")]
 fn print_status(
     store: &str,
+    server_id: &str,
     stats: &crate::server::store::StoreStats,
     json: bool,
 ) -> Result<(), Failure> {
@@ -274,11 +275,13 @@ fn print_status(
     if json {
         return super::print_json(&serde_json::json!({
             "server_version": version,
+            "server_id": server_id,
             "store": store,
             "stats": stats,
         }));
     }
     println!("server version   fieldsync {version}");
+    println!("server id        {server_id}");
     println!("store            {store} (schema {})", stats.schema_version);
     println!(
         "officers         {} ({} revoked)",

@@ -30,10 +30,14 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::NoHomeDir(_)
         | Error::ConfigMissing { .. }
         | Error::BadServerUrl { .. }
-        | Error::OtherOfficer { .. } => exit::CONFIG,
+        | Error::OtherOfficer { .. }
+        | Error::OtherServer { .. } => exit::CONFIG,
         Error::Offline(_) | Error::Busy(_) => exit::TEMPFAIL,
         Error::Unauthorized(_) => exit::NO_PERM,
-        Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => exit::PROTOCOL,
+        Error::Rejected { .. }
+        | Error::ResyncRequired
+        | Error::ServerBehind(_)
+        | Error::Protocol(_) => exit::PROTOCOL,
         Error::Certificate { .. } => exit::CERTIFICATE,
         Error::Cancelled => exit::CANCELLED,
     }
@@ -57,10 +61,14 @@ pub fn error_code(e: &Error) -> &'static str {
         | Error::ConfigMissing { .. }
         | Error::BadServerUrl { .. }
         | Error::OtherOfficer { .. } => "config",
+        Error::OtherServer { .. } => "other_server",
         Error::Offline(_) => "offline",
         Error::Busy(_) => "busy",
         Error::Unauthorized(_) => "unauthorized",
-        Error::Rejected { .. } | Error::ResyncRequired | Error::Protocol(_) => "protocol",
+        Error::Rejected { .. }
+        | Error::ResyncRequired
+        | Error::ServerBehind(_)
+        | Error::Protocol(_) => "protocol",
         Error::Certificate { .. } => "certificate",
         Error::Cancelled => "cancelled",
     }
@@ -97,6 +105,7 @@ fn advice(e: &Error) -> Option<String> {
         Error::ConfigMissing { .. } => format!(": run `{INIT}` first"),
         Error::BadServerUrl { .. } => "; fix it with `fieldsync init --server URL`".into(),
         Error::OtherOfficer { .. } => "; use another --db for this officer".into(),
+        Error::OtherServer { .. } => "; if it is the right server, `fieldsync sync --adopt-server` sends it every record it lacks and pulls the rest".into(),
         Error::HasVisits { household, .. } => {
             format!(" (`fieldsync visit list --household {household}`)")
         }

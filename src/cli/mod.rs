@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod discard;
 pub mod errors;
 pub mod export;
 pub mod form_check;

@@ -1,5 +1,5 @@
 //! `fieldsync queue` and `fieldsync status`: reads the store and prints. It must not change
-//! the queue.
+//! the queue (`queue discard` lives in `discard.rs`).
 
 use clap::Args;
 use serde_json::json;
@@ -11,10 +11,21 @@ use crate::client::store::QueueStatus;
 use crate::exit;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct QueueArgs {
     /// Only entries the server rejected (with their errors).
     #[arg(long)]
     pub rejected: bool,
+    #[command(subcommand)]
+    pub action: Option<QueueAction>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum QueueAction {
+    /// Remove changes the server rejected, after saving them (and the records as they are
+    /// here) to a JSON-lines file next to the database; the records are refreshed from the
+    /// server with the next sync.
+    Discard(super::discard::DiscardArgs),
 }
 
 /// How long ago an RFC 3339 time was, for people: `42s`, `5m`, `3h`, `2d`.
@@ -32,6 +43,9 @@ pub fn age(ts: &str) -> String {
 }
 
 pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
+    if let Some(QueueAction::Discard(d)) = args.action {
+        return super::discard::run(g, d);
+    }
     let store = g.open_existing_store()?;
     let only: &[QueueStatus] = if args.rejected {
         &[QueueStatus::Rejected]

@@ -48,6 +48,10 @@ pub struct SyncArgs {
     /// Allow plain http:// to a server that is not on this machine.
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// Sync with a server database other than the one this device synced with (a rebuilt
+    /// or new server): send it every local record it lacks, then pull the rest from scratch.
+    #[arg(long)]
+    pub adopt_server: bool,
     /// Attempts per request before giving up on a transient failure.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
@@ -143,6 +147,7 @@ fn session(g: &Globals, args: &SyncArgs) -> Result<Session, Error> {
     let opts = SyncOptions {
         batch_size: args.batch_size,
         pull_limit: args.page_size,
+        adopt_server: args.adopt_server,
         ..SyncOptions::default()
     };
     if opts.validate().is_err() {
@@ -216,6 +221,31 @@ fn summary(r: &SyncReport) -> String {
     );
     if r.pulled > 0 && !r.pulled_by.is_empty() {
         s.push_str(&format!("\npulled {}: {}", r.pulled, pulled_by(r)));
+    }
+    if let Some(a) = &r.adopted {
+        s.push_str(&format!(
+            "\nadopted server database {} (was {}): {} records sent again",
+            a.to,
+            a.from.as_deref().unwrap_or("none recorded"),
+            a.resent
+        ));
+    }
+    if let Some(x) = &r.restored {
+        s.push_str(&format!(
+            "\nthe server was restored from a backup (its history ends at version {}): {} records sent again",
+            x.server_version, x.resent
+        ));
+    }
+    match &r.moved {
+        Some(m) => s.push_str(&format!(
+            "\nmoved from team {} to {}: {} records removed, {} pulled",
+            m.from, m.to, m.removed, m.pulled
+        )),
+        None if r.removed > 0 => s.push_str(&format!(
+            "\n{} records removed: the server no longer holds them (pulled from scratch)",
+            r.removed
+        )),
+        None => {}
     }
     if r.conflicts_waiting > 0 {
         s.push_str(&format!(

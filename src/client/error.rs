@@ -126,6 +126,18 @@ pub enum Error {
     )]
     ResyncRequired,
 
+    /// The server is another database than the one this device synced with (issue 11).
+    #[error("the server at {url} is database {theirs}, but this device synced with database {mine}: the server was rebuilt or replaced. Nothing was sent")]
+    OtherServer {
+        url: String,
+        mine: String,
+        theirs: String,
+    },
+
+    /// The server lost changes this device saw, and sending them again did not settle it.
+    #[error("the server still lacks history this device saw (its history ends at version {0}) after this device sent it again; try again later")]
+    ServerBehind(i64),
+
     /// The server answered something this client does not understand.
     #[error("{0}")]
     Protocol(String),
@@ -185,6 +197,7 @@ impl From<RemoteError> for Error {
             RemoteError::Offline(why) => Error::Offline(why),
             RemoteError::Unauthorized(why) => Error::Unauthorized(why),
             RemoteError::ResyncRequired => Error::ResyncRequired,
+            RemoteError::ServerBehind { server_version } => Error::ServerBehind(server_version),
             RemoteError::Rejected {
                 status,
                 code,

@@ -23,6 +23,10 @@ pub enum RemoteError {
     /// The pull cursor points into history the server no longer keeps: pull from scratch.
     #[error("the server no longer keeps the history behind this device's cursor")]
     ResyncRequired,
+    /// The server's history ends at `server_version` and this device received later
+    /// versions: the server was restored from a backup and lost them (issue 11).
+    #[error("the server's history ends at version {server_version}: it lost changes this device saw (restored from a backup)")]
+    ServerBehind { server_version: i64 },
     /// The server refused the request as a whole (a 4xx other than the above).
     #[error("the server refused the request ({status}): {message}")]
     Rejected {
@@ -70,6 +74,31 @@ pub trait Remote {
         limit: u32,
         known: &KnownForms,
     ) -> Result<PullResponse, RemoteError>;
+
+    /// [`Remote::push`] from a device that has received versions up to `seen`, so a server
+    /// restored from a backup refuses it before applying anything
+    /// ([`RemoteError::ServerBehind`]). Remotes that cannot tell push plainly.
+    fn push_seen(
+        &mut self,
+        req: &PushRequest,
+        seen: Option<i64>,
+    ) -> Result<PushResponse, RemoteError> {
+        let _ = seen;
+        self.push(req)
+    }
+
+    /// [`Remote::pull_with_forms`] from a device that has received versions up to `seen`
+    /// (see [`Remote::push_seen`]).
+    fn pull_seen(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+    ) -> Result<PullResponse, RemoteError> {
+        let _ = seen;
+        self.pull_with_forms(cursor, limit, known)
+    }
 
     /// Requests and bytes so far (zero for remotes that do not count).
     fn traffic(&self) -> Traffic {

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError};
-use super::store::{meta, PushTally, Store};
+use super::store::{meta, PushTally, Reseed, Store};
 use crate::model;
 use crate::protocol::{
     EntityType, PushRequest, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
@@ -31,6 +31,9 @@ pub struct SyncOptions {
     pub pull_limit: u32,
     /// How long to wait for another sync on the same database before giving up.
     pub lock_wait: Duration,
+    /// Sync with a server database other than the one this device synced with, sending it
+    /// every record it lacks (`sync --adopt-server`, issue 11).
+    pub adopt_server: bool,
 }
 
 impl Default for SyncOptions {
@@ -39,6 +42,7 @@ impl Default for SyncOptions {
             batch_size: DEFAULT_BATCH,
             pull_limit: DEFAULT_PULL_LIMIT,
             lock_wait: Duration::from_secs(3),
+            adopt_server: false,
         }
     }
 }
@@ -82,6 +86,18 @@ pub struct SyncReport {
     /// What the pull brought, by entity and by the officer who last changed each record
     /// (the server's stamp); most first.
     pub pulled_by: Vec<PulledBy>,
+    /// Records removed by the sweep that ends a pull from scratch: the server no longer
+    /// holds them for this officer's team (purged tombstones, a team left behind).
+    pub removed: u64,
+    /// Set when the server named another team than the device held: the officer moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<TeamMove>,
+    /// Set when the server had lost changes this device received (a restore from backup).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored: Option<Restored>,
+    /// Set when this sync adopted another server database (`--adopt-server`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adopted>,
 }
 
 /// How many records of one entity, last changed by one officer, a pull brought.
@@ -117,6 +133,36 @@ impl SyncReport {
                 .then_with(|| a.officer.cmp(&b.officer))
         });
     }
+}
+
+/// A server restore this sync found and refilled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restored {
+    /// Where the restored server's history ends.
+    pub server_version: i64,
+    /// Records this device sent again.
+    pub resent: u64,
+}
+
+/// A server database this sync adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Adopted {
+    /// The database the device synced with before (none: it never recorded one).
+    pub from: Option<String>,
+    pub to: String,
+    /// Records queued for the new server.
+    pub resent: u64,
+}
+
+/// A team move completed by this sync (`moved from team north to south: …`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamMove {
+    pub from: String,
+    pub to: String,
+    /// The old team's records removed (those without local work).
+    pub removed: u64,
+    /// The new team's records the pull from scratch delivered.
+    pub pulled: u64,
 }
 
 /// Progress callbacks; the CLI draws bars on a terminal and nothing elsewhere.
@@ -187,16 +233,31 @@ pub fn sync(
     let started = Instant::now();
     let mut report = SyncReport::default();
     // One cheap request first: if the server cannot be reached the queue stays untouched.
-    remote.health().map_err(|e| failed(store, e))?;
-
-    let pushing = Instant::now();
-    push(store, remote, opts, progress, stop, &mut report)?;
-    report.push_ms = pushing.elapsed().as_millis() as u64;
-    if !stop() {
-        let pulling = Instant::now();
-        pull(store, remote, opts, progress, stop, &mut report)?;
-        report.pull_ms = pulling.elapsed().as_millis() as u64;
-        store.set_meta(meta::LAST_SYNC_AT, &model::now_timestamp())?;
+    let health = remote.health().map_err(|e| failed(store, e))?;
+    check_server(
+        store,
+        health.server_id.as_deref(),
+        opts.adopt_server,
+        &mut report,
+    )?;
+    // Servers without an id know nothing of restores; they are not told what we saw.
+    let exchange = Exchange {
+        opts,
+        tells_seen: health.server_id.is_some(),
+    };
+    loop {
+        match exchange.push_then_pull(store, remote, progress, stop, &mut report) {
+            Err(Error::ServerBehind(server_version)) if report.restored.is_none() => {
+                // The server was restored and lost what this device received after
+                // `server_version`: queue it again, then push and pull from scratch.
+                let resent = store.reseed(Reseed::AfterRestore(server_version), None)?;
+                report.restored = Some(Restored {
+                    server_version,
+                    resent: resent as u64,
+                });
+            }
+            other => break other?,
+        }
     }
     progress.finished();
     let status = store.status()?;
@@ -208,6 +269,78 @@ pub fn sync(
     report.bytes_received = traffic.bytes_received;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// Is the server the database this device synced with (issue 11)? A device that never
+/// recorded one remembers this one; another one is refused unless `adopt`, which queues
+/// every record the device knows for the new server (in the transaction that remembers it).
+fn check_server(
+    store: &mut Store,
+    theirs: Option<&str>,
+    adopt: bool,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let Some(theirs) = theirs else {
+        return Ok(()); // an older server, without an id
+    };
+    let mine = store.meta(meta::SERVER_ID)?;
+    if mine.as_deref() == Some(theirs) {
+        return Ok(());
+    }
+    match (mine, adopt) {
+        (Some(mine), false) => Err(Error::OtherServer {
+            url: store.meta(meta::SERVER_URL)?.unwrap_or_default(),
+            mine,
+            theirs: theirs.to_string(),
+        }),
+        (None, false) => store.set_meta(meta::SERVER_ID, theirs),
+        (from, true) => {
+            let resent = store.reseed(Reseed::Adopt, Some(theirs))?;
+            report.adopted = Some(Adopted {
+                from,
+                to: theirs.to_string(),
+                resent: resent as u64,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// One push-then-pull exchange with the server.
+struct Exchange<'a> {
+    opts: &'a SyncOptions,
+    /// Name the highest version received in every request (the server knows restores).
+    tells_seen: bool,
+}
+
+impl Exchange<'_> {
+    fn push_then_pull(
+        &self,
+        store: &mut Store,
+        remote: &mut dyn Remote,
+        progress: &mut dyn Progress,
+        stop: StopFlag<'_>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let pushing = Instant::now();
+        push(store, remote, self, progress, stop, report)?;
+        report.push_ms += pushing.elapsed().as_millis() as u64;
+        if !stop() {
+            let pulling = Instant::now();
+            pull(store, remote, self, progress, stop, report)?;
+            report.pull_ms += pulling.elapsed().as_millis() as u64;
+            store.set_meta(meta::LAST_SYNC_AT, &model::now_timestamp())?;
+        }
+        Ok(())
+    }
+
+    /// What to name in the `fieldsync-seen` header of the next request.
+    fn seen(&self, store: &Store) -> Result<Option<i64>> {
+        Ok(match self.tells_seen {
+            true => Some(store.seen_version()?),
+            false => None,
+        })
+    }
 }
 
 /// The error for a failed request; an unreachable server is reported with the number of
@@ -226,7 +359,7 @@ fn failed(store: &Store, e: RemoteError) -> Error {
 fn push(
     store: &mut Store,
     remote: &mut dyn Remote,
-    opts: &SyncOptions,
+    ex: &Exchange<'_>,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
     report: &mut SyncReport,
@@ -236,7 +369,7 @@ fn push(
     progress.push_started(total as u64);
     let device_id = store.device_id()?;
     while !stop() {
-        let batch = store.take_batch(opts.batch_size)?;
+        let batch = store.take_batch(ex.opts.batch_size)?;
         if batch.is_empty() {
             break;
         }
@@ -244,9 +377,9 @@ fn push(
             device_id,
             changes: batch.iter().map(|e| e.to_change()).collect(),
         };
-        let resp = match remote.push(&req) {
+        let resp = match remote.push_seen(&req, ex.seen(store)?) {
             Ok(r) => r,
-            Err(e @ RemoteError::Unauthorized(_)) => {
+            Err(e @ (RemoteError::Unauthorized(_) | RemoteError::ServerBehind { .. })) => {
                 // Refused before anything was applied: the batch goes back untouched.
                 store.release_batch(&batch)?;
                 return Err(e.into());
@@ -267,7 +400,7 @@ fn push(
 fn pull(
     store: &mut Store,
     remote: &mut dyn Remote,
-    opts: &SyncOptions,
+    ex: &Exchange<'_>,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
     report: &mut SyncReport,
@@ -277,11 +410,13 @@ fn pull(
     while !stop() {
         let cursor = store.meta(meta::PULL_CURSOR)?;
         let known = store.known_forms()?;
-        let page = match remote.pull_with_forms(cursor.as_deref(), opts.pull_limit, &known) {
+        let seen = ex.seen(store)?;
+        let page = match remote.pull_seen(cursor.as_deref(), ex.opts.pull_limit, &known, seen) {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
-                // with queued edits are still protected by apply_pull_page.
+                // with local work are protected by apply_pull; the sweep at the end of the
+                // pull from scratch removes what the server no longer holds.
                 store.reset_cursor()?;
                 restarted = true;
                 continue;
@@ -299,7 +434,18 @@ fn pull(
                 ));
             }
         }
-        store.apply_pull_page_with_forms(&page.records, &page.next_cursor, page.forms.as_ref())?;
+        let applied = store.apply_pull(&page, cursor.is_none())?;
+        if let Some(swept) = applied.swept {
+            report.removed += swept.removed;
+            if let Some(from) = swept.moved_from {
+                report.moved = Some(TeamMove {
+                    from,
+                    to: store.meta(meta::TEAM)?.unwrap_or_default(),
+                    removed: swept.removed,
+                    pulled: swept.delivered,
+                });
+            }
+        }
         report.pulled += page.records.len() as u64;
         report.tally_pulled(&page.records);
         progress.pulled(page.records.len() as u64);
@@ -340,6 +486,7 @@ mod tests {
                 status: "ok".into(),
                 version: "test".into(),
                 store: "none".into(),
+                server_id: None,
             })
         }
         fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {
@@ -371,6 +518,8 @@ mod tests {
             next_cursor: cursor.into(),
             has_more: false,
             forms: None,
+            team: None,
+            server_id: None,
         })
     }
 

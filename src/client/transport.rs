@@ -29,7 +29,7 @@ use super::remote::{Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
-    HEADER_FORMS, PATH_HEALTH, PATH_PULL, PATH_PUSH,
+    HEADER_FORMS, HEADER_SEEN, PATH_HEALTH, PATH_PULL, PATH_PUSH,
 };
 
 /// Retry and timeout settings.
@@ -281,6 +281,13 @@ impl Transport {
         if api.as_ref().map(|b| b.error.code) == Some(ErrorCode::ResyncRequired) {
             return Err(Attempt::Final(RemoteError::ResyncRequired));
         }
+        if let Some(e) = api.as_ref().map(|b| &b.error) {
+            if let (ErrorCode::ServerBehind, Some(v)) = (e.code, e.server_version) {
+                return Err(Attempt::Final(RemoteError::ServerBehind {
+                    server_version: v,
+                }));
+            }
+        }
         Err(Attempt::Final(RemoteError::Rejected {
             status: status.as_u16(),
             code: api.map(|b| b.error.code),
@@ -302,6 +309,14 @@ impl Remote for Transport {
     }
 
     fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
+        self.push_seen(req, None)
+    }
+
+    fn push_seen(
+        &mut self,
+        req: &PushRequest,
+        seen: Option<i64>,
+    ) -> Result<PushResponse, RemoteError> {
         let body = gzip_json(req)?;
         let url = format!("{}{PATH_PUSH}", self.base);
         let policy = self.policy.clone();
@@ -312,18 +327,22 @@ impl Remote for Transport {
             n => format!("sending {n} changes"),
         };
         let resp = self.request(&policy, &what, || {
-            client
+            let post = client
                 .post(&url)
                 .header(CONTENT_TYPE, "application/json")
                 .header(CONTENT_ENCODING, "gzip")
-                .body(body.clone())
+                .body(body.clone());
+            match seen {
+                Some(v) => post.header(HEADER_SEEN, v.to_string()),
+                None => post,
+            }
         });
         self.traffic.bytes_sent += sent;
         resp
     }
 
     fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, None)
+        self.pull_request(cursor, limit, None, None)
     }
 
     fn pull_with_forms(
@@ -332,7 +351,17 @@ impl Remote for Transport {
         limit: u32,
         known: &KnownForms,
     ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()))
+        self.pull_request(cursor, limit, Some(known.to_header()), None)
+    }
+
+    fn pull_seen(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+    ) -> Result<PullResponse, RemoteError> {
+        self.pull_request(cursor, limit, Some(known.to_header()), seen)
     }
 
     fn traffic(&self) -> Traffic {
@@ -341,12 +370,14 @@ impl Remote for Transport {
 }
 
 impl Transport {
-    /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given.
+    /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given and the
+    /// `fieldsync-seen` header when `seen` is.
     fn pull_request(
         &mut self,
         cursor: Option<&str>,
         limit: u32,
         forms: Option<String>,
+        seen: Option<i64>,
     ) -> Result<PullResponse, RemoteError> {
         let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
             .map_err(|e| RemoteError::Protocol(format!("bad pull URL: {e}")))?;
@@ -358,9 +389,12 @@ impl Transport {
         let policy = self.policy.clone();
         let client = self.client.clone();
         self.request(&policy, "pulling changes", || {
-            let get = client.get(url.clone());
-            match &forms {
-                Some(h) => get.header(HEADER_FORMS, h.as_str()),
+            let mut get = client.get(url.clone());
+            if let Some(h) = &forms {
+                get = get.header(HEADER_FORMS, h.as_str());
+            }
+            match seen {
+                Some(v) => get.header(HEADER_SEEN, v.to_string()),
                 None => get,
             }
         })

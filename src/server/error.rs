@@ -22,6 +22,10 @@ pub enum ServiceError {
     /// The cursor points into history the server has forgotten: pull from scratch.
     #[error("the server no longer keeps the history this cursor points into: pull from scratch")]
     ResyncRequired,
+    /// The device saw versions beyond `current`, where this database's history ends (it was
+    /// restored from a backup): the device must send again what it lost.
+    #[error("this server's history ends at version {current} but this device saw later ones: the server was restored from a backup; send again what it lost, then pull from scratch")]
+    ServerBehind { current: i64 },
     /// `purge-tombstones` beyond the last version handed out (it would purge tombstones
     /// not yet written, and raise the history floor above every cursor).
     #[error("--before-version {given} is beyond the current version {current}: give at most {} (purges every tombstone up to the current version)", current + 1)]
@@ -42,6 +46,7 @@ impl ServiceError {
             }
             ServiceError::InvalidCursor => ErrorCode::InvalidCursor,
             ServiceError::ResyncRequired => ErrorCode::ResyncRequired,
+            ServiceError::ServerBehind { .. } => ErrorCode::ServerBehind,
             ServiceError::Store(e) => e.code(),
         }
     }

@@ -25,7 +25,10 @@ pub fn check_visit_form(
     existing: Option<&FieldMap>,
     forms: &TeamForms,
 ) -> Result<(), (ErrorCode, String)> {
-    let checked_op = matches!(c.operation, Operation::Insert | Operation::Update);
+    let checked_op = matches!(
+        c.operation,
+        Operation::Insert | Operation::Update | Operation::Upsert
+    );
     if c.entity_type != EntityType::Visit || !checked_op {
         return Ok(());
     }

@@ -95,7 +95,9 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
 }
 
 fn household_of(c: &Change) -> Option<Uuid> {
-    if c.entity_type != EntityType::Visit || c.operation != Operation::Insert {
+    if c.entity_type != EntityType::Visit
+        || !matches!(c.operation, Operation::Insert | Operation::Upsert)
+    {
         return None;
     }
     c.fields
@@ -242,8 +244,9 @@ fn decide_one(
             if let Some(result) = orphan_rule(c, who, snap, touch) {
                 return result;
             }
+            let was_live = live_visit(c, snap);
             let (version, server_id) = apply(c, who, team, restore, snap);
-            count_visits(c, restore, snap);
+            count_visits(c, was_live, snap);
             touch(c.entity_id);
             ChangeResult::accepted(op, version, server_id, merged)
         }
@@ -264,7 +267,13 @@ fn orphan_rule(
         EntityType::Household => Some(c.entity_id),
         EntityType::Visit => household_id(c, existing),
     };
-    let restores = existing.is_some_and(|r| r.deleted) && c.operation == Operation::Update;
+    // An upsert (a record sent again to a restored server) creates or updates.
+    let operation = match c.operation {
+        Operation::Upsert if existing.is_none() => Operation::Insert,
+        Operation::Upsert => Operation::Update,
+        other => other,
+    };
+    let restores = existing.is_some_and(|r| r.deleted) && operation == Operation::Update;
     let live_visits = match (c.entity_type, existing) {
         (EntityType::Household, Some(h)) if !h.deleted => {
             snap.live_visits.get(&c.entity_id).copied().unwrap_or(0)
@@ -277,7 +286,7 @@ fn orphan_rule(
             .is_some_and(|h| h.deleted);
     match orphans::check(
         c.entity_type,
-        c.operation,
+        operation,
         restores,
         household_deleted,
         live_visits,
@@ -314,16 +323,21 @@ fn household_id(c: &Change, existing: Option<&StoredRecord>) -> Option<Uuid> {
     })
 }
 
-/// Keeps [`Snapshot::live_visits`] right as the batch records, deletes and restores visits.
-fn count_visits(c: &Change, restore: bool, snap: &mut Snapshot) {
+/// Is `c` about a visit that is live (stored and not deleted) in `snap`?
+fn live_visit(c: &Change, snap: &Snapshot) -> bool {
+    c.entity_type == EntityType::Visit && snap.records.get(&c.entity_id).is_some_and(|r| !r.deleted)
+}
+
+/// Keeps [`Snapshot::live_visits`] right as the batch records, deletes, restores and sends
+/// again (upserts) visits: the change of liveness of the visit `c` was applied to.
+fn count_visits(c: &Change, was_live: bool, snap: &mut Snapshot) {
     if c.entity_type != EntityType::Visit {
         return;
     }
-    let delta = match c.operation {
-        Operation::Insert => 1,
-        Operation::Delete => -1,
-        Operation::Update if restore => 1,
-        Operation::Update => return,
+    let delta = match (was_live, live_visit(c, snap)) {
+        (false, true) => 1,
+        (true, false) => -1,
+        _ => return,
     };
     let h = household_id(c, snap.records.get(&c.entity_id));
     if let Some(n) = h.and_then(|h| snap.live_visits.get_mut(&h)) {
@@ -354,15 +368,34 @@ fn check_access(officer: &Officer, c: &Change, snap: &Snapshot) -> Result<String
                 );
                 return Err((ErrorCode::Forbidden, msg));
             }
+            if c.operation == Operation::Upsert {
+                fixed_fields_unchanged(c, rec)?;
+            }
             Ok(officer.team.clone())
         }
         // An insert of an existing id: decide() rejects it.
         Some(_) => Ok(officer.team.clone()),
-        None if c.entity_type == EntityType::Visit && c.operation == Operation::Insert => {
+        None if c.entity_type == EntityType::Visit
+            && matches!(c.operation, Operation::Insert | Operation::Upsert) =>
+        {
             visit_team(officer, c, snap)
         }
         None => Ok(officer.team.clone()),
     }
+}
+
+/// An upsert of an existing visit carries its household and officer (the whole record):
+/// they must be the ones it has, as an update may not change them.
+fn fixed_fields_unchanged(c: &Change, rec: &StoredRecord) -> Result<(), Refusal> {
+    for k in ["household_id", "officer_id"] {
+        if let Some(v) = c.fields.get(k) {
+            if rec.fields.get(k) != Some(v) {
+                let msg = format!("{k} cannot be changed once the visit is recorded");
+                return Err((ErrorCode::InvalidField, msg));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The team of a new visit: its household's, which must be the officer's.
@@ -408,7 +441,8 @@ fn merge_around_conflict(
         .filter(|(k, v)| !v.is_null() || r.fields.contains_key(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if c.operation == Operation::Update && !r.deleted && !rest.is_empty() {
+    let updates = matches!(c.operation, Operation::Update | Operation::Upsert);
+    if updates && !r.deleted && !rest.is_empty() {
         snap.version += 1;
         r.version = snap.version;
         apply_fields(&mut r.fields, &rest);

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::cursor::{decode_cursor, encode_cursor};
+use super::cursor::{decode_cursor, encode_cursor_at, Cursor};
 use super::error::{ServiceError, StoreError};
 use super::form_rules::TeamForms;
 use super::push;
@@ -55,6 +55,8 @@ pub struct Service {
     store: Arc<dyn Store>,
     /// Authenticates cursors; read once from the store (it never changes).
     cursor_secret: Arc<Vec<u8>>,
+    /// The database's stable id; read once from the store (it never changes).
+    server_id: Arc<String>,
     /// When this process last recorded each officer's pull (see [`PULL_RECORD_INTERVAL`]).
     pulls_recorded: Arc<Mutex<HashMap<String, Instant>>>,
     /// Keeps the folder of a [`Service::temporary`] store alive.
@@ -65,9 +67,11 @@ impl Service {
     /// The service over an open store.
     pub async fn new(store: Arc<dyn Store>) -> Result<Service, StoreError> {
         let cursor_secret = Arc::new(store.cursor_secret().await?);
+        let server_id = Arc::new(store.server_id().await?);
         Ok(Service {
             store,
             cursor_secret,
+            server_id,
             pulls_recorded: Arc::default(),
             _temp: None,
         })
@@ -121,6 +125,21 @@ impl Service {
         self.store.pool_status()
     }
 
+    /// The database's stable id (a UUID made with it; see `/v1/health`).
+    pub fn server_id(&self) -> &str {
+        &self.server_id
+    }
+
+    /// Called when a server process starts: skips the version counter ahead to
+    /// [`start_version`] of the server's clock, recording the skipped range. A database
+    /// restored from a backup thus never hands out again a version it handed out before the
+    /// restore, and a device that saw one learns that the server lost history
+    /// ([`ServiceError::ServerBehind`]) whichever device syncs first. A database that has
+    /// handed out no version yet is left alone.
+    pub async fn begin_run(&self) -> Result<(), StoreError> {
+        self.store.skip_versions(start_version()).await
+    }
+
     /// Can the store serve right now? Reads one row through the same path a request takes
     /// (PostgreSQL: a pooled connection), giving up after `within`.
     pub async fn ready(&self, within: std::time::Duration) -> Result<(), String> {
@@ -148,6 +167,19 @@ impl Service {
             )),
             None => Err(unknown()),
         }
+    }
+
+    /// [`Service::push`] from a device that has received versions up to `seen` (issue 11):
+    /// refused as a whole with [`ServiceError::ServerBehind`], before anything is applied,
+    /// when this database does not hold `seen` (it was restored from a backup).
+    pub async fn push_seen(
+        &self,
+        officer: &Officer,
+        req: PushRequest,
+        seen: Option<i64>,
+    ) -> Result<PushResponse, ServiceError> {
+        self.check_holds(seen.unwrap_or(0)).await?;
+        self.push(officer, req).await
     }
 
     /// Applies a batch for `officer` in one transaction: one result per change, in order.
@@ -235,22 +267,56 @@ impl Service {
         limit: Option<u32>,
         known: Option<&KnownForms>,
     ) -> Result<PullResponse, ServiceError> {
+        self.pull_seen(officer, cursor, limit, known, None).await
+    }
+
+    /// [`Service::pull_with_forms`] for a device that holds synced records up to version
+    /// `seen` (issue 11): when the cursor or `seen` is a version this database does not hold
+    /// (beyond its counter, or inside a range a start skipped), the database lost history
+    /// the device saw — it was restored from a backup — and the answer is
+    /// [`ServiceError::ServerBehind`], so the device sends it again.
+    pub async fn pull_seen(
+        &self,
+        officer: &Officer,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+        known: Option<&KnownForms>,
+        seen: Option<i64>,
+    ) -> Result<PullResponse, ServiceError> {
         let limit = limit.unwrap_or(DEFAULT_PULL_LIMIT);
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
             return Err(ServiceError::InvalidLimit(limit.to_string()));
         }
-        let after = self.resume_after(officer, cursor).await?;
+        let cur = match cursor.filter(|c| !c.is_empty()) {
+            Some(c) => Some(
+                decode_cursor(&self.cursor_secret, &officer.id, c)
+                    .ok_or(ServiceError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        let ahead = cur.as_ref().map_or(0, |c| c.version).max(seen.unwrap_or(0));
+        self.check_holds(ahead).await?;
+        let floor = self.store.history_floor().await?;
+        let after = resume_after(officer, cur.as_ref(), floor)?;
         let page = self.store.pull(&officer.team, after, limit).await?;
         self.record_pull(&officer.id).await;
         let last = page.records.last().map_or(after, |r| r.version);
         Ok(PullResponse {
-            next_cursor: encode_cursor(&self.cursor_secret, &officer.id, &officer.team, last),
+            next_cursor: encode_cursor_at(
+                &self.cursor_secret,
+                &officer.id,
+                &officer.team,
+                last,
+                floor,
+            ),
             has_more: page.has_more,
             records: page.records,
             forms: match known {
                 Some(k) => self.new_forms(&officer.team, k).await?,
                 None => None,
             },
+            team: Some(officer.team.clone()),
+            server_id: Some(self.server_id.to_string()),
         })
     }
 
@@ -293,27 +359,21 @@ impl Service {
         }))
     }
 
-    /// The version a pull resumes after: the cursor's, 0 when the officer moved team (so the
-    /// new team's records all arrive), or a refusal when the cursor is forged or points below
-    /// the history floor.
-    async fn resume_after(
-        &self,
-        officer: &Officer,
-        cursor: Option<&str>,
-    ) -> Result<i64, ServiceError> {
-        let Some(c) = cursor.filter(|c| !c.is_empty()) else {
-            return Ok(0);
-        };
-        let cur = decode_cursor(&self.cursor_secret, &officer.id, c)
-            .ok_or(ServiceError::InvalidCursor)?;
-        if cur.team != officer.team {
-            return Ok(0);
+    /// Refuses a device that saw version `ahead` when this database does not hold it: beyond
+    /// the last version handed out, or inside a range a start skipped (see
+    /// [`Service::begin_run`]). The error names where the database's history ends.
+    async fn check_holds(&self, ahead: i64) -> Result<(), ServiceError> {
+        if ahead <= 0 {
+            return Ok(());
         }
-        let floor = self.store.history_floor().await?;
-        if cur.version > 0 && cur.version < floor {
-            return Err(ServiceError::ResyncRequired);
+        let current = self.store.current_version().await?;
+        if ahead > current {
+            return Err(ServiceError::ServerBehind { current });
         }
-        Ok(cur.version)
+        match self.store.skipped_range_start(ahead).await? {
+            Some(start) => Err(ServiceError::ServerBehind { current: start }),
+            None => Ok(()),
+        }
     }
 
     /// Adds an officer to `team` and returns their new token (only its hash is stored).
@@ -410,4 +470,35 @@ impl Service {
             )))
         })
     }
+}
+
+/// The version a pull resumes after: the cursor's, 0 without one or when the officer moved
+/// team (so the new team's records all arrive), or a refusal when the cursor points below
+/// the history floor `floor` — unless it was issued under that same floor: then its pull
+/// began after the purge (from scratch) and has missed nothing.
+fn resume_after(officer: &Officer, cur: Option<&Cursor>, floor: i64) -> Result<i64, ServiceError> {
+    let Some(cur) = cur else {
+        return Ok(0);
+    };
+    if cur.team != officer.team {
+        return Ok(0);
+    }
+    if cur.version > 0 && cur.version < floor && cur.floor < floor {
+        return Err(ServiceError::ResyncRequired);
+    }
+    Ok(cur.version)
+}
+
+/// Versions per millisecond of the server's clock that a start skips to: a server would
+/// have to hand out over a million versions a second, for its whole run, to reach the next
+/// start's first version. Versions stay below 2^53 (exact in JSON numbers) until the year
+/// 2248. Only the size of a jump depends on the clock; ordering and conflicts never do.
+const VERSIONS_PER_MS: i64 = 1024;
+
+/// The version a server process starting now skips to.
+pub fn start_version() -> i64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    ms.saturating_mul(VERSIONS_PER_MS)
 }

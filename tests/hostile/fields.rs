@@ -141,7 +141,7 @@ fn wrong_values() -> Vec<(&'static str, Vec<Value>)> {
             "operation",
             vec![
                 json!(1),
-                json!("upsert"),
+                json!("replace"),
                 json!("INSERT"),
                 json!(null),
                 json!(["insert"]),

@@ -95,6 +95,9 @@ fn remote_error(e: ServiceError) -> RemoteError {
     match e {
         ServiceError::Unauthorized(m) => RemoteError::Unauthorized(m),
         ServiceError::ResyncRequired => RemoteError::ResyncRequired,
+        ServiceError::ServerBehind { current } => RemoteError::ServerBehind {
+            server_version: current,
+        },
         ServiceError::Store(s) => RemoteError::Offline(s.to_string()),
         other => RemoteError::Rejected {
             status: 400,
@@ -113,16 +116,25 @@ impl Remote for MemoryRemote {
             status: "ok".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             store: self.server.service.store_kind().into(),
+            server_id: Some(self.server.service.server_id().to_string()),
         })
     }
 
     fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
+        self.push_seen(req, None)
+    }
+
+    fn push_seen(
+        &mut self,
+        req: &PushRequest,
+        seen: Option<i64>,
+    ) -> Result<PushResponse, RemoteError> {
         let officer = self.officer()?;
         self.pushes += 1;
         let svc = &self.server.service;
         let resp = self
             .server
-            .block_on(svc.push(&officer, req.clone()))
+            .block_on(svc.push_seen(&officer, req.clone(), seen))
             .map_err(remote_error)?;
         if std::mem::take(&mut self.lose_next_answer) {
             return Err(RemoteError::Offline(
@@ -148,11 +160,21 @@ impl Remote for MemoryRemote {
         limit: u32,
         known: &KnownForms,
     ) -> Result<PullResponse, RemoteError> {
+        self.pull_seen(cursor, limit, known, None)
+    }
+
+    fn pull_seen(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+    ) -> Result<PullResponse, RemoteError> {
         let officer = self.officer()?;
         self.pulls += 1;
         let svc = &self.server.service;
         self.server
-            .block_on(svc.pull_with_forms(&officer, cursor, Some(limit), Some(known)))
+            .block_on(svc.pull_seen(&officer, cursor, Some(limit), Some(known), seen))
             .map_err(remote_error)
     }
 

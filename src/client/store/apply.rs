@@ -1,5 +1,5 @@
 //! Applying what the server answered: the results of a pushed batch, and pulled pages with
-//! their cursor — each one local transaction, so a crash between any two steps leaves a state
+//! their cursor (and the sweep that ends a pull from scratch, `sweep.rs`) — each one local transaction, so a crash between any two steps leaves a state
 //! the next sync completes from.
 //!
 //! This module must not talk to the server or decide conflicts: the server decided them, and
@@ -9,12 +9,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::queue::{delete_entry, has_entries, QueueEntry};
+use super::refill;
 use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
-use super::sync_state::{meta, set_meta};
+use super::sweep::{self, Swept};
+use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{self, apply_fields, FieldMap, Operation};
-use crate::protocol::{ChangeResult, ChangeStatus, Record, TeamForms};
+use crate::protocol::{ChangeResult, ChangeStatus, ErrorCode, PullResponse, Record};
 
 /// What applying one push response did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -48,11 +50,17 @@ impl Store {
             match result.status {
                 ChangeStatus::Accepted => {
                     tally.accepted += 1;
+                    if let Some(v) = result.version {
+                        refill::saw(&tx, v)?;
+                    }
                     tally.merged += u64::from(result.merged);
                     accepted(&tx, entry, result)?;
                 }
                 ChangeStatus::Conflict => {
                     tally.conflicts += 1;
+                    if let Some(r) = &result.server_record {
+                        refill::saw(&tx, r.version)?;
+                    }
                     conflicted(&tx, entry, result, &now)?;
                 }
                 ChangeStatus::Rejected => {
@@ -69,35 +77,88 @@ impl Store {
     /// Stores one pulled page and the cursor after it, in one transaction: an interrupted
     /// pull resumes from the last whole page. A record with local changes still queued, or
     /// in conflict, is not overwritten (a conflict keeps the newest server copy to resolve
-    /// against). Returns how many records were written.
+    /// against). Returns how many records were written. (A page stored this way is never
+    /// part of a sweep: see [`Store::apply_pull`].)
     pub fn apply_pull_page(&mut self, records: &[Record], next_cursor: &str) -> Result<usize> {
-        self.apply_pull_page_with_forms(records, next_cursor, None)
+        let page = PullResponse {
+            records: records.to_vec(),
+            next_cursor: next_cursor.to_string(),
+            has_more: true,
+            forms: None,
+            team: None,
+            server_id: None,
+        };
+        Ok(self.apply_pull(&page, false)?.written)
     }
 
-    /// [`Store::apply_pull_page`], also storing the form versions the page carried (issue 15)
-    /// in the same transaction.
-    pub fn apply_pull_page_with_forms(
-        &mut self,
-        records: &[Record],
-        next_cursor: &str,
-        forms: Option<&TeamForms>,
-    ) -> Result<usize> {
+    /// Stores one pulled page, its cursor and the form versions it carried (issue 15) in one
+    /// transaction, as [`Store::apply_pull_page`] does; and keeps the sweep of a pull from
+    /// scratch (`from_scratch`: this page was asked for without a cursor; see `sweep.rs`).
+    /// A page naming a team other than the one the device held starts a sweep too (the
+    /// server answers a moved officer from scratch). The page that ends a sweep (`has_more`
+    /// false) also removes what it left behind, and says so in [`PageApplied::swept`].
+    pub fn apply_pull(&mut self, page: &PullResponse, from_scratch: bool) -> Result<PageApplied> {
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
-        if let Some(forms) = forms {
+        let moved_from = team_change(&tx, page.team.as_deref())?;
+        if from_scratch || moved_from.is_some() {
+            sweep::begin(&tx, moved_from.as_deref())?;
+        }
+        if let Some(forms) = &page.forms {
             super::forms::store_forms(&tx, forms, &now)?;
         }
         let mut written = 0;
-        for r in records {
+        for r in &page.records {
             if pulled(&tx, r, &now)? {
                 written += 1;
             }
         }
-        set_meta(&tx, meta::PULL_CURSOR, next_cursor)?;
+        if let Some(v) = page.records.iter().map(|r| r.version).max() {
+            refill::saw(&tx, v)?;
+        }
+        sweep::delivered(&tx, &page.records)?;
+        let mut swept = None;
+        if sweep::active(&tx)? {
+            sweep::mark(&tx, &page.records)?;
+            if !page.has_more {
+                swept = Some(sweep::finish(&tx)?);
+            }
+        }
+        if !page.has_more {
+            let removed = sweep::remove_kept(&tx)?;
+            if removed > 0 {
+                let s = swept.get_or_insert_with(Swept::default);
+                s.removed += removed;
+            }
+        }
+        set_meta(&tx, meta::PULL_CURSOR, &page.next_cursor)?;
         set_meta(&tx, meta::LAST_PULL_AT, &now)?;
         tx.commit()?;
-        Ok(written)
+        Ok(PageApplied { written, swept })
     }
+}
+
+/// What storing one pulled page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageApplied {
+    /// Records written (not protected by local work).
+    pub written: usize,
+    /// Set on the last page of a pull from scratch: what its sweep removed.
+    pub swept: Option<Swept>,
+}
+
+/// Records the team a page names; returns the old team when it changed (a move). A device
+/// that knew no team yet (a first sync, an older database) just learns it.
+fn team_change(tx: &Connection, team: Option<&str>) -> Result<Option<String>> {
+    let Some(team) = team else {
+        return Ok(None);
+    };
+    let held = get_meta(tx, meta::TEAM)?;
+    if held.as_deref() == Some(team) {
+        return Ok(None);
+    }
+    set_meta(tx, meta::TEAM, team)?;
+    Ok(held)
 }
 
 /// An accepted change: the entry leaves the queue and the record learns its server version.
@@ -121,7 +182,7 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         return Ok(());
     }
     let mut base = match (entry.operation, old_base) {
-        (Operation::Insert, _) | (_, None) => FieldMap::new(),
+        (Operation::Insert | Operation::Upsert, _) | (_, None) => FieldMap::new(),
         (_, Some(b)) => serde_json::from_str(&b)
             .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?,
     };
@@ -135,6 +196,7 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
     tx.prepare_cached(&format!(
         "UPDATE {table} SET server_id = COALESCE(?2, server_id),
              version = COALESCE(?3, version), base = ?4,
+             merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
              sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
                  WHERE entity_type = ?5 AND entity_id = ?1)
                THEN 'pending' ELSE 'synced' END
@@ -145,7 +207,8 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         result.server_id,
         if result.merged { None } else { result.version },
         base,
-        entity.as_str()
+        entity.as_str(),
+        result.version
     ])?;
     Ok(())
 }
@@ -157,6 +220,12 @@ fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &
         .server_record
         .as_ref()
         .ok_or_else(|| Error::Protocol("a conflict result without the server's record".into()))?;
+    if let Some(rec) = rec
+        .as_ref()
+        .filter(|r| agrees_deleted(r, entry, result, server))
+    {
+        return take_tombstone(tx, entry, rec, server);
+    }
     record_conflict(tx, entry, &result.conflicting_fields, server, now)?;
     if let Some(rec) = rec {
         put_row(
@@ -171,9 +240,87 @@ fn conflicted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult, now: &
     Ok(())
 }
 
+/// Is this an upsert of a tombstone (a deletion sent again to a restored server) that only
+/// collides with the server's own deletion of the record? Both sides say "deleted": there is
+/// nothing to settle.
+fn agrees_deleted(
+    rec: &LocalRecord,
+    entry: &QueueEntry,
+    result: &ChangeResult,
+    server: &Record,
+) -> bool {
+    entry.operation == Operation::Upsert
+        && rec.is_deleted()
+        && server.deleted
+        && result.conflicting_fields == [crate::merge::DELETED]
+}
+
+/// Takes the server's tombstone for a record deleted on both sides; the record's other
+/// queued changes go (those in flight are answered by their own results).
+fn take_tombstone(
+    tx: &Connection,
+    entry: &QueueEntry,
+    rec: &LocalRecord,
+    server: &Record,
+) -> Result<()> {
+    delete_entry(tx, entry.id)?;
+    tx.prepare_cached(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
+    )?
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string()
+    ])?;
+    put_row(
+        tx,
+        &LocalRecord {
+            server_id: Some(server.server_id),
+            fields: server.fields.clone(),
+            sync_state: SyncState::Synced,
+            version: Some(server.version),
+            base: Some(server.fields.clone()),
+            ..rec.clone()
+        },
+    )
+}
+
+/// Is a refusal the end of the matter? A deletion of a record the server does not have, when
+/// nothing else of the record waits (what it asked for holds). A deletion that follows a
+/// refused re-sent record (another officer's visit the restored server lacks) waits with it.
+fn settled_by_refusal(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<bool> {
+    let code = result.error.as_ref().map(|e| e.code);
+    if entry.operation != Operation::Delete || code != Some(ErrorCode::UnknownRecord) {
+        return Ok(false);
+    }
+    let others: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND id != ?3",
+        )?
+        .query_row(
+            params![entry.entity_type.as_str(), entry.entity_id.to_string(), entry.id],
+            |r| r.get(0),
+        )?;
+    Ok(others == 0)
+}
+
 /// A change the server refused: the entry stays, with the server's reason, until the record
 /// is edited again.
 fn rejected(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<()> {
+    if settled_by_refusal(tx, entry, result)? {
+        // Nothing is left to send: the record follows the server again (the next pull's
+        // copy replaces it, or its sweep removes it).
+        delete_entry(tx, entry.id)?;
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET sync_state = 'synced' WHERE id = ?1 AND NOT EXISTS
+                 (SELECT 1 FROM sync_queue WHERE entity_type = ?2 AND entity_id = ?1)",
+            table(entry.entity_type)
+        ))?
+        .execute(params![
+            entry.entity_id.to_string(),
+            entry.entity_type.as_str()
+        ])?;
+        return Ok(());
+    }
     let rec = get_record(tx, entry.entity_type, entry.entity_id)?;
     let msg = result
         .error
@@ -209,8 +356,11 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
         }
         // The same version is still applied: a merged push leaves the local copy without the
         // other devices' fields until the pull brings them.
-        if has_entries(tx, r.entity_type, r.id)? || l.version.is_some_and(|v| v > r.version) {
+        if l.version.is_some_and(|v| v > r.version) {
             return Ok(false);
+        }
+        if has_entries(tx, r.entity_type, r.id)? {
+            return refresh_rejected(tx, l, r, now);
         }
     }
     let deleted_at = match (&local, r.deleted) {
@@ -249,7 +399,77 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
             audit: r.audit.clone(),
         },
     )?;
+    // The pull brought what a merged push of this record made (or later).
+    tx.prepare_cached(&format!(
+        "UPDATE {} SET merged_version = NULL WHERE id = ?1 AND merged_version <= ?2",
+        table(r.entity_type)
+    ))?
+    .execute(params![r.id.to_string(), r.version])?;
     Ok(true)
+}
+
+/// A record whose only queued changes are rejected updates still follows the server (issue
+/// 11): it takes the server's copy with the rejected edits laid over it, so the officer still
+/// sees them, and editing the record sends them again against their original base (a field
+/// another device changed since then is then a conflict, never a silent overwrite). Records
+/// with changes waiting to be sent, or a rejected insert or delete, are left alone.
+fn refresh_rejected(tx: &Connection, l: &LocalRecord, r: &Record, now: &str) -> Result<bool> {
+    let entries: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT status, operation, payload FROM sync_queue
+             WHERE entity_type = ?1 AND entity_id = ?2 ORDER BY id",
+        )?
+        .query_map(params![r.entity_type.as_str(), r.id.to_string()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let all_rejected = entries.iter().all(|(status, _, _)| status == "rejected");
+    if all_rejected && entries.iter().any(|(_, op, _)| op == "upsert") {
+        return revive_resent(tx, r);
+    }
+    let only_rejected_updates = all_rejected && entries.iter().all(|(_, op, _)| op == "update");
+    if !only_rejected_updates || r.deleted {
+        return Ok(false);
+    }
+    let mut fields = r.fields.clone();
+    for (_, _, payload) in &entries {
+        let p: FieldMap = serde_json::from_str(payload)
+            .map_err(|e| Error::corrupt(format_args!("the queued change of {}", r.id), e))?;
+        apply_fields(&mut fields, &p);
+    }
+    put_row(
+        tx,
+        &LocalRecord {
+            server_id: Some(r.server_id),
+            fields,
+            sync_state: SyncState::Pending,
+            version: Some(r.version),
+            base: Some(r.fields.clone()),
+            updated_at: now.to_string(),
+            ..l.clone()
+        },
+    )?;
+    Ok(true)
+}
+
+/// A record sent again to a restored server was refused because the server lacked it (another
+/// officer's visit, which only its author may bring back). Now the server has it again: the
+/// re-sent record goes out once more, merged against where the restored history ends, so
+/// what this device held of it is not lost. The local copy stays as it is until then.
+fn revive_resent(tx: &Connection, r: &Record) -> Result<bool> {
+    let ids: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2")?
+        .query_map(params![r.entity_type.as_str(), r.id.to_string()], |row| {
+            row.get(0)
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        tx.prepare_cached(
+            "UPDATE sync_queue SET status = 'pending', op_id = ?2, last_error = NULL WHERE id = ?1",
+        )?
+        .execute(params![id, uuid::Uuid::now_v7().to_string()])?;
+    }
+    Ok(false)
 }
 
 /// Files a conflict and drops the record's remaining queued changes: the local record itself

@@ -1,7 +1,10 @@
 //! The local SQLite store: one [`Store`] with a private connection and a small API, split by
 //! what it holds — records (`records.rs`), the sync queue (`queue.rs`), what the server
-//! answered (`apply.rs`), conflicts (`conflicts.rs`), sync bookkeeping (`sync_state.rs`),
-//! the team's form versions (`forms.rs`) —
+//! answered (`apply.rs`), conflicts (`conflicts.rs`), discarding rejected changes
+//! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
+//! from scratch (`sweep.rs`),
+//! the team's form versions (`forms.rs`), sending records again to a restored or adopted
+//! server (`refill.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
 //! Durability: WAL with `synchronous=FULL`, so a recorded visit survives a battery that dies
@@ -12,13 +15,16 @@
 
 mod apply;
 mod conflicts;
+mod discard;
 mod export;
 mod forms;
 mod imports;
 mod queue;
 mod records;
+mod refill;
 mod rows;
 mod schema;
+mod sweep;
 mod sync_state;
 
 use std::path::{Path, PathBuf};
@@ -27,13 +33,16 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use super::error::{explain_sqlite, Error, Result};
 
-pub use apply::PushTally;
+pub use apply::{PageApplied, PushTally};
 pub use conflicts::Conflict;
+pub use discard::Discarded;
 pub use imports::ImportOutcome;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
+pub use refill::Reseed;
 pub use rows::{LocalRecord, SyncState};
 pub use schema::SCHEMA_VERSION;
+pub use sweep::Swept;
 pub use sync_state::{meta, Status};
 
 /// The local database.

@@ -258,7 +258,9 @@ impl Store {
         }
         for e in &mut batch {
             // An update queued before its record's insert was accepted learns the base now.
-            if e.base_version.is_none() && e.operation != Operation::Insert {
+            // An upsert keeps the base it was queued with (none: insert where absent).
+            let takes_base = matches!(e.operation, Operation::Update | Operation::Delete);
+            if e.base_version.is_none() && takes_base {
                 if let Some(version) = record_version(&tx, e.entity_type, e.entity_id)? {
                     e.base_version = Some(version);
                     tx.prepare_cached("UPDATE sync_queue SET base_version = ?2 WHERE id = ?1")?
@@ -406,7 +408,7 @@ pub fn replay(entries: &[QueueEntry]) -> BTreeMap<(EntityType, Uuid), (FieldMap,
             .entry((e.entity_type, e.entity_id))
             .or_insert_with(|| (FieldMap::new(), false));
         match e.operation {
-            Operation::Insert => {
+            Operation::Insert | Operation::Upsert => {
                 slot.0 = FieldMap::new();
                 apply_fields(&mut slot.0, &e.payload);
             }

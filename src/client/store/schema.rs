@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::sync_state::meta;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -77,7 +77,8 @@ CREATE TABLE conflict (
 );
 "#,
     MIGRATION_2_FORMS,
-    MIGRATION_IMPORT_FINGERPRINTS,
+    MIGRATION_3_IMPORT_FINGERPRINTS,
+    MIGRATION_4_SWEEP,
 ];
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
@@ -93,10 +94,10 @@ CREATE TABLE form (
 ALTER TABLE visit ADD COLUMN form_version INTEGER;
 "#;
 
-/// Issue 12 (step 4 once step 3 lands): import fingerprints, one row per imported row, so
+/// Step 3 (issue 12): import fingerprints, one row per imported row, so
 /// importing it again is recognised (see `imports.rs`); and each record's `audit`, the
 /// server's who-and-when stamps as pulled (JSON of `protocol::Audit`).
-const MIGRATION_IMPORT_FINGERPRINTS: &str = r#"
+const MIGRATION_3_IMPORT_FINGERPRINTS: &str = r#"
 CREATE TABLE import_fingerprint (
     entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
     fingerprint  TEXT NOT NULL,
@@ -106,6 +107,49 @@ CREATE TABLE import_fingerprint (
 );
 ALTER TABLE household ADD COLUMN audit TEXT;
 ALTER TABLE visit ADD COLUMN audit TEXT;
+"#;
+
+/// Step 4 (issue 11): the records a pull from scratch delivered so far, for the sweep at its
+/// end, and those a sweep kept only for their local work (`sweep.rs`); per record, the
+/// version of a push the server merged with others' edits, until a pull brings it
+/// (`merged_version`: a restored server that lost it gets the record again, `refill.rs`); and the queue takes `upsert` (a whole record sent again to a restored or
+/// adopted server), rebuilt because SQLite cannot alter a CHECK constraint (ids, and with
+/// them the AUTOINCREMENT sequence, are kept). The server's id and the officer's team are
+/// `sync_meta` keys.
+const MIGRATION_4_SWEEP: &str = r#"
+CREATE TABLE resync_seen (
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+) WITHOUT ROWID;
+ALTER TABLE household ADD COLUMN merged_version INTEGER;
+ALTER TABLE visit ADD COLUMN merged_version INTEGER;
+CREATE TABLE sweep_kept (
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+) WITHOUT ROWID;
+CREATE TABLE sync_queue_3 (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id        TEXT NOT NULL UNIQUE,
+    entity_type  TEXT NOT NULL CHECK (entity_type IN ('household','visit')),
+    entity_id    TEXT NOT NULL,
+    operation    TEXT NOT NULL CHECK (operation IN ('insert','update','delete','upsert')),
+    payload      TEXT NOT NULL,
+    base_version INTEGER,
+    enqueued_at  TEXT NOT NULL,
+    retry_count  INTEGER NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sending','rejected')),
+    last_error   TEXT
+);
+INSERT INTO sync_queue_3 SELECT * FROM sync_queue;
+DELETE FROM sqlite_sequence WHERE name = 'sync_queue_3';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'sync_queue_3', seq FROM sqlite_sequence
+    WHERE name = 'sync_queue';
+DROP TABLE sync_queue;
+ALTER TABLE sync_queue_3 RENAME TO sync_queue;
+CREATE INDEX sync_queue_by_entity ON sync_queue (entity_type, entity_id);
+CREATE INDEX sync_queue_by_status ON sync_queue (status, id);
 "#;
 
 /// Runs the migrations after `from`, and the first one's seed (this device's id), in one
@@ -123,4 +167,50 @@ pub(super) fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> 
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_3_keeps_the_queue_and_its_ids_and_takes_upserts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO sync_queue (id, op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES (7, 'op', 'household', 'h', 'insert', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM sync_queue WHERE id = 7", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO sync_queue (id, op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES (5, 'kept', 'household', 'h', 'update', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn, 2).unwrap();
+        let kept: String = conn
+            .query_row("SELECT op_id FROM sync_queue WHERE id = 5", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, "kept");
+        conn.execute(
+            "INSERT INTO sync_queue (op_id, entity_type, entity_id, operation, payload, enqueued_at)
+             VALUES ('new', 'household', 'h', 'upsert', '{}', 't')",
+            [],
+        )
+        .unwrap();
+        let id: i64 = conn
+            .query_row("SELECT id FROM sync_queue WHERE op_id = 'new'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(id > 7, "AUTOINCREMENT never reuses an id: got {id}");
+    }
 }

@@ -24,6 +24,16 @@ pub mod meta {
     pub const LAST_PUSH_AT: &str = "last_push_at";
     pub const LAST_PULL_AT: &str = "last_pull_at";
     pub const LAST_SYNC_AT: &str = "last_sync_at";
+    /// The officer's team as the server last named it (issue 11).
+    pub const TEAM: &str = "team";
+    /// Set while a pull from scratch collects marks for its sweep (`sweep.rs`).
+    pub const SWEEP: &str = "sweep";
+    /// The team the device held before a move, until the move's sweep ends.
+    pub const MOVED_FROM: &str = "moved_from";
+    /// The id of the server database this device syncs with (issue 11).
+    pub const SERVER_ID: &str = "server_id";
+    /// The highest server version this device has received (issue 11; `refill.rs`).
+    pub const SEEN_VERSION: &str = "seen_version";
 }
 
 /// Where this device stands, as numbers (`fieldsync status` shows them).
@@ -132,6 +142,13 @@ impl Store {
             .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
         Ok(())
     }
+}
+
+pub(super) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM sync_meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
 }
 
 pub(super) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {

@@ -15,6 +15,8 @@ pub struct Failure {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// With `server_behind`: where the server's history ends.
+    pub server_version: Option<i64>,
 }
 
 impl Failure {
@@ -23,6 +25,7 @@ impl Failure {
             status,
             code,
             message: message.into(),
+            server_version: None,
         }
     }
 
@@ -79,6 +82,11 @@ impl From<ServiceError> for Failure {
             | ServiceError::InvalidCursor
             | ServiceError::VersionBeyondCurrent { .. } => StatusCode::BAD_REQUEST,
             ServiceError::ResyncRequired => StatusCode::GONE,
+            ServiceError::ServerBehind { current } => {
+                let mut f = Failure::new(StatusCode::CONFLICT, e.code(), e.to_string());
+                f.server_version = Some(current);
+                return f;
+            }
         };
         Failure::new(status, e.code(), e.to_string())
     }
@@ -90,7 +98,10 @@ impl IntoResponse for Failure {
         let mut resp = (
             self.status,
             Json(ErrorBody {
-                error: ApiError::new(self.code, self.message),
+                error: ApiError {
+                    server_version: self.server_version,
+                    ..ApiError::new(self.code, self.message)
+                },
             }),
         )
             .into_response();

@@ -43,6 +43,9 @@ pub struct ServeOptions {
 /// serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     let service = Service::open_with(&opts.database, &opts.store).await?;
+    // Versions a restored database handed out before it was restored are never handed out
+    // again (see `Service::begin_run`).
+    service.begin_run().await?;
     let kind = service.store_kind();
     let app = router(
         AppState::new(service, opts.max_inflight, opts.max_body_memory).with_metrics(opts.metrics),

@@ -106,3 +106,22 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(layers::log_request))
         .with_state(state)
 }
+
+/// The version a device names in the `fieldsync-seen` header (issue 11), if any; a malformed
+/// value is a 400.
+fn seen_header(headers: &axum::http::HeaderMap) -> Result<Option<i64>, error::Failure> {
+    use crate::protocol::{parse_seen, HEADER_SEEN};
+    match headers.get(HEADER_SEEN) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(parse_seen)
+            .map(Some)
+            .ok_or_else(|| {
+                error::Failure::bad_request(format!(
+                    "header {HEADER_SEEN} must be a version (a whole number ≥ 0)"
+                ))
+            }),
+    }
+}

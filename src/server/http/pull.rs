@@ -49,13 +49,15 @@ pub async fn pull(
                 .map_err(|_| ServiceError::InvalidLimit(s.clone()))?,
         ),
     };
+    let seen = super::seen_header(&headers)?;
     let page = state
         .service
-        .pull_with_forms(
+        .pull_seen(
             &officer,
             q.get("cursor").map(String::as_str),
             limit,
             known.as_ref(),
+            seen,
         )
         .await?;
     log.changes(page.records.len());

@@ -2,6 +2,7 @@
 //! rules (batch size, dedupe, permissions, conflicts) are the service's, not this file's.
 
 use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
 use axum::Json;
 
 use super::auth::Authenticated;
@@ -15,10 +16,15 @@ pub async fn push(
     State(state): State<AppState>,
     Extension(log): Extension<LogInfo>,
     Authenticated(officer): Authenticated,
+    headers: HeaderMap,
     body: PushBody,
 ) -> Result<Json<PushResponse>, Failure> {
     log.changes(body.request.changes.len());
-    let response = state.service.push(&officer, body.request).await?;
+    let seen = super::seen_header(&headers)?;
+    let response = state
+        .service
+        .push_seen(&officer, body.request, seen)
+        .await?;
     let outcomes = Outcomes::of(&response);
     log.outcomes(outcomes);
     crate::server::metrics::global().changes([

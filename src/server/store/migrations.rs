@@ -44,11 +44,32 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    PRIMARY KEY (team, version)
                );",
 }, Step {
-    // Issue 12 (who and when). Numbered 5 once the concurrent step 4 lands.
+    // Issue 12 (who and when).
     version: 4,
     name: "record audit (server receive times and officers of a record and its fields)",
     sqlite: "ALTER TABLE records ADD COLUMN audit TEXT NOT NULL DEFAULT '{}';",
     postgres: "ALTER TABLE records ADD COLUMN IF NOT EXISTS audit TEXT NOT NULL DEFAULT '{}';",
+}, Step {
+    version: 5,
+    name: "server identity and version gaps (issue 11)",
+    // The database's stable id (a random UUID, made once, with the database: a backup and
+    // its restore keep it), and the ranges of versions a `serve` start skipped: no version
+    // in them was ever handed out by this database (see `Store::skip_versions`).
+    sqlite: "INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id',
+                 lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+                 substr(lower(hex(randomblob(2))), 2) || '-' ||
+                 substr('89ab', 1 + (abs(random()) % 4), 1) ||
+                 substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))));
+             CREATE TABLE IF NOT EXISTS version_gaps (
+                 after INTEGER PRIMARY KEY,
+                 upto INTEGER NOT NULL
+             );",
+    postgres: "INSERT INTO meta (key, value) VALUES ('server_id', gen_random_uuid()::text)
+                   ON CONFLICT DO NOTHING;
+               CREATE TABLE IF NOT EXISTS version_gaps (
+                   after BIGINT PRIMARY KEY,
+                   upto BIGINT NOT NULL
+               );",
 }];
 
 /// The steps a database at `found` still needs.

@@ -308,6 +308,18 @@ pub trait Store: Send + Sync + 'static {
     /// The last version handed out (every committed record has a version at most this).
     async fn current_version(&self) -> Result<i64, StoreError>;
 
+    /// The database's stable id (issue 11): a UUID made with it (migration step 4).
+    async fn server_id(&self) -> Result<String, StoreError>;
+
+    /// Under the write lock: when the database has handed out versions and its counter is
+    /// below `at_least`, records the range (counter, at_least] as skipped and raises the
+    /// counter to `at_least`; otherwise nothing. `serve` calls it at every start.
+    async fn skip_versions(&self, at_least: i64) -> Result<(), StoreError>;
+
+    /// The start of the skipped range that holds `version` (a version this database never
+    /// handed out), if any.
+    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError>;
+
     /// The distinct answer keys (without the `answers.` prefix) of the records `filter`
     /// selects, sorted. One query; no record is loaded.
     async fn export_answer_keys(&self, filter: &ExportFilter) -> Result<Vec<String>, StoreError>;
@@ -330,7 +342,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {

@@ -907,6 +907,58 @@ impl Store for PgStore {
         row.try_get(0).map_err(StoreError::pg("read the version"))
     }
 
+    async fn server_id(&self) -> Result<String, StoreError> {
+        self.meta("server_id").await
+    }
+
+    async fn skip_versions(&self, at_least: i64) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin skipping versions"))?;
+        // The write lock: no push allocates versions while the counter jumps.
+        let now: i64 = tx
+            .query_one(
+                "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("lock the version counter"))?;
+        if now > 0 && now < at_least {
+            tx.execute(
+                "INSERT INTO version_gaps (after, upto) VALUES ($1, $2)",
+                &[&now, &at_least],
+            )
+            .await
+            .map_err(StoreError::pg("record skipped versions"))?;
+            tx.execute(
+                "UPDATE version_counter SET version = $1 WHERE id = 1",
+                &[&at_least],
+            )
+            .await
+            .map_err(StoreError::pg("raise the version counter"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit skipped versions"))
+    }
+
+    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT after FROM version_gaps WHERE after < $1 AND $1 <= upto",
+                &[&version],
+            )
+            .await
+            .map_err(StoreError::pg("read version gaps"))?;
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(StoreError::pg("read a version gap"))
+    }
+
     async fn export_answer_keys(
         &self,
         filter: &super::ExportFilter,

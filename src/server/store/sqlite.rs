@@ -755,6 +755,53 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn server_id(&self) -> Result<String, StoreError> {
+        self.read(|c| meta(c, "server_id")).await
+    }
+
+    async fn skip_versions(&self, at_least: i64) -> Result<(), StoreError> {
+        self.run_writer(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin skipping versions"))?;
+            let now: i64 = tx
+                .query_row(
+                    "SELECT version FROM version_counter WHERE id = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::sqlite("read the version counter"))?;
+            if now > 0 && now < at_least {
+                tx.execute(
+                    "INSERT INTO version_gaps (after, upto) VALUES (?1, ?2)",
+                    [now, at_least],
+                )
+                .map_err(StoreError::sqlite("record skipped versions"))?;
+                tx.execute(
+                    "UPDATE version_counter SET version = ?1 WHERE id = 1",
+                    [at_least],
+                )
+                .map_err(StoreError::sqlite("raise the version counter"))?;
+            }
+            tx.commit()
+                .map_err(StoreError::sqlite("commit skipped versions"))
+        })
+        .await
+    }
+
+    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT after FROM version_gaps WHERE after < ?1 AND ?1 <= upto",
+                [version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("read version gaps"))
+        })
+        .await
+    }
+
     async fn export_answer_keys(
         &self,
         filter: &super::ExportFilter,
