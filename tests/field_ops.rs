@@ -357,9 +357,56 @@ fn a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled(kin
     assert_eq!(household_names(&brian), household_names(&amina));
 }
 
+/// The convergence soak's seed 84, written out. Brian's edit of a household, based on a
+/// copy older than chidi's note, is merged by the server (brian never pulls the merged
+/// record: his pulls fail) and then lost by a restore. After the restore brian, who never saw
+/// chidi's note, writes a note of his own. The refill must send back only brian's own
+/// changes on the version he really had: his name comes back, and his note meets chidi's
+/// as a conflict instead of silently replacing it.
+fn a_lost_merged_push_is_refilled_without_overwriting_what_its_device_never_saw(kind: StoreKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::new(kind);
+    let proxy = support::proxy::FaultProxy::start(
+        server.url.trim_start_matches("http://").parse().unwrap(),
+    );
+    let amina = Device::for_officer(&server.url, "amina", &server.add_officer("amina", "north"));
+    let brian = Device::for_officer(&proxy.url(), "brian", &server.add_officer("brian", "north"));
+    let chidi = Device::for_officer(&server.url, "chidi", &server.add_officer("chidi", "north"));
+    let h = amina.add_household("shared");
+    sync_all(&[&amina, &brian, &chidi]);
+    chidi.ok(&["household", "edit", &h, "--notes", "chidi's note"]);
+    sync_all(&[&chidi]);
+    let backup = dir.path().join("backup.dump");
+    back_up(kind, &server.db, &backup);
+
+    // Brian's push is merged at a version the restore will lose; his pulls fail, so he
+    // never holds the merged record (chidi's note).
+    brian.ok(&["household", "edit", &h, "--name", "brian's name"]);
+    for _ in 0..8 {
+        proxy.push_fault_for("/v1/pull", support::proxy::Fault::DropBeforeUpstream);
+    }
+    let (code, out, err) = brian.sync(&[]);
+    assert_eq!(code, 75, "{out} {err}");
+    proxy.clear();
+
+    server.terminate(Duration::from_secs(10));
+    server.db = restore(kind, &backup, dir.path());
+    server.start_again();
+    proxy.set_upstream(server.url.trim_start_matches("http://").parse().unwrap());
+
+    brian.ok(&["household", "edit", &h, "--notes", "brian's note"]);
+    let (code, out, err) = brian.sync(&[]);
+    assert_eq!(code, 3, "a conflict on the note: {out} {err}");
+    let after = server_records(&server.db);
+    let rec = &after[&("household".to_string(), h.clone())];
+    assert_eq!(rec["notes"], "chidi's note", "{rec}");
+    assert_eq!(rec["name"], "brian's name", "{rec}");
+}
+
 both_stores!(
     purged_tombstones_leave_no_ghosts_after_a_resync,
     a_moved_officer_holds_the_new_teams_records_and_keeps_local_work,
     a_rebuilt_server_is_refused_then_adopted_and_holds_every_record_once,
     a_restored_server_is_refilled_by_its_devices_nothing_lost_nothing_doubled,
+    a_lost_merged_push_is_refilled_without_overwriting_what_its_device_never_saw,
 );

@@ -133,6 +133,9 @@ fn known_records(tx: &Connection, entity: EntityType, how: Reseed) -> Result<Vec
 /// the server it had it from no longer holds it, so the next pull's copy always replaces it
 /// (and the sweep removes it if none comes). False when nothing is sent.
 fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<bool> {
+    if let Some(sent) = own_changes_only(tx, rec, how)? {
+        return Ok(sent);
+    }
     let has_work = has_entries(tx, rec.entity_type, rec.id)?;
     let base = match how {
         Reseed::AfterRestore(v) => Some(v),
@@ -167,6 +170,56 @@ fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<bool> {
         queue_whole(tx, rec, *op, &fields, base)?;
     }
     Ok(true)
+}
+
+/// A record this device knows only up to a version the restored server still holds (its
+/// copy predates the restored history; it is here because a push of it was merged at a
+/// lost version, see `known_records`): the device's copy is older than the server's for
+/// every field it did not change itself, so an upsert against the restored history would
+/// overwrite other officers' changes it never saw (found by the convergence soak, seed 84).
+/// Instead the record is queued again as one update on the version the device really had
+/// (its pending entries folded in): the server applies what no other device changed since
+/// that version (this device's lost changes come back) and answers a conflict for every field
+/// another device did change — possibly a field this device only holds stale, which the
+/// officer then settles; never a silent overwrite. Which fields the lost push changed is not
+/// kept apart (the base took them in), so the whole record goes.
+/// `Some(sent)` when this rule applied; `None` for records it does not cover.
+fn own_changes_only(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<Option<bool>> {
+    let Reseed::AfterRestore(history_end) = how else {
+        return Ok(None);
+    };
+    let (Some(known), Some(base)) = (rec.version, rec.base.as_ref()) else {
+        return Ok(None);
+    };
+    if known > history_end || rec.is_deleted() {
+        return Ok(None);
+    }
+    let mut own = rec.fields.clone();
+    for k in base.keys().filter(|k| !rec.fields.contains_key(*k)) {
+        own.insert(k.clone(), serde_json::Value::Null);
+    }
+    if rec.entity_type == EntityType::Visit {
+        // Fixed once a visit is recorded: an update may not carry them.
+        own.remove("household_id");
+        own.remove("officer_id");
+    }
+    tx.execute(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2",
+        params![rec.entity_type.as_str(), rec.id.to_string()],
+    )?;
+    let state = if own.is_empty() { "synced" } else { "pending" };
+    tx.execute(
+        &format!(
+            "UPDATE {} SET merged_version = NULL, sync_state = ?2 WHERE id = ?1",
+            table(rec.entity_type)
+        ),
+        params![rec.id.to_string(), state],
+    )?;
+    if own.is_empty() {
+        return Ok(Some(false));
+    }
+    queue_whole(tx, rec, Operation::Update, &own, Some(known))?;
+    Ok(Some(true))
 }
 
 /// Appends one queue entry with an explicit base version.
