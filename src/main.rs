@@ -9,7 +9,7 @@ fn main() {
         Ok(code) => code,
         Err(f) if f.is_quiet() => f.code,
         Err(f) => {
-            eprintln!("fieldsync: {}", f.message);
+            fieldsync::errln!("fieldsync: {}", f.message);
             f.code
         }
     };

@@ -60,6 +60,51 @@ fn every_listing_into_a_closed_pipe_ends_quietly_with_0() {
     }
 }
 
+/// A closed stderr (a log pipe that went away: `cmd 2>&1 | head -1` style) loses the
+/// diagnostics, never the command: its work is done and its exit code stands (it was 70, a
+/// panic in `eprintln!`, for `admin` and every message on stderr).
+#[test]
+fn a_closed_stderr_loses_lines_not_the_command() {
+    let d = Device::initialised();
+    let server = support::TestServer::new(support::StoreKind::Sqlite);
+    let with_closed_stderr = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let mut c = d.spawn_cmd(args);
+        c.stderr(writer);
+        c.output().expect("fieldsync runs")
+    };
+    // Success with a message on stderr: the record is written, exit 0.
+    let out = with_closed_stderr(&["household", "add", "--name", "Wanjiru"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(d.records("household").len(), 1);
+    // An admin command whose token goes to stdout and its note to stderr.
+    let mut c = Command::new(support::bin());
+    c.args([
+        "admin",
+        "--database",
+        &server.db,
+        "officer",
+        "add",
+        "zawadi",
+        "--team",
+        "north",
+    ]);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = c
+        .stderr(writer)
+        .stdin(Stdio::null())
+        .output()
+        .expect("admin runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
+    // A failure keeps its own exit code (66: no such record), not 70.
+    let out = with_closed_stderr(&["household", "show", "0000"]);
+    assert_ne!(out.status.code(), Some(70));
+    assert_ne!(out.status.code(), Some(0));
+}
+
 #[test]
 fn a_panic_is_exit_70_and_one_line_asking_for_a_bug_report() {
     let out = Command::new(support::bin())

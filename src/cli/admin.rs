@@ -128,7 +128,7 @@ pub fn run(_args: AdminArgs) -> Result<i32, Failure> {
 pub fn run(args: AdminArgs) -> Result<i32, Failure> {
     let (database, default_note) = super::serve::choose_database(args.database)?;
     if let Some(note) = default_note {
-        eprintln!("{note}");
+        crate::errln!("{note}");
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -157,7 +157,7 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
                 .purge_tombstones(before_version)
                 .await
                 .map_err(fail)?;
-            eprintln!("purged {n} tombstones below version {before_version}");
+            crate::errln!("purged {n} tombstones below version {before_version}");
         }
         AdminCommand::Migrate => return migrate(database).await,
         AdminCommand::Status { json } => {
@@ -176,7 +176,7 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
                 ));
             }
             service.backup(&file).await.map_err(fail)?;
-            eprintln!("backed up to {}", file.display());
+            crate::errln!("backed up to {}", file.display());
         }
     }
     Ok(exit::OK)
@@ -189,9 +189,9 @@ async fn migrate(database: &str) -> Result<i32, Failure> {
         .await
         .map_err(super::serve::store_failure)?;
     match before {
-        Some(b) if b == after => eprintln!("the schema is already at version {after}"),
-        Some(b) => eprintln!("schema upgraded from version {b} to {after}"),
-        None => eprintln!("schema created at version {after}"),
+        Some(b) if b == after => crate::errln!("the schema is already at version {after}"),
+        Some(b) => crate::errln!("schema upgraded from version {b} to {after}"),
+        None => crate::errln!("schema created at version {after}"),
     }
     Ok(exit::OK)
 }
@@ -203,7 +203,7 @@ async fn run_officer(service: &Service, cmd: OfficerCommand) -> Result<(), Failu
         OfficerCommand::Add { id, team } => {
             let token = service.add_officer(&id, &team).await.map_err(fail)?;
             println!("{token}");
-            eprintln!("officer {id} added to team {team}; the token above is shown only once");
+            crate::errln!("officer {id} added to team {team}; the token above is shown only once");
         }
         OfficerCommand::List { json, silent_for } => {
             let mut officers = service.list_officers().await.map_err(fail)?;
@@ -213,17 +213,17 @@ async fn run_officer(service: &Service, cmd: OfficerCommand) -> Result<(), Failu
             }
             print_officers(&officers, json)?;
             if let (Some(s), false) = (&silent_for, json) {
-                eprintln!("{} officers have not synced for {}", officers.len(), s.text);
+                crate::errln!("{} officers have not synced for {}", officers.len(), s.text);
             }
         }
         OfficerCommand::Revoke { id } => {
             service.revoke_officer(&id).await.map_err(fail)?;
-            eprintln!("officer {id}'s token is revoked");
+            crate::errln!("officer {id}'s token is revoked");
         }
         OfficerCommand::Token { id } => {
             let token = service.issue_token(&id).await.map_err(fail)?;
             println!("{token}");
-            eprintln!(
+            crate::errln!(
                 "new token for officer {id} (shown only once; the old one no longer works): \
                  on the laptop run `fieldsync init --server URL --officer {id} --token-stdin`; \
                  queued changes are kept"
@@ -231,7 +231,7 @@ async fn run_officer(service: &Service, cmd: OfficerCommand) -> Result<(), Failu
         }
         OfficerCommand::Move { id, team } => {
             service.move_officer(&id, &team).await.map_err(fail)?;
-            eprintln!("officer {id} moved to team {team}");
+            crate::errln!("officer {id} moved to team {team}");
         }
     }
     Ok(())

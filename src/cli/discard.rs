@@ -43,7 +43,7 @@ pub fn run(g: &Globals, args: DiscardArgs) -> Result<i32, Failure> {
         pick(all, &args.ids)?
     };
     if chosen.is_empty() {
-        eprintln!("no rejected changes to discard (`fieldsync queue --rejected` lists them)");
+        crate::errln!("no rejected changes to discard (`fieldsync queue --rejected` lists them)");
         return Ok(exit::OK);
     }
     if !args.yes && !confirm(chosen.len())? {
@@ -61,7 +61,7 @@ pub fn run(g: &Globals, args: DiscardArgs) -> Result<i32, Failure> {
         }))?;
     } else {
         crate::outln!("{}", path.display())?;
-        eprintln!(
+        crate::errln!(
             "discarded {} changes (saved in {}); {} records will be refreshed from the server with the next sync{}",
             done.entries,
             path.display(),

@@ -231,7 +231,7 @@ pub fn run_local(g: &Globals, args: LocalExportArgs) -> Result<i32, Failure> {
     };
     output.commit()?;
     bar.finish_and_clear();
-    eprintln!("exported {}", count(written, entity));
+    crate::errln!("exported {}", count(written, entity));
     Ok(exit::OK)
 }
 
@@ -358,7 +358,7 @@ mod server {
         output.commit()?;
         bar.finish_and_clear();
         let upto = export.upto();
-        eprintln!(
+        crate::errln!(
             "exported {} up to version {upto}; next: --since {upto}",
             count(written, entity)
         );

@@ -151,7 +151,7 @@ mod admin {
                 let parsed = Form::load(&form).map_err(form_failure)?;
                 let row = service.publish_form(&team, &parsed).await.map_err(fail)?;
                 println!("{}", row.form.version);
-                eprintln!(
+                crate::errln!(
                     "published {} ({} questions) as team {}'s form version {}; devices get it with their next sync",
                     row.form.form.form_id(),
                     row.form.form.questions().len(),
@@ -188,7 +188,7 @@ mod admin {
 
     fn print_list(rows: &[crate::server::store::FormRow]) {
         if rows.is_empty() {
-            eprintln!("no forms published yet (see `fieldsync admin form publish`)");
+            crate::errln!("no forms published yet (see `fieldsync admin form publish`)");
             return;
         }
         println!(

@@ -125,7 +125,7 @@ pub fn walk(
         Err(e) => {
             let _ = term.show_cursor();
             if e.kind() != io::ErrorKind::Interrupted {
-                eprintln!("the prompt failed: {e}");
+                crate::errln!("the prompt failed: {e}");
             }
             say_cancelled(&term);
             Walked::Cancelled
@@ -393,7 +393,7 @@ fn say_cancelled(term: &Term) {
     static SAID: AtomicBool = AtomicBool::new(false);
     if !SAID.swap(true, Ordering::SeqCst) {
         let _ = term.show_cursor();
-        eprintln!("\nCancelled: nothing was written.");
+        crate::errln!("\nCancelled: nothing was written.");
     }
 }
 

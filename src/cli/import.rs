@@ -62,12 +62,12 @@ pub fn run(
     if g.json {
         print_json(&json!({ "imported": done.imported, "skipped": done.skipped }))?;
     } else if done.imported > 0 {
-        eprintln!(
+        crate::errln!(
             "imported {}, skipped {} already imported; the new {entity}s sync with the next `fieldsync sync`",
             done.imported, done.skipped
         );
     } else {
-        eprintln!(
+        crate::errln!(
             "imported 0, skipped {} already imported: every row was imported on this device before (--again imports them as new {entity}s)",
             done.skipped
         );

@@ -73,14 +73,16 @@ pub fn run(g: &Globals, args: InitArgs) -> Result<i32, Failure> {
             &json!({ "config": path.display().to_string(), "server": config.server, "officer": config.officer, "queued": queued, "token_checked": checked == TokenCheck::Accepted }),
         )?;
     } else {
-        eprintln!("wrote {} (owner-only)", path.display());
+        crate::errln!("wrote {} (owner-only)", path.display());
         if let Some(n) = queued.filter(|n| *n > 0) {
-            eprintln!("{n} queued changes are kept: they go with the next `fieldsync sync`");
+            crate::errln!("{n} queued changes are kept: they go with the next `fieldsync sync`");
         }
         match checked {
-            TokenCheck::Accepted => eprintln!("{} accepted the token", config.server),
+            TokenCheck::Accepted => crate::errln!("{} accepted the token", config.server),
             TokenCheck::NotChecked(why) => {
-                eprintln!("note: token not checked: {why}; the first `fieldsync sync` will try it")
+                crate::errln!(
+                    "note: token not checked: {why}; the first `fieldsync sync` will try it"
+                )
             }
         }
     }

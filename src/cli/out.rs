@@ -34,6 +34,17 @@ macro_rules! outln {
     };
 }
 
+/// `errln!("{x}")`: `eprintln!` that never panics. A closed or broken stderr (a log pipe
+/// that went away) loses the line, never the command: its work and exit code stand.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Is this panic a write to a closed standard output (from a plain `println!`)?
 fn is_stdout_broken_pipe(message: &str) -> bool {
     message.starts_with("failed printing to stdout") && message.contains("Broken pipe")

@@ -64,7 +64,7 @@ pub fn run_queue(g: &Globals, args: QueueArgs) -> Result<i32, Failure> {
         return Ok(exit::OK);
     }
     if entries.is_empty() {
-        eprintln!("{}", empty_queue_note(store.status()?.conflicts));
+        crate::errln!("{}", empty_queue_note(store.status()?.conflicts));
     }
     let ids = store.id_index()?;
     for e in &entries {
@@ -201,7 +201,7 @@ pub fn run_status(g: &Globals) -> Result<i32, Failure> {
         st.last_sync_at.as_deref(),
         now,
     ) {
-        eprintln!("{w}");
+        crate::errln!("{w}");
     }
     Ok(exit::OK)
 }

@@ -290,7 +290,7 @@ pub fn run_visit(g: &Globals, cmd: VisitCommand) -> Result<i32, Failure> {
                 match super::guided::fill_edit(&mut store, id, &mut f)? {
                     Some(false) => return Ok(exit::CANCELLED),
                     Some(true) if f.is_empty() => {
-                        eprintln!("visit {id}: nothing changed");
+                        crate::errln!("visit {id}: nothing changed");
                         return Ok(exit::OK);
                     }
                     _ => {}
@@ -344,7 +344,7 @@ fn edit(
             &json!({ "id": id.to_string(), "changed": changed.keys().collect::<Vec<_>>() }),
         )?;
     } else if changed.is_empty() {
-        eprintln!("{entity} {id}: nothing changed");
+        crate::errln!("{entity} {id}: nothing changed");
     }
     Ok(exit::OK)
 }
@@ -406,7 +406,7 @@ fn list(
         )?;
     }
     if recs.is_empty() {
-        eprintln!("no {entity}s");
+        crate::errln!("no {entity}s");
     }
     Ok(exit::OK)
 }

@@ -142,7 +142,7 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
         return Ok(exit::OK);
     }
     if conflicts.is_empty() {
-        eprintln!("no conflicts");
+        crate::errln!("no conflicts");
     }
     for c in &conflicts {
         crate::outln!("{}\n{}\n", describe(c, &ids), table(c))?;
@@ -246,7 +246,7 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         None => store.conflicts()?,
     };
     if targets.is_empty() {
-        eprintln!("no conflicts");
+        crate::errln!("no conflicts");
         return Ok(exit::OK);
     }
     let fields = parse_field_flags(&args.fields)?;
@@ -261,7 +261,7 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         for (c, r) in &plans {
             store.resolve(c, r)?;
             if !g.json {
-                eprintln!("resolved {} {}", c.entity_type, c.id);
+                crate::errln!("resolved {} {}", c.entity_type, c.id);
             }
         }
         if g.json {
@@ -280,7 +280,7 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
     let total = targets.len();
     exit_cleanly_on_ctrl_c(settled.clone(), total);
     for (i, c) in targets.into_iter().enumerate() {
-        eprintln!(
+        crate::errln!(
             "\nConflict {} of {total}: {}\n{}\n",
             i + 1,
             describe(&c, &ids),
@@ -294,20 +294,20 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
             Ok(Some(r)) => {
                 store.resolve(&c, &r)?;
                 settled.fetch_add(1, Ordering::SeqCst);
-                eprintln!("Resolved. It goes to the server with the next `fieldsync sync`.");
+                crate::errln!("Resolved. It goes to the server with the next `fieldsync sync`.");
             }
             Ok(None) => {
                 let _ = console::Term::stderr().show_cursor();
-                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
+                crate::errln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
             Err(e) => {
                 let _ = console::Term::stderr().show_cursor();
                 let dialoguer::Error::IO(io) = &e;
                 if io.kind() != std::io::ErrorKind::Interrupted {
-                    eprintln!("The prompt failed: {e}.");
+                    crate::errln!("The prompt failed: {e}.");
                 }
-                eprintln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
+                crate::errln!("{}", cancelled(settled.load(Ordering::SeqCst), total));
                 return Ok(exit::CANCELLED);
             }
         }
@@ -336,7 +336,7 @@ fn exit_cleanly_on_ctrl_c(settled: Arc<AtomicUsize>, total: usize) {
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
             let _ = console::Term::stderr().show_cursor();
-            eprintln!("\n{}", cancelled(settled.load(Ordering::SeqCst), total));
+            crate::errln!("\n{}", cancelled(settled.load(Ordering::SeqCst), total));
             std::process::exit(exit::CANCELLED);
         }
     });
@@ -356,7 +356,7 @@ fn prompt(c: &Conflict, visits: i64) -> Asked<Resolution> {
     let Some(resolution) = asked else {
         return Ok(None);
     };
-    eprintln!("{}", preview(c, &resolution));
+    crate::errln!("{}", preview(c, &resolution));
     let ok = Confirm::with_theme(&theme)
         .with_prompt("Write this resolution?")
         .default(true)
@@ -388,7 +388,7 @@ fn preview(c: &Conflict, resolution: &Resolution) -> String {
 /// cannot be deleted (the orphan rule): then restoring it is the only choice offered.
 fn ask_delete(theme: &ColorfulTheme, c: &Conflict, visits: i64) -> Asked<Resolution> {
     if visits > 0 {
-        eprintln!(
+        crate::errln!(
             "This household has {visits} visit(s) on this laptop (other officers' too): a household is never deleted under live visits. Restore it, or leave with Esc and delete its visits first."
         );
         let restore = ["Restore the record (with the server's edits)"];

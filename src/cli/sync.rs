@@ -361,7 +361,7 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
                 if g.json {
                     print_json(&error_json(&f))?;
                 } else if !args.quiet {
-                    eprintln!("{}", f.message);
+                    crate::errln!("{}", f.message);
                 }
             }
             Err(e) => return Err(failure(g, e)),
@@ -369,7 +369,7 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
         let power = power::read(std::path::Path::new(power::SYSFS_POWER_SUPPLY));
         let wait = power::stretch(schedule.next_wait(&mut rand::thread_rng()), power);
         if power.is_low_battery() && !args.quiet && !g.json {
-            eprintln!(
+            crate::errln!(
                 "low battery: next sync in {} min (every interval ×{})",
                 wait.as_secs() / 60,
                 power::LOW_BATTERY_FACTOR
