@@ -28,11 +28,19 @@ pub fn spawn(d: &Device, args: &[&str]) -> Session {
     s
 }
 
-/// Waits for `text` on the terminal; panics naming it when it does not come.
+/// How long to let a prompt settle after its text appeared, before keys are sent: a prompt
+/// draws its text a moment before it switches the terminal to raw mode and reads, and a
+/// terminal mode switch may discard keys that arrived in between (seen once on a loaded
+/// machine as a guided-visit test waiting forever for a question its keys never reached).
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// Waits for `text` on the terminal, then lets the prompt settle; panics naming the text
+/// when it does not come.
 pub fn wait_for(s: &mut Session, text: &str) {
     if let Err(e) = s.expect(text) {
         panic!("waiting for {text:?} on the terminal: {e}");
     }
+    std::thread::sleep(SETTLE);
 }
 
 /// Waits for the process to end: its exit code and what it printed since the last `expect`.
