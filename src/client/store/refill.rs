@@ -158,10 +158,7 @@ fn reseed_one(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<bool> {
     if ops.is_empty() {
         return Ok(false);
     }
-    tx.execute(
-        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2",
-        params![rec.entity_type.as_str(), rec.id.to_string()],
-    )?;
+    drop_entries(tx, rec)?;
     for op in ops {
         let fields = match op {
             Operation::Delete => FieldMap::new(),
@@ -203,10 +200,7 @@ fn own_changes_only(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<O
         own.remove("household_id");
         own.remove("officer_id");
     }
-    tx.execute(
-        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2",
-        params![rec.entity_type.as_str(), rec.id.to_string()],
-    )?;
+    drop_entries(tx, rec)?;
     let state = if own.is_empty() { "synced" } else { "pending" };
     tx.execute(
         &format!(
@@ -220,6 +214,15 @@ fn own_changes_only(tx: &Connection, rec: &LocalRecord, how: Reseed) -> Result<O
     }
     queue_whole(tx, rec, Operation::Update, &own, Some(known))?;
     Ok(Some(true))
+}
+
+/// Removes every queue entry of `rec` (a reseed queues what replaces them).
+fn drop_entries(tx: &Connection, rec: &LocalRecord) -> Result<()> {
+    tx.execute(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2",
+        params![rec.entity_type.as_str(), rec.id.to_string()],
+    )?;
+    Ok(())
 }
 
 /// Appends one queue entry with an explicit base version.

@@ -340,7 +340,7 @@ async fn store_writes(
 
 /// Parses a connection string and fills in what libpq would take from the environment:
 /// the password from `PGPASSWORD`, else from `PGPASSFILE` (default `~/.pgpass`).
-fn connection_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+fn connection_config(url: &str) -> Result<(tokio_postgres::Config, Tls), StoreError> {
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(StoreError::pg("parse the connection string"))?;
@@ -349,9 +349,10 @@ fn connection_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
             config.password(password);
         }
     }
-    // A TLS setting that cannot work (no trusted certificate) fails here, clearly.
-    Tls::for_config(&config)?;
-    Ok(config)
+    // A TLS setting that cannot work (no trusted certificate) fails here, clearly; the trust
+    // store is read once, here, for every connection made with this config.
+    let tls = Tls::for_config(&config)?;
+    Ok((config, tls))
 }
 
 /// How connections are made: plain, or verified TLS when the connection string says
@@ -374,6 +375,7 @@ impl Tls {
 /// One connection outside the pool, with the task driving it.
 async fn connect_one(
     config: &tokio_postgres::Config,
+    tls: &Tls,
 ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
     fn drive<F>(conn: F) -> tokio::task::JoinHandle<()>
     where
@@ -385,14 +387,12 @@ async fn connect_one(
             }
         })
     }
-    // Tls::for_config was checked by the caller (connection_config); a failure here is
-    // reported as a connection failure.
-    match Tls::for_config(config) {
-        Ok(Tls::Verified(tls)) => {
-            let (client, conn) = config.connect(tls).await?;
+    match tls {
+        Tls::Verified(tls) => {
+            let (client, conn) = config.connect(tls.clone()).await?;
             Ok((client, drive(conn)))
         }
-        _ => {
+        Tls::Plain => {
             let (client, conn) = config.connect(NoTls).await?;
             Ok((client, drive(conn)))
         }
@@ -483,11 +483,15 @@ fn needs_owner(e: StoreError, found: i64) -> StoreError {
 
 /// The connection pool: `options.pool_size` connections at most, a request waiting at most
 /// `options.pool_wait` for one.
-fn build_pool(config: tokio_postgres::Config, options: &StoreOptions) -> Result<Pool, StoreError> {
+fn build_pool(
+    config: tokio_postgres::Config,
+    tls: Tls,
+    options: &StoreOptions,
+) -> Result<Pool, StoreError> {
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
-    let mgr = match Tls::for_config(&config)? {
+    let mgr = match tls {
         Tls::Verified(tls) => Manager::from_config(config, tls, manager_config),
         Tls::Plain => Manager::from_config(config, NoTls, manager_config),
     };
@@ -537,12 +541,12 @@ impl PgStore {
     /// Fails unless `url` names an existing database holding the fieldsync schema; creates
     /// and changes nothing.
     pub async fn check_existing(url: &str) -> Result<(), StoreError> {
-        let config = connection_config(url)?;
+        let (config, tls) = connection_config(url)?;
         let shown = config.get_dbname().map_or_else(
             || "the PostgreSQL database".to_string(),
             |d| format!("PostgreSQL database {d:?}"),
         );
-        let (client, task) = match connect_one(&config).await {
+        let (client, task) = match connect_one(&config, &tls).await {
             Ok(c) => c,
             Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) => {
                 return Err(StoreError::Missing(shown));
@@ -578,9 +582,9 @@ impl PgStore {
     /// with only SELECT/INSERT/UPDATE/DELETE on the tables can serve it. A newer schema is
     /// refused before anything is touched.
     pub async fn open_with(url: &str, options: &StoreOptions) -> Result<PgStore, StoreError> {
-        let config = connection_config(url)?;
+        let (config, tls) = connection_config(url)?;
         {
-            let (client, task) = connect_one(&config)
+            let (client, task) = connect_one(&config, &tls)
                 .await
                 .map_err(StoreError::pg("connect"))?;
             if schema_version(&client).await? != Some(super::SCHEMA_VERSION) {
@@ -589,7 +593,7 @@ impl PgStore {
             drop(client);
             let _ = task.await;
         }
-        let pool = build_pool(config, options)?;
+        let pool = build_pool(config, tls, options)?;
         spawn_idle_reaper(pool.clone(), options.pool_idle);
         Ok(PgStore {
             pool,
@@ -600,8 +604,8 @@ impl PgStore {
     /// Creates or upgrades the schema of the database at `url` (what `admin migrate` runs,
     /// as the schema owner); the schema versions before and after.
     pub async fn migrate(url: &str) -> Result<(Option<i64>, i64), StoreError> {
-        let config = connection_config(url)?;
-        let (client, task) = connect_one(&config)
+        let (config, tls) = connection_config(url)?;
+        let (client, task) = connect_one(&config, &tls)
             .await
             .map_err(StoreError::pg("connect"))?;
         let before = schema_version(&client).await?;
