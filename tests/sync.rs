@@ -303,6 +303,13 @@ fn the_conflict_walkthrough_with_field_flags(kind: StoreKind) {
     let conflicts = brian.json(&["conflicts"]);
     let c = &conflicts[0];
     assert_eq!(c["id"], v.as_str());
+    // The listing's short id names the conflict as well as the full id does.
+    let short = c["short_id"]
+        .as_str()
+        .expect("short_id in conflicts --json")
+        .to_string();
+    assert!(short.len() >= 4 && short.len() < 36, "{short}");
+    assert!(brian.ok(&["visit", "show", &short]).contains(&short));
     let fields: Vec<&Value> = c["fields"].as_array().unwrap().iter().collect();
     assert_eq!(fields.len(), 1, "only notes collides: {c}");
     assert_eq!(fields[0]["field"], "notes");

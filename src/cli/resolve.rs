@@ -137,7 +137,14 @@ pub fn run_conflicts(g: &Globals) -> Result<i32, Failure> {
     let conflicts = store.conflicts()?;
     let ids = store.id_index()?;
     if g.json {
-        let v: Vec<Value> = conflicts.iter().map(conflict_json).collect();
+        let v: Vec<Value> = conflicts
+            .iter()
+            .map(|c| {
+                let mut v = conflict_json(c);
+                v["short_id"] = Value::from(ids.short_or_hex(&c.id));
+                v
+            })
+            .collect();
         print_json(&v)?;
         return Ok(exit::OK);
     }
