@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::form_rules::{check_visit_form, TeamForms};
+use super::retention;
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps, DELETED};
 use crate::model::{
@@ -91,6 +92,7 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
         op_ids: ops,
         ids,
         deleted_households,
+        device: None,
     }
 }
 
@@ -138,6 +140,22 @@ pub fn plan_with_forms(
     forms: &TeamForms,
     at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    plan_numbered(officer, device, changes, None, snap, forms, at)
+}
+
+/// [`plan_with_forms`] for a batch whose changes carry the device's sequence numbers
+/// (`seqs`, one per change): an op_id without a stored result numbered at or below
+/// [`Snapshot::forgotten_upto`] is refused `op_expired` and not stored (op-id retention,
+/// [`crate::server::retention`]).
+pub fn plan_numbered(
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+    seqs: Option<&[i64]>,
+    snap: &mut Snapshot,
+    forms: &TeamForms,
+    at: &str,
+) -> (Vec<ChangeResult>, WriteSet) {
     let who = Pusher {
         officer,
         device,
@@ -147,7 +165,7 @@ pub fn plan_with_forms(
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
-    for raw in changes {
+    for (i, raw) in changes.iter().enumerate() {
         let c = &*canonical(raw);
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
@@ -160,6 +178,11 @@ pub fn plan_with_forms(
                     "this op_id was used before for a different change",
                 ));
             }
+            continue;
+        }
+        let seq = seqs.and_then(|s| s.get(i).copied());
+        if let Some(refused) = retention::expired(c.op_id, seq, snap.forgotten_upto) {
+            results.push(refused);
             continue;
         }
         let result = decide_one(who, c, snap, forms, &mut |id| {
