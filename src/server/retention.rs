@@ -29,6 +29,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::{ServiceError, StoreError};
+use super::service::Service;
 use super::store::{OpOrigin, Store};
 use crate::protocol::{ChangeResult, ErrorCode, PushRequest, PushSequence};
 
@@ -124,17 +125,24 @@ pub async fn trim(store: &dyn Store, retention: Duration) -> Result<u64, StoreEr
     }
 }
 
-/// Parses a retention in days (`serve --op-retention-days`, `admin trim-ops --older-than-days`):
-/// a whole number from 0 to 36500.
-pub fn parse_days(s: &str) -> Result<Duration, String> {
-    let days: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number of days"))?;
-    if days > 36_500 {
-        return Err(format!("{days} days is more than 100 years"));
-    }
-    Ok(Duration::from_secs(days * 24 * 3600))
+/// `serve`'s trimmer: trims at once, then every [`TRIM_INTERVAL`], for as long as the
+/// process runs. A failed trim is logged and tried again next time; it never stops serving.
+pub fn spawn_trimmer(service: Service, retention: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TRIM_INTERVAL);
+        loop {
+            tick.tick().await;
+            match service.trim_ops(retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    forgotten = n,
+                    retention_days = retention.as_secs() / 86_400,
+                    "op-id retention: forgot old push results"
+                ),
+                Err(e) => tracing::warn!("op-id retention: the trim failed: {e}"),
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -197,11 +205,4 @@ mod tests {
         assert_eq!((o.stored_at, o.finished_below), (99, Some(1)));
     }
 
-    #[test]
-    fn days_parse() {
-        assert_eq!(parse_days("30"), Ok(DEFAULT_RETENTION));
-        assert_eq!(parse_days("0"), Ok(Duration::ZERO));
-        assert!(parse_days("-1").is_err());
-        assert!(parse_days("x").is_err());
-    }
 }
