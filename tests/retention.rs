@@ -280,12 +280,51 @@ async fn an_old_client_without_numbers_still_works(kind: &str) {
 async fn stats_show_table_sizes(kind: &str) {
     let (svc, _st, _d) = open(kind).await;
     let stats = svc.stats().await.unwrap();
-    if kind == "postgres" || !stats.table_bytes.is_empty() {
-        assert!(stats.table_bytes.contains_key("ops"), "{:?}", stats.table_bytes);
+    assert!(stats.table_bytes.contains_key("ops"), "{kind}: {:?}", stats.table_bytes);
+    assert!(stats.table_bytes.contains_key("device_ops"), "{:?}", stats.table_bytes);
+}
+
+/// End to end, real processes: the laptop's watermark travels over HTTP (the server said
+/// `op_sequences`), `admin trim-ops` forgets the rest, `admin status` shows it, and the
+/// laptop goes on syncing; `serve` refuses a retention of 0 days.
+fn admin_trims_and_status_shows_the_results_table(kind: support::StoreKind) {
+    let server = support::TestServer::new(kind);
+    let token = server.add_officer("amina", "north");
+    let amina = support::device::Device::for_officer(&server.url, "amina", &token);
+    for i in 0..3 {
+        amina.add_household(&format!("h{i}"));
     }
+    amina.sync_expect(0);
+    let h = amina.add_household("h3");
+    amina.sync_expect(0);
+    let status = |db: &str| -> serde_json::Value {
+        let (code, out, err) = support::admin(db, &["status", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    assert_eq!(status(&server.db)["stats"]["stored_results"], 1, "three acknowledged");
+    let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "30"]);
+    assert_eq!((code, err.contains("forgot 0 ")), (0, true), "{err}");
+    let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "0"]);
+    assert_eq!((code, err.contains("forgot 1 ")), (0, true), "{err}");
+    let stats = status(&server.db)["stats"].clone();
+    assert_eq!((stats["stored_results"].as_i64(), stats["devices_tracked"].as_i64()), (Some(0), Some(1)));
+    assert!(stats["table_bytes"]["ops"].as_i64().is_some(), "{stats}");
+    amina.ok(&["household", "edit", &h, "--village", "Kisumu"]);
+    let report = amina.sync_expect(0);
+    assert_eq!((report["accepted"].as_i64(), report["rejected"].as_i64()), (Some(1), Some(0)));
+    let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "soon"]);
+    assert_eq!(code, 2, "{err}");
+    let out = std::process::Command::new(support::bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &server.db])
+        .args(["--op-retention-days", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
 both_stores!(
+    admin_trims_and_status_shows_the_results_table,
     a_replayed_batch_after_an_age_trim_applies_once,
     the_watermark_forgets_finished_results_at_once,
     a_change_numbered_above_the_mark_applies_and_a_stored_one_is_answered,
@@ -439,4 +478,57 @@ fn a_device_whose_counter_went_back_learns_the_mark() {
         .unwrap();
     let report = run(&mut b, &mut ra).unwrap();
     assert_eq!((report.rejected, report.rejected_waiting), (0, 0), "{report:?}");
+}
+
+/// A newer laptop against an older server (its health says nothing of `op_sequences`) sends
+/// no `sequence`: `PushRequest` refuses unknown fields, so an older server would refuse it.
+#[test]
+fn a_newer_laptop_sends_no_numbers_to_an_older_server() {
+    struct OlderServer(MemoryRemote, Vec<PushRequest>);
+    impl fieldsync::client::remote::Remote for OlderServer {
+        fn health(
+            &mut self,
+        ) -> Result<fieldsync::protocol::HealthResponse, fieldsync::client::remote::RemoteError>
+        {
+            let mut h = self.0.health()?;
+            h.op_sequences = false;
+            Ok(h)
+        }
+        fn push(
+            &mut self,
+            req: &PushRequest,
+        ) -> Result<PushResponse, fieldsync::client::remote::RemoteError> {
+            self.1.push(req.clone());
+            self.0.push(req)
+        }
+        fn pull(
+            &mut self,
+            cursor: Option<&str>,
+            limit: u32,
+        ) -> Result<fieldsync::protocol::PullResponse, fieldsync::client::remote::RemoteError>
+        {
+            self.0.pull(cursor, limit)
+        }
+        fn pull_with_forms(
+            &mut self,
+            cursor: Option<&str>,
+            limit: u32,
+            known: &fieldsync::protocol::KnownForms,
+        ) -> Result<fieldsync::protocol::PullResponse, fieldsync::client::remote::RemoteError>
+        {
+            self.0.pull_with_forms(cursor, limit, known)
+        }
+        fn traffic(&self) -> fieldsync::client::remote::Traffic {
+            self.0.traffic()
+        }
+    }
+    let server = MemoryServer::new();
+    let mut older = OlderServer(server.officer("amina", "north"), Vec::new());
+    let mut a = laptop("amina");
+    add_household(&mut a, "Wanjiru");
+    sync(&mut a, &mut older, &SyncOptions::default(), &mut NoProgress, &|| false).unwrap();
+    assert_eq!(older.1.len(), 1);
+    assert!(older.1.iter().all(|r| r.sequence.is_none()));
+    let body = serde_json::to_value(&older.1[0]).unwrap();
+    assert!(body.get("sequence").is_none(), "{body}");
 }

@@ -331,7 +331,7 @@ fn print_status(
     );
     for (table, bytes) in &stats.table_bytes {
         println!(
-            "  {:<14} {:.1} MiB",
+            "  {:<15} {:.1} MiB",
             table,
             *bytes as f64 / (1024.0 * 1024.0)
         );
