@@ -151,7 +151,12 @@ async fn a_replayed_batch_after_an_age_trim_applies_once(kind: &str) {
     assert!(all_accepted(&first.results), "{first:?}");
     let before = team(&svc, &o).await;
     // Young results survive a trim with the real retention.
-    assert_eq!(svc.trim_ops(Duration::from_secs(30 * 86_400)).await.unwrap(), 0);
+    assert_eq!(
+        svc.trim_ops(Duration::from_secs(30 * 86_400))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(svc.trim_ops(Duration::ZERO).await.unwrap(), 3);
     let stats = svc.stats().await.unwrap();
     assert_eq!((stats.stored_results, stats.devices_tracked), (0, 1));
@@ -159,9 +164,17 @@ async fn a_replayed_batch_after_an_age_trim_applies_once(kind: &str) {
     let replay = svc.push(&o, numbered(dev, changes, 1, 1)).await.unwrap();
     assert_eq!(codes(&replay), vec![Some(ErrorCode::OpExpired); 3]);
     assert_eq!(replay.seq_floor, Some(3), "the device learns the mark");
-    assert_eq!(team(&svc, &o).await, before, "versions and fields unchanged");
+    assert_eq!(
+        team(&svc, &o).await,
+        before,
+        "versions and fields unchanged"
+    );
     assert_eq!(before.1, 1, "one visit");
-    assert_eq!(svc.stats().await.unwrap().stored_results, 0, "refusals are not stored");
+    assert_eq!(
+        svc.stats().await.unwrap().stored_results,
+        0,
+        "refusals are not stored"
+    );
 }
 
 /// The watermark forgets a device's finished results in the push that says so, and a change
@@ -227,7 +240,11 @@ async fn a_change_numbered_above_the_mark_applies_and_a_stored_one_is_answered(k
     svc.push(&o, numbered(dev, vec![later.clone()], 4, 1))
         .await
         .unwrap();
-    assert_eq!(svc.stats().await.unwrap().stored_results, 4, "nothing finished");
+    assert_eq!(
+        svc.stats().await.unwrap().stored_results,
+        4,
+        "nothing finished"
+    );
     // The same op_id again, still stored: its first result, whatever the numbers say.
     let again = svc
         .push(&o, numbered(dev, vec![later], 4, 1))
@@ -280,8 +297,16 @@ async fn an_old_client_without_numbers_still_works(kind: &str) {
 async fn stats_show_table_sizes(kind: &str) {
     let (svc, _st, _d) = open(kind).await;
     let stats = svc.stats().await.unwrap();
-    assert!(stats.table_bytes.contains_key("ops"), "{kind}: {:?}", stats.table_bytes);
-    assert!(stats.table_bytes.contains_key("device_ops"), "{:?}", stats.table_bytes);
+    assert!(
+        stats.table_bytes.contains_key("ops"),
+        "{kind}: {:?}",
+        stats.table_bytes
+    );
+    assert!(
+        stats.table_bytes.contains_key("device_ops"),
+        "{:?}",
+        stats.table_bytes
+    );
 }
 
 /// End to end, real processes: the laptop's watermark travels over HTTP (the server said
@@ -302,17 +327,30 @@ fn admin_trims_and_status_shows_the_results_table(kind: support::StoreKind) {
         assert_eq!(code, 0, "{err}");
         serde_json::from_str(&out).unwrap()
     };
-    assert_eq!(status(&server.db)["stats"]["stored_results"], 1, "three acknowledged");
+    assert_eq!(
+        status(&server.db)["stats"]["stored_results"],
+        1,
+        "three acknowledged"
+    );
     let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "30"]);
     assert_eq!((code, err.contains("forgot 0 ")), (0, true), "{err}");
     let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "0"]);
     assert_eq!((code, err.contains("forgot 1 ")), (0, true), "{err}");
     let stats = status(&server.db)["stats"].clone();
-    assert_eq!((stats["stored_results"].as_i64(), stats["devices_tracked"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (
+            stats["stored_results"].as_i64(),
+            stats["devices_tracked"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
     assert!(stats["table_bytes"]["ops"].as_i64().is_some(), "{stats}");
     amina.ok(&["household", "edit", &h, "--village", "Kisumu"]);
     let report = amina.sync_expect(0);
-    assert_eq!((report["accepted"].as_i64(), report["rejected"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(
+        (report["accepted"].as_i64(), report["rejected"].as_i64()),
+        (Some(1), Some(0))
+    );
     let (code, _, err) = support::admin(&server.db, &["trim-ops", "--older-than-days", "soon"]);
     assert_eq!(code, 2, "{err}");
     let out = std::process::Command::new(support::bin())
@@ -340,8 +378,17 @@ fn laptop(officer: &str) -> Laptop {
     store
 }
 
-fn run(store: &mut Laptop, remote: &mut MemoryRemote) -> Result<SyncReport, fieldsync::client::Error> {
-    sync(store, remote, &SyncOptions::default(), &mut NoProgress, &|| false)
+fn run(
+    store: &mut Laptop,
+    remote: &mut MemoryRemote,
+) -> Result<SyncReport, fieldsync::client::Error> {
+    sync(
+        store,
+        remote,
+        &SyncOptions::default(),
+        &mut NoProgress,
+        &|| false,
+    )
 }
 
 fn add_household(store: &mut Laptop, name: &str) -> Uuid {
@@ -370,7 +417,11 @@ fn a_device_acknowledges_what_it_holds_and_the_server_forgets_it() {
     assert_eq!(stats().stored_results, 3, "answered, not yet acknowledged");
     add_household(&mut a, "h3");
     run(&mut a, &mut ra).unwrap();
-    assert_eq!(stats().stored_results, 1, "the first three were acknowledged");
+    assert_eq!(
+        stats().stored_results,
+        1,
+        "the first three were acknowledged"
+    );
 }
 
 /// The version and fields of household `h` as another officer of the team pulls them.
@@ -398,20 +449,36 @@ fn a_lost_answer_replayed_after_a_trim_is_kept_and_not_applied_again() {
     assert!(run(&mut a, &mut ra).is_err());
     let before = seen_by_brian(&server, &mut rb, h);
     assert_eq!(before.1["notes"], json!("once"));
-    assert_eq!(trim_all(&server), 1, "the insert's result went with the watermark");
+    assert_eq!(
+        trim_all(&server),
+        1,
+        "the insert's result went with the watermark"
+    );
     let report = run(&mut a, &mut ra).unwrap();
     assert_eq!((report.accepted, report.rejected), (0, 1), "{report:?}");
-    assert_eq!(seen_by_brian(&server, &mut rb, h), before, "not applied again");
+    assert_eq!(
+        seen_by_brian(&server, &mut rb, h),
+        before,
+        "not applied again"
+    );
     let rejected = a.queue_entries(&[QueueStatus::Rejected]).unwrap();
     assert_eq!(rejected.len(), 1);
     assert!(
-        rejected[0].last_error.as_deref().unwrap_or("").contains("op_expired"),
+        rejected[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("op_expired"),
         "{:?}",
         rejected[0].last_error
     );
     // The officer edits the record: the change goes again, numbered afresh, and applies.
-    a.edit(EntityType::Household, h, fm(json!({"notes": "twice, on purpose"})))
-        .unwrap();
+    a.edit(
+        EntityType::Household,
+        h,
+        fm(json!({"notes": "twice, on purpose"})),
+    )
+    .unwrap();
     let report = run(&mut a, &mut ra).unwrap();
     assert_eq!(report.rejected, 0, "{report:?}");
     assert_eq!(a.queue_counts().unwrap().rejected, 0);
@@ -473,11 +540,18 @@ fn a_device_whose_counter_went_back_learns_the_mark() {
     b.set_meta(meta::DEVICE_ID, &device.to_string()).unwrap();
     let h = add_household(&mut b, "after the restore");
     let report = run(&mut b, &mut ra).unwrap();
-    assert_eq!(report.rejected, 1, "numbered at or below the mark: refused, kept");
+    assert_eq!(
+        report.rejected, 1,
+        "numbered at or below the mark: refused, kept"
+    );
     b.edit(EntityType::Household, h, fm(json!({"notes": "again"})))
         .unwrap();
     let report = run(&mut b, &mut ra).unwrap();
-    assert_eq!((report.rejected, report.rejected_waiting), (0, 0), "{report:?}");
+    assert_eq!(
+        (report.rejected, report.rejected_waiting),
+        (0, 0),
+        "{report:?}"
+    );
 }
 
 /// A newer laptop against an older server (its health says nothing of `op_sequences`) sends
@@ -526,7 +600,14 @@ fn a_newer_laptop_sends_no_numbers_to_an_older_server() {
     let mut older = OlderServer(server.officer("amina", "north"), Vec::new());
     let mut a = laptop("amina");
     add_household(&mut a, "Wanjiru");
-    sync(&mut a, &mut older, &SyncOptions::default(), &mut NoProgress, &|| false).unwrap();
+    sync(
+        &mut a,
+        &mut older,
+        &SyncOptions::default(),
+        &mut NoProgress,
+        &|| false,
+    )
+    .unwrap();
     assert_eq!(older.1.len(), 1);
     assert!(older.1.iter().all(|r| r.sequence.is_none()));
     let body = serde_json::to_value(&older.1[0]).unwrap();

@@ -306,6 +306,7 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
             version: snap.version + 1,
             server_id: snap.server_id,
             activity: None,
+            origin: None,
         };
         (seen, writes)
     })

@@ -204,5 +204,4 @@ mod tests {
         assert_eq!(o.seqs.get(&r.changes[1].op_id), Some(&5));
         assert_eq!((o.stored_at, o.finished_below), (99, Some(1)));
     }
-
 }

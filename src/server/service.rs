@@ -39,8 +39,8 @@ use super::store::{self, FormRow, Officer, OfficerActivity, OfficerSummary, Stor
 use super::tokens::{new_token, token_hash};
 use crate::forms::Form;
 use crate::protocol::{
-    ErrorCode, KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
-    MAX_PUSH_CHANGES,
+    ErrorCode, KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
 };
 
 /// The longest token the service looks up; anything longer is unknown without a lookup.
@@ -227,9 +227,11 @@ impl Service {
                     &at,
                 );
                 writes.origin = Some(origin);
-                let expired = results
-                    .iter()
-                    .any(|r| r.error.as_ref().is_some_and(|e| e.code == ErrorCode::OpExpired));
+                let expired = results.iter().any(|r| {
+                    r.error
+                        .as_ref()
+                        .is_some_and(|e| e.code == ErrorCode::OpExpired)
+                });
                 let seq_floor = expired.then_some(snap.forgotten_upto);
                 // Supervision, in the push's own transaction: new op_ids only, so a retried
                 // batch does not count twice.

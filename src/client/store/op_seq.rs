@@ -112,7 +112,10 @@ mod tests {
         let again = s.take_batch(1).unwrap();
         assert_eq!((again[0].op_id, again[0].seq), (first[0].op_id, Some(1)));
         let both = s.take_batch(2).unwrap();
-        assert_eq!(both.iter().map(|e| e.seq).collect::<Vec<_>>(), [Some(1), Some(2)]);
+        assert_eq!(
+            both.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [Some(1), Some(2)]
+        );
         let seq = s.push_sequence(&both).unwrap();
         assert_eq!((seq.seqs, seq.finished_below), (vec![1, 2], 1));
     }

@@ -942,7 +942,10 @@ impl Store for PgStore {
         let mut marks: std::collections::BTreeMap<String, i64> = Default::default();
         let mut ids = Vec::with_capacity(rows.len());
         for r in &rows {
-            ids.push(r.try_get::<_, String>(0).map_err(StoreError::pg("read op_id"))?);
+            ids.push(
+                r.try_get::<_, String>(0)
+                    .map_err(StoreError::pg("read op_id"))?,
+            );
             let device: Option<String> = r.try_get(1).map_err(StoreError::pg("read device"))?;
             let seq: Option<i64> = r.try_get(2).map_err(StoreError::pg("read seq"))?;
             if let (Some(d), Some(s)) = (device, seq) {
@@ -965,7 +968,9 @@ impl Store for PgStore {
             .execute("DELETE FROM ops WHERE op_id = ANY($1)", &[&ids])
             .await
             .map_err(StoreError::pg("trim op results"))?;
-        tx.commit().await.map_err(StoreError::pg("commit op trim"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit op trim"))?;
         Ok(n)
     }
 

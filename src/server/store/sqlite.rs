@@ -444,10 +444,7 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
     if let Some(device) = keys.device {
         snap.forgotten_upto = tx
             .prepare_cached("SELECT forgotten_upto FROM device_ops WHERE device_id = ?1")
-            .and_then(|mut q| {
-                q.query_row([device.to_string()], |r| r.get(0))
-                    .optional()
-            })
+            .and_then(|mut q| q.query_row([device.to_string()], |r| r.get(0)).optional())
             .map_err(StoreError::sqlite("read the device's forgotten op-ids"))?
             .unwrap_or(0);
     }
