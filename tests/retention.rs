@@ -361,7 +361,59 @@ fn admin_trims_and_status_shows_the_results_table(kind: support::StoreKind) {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
+/// Runs SQL on a server database (SQLite path or PostgreSQL URL).
+fn sql(db: &str, statements: &str) {
+    if db.starts_with("postgres") {
+        let out = std::process::Command::new(support::pg::tool("psql"))
+            .args([db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statements])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "{statements}: {out:?}");
+    } else {
+        let conn = rusqlite::Connection::open(db).expect("open the server database");
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.execute_batch(statements).expect(statements);
+    }
+}
+
+/// Schema step 7 on a database that holds results from before it: they count as stored at
+/// the upgrade, so they survive a trim with the real retention and go with a trim of 0 days.
+fn step_7_dates_the_results_stored_before_it(kind: support::StoreKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = match kind {
+        support::StoreKind::Sqlite => dir.path().join("s.sqlite3").display().to_string(),
+        support::StoreKind::Postgres => support::pg::fresh_database(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let svc = Service::open(&db).await.unwrap();
+        let o = officer(&svc).await;
+        let req = PushRequest {
+            device_id: Uuid::new_v4(),
+            changes: batch(Uuid::new_v4(), Uuid::new_v4()),
+            sequence: None,
+        };
+        assert!(all_accepted(&svc.push(&o, req).await.unwrap().results));
+    });
+    // Back to schema 5, as a database written before op-id retention.
+    sql(
+        &db,
+        "DROP INDEX ops_by_age; DROP INDEX ops_by_device_seq; DROP TABLE device_ops;
+         ALTER TABLE ops DROP COLUMN device_id; ALTER TABLE ops DROP COLUMN seq;
+         ALTER TABLE ops DROP COLUMN stored_at;
+         UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+    );
+    rt.block_on(async {
+        let svc = Service::open(&db).await.unwrap();
+        let stats = svc.stats().await.unwrap();
+        assert_eq!((stats.schema_version, stats.stored_results), (7, 3));
+        assert_eq!(svc.trim_ops(Duration::from_secs(86_400)).await.unwrap(), 0);
+        assert_eq!(svc.trim_ops(Duration::ZERO).await.unwrap(), 3);
+    });
+}
+
 both_stores!(
+    step_7_dates_the_results_stored_before_it,
     admin_trims_and_status_shows_the_results_table,
     a_replayed_batch_after_an_age_trim_applies_once,
     the_watermark_forgets_finished_results_at_once,

@@ -8,6 +8,8 @@
 //! 1. **Dedupe**: an op_id with a stored result returns that first result unchanged (and
 //!    changes nothing); the same op_id with different content (see [`change_hash`]) is
 //!    rejected `op_id_reused`. A repeated op_id inside one batch behaves the same way.
+//!    An op_id with no stored result, numbered at or below its device's mark (op-id retention,
+//!    [`plan_numbered`], [`crate::server::retention`]), is refused `op_expired` and not stored.
 //! 2. **Validation** with the shared [`crate::model::validate_change`].
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.

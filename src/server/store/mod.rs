@@ -102,8 +102,8 @@ pub struct StoreStats {
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
     pub schema_version: i64,
-    /// Stored push results (one per op-id ever applied: what makes a retried batch apply
-    /// once; this table grows with every change).
+    /// Stored push results (what makes a retried batch apply once), kept until the device
+    /// acknowledges them or the op-id retention forgets them.
     pub stored_results: i64,
     /// Forms published, all teams and versions.
     pub forms: i64,
@@ -335,7 +335,7 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
 
     /// Op-id retention's age trim: deletes at most `limit` stored results stored at or before
-    /// `stored_upto` (seconds since 1970), oldest first, under the write lock, and in the same
+    /// `stored_upto` (seconds since 1970, any of them), under the write lock, and in the same
     /// transaction raises each device's mark to the highest sequence number among them
     /// (see [`crate::server::retention`]). Returns how many were deleted.
     async fn trim_ops(&self, stored_upto: i64, limit: u32) -> Result<u64, StoreError>;

@@ -933,8 +933,7 @@ impl Store for PgStore {
         let limit = i64::from(limit);
         let rows = tx
             .query(
-                "SELECT op_id, device_id, seq FROM ops WHERE stored_at <= $1
-                 ORDER BY stored_at, op_id LIMIT $2",
+                "SELECT op_id, device_id, seq FROM ops WHERE stored_at <= $1 LIMIT $2",
                 &[&stored_upto, &limit],
             )
             .await

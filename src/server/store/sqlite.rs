@@ -476,7 +476,7 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
 }
 
 /// A device's acknowledgement ([`super::OpOrigin::finished_below`]): raises its mark, then
-/// deletes its finished results (the mark first, in the order the age trim takes them).
+/// deletes its finished results (one writer: nothing interleaves).
 fn finish_ops(tx: &Connection, origin: &super::OpOrigin) -> Result<(), StoreError> {
     let Some(below) = origin.finished_below else {
         return Ok(());
@@ -805,29 +805,45 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::sqlite("begin op trim"))?;
-            // The marks first, over exactly the rows the delete takes (same order, same
-            // limit, same transaction).
-            tx.execute(
-                "INSERT INTO device_ops (device_id, forgotten_upto)
-                 SELECT device_id, max(seq) FROM (
-                     SELECT device_id, seq FROM ops WHERE stored_at <= ?1
-                     ORDER BY stored_at, op_id LIMIT ?2)
-                 WHERE seq IS NOT NULL GROUP BY device_id
-                 ON CONFLICT (device_id) DO UPDATE
-                     SET forgotten_upto = max(forgotten_upto, excluded.forgotten_upto)",
-                params![stored_upto, limit],
-            )
-            .map_err(StoreError::sqlite("raise devices' op marks"))?;
-            let n = tx
-                .execute(
-                    "DELETE FROM ops WHERE op_id IN (
-                         SELECT op_id FROM ops WHERE stored_at <= ?1
-                         ORDER BY stored_at, op_id LIMIT ?2)",
-                    params![stored_upto, limit],
+            // Any `limit` rows stored by then (the index on stored_at finds them); the
+            // marks are raised over exactly the rows deleted, in the same transaction.
+            let mut marks: std::collections::BTreeMap<String, i64> = Default::default();
+            let mut n = 0u64;
+            {
+                let mut del = tx
+                    .prepare(
+                        "DELETE FROM ops WHERE rowid IN (
+                             SELECT rowid FROM ops WHERE stored_at <= ?1 LIMIT ?2)
+                         RETURNING device_id, seq",
+                    )
+                    .map_err(StoreError::sqlite("prepare op trim"))?;
+                let mut rows = del
+                    .query(params![stored_upto, limit])
+                    .map_err(StoreError::sqlite("trim op results"))?;
+                while let Some(r) = rows.next().map_err(StoreError::sqlite("trim op results"))? {
+                    n += 1;
+                    let device: Option<String> = r.get(0).map_err(StoreError::sqlite("read device"))?;
+                    let seq: Option<i64> = r.get(1).map_err(StoreError::sqlite("read seq"))?;
+                    if let (Some(d), Some(s)) = (device, seq) {
+                        let m = marks.entry(d).or_insert(s);
+                        *m = (*m).max(s);
+                    }
+                }
+            }
+            let mut up = tx
+                .prepare(
+                    "INSERT INTO device_ops (device_id, forgotten_upto) VALUES (?1, ?2)
+                     ON CONFLICT (device_id) DO UPDATE
+                         SET forgotten_upto = max(forgotten_upto, excluded.forgotten_upto)",
                 )
-                .map_err(StoreError::sqlite("trim op results"))?;
+                .map_err(StoreError::sqlite("prepare mark raise"))?;
+            for (device, seq) in &marks {
+                up.execute(params![device, seq])
+                    .map_err(StoreError::sqlite("raise a device's op mark"))?;
+            }
+            drop(up);
             tx.commit().map_err(StoreError::sqlite("commit op trim"))?;
-            Ok(n as u64)
+            Ok(n)
         })
         .await
     }
