@@ -64,9 +64,11 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<i64>>>()?;
-        let lowest: Option<i64> =
-            self.conn
-                .query_row("SELECT min(seq) FROM sync_queue", [], |r| r.get(0))?;
+        let lowest: Option<i64> = self.conn.query_row(
+            "SELECT min(seq) FROM sync_queue WHERE seq IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
         let finished_below = match lowest {
             Some(l) => l,
             None => next(&self.conn)?,

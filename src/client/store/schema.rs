@@ -93,6 +93,7 @@ const MIGRATION_5_RESERVED: &str = "";
 /// as long as its op_id; `NULL` for an entry not sent since it got its op_id.
 const MIGRATION_6_OP_SEQ: &str = r#"
 ALTER TABLE sync_queue ADD COLUMN seq INTEGER;
+CREATE INDEX sync_queue_by_seq ON sync_queue (seq) WHERE seq IS NOT NULL;
 "#;
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the

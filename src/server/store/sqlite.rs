@@ -822,7 +822,8 @@ impl Store for SqliteStore {
                     .map_err(StoreError::sqlite("trim op results"))?;
                 while let Some(r) = rows.next().map_err(StoreError::sqlite("trim op results"))? {
                     n += 1;
-                    let device: Option<String> = r.get(0).map_err(StoreError::sqlite("read device"))?;
+                    let device: Option<String> =
+                        r.get(0).map_err(StoreError::sqlite("read device"))?;
                     let seq: Option<i64> = r.get(1).map_err(StoreError::sqlite("read seq"))?;
                     if let (Some(d), Some(s)) = (device, seq) {
                         let m = marks.entry(d).or_insert(s);
