@@ -448,6 +448,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`')
             [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'PostgreSQL: most connections this process opens (keep processes × pool size below the database''s max_connections). A request that finds every connection busy for 5 s is answered 503 with Retry-After; connections idle for 2 minutes are closed')
             [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host), `public` (everyone who reaches the port) or `off`')
+            [CompletionResult]::new('--op-retention-days', '--op-retention-days', [CompletionResultType]::ParameterName, 'Days the server keeps each change''s stored result (what makes a retried push apply once); older ones are forgotten every hour, and a device sending one again is refused `op_expired`, never applied twice. Keep it longer than any device stays offline')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'db')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'config')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
@@ -468,7 +469,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('trim-ops', 'trim-ops', [CompletionResultType]::ParameterValue, 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version, the history floor and table sizes')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -666,6 +668,17 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fieldsync;admin;trim-ops' {
+            [CompletionResult]::new('--older-than-days', '--older-than-days', [CompletionResultType]::ParameterName, 'Forget results received at least this many days ago; 0 forgets every result (a device retrying a push whose answer it lost is then refused, not applied)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'db')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'config')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'fieldsync;admin;status' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'db')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'config')
@@ -701,7 +714,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('trim-ops', 'trim-ops', [CompletionResultType]::ParameterValue, 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version, the history floor and table sizes')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -749,6 +763,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;admin;help;purge-tombstones' {
+            break
+        }
+        'fieldsync;admin;help;trim-ops' {
             break
         }
         'fieldsync;admin;help;status' {
@@ -881,7 +898,8 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time')
             [CompletionResult]::new('form', 'form', [CompletionResultType]::ParameterValue, 'Publish, list and show each team''s form (XLSForm) versions')
             [CompletionResult]::new('purge-tombstones', 'purge-tombstones', [CompletionResultType]::ParameterValue, 'Delete tombstones older than a version; cursors older than it must re-sync')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version and the history floor')
+            [CompletionResult]::new('trim-ops', 'trim-ops', [CompletionResultType]::ParameterValue, 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Server version, officers, records, the current version, the history floor and table sizes')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)')
             break
@@ -928,6 +946,9 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             break
         }
         'fieldsync;help;admin;purge-tombstones' {
+            break
+        }
+        'fieldsync;help;admin;trim-ops' {
             break
         }
         'fieldsync;help;admin;status' {

@@ -85,6 +85,9 @@ _fieldsync() {
             fieldsync__subcmd__admin,status)
                 cmd="fieldsync__subcmd__admin__subcmd__status"
                 ;;
+            fieldsync__subcmd__admin,trim-ops)
+                cmd="fieldsync__subcmd__admin__subcmd__trim__subcmd__ops"
+                ;;
             fieldsync__subcmd__admin__subcmd__form,help)
                 cmd="fieldsync__subcmd__admin__subcmd__form__subcmd__help"
                 ;;
@@ -132,6 +135,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__admin__subcmd__help,status)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__status"
+                ;;
+            fieldsync__subcmd__admin__subcmd__help,trim-ops)
+                cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__trim__subcmd__ops"
                 ;;
             fieldsync__subcmd__admin__subcmd__help__subcmd__form,list)
                 cmd="fieldsync__subcmd__admin__subcmd__help__subcmd__form__subcmd__list"
@@ -270,6 +276,9 @@ _fieldsync() {
                 ;;
             fieldsync__subcmd__help__subcmd__admin,status)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__status"
+                ;;
+            fieldsync__subcmd__help__subcmd__admin,trim-ops)
+                cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__trim__subcmd__ops"
                 ;;
             fieldsync__subcmd__help__subcmd__admin__subcmd__form,list)
                 cmd="fieldsync__subcmd__help__subcmd__admin__subcmd__form__subcmd__list"
@@ -466,7 +475,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin)
-            opts="-h --database --db --config --json --timeout --help officer export form purge-tombstones status migrate backup help"
+            opts="-h --database --db --config --json --timeout --help officer export form purge-tombstones trim-ops status migrate backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,7 +791,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help)
-            opts="officer export form purge-tombstones status migrate backup help"
+            opts="officer export form purge-tombstones trim-ops status migrate backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1015,20 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__admin__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__admin__subcmd__help__subcmd__trim__subcmd__ops)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1403,6 +1426,40 @@ _fieldsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fieldsync__subcmd__admin__subcmd__trim__subcmd__ops)
+            opts="-h --older-than-days --db --config --json --timeout --database --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fieldsync__subcmd__completions)
             opts="-h --db --config --json --timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1632,7 +1689,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin)
-            opts="officer export form purge-tombstones status migrate backup"
+            opts="officer export form purge-tombstones trim-ops status migrate backup"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1842,6 +1899,20 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__help__subcmd__admin__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fieldsync__subcmd__help__subcmd__admin__subcmd__trim__subcmd__ops)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2748,7 +2819,7 @@ _fieldsync() {
             return 0
             ;;
         fieldsync__subcmd__serve)
-            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --pool-size --metrics --db --config --json --timeout --help"
+            opts="-h --listen --database --tls-cert --tls-key --max-inflight --max-body-memory-mib --log-format --pool-size --metrics --op-retention-days --db --config --json --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2788,6 +2859,10 @@ _fieldsync() {
                     ;;
                 --metrics)
                     COMPREPLY=($(compgen -W "loopback public off" -- "${cur}"))
+                    return 0
+                    ;;
+                --op-retention-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --db)

@@ -396,6 +396,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --log-format 'Log lines on stderr as `text` or `json` (one object a line). The level comes from FIELDSYNC_LOG (or RUST_LOG), default `info`'
             cand --pool-size 'PostgreSQL: most connections this process opens (keep processes × pool size below the database''s max_connections). A request that finds every connection busy for 5 s is answered 503 with Retry-After; connections idle for 2 minutes are closed'
             cand --metrics 'Who may read the Prometheus metrics at /metrics: `loopback` (clients on this host), `public` (everyone who reaches the port) or `off`'
+            cand --op-retention-days 'Days the server keeps each change''s stored result (what makes a retried push apply once); older ones are forgotten every hour, and a device sending one again is refused `op_expired`, never applied twice. Keep it longer than any device stays offline'
             cand --db 'db'
             cand --config 'config'
             cand --timeout 'timeout'
@@ -415,7 +416,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
-            cand status 'Server version, officers, records, the current version and the history floor'
+            cand trim-ops 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice'
+            cand status 'Server version, officers, records, the current version, the history floor and table sizes'
             cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -588,6 +590,16 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fieldsync;admin;trim-ops'= {
+            cand --older-than-days 'Forget results received at least this many days ago; 0 forgets every result (a device retrying a push whose answer it lost is then refused, not applied)'
+            cand --db 'db'
+            cand --config 'config'
+            cand --timeout 'timeout'
+            cand --database 'sqlite:PATH, a path ending in .sqlite3 or .db, a postgres:// URL or a libpq "key=value ..." string; anything else is refused (exit 78) [default: server.sqlite3 in the data dir, announced on stderr]'
+            cand --json 'json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fieldsync;admin;status'= {
             cand --db 'db'
             cand --config 'config'
@@ -620,7 +632,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
-            cand status 'Server version, officers, records, the current version and the history floor'
+            cand trim-ops 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice'
+            cand status 'Server version, officers, records, the current version, the history floor and table sizes'
             cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -656,6 +669,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;admin;help;form;show'= {
         }
         &'fieldsync;admin;help;purge-tombstones'= {
+        }
+        &'fieldsync;admin;help;trim-ops'= {
         }
         &'fieldsync;admin;help;status'= {
         }
@@ -755,7 +770,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand export 'Export records as CSV or JSON lines for analysis, streamed; prints the version to pass as --since next time'
             cand form 'Publish, list and show each team''s form (XLSForm) versions'
             cand purge-tombstones 'Delete tombstones older than a version; cursors older than it must re-sync'
-            cand status 'Server version, officers, records, the current version and the history floor'
+            cand trim-ops 'Forget the stored results of changes received more than a number of days ago (op-id retention; `serve` does it every hour with --op-retention-days). A device that sends one of them again is refused `op_expired`, never applied twice'
+            cand status 'Server version, officers, records, the current version, the history floor and table sizes'
             cand migrate 'Create or upgrade the server database''s schema, then exit. Run it as the schema owner (PostgreSQL), once per upgrade, before starting the new servers; `serve` and the other `admin` commands then need only SELECT/INSERT/UPDATE/DELETE on the tables. PostgreSQL: the database must exist (an empty one gets the whole schema); SQLite: the file must exist (`serve` creates new ones)'
             cand backup 'Write a consistent copy of a SQLite server database to a new FILE, while the server runs (PostgreSQL: use pg_dump -Fc)'
         }
@@ -790,6 +806,8 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
         &'fieldsync;help;admin;form;show'= {
         }
         &'fieldsync;help;admin;purge-tombstones'= {
+        }
+        &'fieldsync;help;admin;trim-ops'= {
         }
         &'fieldsync;help;admin;status'= {
         }

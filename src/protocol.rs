@@ -29,6 +29,30 @@ pub struct PushRequest {
     /// The pushing device. Edits from the same device never conflict with each other.
     pub device_id: Uuid,
     pub changes: Vec<Change>,
+    /// The device's sequence numbers of `changes` and its acknowledgement watermark (op-id
+    /// retention, issue 17). Sent only to a server whose `/v1/health` says
+    /// `op_sequences: true` (this type refuses unknown fields, so an older server would
+    /// refuse the whole push); `None` from older clients. See [`PushSequence`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<PushSequence>,
+}
+
+/// Where a push's changes stand in the device's own order (op-id retention, issue 17).
+///
+/// A device numbers each op_id once, when it first sends it, from a counter that only grows;
+/// an op_id is always sent again with the same number. The server keeps a stored result
+/// only as long as it may be asked for: the device says which it will never ask for again
+/// (`finished_below`), and the server trims the rest after its retention, remembering per
+/// device the highest number it forgot. An op_id it does not know, with a number at or below
+/// that mark, may have been applied before: it is refused `op_expired`, never applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSequence {
+    /// One number per change, in the order of `changes`.
+    pub seqs: Vec<i64>,
+    /// Every op_id of this device numbered below this is finished: the device holds its
+    /// result and will never send it again, so the server may forget it at once.
+    pub finished_below: i64,
 }
 
 /// One queued change.
@@ -52,6 +76,11 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub results: Vec<ChangeResult>,
+    /// Set when a change was refused `op_expired`: the highest sequence number of the
+    /// device whose op_id the server may have forgotten. A device numbers what it sends next
+    /// above it (its counter went back, e.g. its database was restored from a backup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq_floor: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,6 +327,10 @@ pub struct HealthResponse {
     /// refuses to sync with another database unless told to adopt it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
+    /// The server takes [`PushRequest::sequence`] (op-id retention, issue 17). Older
+    /// servers send nothing (false): a client then sends no sequence.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub op_sequences: bool,
 }
 
 /// Every error body: `{"error": {"code": "...", "message": "..."}}`.
@@ -375,6 +408,9 @@ pub enum ErrorCode {
     AlreadyExists,
     /// This op_id was applied before with different content.
     OpIdReused,
+    /// An op_id the server no longer knows, numbered at or below what it forgot of this
+    /// device (op-id retention): it may have been applied long ago, so it is not applied now.
+    OpExpired,
     /// A code this client does not know (sent by a newer server).
     #[serde(other)]
     Unknown,
@@ -401,6 +437,7 @@ impl ErrorCode {
             ErrorCode::UnknownRecord => "unknown_record",
             ErrorCode::AlreadyExists => "already_exists",
             ErrorCode::OpIdReused => "op_id_reused",
+            ErrorCode::OpExpired => "op_expired",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -423,6 +460,7 @@ mod tests {
             ErrorCode::InvalidCursor,
             ErrorCode::ResyncRequired,
             ErrorCode::OpIdReused,
+            ErrorCode::OpExpired,
             ErrorCode::UnsupportedMediaType,
         ] {
             assert_eq!(

@@ -549,6 +549,7 @@ fn million_visit_export_peak_rss() {
                 version: start + BATCH,
                 server_id: start + BATCH,
                 activity: None,
+                origin: None,
             };
             store
                 .write(WriteKeys::default(), Box::new(move |_| set))

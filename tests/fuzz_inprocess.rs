@@ -614,6 +614,7 @@ fn exec_push(body: &[u8], base: &Snapshot) -> bool {
     }
     let resp = serde_json::to_vec(&PushResponse {
         results: results.clone(),
+        seq_floor: None,
     })
     .unwrap();
     let back: PushResponse = serde_json::from_slice(&resp).unwrap();

@@ -1091,6 +1091,7 @@ fn protocol_doc_examples_parse_into_the_real_types() {
         "unknown_record",
         "already_exists",
         "op_id_reused",
+        "op_expired",
     ] {
         assert!(
             doc.contains(&format!("`{code}`")),

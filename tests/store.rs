@@ -52,6 +52,7 @@ async fn push(
     let req = PushRequest {
         device_id: dev,
         changes,
+        sequence: None,
     };
     svc.push(o, req).await.unwrap().results
 }
@@ -305,6 +306,7 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
             version: snap.version + 1,
             server_id: snap.server_id,
             activity: None,
+            origin: None,
         };
         (seen, writes)
     })
@@ -343,6 +345,7 @@ async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {
     let req = |changes| PushRequest {
         device_id: Uuid::new_v4(),
         changes,
+        sequence: None,
     };
     let res = svc.push(&amina, req(changes)).await.unwrap().results;
     assert!(res.iter().all(|r| r.status == ChangeStatus::Accepted));
@@ -396,6 +399,7 @@ async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
     let req = |changes| PushRequest {
         device_id: dev,
         changes,
+        sequence: None,
     };
     svc.push(&amina, req(north)).await.unwrap();
     svc.push(&chen, req(vec![insert(Uuid::new_v4(), "s1")]))

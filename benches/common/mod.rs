@@ -890,6 +890,7 @@ fn store_limit(env: &Env, kind: Kind, n: usize, batch: usize, page: u32) -> Resu
             let req = PushRequest {
                 device_id: device,
                 changes: b,
+                sequence: None,
             };
             let results = service.push(&officer, req).await?.results;
             if let Some(r) = results.iter().find(|r| r.status != ChangeStatus::Accepted) {
@@ -982,6 +983,7 @@ fn naive_push(base: &str, token: &str, officer: &str, n: usize) -> Result<Durati
         let req = PushRequest {
             device_id: device,
             changes: vec![c],
+            sequence: None,
         };
         let resp = post_push(&http, base, token, &req)?;
         if resp.results.first().map(|r| r.status) != Some(ChangeStatus::Accepted) {
@@ -1303,6 +1305,7 @@ fn officer_sync(
     let req = PushRequest {
         device_id: Uuid::new_v4(),
         changes,
+        sequence: None,
     };
     let t = Instant::now();
     let resp = post_push(http, base, token, &req)?;

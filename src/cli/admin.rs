@@ -38,7 +38,17 @@ pub enum AdminCommand {
         #[arg(long)]
         before_version: i64,
     },
-    /// Server version, officers, records, the current version and the history floor.
+    /// Forget the stored results of changes received more than a number of days ago (op-id
+    /// retention; `serve` does it every hour with --op-retention-days). A device that sends
+    /// one of them again is refused `op_expired`, never applied twice.
+    TrimOps {
+        /// Forget results received at least this many days ago; 0 forgets every result
+        /// (a device retrying a push whose answer it lost is then refused, not applied).
+        #[arg(long, value_name = "DAYS", value_parser = parse_days)]
+        older_than_days: std::time::Duration,
+    },
+    /// Server version, officers, records, the current version, the history floor and table
+    /// sizes.
     Status {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -107,6 +117,18 @@ pub struct Silence {
     pub duration: time::Duration,
 }
 
+/// A whole number of days, 0 to 36500.
+pub(super) fn parse_days(s: &str) -> Result<std::time::Duration, String> {
+    let days: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of days"))?;
+    if days > 36_500 {
+        return Err(format!("{days} days is more than 100 years"));
+    }
+    Ok(std::time::Duration::from_secs(days * 24 * 3600))
+}
+
 fn parse_silence(s: &str) -> Result<Silence, String> {
     #[cfg(feature = "server")]
     let duration = crate::server::supervision::parse_silence(s)?;
@@ -160,6 +182,11 @@ async fn run_command(service: &Service, database: &str, cmd: AdminCommand) -> Re
             crate::errln!("purged {n} tombstones below version {before_version}");
         }
         AdminCommand::Migrate => return migrate(database).await,
+        AdminCommand::TrimOps { older_than_days } => {
+            let n = service.trim_ops(older_than_days).await.map_err(fail)?;
+            let days = older_than_days.as_secs() / (24 * 3600);
+            crate::errln!("forgot {n} push results received {days} or more days ago");
+        }
         AdminCommand::Status { json } => {
             let stats = service.stats().await.map_err(fail)?;
             print_status(service.store_kind(), service.server_id(), &stats, json)?;
@@ -294,13 +321,20 @@ fn print_status(
     println!("current version  {}", stats.current_version);
     println!("history floor    {}", stats.history_floor);
     println!(
-        "push results     {} (one per change ever applied)",
-        stats.stored_results
+        "push results     {} (kept for the op-id retention; {} devices' marks)",
+        stats.stored_results, stats.devices_tracked
     );
     println!("forms            {}", stats.forms);
     println!(
         "database size    {:.1} MiB",
         stats.database_bytes as f64 / (1024.0 * 1024.0)
     );
+    for (table, bytes) in &stats.table_bytes {
+        println!(
+            "  {:<15} {:.1} MiB",
+            table,
+            *bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
     Ok(())
 }

@@ -50,6 +50,20 @@ pub struct ServeArgs {
         default_value = "loopback"
     )]
     pub metrics: MetricsFlag,
+    /// Days the server keeps each change's stored result (what makes a retried push apply
+    /// once); older ones are forgotten every hour, and a device sending one again is refused
+    /// `op_expired`, never applied twice. Keep it longer than any device stays offline.
+    #[arg(long, env = "FIELDSYNC_OP_RETENTION_DAYS", value_name = "DAYS", default_value = "30", value_parser = parse_retention)]
+    pub op_retention_days: std::time::Duration,
+}
+
+/// `--op-retention-days`: 1 to 36500 (0 would forget a result while its device retries).
+fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
+    let d = super::admin::parse_days(s)?;
+    if d.is_zero() {
+        return Err("keep results at least 1 day (a retried push must find its result)".into());
+    }
+    Ok(d)
 }
 
 /// `--metrics`; mirrored so the flag exists in every build.
@@ -190,6 +204,7 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             pool_size: args.pool_size as usize,
             ..Default::default()
         },
+        op_retention: args.op_retention_days,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

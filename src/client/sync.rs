@@ -244,6 +244,7 @@ pub fn sync(
     let exchange = Exchange {
         opts,
         tells_seen: health.server_id.is_some(),
+        numbers_ops: health.op_sequences,
     };
     loop {
         match exchange.push_then_pull(store, remote, progress, stop, &mut report) {
@@ -311,6 +312,9 @@ struct Exchange<'a> {
     opts: &'a SyncOptions,
     /// Name the highest version received in every request (the server knows restores).
     tells_seen: bool,
+    /// Send each push's sequence numbers and watermark (the server keeps op-ids for a
+    /// retention; older servers refuse the field, so it is sent only when health says so).
+    numbers_ops: bool,
 }
 
 impl Exchange<'_> {
@@ -376,6 +380,10 @@ fn push(
         let req = PushRequest {
             device_id,
             changes: batch.iter().map(|e| e.to_change()).collect(),
+            sequence: match ex.numbers_ops {
+                true => Some(store.push_sequence(&batch)?),
+                false => None,
+            },
         };
         let resp = match remote.push_seen(&req, ex.seen(store)?) {
             Ok(r) => r,
@@ -387,6 +395,9 @@ fn push(
             Err(e) => return Err(failed(store, e)),
         };
         let tally: PushTally = store.apply_push_results(&batch, &resp.results)?;
+        if let Some(floor) = resp.seq_floor {
+            store.raise_seq_floor(floor)?;
+        }
         report.pushed += batch.len() as u64;
         report.accepted += tally.accepted;
         report.merged += tally.merged;
@@ -487,6 +498,7 @@ mod tests {
                 version: "test".into(),
                 store: "none".into(),
                 server_id: None,
+                op_sequences: false,
             })
         }
         fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {

@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// not yet written, and raise the history floor above every cursor).
     #[error("--before-version {given} is beyond the current version {current}: give at most {} (purges every tombstone up to the current version)", current + 1)]
     VersionBeyondCurrent { given: i64, current: i64 },
+    /// A push's `sequence` does not fit its changes (op-id retention).
+    #[error("{0}")]
+    BadSequence(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -41,9 +44,9 @@ impl ServiceError {
         match self {
             ServiceError::Unauthorized(_) => ErrorCode::Unauthorized,
             ServiceError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
-            ServiceError::InvalidLimit(_) | ServiceError::VersionBeyondCurrent { .. } => {
-                ErrorCode::BadRequest
-            }
+            ServiceError::InvalidLimit(_)
+            | ServiceError::VersionBeyondCurrent { .. }
+            | ServiceError::BadSequence(_) => ErrorCode::BadRequest,
             ServiceError::InvalidCursor => ErrorCode::InvalidCursor,
             ServiceError::ResyncRequired => ErrorCode::ResyncRequired,
             ServiceError::ServerBehind { .. } => ErrorCode::ServerBehind,

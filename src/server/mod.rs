@@ -11,6 +11,8 @@
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
 //!   load and write.
 //! - [`supervision`]: pure rules for `admin officer list --silent-for`.
+//! - [`retention`]: op-id retention (how long stored push results are kept, and the
+//!   per-device marks that keep a forgotten op_id from applying twice).
 //! - [`export`]: the record range and paging of `admin export`.
 //! - [`database`]: what `--database` names (SQLite file or PostgreSQL), refusing typos.
 //! - [`logging`]: the log subscriber (never blocks or fails serving; no SQL parameters).
@@ -26,6 +28,7 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod push;
+pub mod retention;
 pub mod service;
 pub mod store;
 pub mod supervision;

@@ -8,6 +8,8 @@
 //! 1. **Dedupe**: an op_id with a stored result returns that first result unchanged (and
 //!    changes nothing); the same op_id with different content (see [`change_hash`]) is
 //!    rejected `op_id_reused`. A repeated op_id inside one batch behaves the same way.
+//!    An op_id with no stored result, numbered at or below its device's mark (op-id retention,
+//!    [`plan_numbered`], [`crate::server::retention`]), is refused `op_expired` and not stored.
 //! 2. **Validation** with the shared [`crate::model::validate_change`].
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.
@@ -32,6 +34,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::form_rules::{check_visit_form, TeamForms};
+use super::retention;
 use super::store::{Officer, Snapshot, StoredOp, StoredRecord, WriteKeys, WriteSet};
 use crate::merge::{decide, stamp_fields, Current, Decision, Stamps, DELETED};
 use crate::model::{
@@ -91,6 +94,7 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
         op_ids: ops,
         ids,
         deleted_households,
+        device: None,
     }
 }
 
@@ -138,6 +142,22 @@ pub fn plan_with_forms(
     forms: &TeamForms,
     at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    plan_numbered(officer, device, changes, None, snap, forms, at)
+}
+
+/// [`plan_with_forms`] for a batch whose changes carry the device's sequence numbers
+/// (`seqs`, one per change): an op_id without a stored result numbered at or below
+/// [`Snapshot::forgotten_upto`] is refused `op_expired` and not stored (op-id retention,
+/// [`crate::server::retention`]).
+pub fn plan_numbered(
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+    seqs: Option<&[i64]>,
+    snap: &mut Snapshot,
+    forms: &TeamForms,
+    at: &str,
+) -> (Vec<ChangeResult>, WriteSet) {
     let who = Pusher {
         officer,
         device,
@@ -147,7 +167,7 @@ pub fn plan_with_forms(
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
-    for raw in changes {
+    for (i, raw) in changes.iter().enumerate() {
         let c = &*canonical(raw);
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
@@ -160,6 +180,11 @@ pub fn plan_with_forms(
                     "this op_id was used before for a different change",
                 ));
             }
+            continue;
+        }
+        let seq = seqs.and_then(|s| s.get(i).copied());
+        if let Some(refused) = retention::expired(c.op_id, seq, snap.forgotten_upto) {
+            results.push(refused);
             continue;
         }
         let result = decide_one(who, c, snap, forms, &mut |id| {

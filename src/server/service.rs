@@ -19,7 +19,7 @@
 //! let token = service.add_officer("amina", "north").await?;
 //! let amina = service.authenticate(&token).await?;
 //! let pushed = service
-//!     .push(&amina, PushRequest { device_id: uuid::Uuid::new_v4(), changes: vec![] })
+//!     .push(&amina, PushRequest { device_id: uuid::Uuid::new_v4(), changes: vec![], sequence: None })
 //!     .await?;
 //! let page = service.pull(&amina, None, None).await?;
 //! let next = service.pull(&amina, Some(&page.next_cursor), Some(100)).await?;
@@ -34,12 +34,13 @@ use super::cursor::{decode_cursor, encode_cursor_at, Cursor};
 use super::error::{ServiceError, StoreError};
 use super::form_rules::TeamForms;
 use super::push;
+use super::retention;
 use super::store::{self, FormRow, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
 use super::tokens::{new_token, token_hash};
 use crate::forms::Form;
 use crate::protocol::{
-    KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
-    MAX_PUSH_CHANGES,
+    ErrorCode, KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
 };
 
 /// The longest token the service looks up; anything longer is unknown without a lookup.
@@ -192,12 +193,16 @@ impl Service {
         if count > MAX_PUSH_CHANGES {
             return Err(ServiceError::BatchTooLarge { count });
         }
+        retention::check(&req)?;
         if count == 0 {
             return Ok(PushResponse {
                 results: Vec::new(),
+                seq_floor: None,
             });
         }
-        let keys = push::needed(&req.changes);
+        let mut keys = push::needed(&req.changes);
+        keys.device = req.sequence.as_ref().map(|_| req.device_id);
+        let origin = retention::origin(&req, retention::now_secs());
         let forms = self.push_forms(&officer.team, &req).await?;
         let officer = officer.clone();
         let at = crate::model::now_timestamp();
@@ -210,8 +215,24 @@ impl Service {
         let write = tokio::spawn(async move {
             store::write_with(store.as_ref(), keys, move |snap| {
                 crate::server::metrics::global().lock_wait(started.elapsed());
-                let (results, mut writes) =
-                    push::plan_with_forms(&officer, req.device_id, &req.changes, snap, &forms, &at);
+                let sequence = req.sequence.as_ref();
+                snap.forgotten_upto = retention::effective_mark(snap.forgotten_upto, sequence);
+                let (results, mut writes) = push::plan_numbered(
+                    &officer,
+                    req.device_id,
+                    &req.changes,
+                    sequence.map(|s| s.seqs.as_slice()),
+                    snap,
+                    &forms,
+                    &at,
+                );
+                writes.origin = Some(origin);
+                let expired = results.iter().any(|r| {
+                    r.error
+                        .as_ref()
+                        .is_some_and(|e| e.code == ErrorCode::OpExpired)
+                });
+                let seq_floor = expired.then_some(snap.forgotten_upto);
                 // Supervision, in the push's own transaction: new op_ids only, so a retried
                 // batch does not count twice.
                 writes.activity = Some(OfficerActivity::Pushed {
@@ -219,14 +240,14 @@ impl Service {
                     officer: officer.id,
                     at,
                 });
-                (results, writes)
+                ((results, seq_floor), writes)
             })
             .await
         });
-        let results = write
+        let (results, seq_floor) = write
             .await
             .map_err(|e| StoreError::Task(format!("push task: {e}")))??;
-        Ok(PushResponse { results })
+        Ok(PushResponse { results, seq_floor })
     }
 
     /// The team's published forms when a push holds visit inserts or updates (which may name
@@ -417,6 +438,13 @@ impl Service {
     /// Moves an officer to another team; their next pull starts over (see [`Service::pull`]).
     pub async fn move_officer(&self, id: &str, team: &str) -> Result<(), ServiceError> {
         Ok(self.store.move_officer(id, team).await?)
+    }
+
+    /// Op-id retention's age trim ([`retention::trim`]): forgets the stored results of
+    /// changes received at least `retention` ago; how many. `serve` runs it every
+    /// [`retention::TRIM_INTERVAL`]; `admin trim-ops` on demand.
+    pub async fn trim_ops(&self, retention: Duration) -> Result<u64, ServiceError> {
+        Ok(retention::trim(self.store.as_ref(), retention).await?)
     }
 
     /// Starts an export of the records `query` selects (see [`super::export`]).

@@ -117,6 +117,7 @@ impl Remote for MemoryRemote {
             version: env!("CARGO_PKG_VERSION").into(),
             store: self.server.service.store_kind().into(),
             server_id: Some(self.server.service.server_id().to_string()),
+            op_sequences: true,
         })
     }
 

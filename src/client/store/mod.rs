@@ -19,6 +19,7 @@ mod discard;
 mod export;
 mod forms;
 mod imports;
+mod op_seq;
 mod queue;
 mod records;
 mod refill;

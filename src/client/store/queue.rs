@@ -63,6 +63,10 @@ pub struct QueueEntry {
     pub retry_count: i64,
     pub status: QueueStatus,
     pub last_error: Option<String>,
+    /// The entry's sequence number (op-id retention, `op_seq.rs`): given when it is first
+    /// sent, kept with its op_id. Not part of the entry's listings.
+    #[serde(skip)]
+    pub seq: Option<i64>,
 }
 
 impl QueueEntry {
@@ -79,7 +83,7 @@ impl QueueEntry {
 }
 
 const QUEUE_COLUMNS: &str = "id, op_id, entity_type, entity_id, operation, payload, base_version, \
-                             enqueued_at, retry_count, status, last_error";
+                             enqueued_at, retry_count, status, last_error, seq";
 
 /// A column whose text does not parse: the row is damaged.
 fn bad(column: &str, msg: impl std::fmt::Display) -> rusqlite::Error {
@@ -112,6 +116,7 @@ fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
         retry_count: r.get("retry_count")?,
         status: QueueStatus::parse(&status)?,
         last_error: r.get("last_error")?,
+        seq: r.get("seq")?,
     })
 }
 
@@ -268,6 +273,7 @@ impl Store {
                 }
             }
         }
+        super::op_seq::number(&tx, &mut batch)?;
         // Set-based: one statement for the queue and one per record table, not three per entry.
         let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
         tx.prepare_cached(
@@ -378,7 +384,9 @@ pub(super) fn enqueue(
             .collect::<rusqlite::Result<_>>()?;
         for qid in rejected {
             tx.prepare_cached(
-                "UPDATE sync_queue SET status = 'pending', op_id = ?2, last_error = NULL WHERE id = ?1",
+                // A new op_id is a new change: it is numbered afresh when sent (op-id
+                // retention), above anything the server may have forgotten of this device.
+                "UPDATE sync_queue SET status = 'pending', op_id = ?2, seq = NULL, last_error = NULL WHERE id = ?1",
             )?
             .execute(params![qid, Uuid::now_v7().to_string()])?;
         }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::sync_state::meta;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Migrations, in order: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -79,7 +79,22 @@ CREATE TABLE conflict (
     MIGRATION_2_FORMS,
     MIGRATION_3_IMPORT_FINGERPRINTS,
     MIGRATION_4_SWEEP,
+    MIGRATION_5_RESERVED,
+    MIGRATION_6_OP_SEQ,
 ];
+
+/// Step 5: reserved for the pull without echo (issue 14), which takes it on its own branch;
+/// this placeholder keeps the steps in place until the two branches merge, when it is
+/// replaced by that step.
+const MIGRATION_5_RESERVED: &str = "";
+
+/// Step 6 (issue 17, op-id retention): each queue entry's sequence number, given when it is
+/// first sent from the `op_seq_next` counter in `sync_meta` (which only grows) and kept for
+/// as long as its op_id; `NULL` for an entry not sent since it got its op_id.
+const MIGRATION_6_OP_SEQ: &str = r#"
+ALTER TABLE sync_queue ADD COLUMN seq INTEGER;
+CREATE INDEX sync_queue_by_seq ON sync_queue (seq) WHERE seq IS NOT NULL;
+"#;
 
 /// Step 2 (issue 15): the team's form versions this device holds (see `forms.rs`), and the
 /// form version each visit was filled against.

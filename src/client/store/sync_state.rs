@@ -34,6 +34,8 @@ pub mod meta {
     pub const SERVER_ID: &str = "server_id";
     /// The highest server version this device has received (issue 11; `refill.rs`).
     pub const SEEN_VERSION: &str = "seen_version";
+    /// The next sequence number a queue entry gets when first sent (op-id retention).
+    pub const OP_SEQ_NEXT: &str = "op_seq_next";
 }
 
 /// Where this device stands, as numbers (`fieldsync status` shows them).

@@ -80,7 +80,8 @@ impl From<ServiceError> for Failure {
             ServiceError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::InvalidLimit(_)
             | ServiceError::InvalidCursor
-            | ServiceError::VersionBeyondCurrent { .. } => StatusCode::BAD_REQUEST,
+            | ServiceError::VersionBeyondCurrent { .. }
+            | ServiceError::BadSequence(_) => StatusCode::BAD_REQUEST,
             ServiceError::ResyncRequired => StatusCode::GONE,
             ServiceError::ServerBehind { current } => {
                 let mut f = Failure::new(StatusCode::CONFLICT, e.code(), e.to_string());

@@ -21,6 +21,7 @@ pub async fn health(State(state): State<AppState>) -> Json<HealthResponse> {
         version: env!("CARGO_PKG_VERSION").into(),
         store: state.service.store_kind().into(),
         server_id: Some(state.service.server_id().to_string()),
+        op_sequences: true,
     })
 }
 

@@ -37,6 +37,9 @@ pub struct ServeOptions {
     pub store: crate::server::store::StoreOptions,
     /// Who may read `/metrics`.
     pub metrics: super::metrics::MetricsAccess,
+    /// How long stored push results are kept (`--op-retention-days`; see
+    /// [`crate::server::retention`]).
+    pub op_retention: std::time::Duration,
 }
 
 /// Opens the store, listens, prints `listening on http(s)://ADDR` as the first stdout line and
@@ -47,6 +50,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     // again (see `Service::begin_run`).
     service.begin_run().await?;
     let kind = service.store_kind();
+    crate::server::retention::spawn_trimmer(service.clone(), opts.op_retention);
     let app = router(
         AppState::new(service, opts.max_inflight, opts.max_body_memory).with_metrics(opts.metrics),
     );

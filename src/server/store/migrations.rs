@@ -70,6 +70,43 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    after BIGINT PRIMARY KEY,
                    upto BIGINT NOT NULL
                );",
+}, Step {
+    // Reserved: issue 14 item 3 (version allocation per team) takes step 6 on its own
+    // branch; this placeholder keeps the steps contiguous until the two branches merge, when
+    // it is replaced by that step.
+    version: 6,
+    name: "reserved (issue 14)",
+    sqlite: "",
+    postgres: "",
+}, Step {
+    version: 7,
+    name: "op-id retention (who stored each result, its sequence number and when; per-device marks)",
+    // Existing results count as stored now, so they age out one retention after the
+    // upgrade (see `server::retention`). `device_ops.forgotten_upto`: the highest sequence
+    // number of the device whose result may have been deleted.
+    sqlite: "ALTER TABLE ops ADD COLUMN device_id TEXT;
+             ALTER TABLE ops ADD COLUMN seq INTEGER;
+             ALTER TABLE ops ADD COLUMN stored_at INTEGER;
+             UPDATE ops SET stored_at = CAST(strftime('%s', 'now') AS INTEGER);
+             CREATE INDEX IF NOT EXISTS ops_by_age ON ops (stored_at);
+             CREATE INDEX IF NOT EXISTS ops_by_device_seq ON ops (device_id, seq)
+                 WHERE seq IS NOT NULL;
+             CREATE TABLE IF NOT EXISTS device_ops (
+                 device_id TEXT PRIMARY KEY,
+                 forgotten_upto INTEGER NOT NULL
+             );",
+    postgres: "ALTER TABLE ops ADD COLUMN IF NOT EXISTS device_id TEXT;
+               ALTER TABLE ops ADD COLUMN IF NOT EXISTS seq BIGINT;
+               ALTER TABLE ops ADD COLUMN IF NOT EXISTS stored_at BIGINT;
+               UPDATE ops SET stored_at = floor(extract(epoch FROM now()))::bigint
+                   WHERE stored_at IS NULL;
+               CREATE INDEX IF NOT EXISTS ops_by_age ON ops (stored_at);
+               CREATE INDEX IF NOT EXISTS ops_by_device_seq ON ops (device_id, seq)
+                   WHERE seq IS NOT NULL;
+               CREATE TABLE IF NOT EXISTS device_ops (
+                   device_id TEXT PRIMARY KEY,
+                   forgotten_upto BIGINT NOT NULL
+               );",
 }];
 
 /// The steps a database at `found` still needs.

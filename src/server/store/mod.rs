@@ -102,13 +102,18 @@ pub struct StoreStats {
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
     pub schema_version: i64,
-    /// Stored push results (one per op-id ever applied: what makes a retried batch apply
-    /// once; this table grows with every change).
+    /// Stored push results (what makes a retried batch apply once), kept until the device
+    /// acknowledges them or the op-id retention forgets them.
     pub stored_results: i64,
     /// Forms published, all teams and versions.
     pub forms: i64,
     /// The whole database's size on disk, in bytes.
     pub database_bytes: i64,
+    /// Bytes on disk per table, indexes included (op-id retention keeps `ops` bounded);
+    /// empty where the store cannot tell (a SQLite build without `dbstat`).
+    pub table_bytes: std::collections::BTreeMap<String, i64>,
+    /// Devices whose forgotten op-ids the server remembers by number (`device_ops`).
+    pub devices_tracked: i64,
 }
 
 /// A published form version of a team, as `admin form list` shows it (issue 15).
@@ -167,6 +172,9 @@ pub struct WriteKeys {
     /// Households the batch deletes: how many live visits refer to each is loaded into
     /// [`Snapshot::live_visits`] (the orphan rule, [`crate::orphans`]).
     pub deleted_households: Vec<Uuid>,
+    /// The pushing device, when its push carries sequence numbers: its
+    /// [`Snapshot::forgotten_upto`] is loaded (op-id retention, [`crate::server::retention`]).
+    pub device: Option<Uuid>,
 }
 
 /// What a write needs from the store, read under the write lock.
@@ -182,6 +190,10 @@ pub struct Snapshot {
     pub server_id: i64,
     /// Live visits per household of [`WriteKeys::deleted_households`].
     pub live_visits: HashMap<Uuid, i64>,
+    /// The highest sequence number of [`WriteKeys::device`] whose op_id the store may have
+    /// forgotten (0: none). Stores read it after the op_id lookup, so an op_id found missing
+    /// because a trim deleted it is always covered by the mark that trim raised.
+    pub forgotten_upto: i64,
 }
 
 /// What a write stores, in one transaction.
@@ -197,6 +209,23 @@ pub struct WriteSet {
     /// The officer activity to record in the same transaction (the officer row's last push
     /// time and count), if any.
     pub activity: Option<OfficerActivity>,
+    /// Where the new `ops` come from, for op-id retention; `None`: stored without device,
+    /// number or time (never trimmed by age).
+    pub origin: Option<OpOrigin>,
+}
+
+/// Who stored a write's op results and when, and what the device acknowledged (op-id
+/// retention, see [`crate::server::retention`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpOrigin {
+    pub device: Uuid,
+    /// The server's clock, in seconds since 1970 (what the age trim compares).
+    pub stored_at: i64,
+    /// The device's sequence number of each new op_id, when the push carried them.
+    pub seqs: HashMap<Uuid, i64>,
+    /// When the push carried a sequence: the device's results numbered below this are
+    /// finished and deleted in the same transaction, raising the device's mark to it − 1.
+    pub finished_below: Option<i64>,
 }
 
 /// The caller's decision inside a write transaction: what to write, given what was loaded.
@@ -305,6 +334,12 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes tombstones older than `before` and raises the history floor; the count.
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError>;
 
+    /// Op-id retention's age trim: deletes at most `limit` stored results stored at or before
+    /// `stored_upto` (seconds since 1970, any of them), under the write lock, and in the same
+    /// transaction raises each device's mark to the highest sequence number among them
+    /// (see [`crate::server::retention`]). Returns how many were deleted.
+    async fn trim_ops(&self, stored_upto: i64, limit: u32) -> Result<u64, StoreError>;
+
     /// The last version handed out (every committed record has a version at most this).
     async fn current_version(&self) -> Result<i64, StoreError>;
 
@@ -342,7 +377,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {

@@ -168,6 +168,28 @@ fn to_officer(r: &tokio_postgres::Row) -> Result<Officer, StoreError> {
     })
 }
 
+/// Bytes per table of the store's schema, indexes and TOAST included.
+async fn table_bytes(
+    c: &deadpool_postgres::Object,
+) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT c.relname::text, pg_total_relation_size(c.oid) FROM pg_class c
+             WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("read table sizes"))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(StoreError::pg("read table name"))?,
+                r.try_get(1).map_err(StoreError::pg("read table size"))?,
+            ))
+        })
+        .collect()
+}
+
 /// Takes the write lock and reads the counters, the stored results of `keys.op_ids` and the
 /// records `keys.ids` name.
 async fn load(
@@ -216,6 +238,20 @@ async fn load(
     for r in &rec_rows {
         let rec = to_record(r)?;
         snap.records.insert(rec.id, rec);
+    }
+    if let Some(device) = keys.device {
+        // After the op_id lookup, as its own statement: under READ COMMITTED it sees every
+        // trim whose deletions the lookup saw, so a forgotten op_id is covered by its mark.
+        let row = tx
+            .query_opt(
+                "SELECT forgotten_upto FROM device_ops WHERE device_id = $1",
+                &[&device.to_string()],
+            )
+            .await
+            .map_err(StoreError::pg("read the device's forgotten op-ids"))?;
+        if let Some(row) = row {
+            snap.forgotten_upto = row.try_get(0).map_err(StoreError::pg("read op mark"))?;
+        }
     }
     if !keys.deleted_households.is_empty() {
         let households: Vec<String> = keys
@@ -279,12 +315,43 @@ impl RecordColumns {
     }
 }
 
+/// A device's acknowledgement ([`super::OpOrigin::finished_below`]): raises its mark, then
+/// deletes its finished results — the device row first, as the age trim takes them, so the
+/// two never wait on each other in opposite orders.
+async fn finish_ops(
+    tx: &deadpool_postgres::Transaction<'_>,
+    origin: &super::OpOrigin,
+) -> Result<(), StoreError> {
+    let Some(below) = origin.finished_below else {
+        return Ok(());
+    };
+    let device = origin.device.to_string();
+    tx.execute(
+        "INSERT INTO device_ops (device_id, forgotten_upto) VALUES ($1, $2)
+         ON CONFLICT (device_id) DO UPDATE
+             SET forgotten_upto = GREATEST(device_ops.forgotten_upto, EXCLUDED.forgotten_upto)",
+        &[&device, &(below - 1)],
+    )
+    .await
+    .map_err(StoreError::pg("raise the device's op mark"))?;
+    tx.execute(
+        "DELETE FROM ops WHERE device_id = $1 AND seq < $2",
+        &[&device, &below],
+    )
+    .await
+    .map_err(StoreError::pg("delete finished op results"))?;
+    Ok(())
+}
+
 /// Writes a decided [`WriteSet`]. The three statements always run (with empty arrays when
 /// there is nothing to write) and are pipelined on the connection: one round trip.
 async fn store_writes(
     tx: &deadpool_postgres::Transaction<'_>,
     write: &WriteSet,
 ) -> Result<(), StoreError> {
+    if let Some(origin) = &write.origin {
+        finish_ops(tx, origin).await?;
+    }
     let rc = RecordColumns::of(&write.records)?;
     let n = write.ops.len();
     let (mut op, mut hash, mut result) = (
@@ -292,10 +359,19 @@ async fn store_writes(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
+    let (mut device, mut seq, mut stored_at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let origin = write.origin.as_ref();
     for (o, h, r) in &write.ops {
         op.push(o.to_string());
         hash.push(h.clone());
         result.push(to_json(r)?);
+        device.push(origin.map(|x| x.device.to_string()));
+        seq.push(origin.and_then(|x| x.seqs.get(o).copied()));
+        stored_at.push(origin.map(|x| x.stored_at));
     }
     let (rec_st, op_st, ctr_st) = tokio::try_join!(
         tx.prepare_cached(
@@ -306,7 +382,8 @@ async fn store_writes(
                audit = EXCLUDED.audit",
         ),
         tx.prepare_cached(
-            "INSERT INTO ops (op_id, hash, result) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+            "INSERT INTO ops (op_id, hash, result, device_id, seq, stored_at)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])",
         ),
         tx.prepare_cached("UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"),
     )
@@ -315,7 +392,7 @@ async fn store_writes(
         &rc.id, &rc.sid, &rc.et, &rc.team, &rc.ver, &rc.del, &rc.del_by, &rc.fields, &rc.stamps,
         &rc.audit,
     ];
-    let op_params: [Param<'_>; 3] = [&op, &hash, &result];
+    let op_params: [Param<'_>; 6] = [&op, &hash, &result, &device, &seq, &stored_at];
     let ctr_params: [Param<'_>; 2] = [&write.version, &write.server_id];
     // The officer's activity row, pipelined with the rest (nothing when there is none).
     let activity = async {
@@ -814,7 +891,8 @@ impl Store for PgStore {
                         (SELECT value::bigint FROM meta WHERE key = 'schema_version'),
                         (SELECT count(*) FROM ops),
                         (SELECT count(*) FROM forms),
-                        pg_database_size(current_database())",
+                        pg_database_size(current_database()),
+                        (SELECT count(*) FROM device_ops)",
                 &[],
             )
             .await
@@ -834,7 +912,65 @@ impl Store for PgStore {
             stored_results: get(7)?,
             forms: get(8)?,
             database_bytes: get(9)?,
+            table_bytes: table_bytes(&c).await?,
+            devices_tracked: get(10)?,
         })
+    }
+
+    async fn trim_ops(&self, stored_upto: i64, limit: u32) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(StoreError::pg("begin op trim"))?;
+        // The write lock, as a purge takes it: no push interleaves with the trim.
+        tx.execute(
+            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock version counter"))?;
+        let limit = i64::from(limit);
+        let rows = tx
+            .query(
+                "SELECT op_id, device_id, seq FROM ops WHERE stored_at <= $1 LIMIT $2",
+                &[&stored_upto, &limit],
+            )
+            .await
+            .map_err(StoreError::pg("find op results to trim"))?;
+        let mut marks: std::collections::BTreeMap<String, i64> = Default::default();
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in &rows {
+            ids.push(
+                r.try_get::<_, String>(0)
+                    .map_err(StoreError::pg("read op_id"))?,
+            );
+            let device: Option<String> = r.try_get(1).map_err(StoreError::pg("read device"))?;
+            let seq: Option<i64> = r.try_get(2).map_err(StoreError::pg("read seq"))?;
+            if let (Some(d), Some(s)) = (device, seq) {
+                let m = marks.entry(d).or_insert(s);
+                *m = (*m).max(s);
+            }
+        }
+        // Device rows first (in key order), then the results: the order a push takes them.
+        let (devices, seqs): (Vec<String>, Vec<i64>) = marks.into_iter().unzip();
+        tx.execute(
+            "INSERT INTO device_ops (device_id, forgotten_upto)
+             SELECT * FROM UNNEST($1::text[], $2::int8[])
+             ON CONFLICT (device_id) DO UPDATE
+                 SET forgotten_upto = GREATEST(device_ops.forgotten_upto, EXCLUDED.forgotten_upto)",
+            &[&devices, &seqs],
+        )
+        .await
+        .map_err(StoreError::pg("raise devices' op marks"))?;
+        let n = tx
+            .execute("DELETE FROM ops WHERE op_id = ANY($1)", &[&ids])
+            .await
+            .map_err(StoreError::pg("trim op results"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::pg("commit op trim"))?;
+        Ok(n)
     }
 
     async fn backup(&self, _dest: &std::path::Path) -> Result<(), StoreError> {

@@ -403,6 +403,20 @@ fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
     }
 }
 
+/// Bytes per table, indexes included, from the `dbstat` virtual table; empty when this
+/// SQLite lacks it (the whole file's size is in the stats either way).
+fn table_bytes(tx: &Connection) -> std::collections::BTreeMap<String, i64> {
+    let read = || -> rusqlite::Result<std::collections::BTreeMap<String, i64>> {
+        let mut st = tx.prepare(
+            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d
+             LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    };
+    read().unwrap_or_default()
+}
+
 /// Reads the counters, the stored results of `keys.op_ids` and the records `keys.ids` name,
 /// inside the writer's transaction.
 fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
@@ -426,6 +440,13 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
             let result = from_json("stored result", &result)?;
             snap.ops.insert(*op, StoredOp { hash, result });
         }
+    }
+    if let Some(device) = keys.device {
+        snap.forgotten_upto = tx
+            .prepare_cached("SELECT forgotten_upto FROM device_ops WHERE device_id = ?1")
+            .and_then(|mut q| q.query_row([device.to_string()], |r| r.get(0)).optional())
+            .map_err(StoreError::sqlite("read the device's forgotten op-ids"))?
+            .unwrap_or(0);
     }
     let mut q = tx
         .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
@@ -454,6 +475,26 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
     Ok(snap)
 }
 
+/// A device's acknowledgement ([`super::OpOrigin::finished_below`]): raises its mark, then
+/// deletes its finished results (one writer: nothing interleaves).
+fn finish_ops(tx: &Connection, origin: &super::OpOrigin) -> Result<(), StoreError> {
+    let Some(below) = origin.finished_below else {
+        return Ok(());
+    };
+    let device = origin.device.to_string();
+    tx.prepare_cached(
+        "INSERT INTO device_ops (device_id, forgotten_upto) VALUES (?1, ?2)
+         ON CONFLICT (device_id) DO UPDATE
+             SET forgotten_upto = max(forgotten_upto, excluded.forgotten_upto)",
+    )
+    .and_then(|mut st| st.execute(params![device, below - 1]))
+    .map_err(StoreError::sqlite("raise the device's op mark"))?;
+    tx.prepare_cached("DELETE FROM ops WHERE device_id = ?1 AND seq < ?2")
+        .and_then(|mut st| st.execute(params![device, below]))
+        .map_err(StoreError::sqlite("delete finished op results"))?;
+    Ok(())
+}
+
 /// Writes a decided [`WriteSet`] inside the writer's transaction (the caller commits).
 fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
     let mut up = tx
@@ -480,12 +521,26 @@ fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
         ])
         .map_err(StoreError::sqlite("write record"))?;
     }
+    if let Some(origin) = &write.origin {
+        finish_ops(tx, origin)?;
+    }
     let mut ins = tx
-        .prepare_cached("INSERT INTO ops (op_id, hash, result) VALUES (?1, ?2, ?3)")
+        .prepare_cached(
+            "INSERT INTO ops (op_id, hash, result, device_id, seq, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
         .map_err(StoreError::sqlite("prepare op write"))?;
+    let origin = write.origin.as_ref();
     for (op, hash, result) in &write.ops {
-        ins.execute(params![op.to_string(), hash, to_json(result)?])
-            .map_err(StoreError::sqlite("store op result"))?;
+        ins.execute(params![
+            op.to_string(),
+            hash,
+            to_json(result)?,
+            origin.map(|o| o.device.to_string()),
+            origin.and_then(|o| o.seqs.get(op)),
+            origin.map(|o| o.stored_at),
+        ])
+        .map_err(StoreError::sqlite("store op result"))?;
     }
     tx.execute(
         "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
@@ -692,6 +747,8 @@ impl Store for SqliteStore {
                 database_bytes: count(
                     "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
                 )?,
+                table_bytes: table_bytes(&tx),
+                devices_tracked: count("SELECT count(*) FROM device_ops")?,
             })
         })
         .await
@@ -739,6 +796,55 @@ impl Store for SqliteStore {
             .map_err(StoreError::sqlite("raise history floor"))?;
             tx.commit().map_err(StoreError::sqlite("commit purge"))?;
             Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn trim_ops(&self, stored_upto: i64, limit: u32) -> Result<u64, StoreError> {
+        self.run_writer(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin op trim"))?;
+            // Any `limit` rows stored by then (the index on stored_at finds them); the
+            // marks are raised over exactly the rows deleted, in the same transaction.
+            let mut marks: std::collections::BTreeMap<String, i64> = Default::default();
+            let mut n = 0u64;
+            {
+                let mut del = tx
+                    .prepare(
+                        "DELETE FROM ops WHERE rowid IN (
+                             SELECT rowid FROM ops WHERE stored_at <= ?1 LIMIT ?2)
+                         RETURNING device_id, seq",
+                    )
+                    .map_err(StoreError::sqlite("prepare op trim"))?;
+                let mut rows = del
+                    .query(params![stored_upto, limit])
+                    .map_err(StoreError::sqlite("trim op results"))?;
+                while let Some(r) = rows.next().map_err(StoreError::sqlite("trim op results"))? {
+                    n += 1;
+                    let device: Option<String> =
+                        r.get(0).map_err(StoreError::sqlite("read device"))?;
+                    let seq: Option<i64> = r.get(1).map_err(StoreError::sqlite("read seq"))?;
+                    if let (Some(d), Some(s)) = (device, seq) {
+                        let m = marks.entry(d).or_insert(s);
+                        *m = (*m).max(s);
+                    }
+                }
+            }
+            let mut up = tx
+                .prepare(
+                    "INSERT INTO device_ops (device_id, forgotten_upto) VALUES (?1, ?2)
+                     ON CONFLICT (device_id) DO UPDATE
+                         SET forgotten_upto = max(forgotten_upto, excluded.forgotten_upto)",
+                )
+                .map_err(StoreError::sqlite("prepare mark raise"))?;
+            for (device, seq) in &marks {
+                up.execute(params![device, seq])
+                    .map_err(StoreError::sqlite("raise a device's op mark"))?;
+            }
+            drop(up);
+            tx.commit().map_err(StoreError::sqlite("commit op trim"))?;
+            Ok(n)
         })
         .await
     }
