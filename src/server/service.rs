@@ -178,7 +178,7 @@ impl Service {
         req: PushRequest,
         seen: Option<i64>,
     ) -> Result<PushResponse, ServiceError> {
-        self.check_holds(seen.unwrap_or(0)).await?;
+        self.check_seen(officer, seen.unwrap_or(0)).await?;
         self.push(officer, req).await
     }
 
@@ -197,7 +197,10 @@ impl Service {
                 results: Vec::new(),
             });
         }
-        let keys = push::needed(&req.changes);
+        let mut keys = push::needed(&req.changes);
+        // Every record a push may write belongs to the officer's team (the planner refuses
+        // others' records as `forbidden`), so it locks that team's counter only.
+        keys.team = officer.team.clone();
         let forms = self.push_forms(&officer.team, &req).await?;
         let officer = officer.clone();
         let at = crate::model::now_timestamp();
@@ -294,8 +297,11 @@ impl Service {
             ),
             None => None,
         };
-        let ahead = cur.as_ref().map_or(0, |c| c.version).max(seen.unwrap_or(0));
-        self.check_holds(ahead).await?;
+        if let Some(c) = &cur {
+            // A cursor names its team: checked exactly against that team's history.
+            self.check_holds(&c.team, c.version).await?;
+        }
+        self.check_seen(officer, seen.unwrap_or(0)).await?;
         let floor = self.store.history_floor().await?;
         let after = resume_after(officer, cur.as_ref(), floor)?;
         let page = self.store.pull(&officer.team, after, limit).await?;
@@ -359,21 +365,38 @@ impl Service {
         }))
     }
 
-    /// Refuses a device that saw version `ahead` when this database does not hold it: beyond
-    /// the last version handed out, or inside a range a start skipped (see
-    /// [`Service::begin_run`]). The error names where the database's history ends.
-    async fn check_holds(&self, ahead: i64) -> Result<(), ServiceError> {
+    /// Refuses a device that saw version `ahead` of `team` when this database does not hold
+    /// it: beyond the team's last version handed out, or inside a range of the team a start
+    /// skipped (see [`Service::begin_run`]). The error names where the team's history ends.
+    async fn check_holds(&self, team: &str, ahead: i64) -> Result<(), ServiceError> {
         if ahead <= 0 {
             return Ok(());
         }
-        let current = self.store.current_version().await?;
+        let current = self.store.team_version(team).await?;
         if ahead > current {
             return Err(ServiceError::ServerBehind { current });
         }
-        match self.store.skipped_range_start(ahead).await? {
+        match self.store.skipped_range_start(team, ahead).await? {
             Some(start) => Err(ServiceError::ServerBehind { current: start }),
             None => Ok(()),
         }
+    }
+
+    /// [`Service::check_holds`] for the `fieldsync-seen` version, which names no team: the
+    /// officer's team's, or — for a device that has not yet pulled since its officer was
+    /// moved and still holds the old team's records — the team before the move. Refused
+    /// only when neither holds it.
+    async fn check_seen(&self, officer: &Officer, seen: i64) -> Result<(), ServiceError> {
+        let refused = match self.check_holds(&officer.team, seen).await {
+            Err(ServiceError::ServerBehind { current }) => current,
+            other => return other,
+        };
+        if let Some(previous) = self.store.previous_team(&officer.id).await? {
+            if previous != officer.team && self.check_holds(&previous, seen).await.is_ok() {
+                return Ok(());
+            }
+        }
+        Err(ServiceError::ServerBehind { current: refused })
     }
 
     /// Adds an officer to `team` and returns their new token (only its hash is stored).

@@ -70,6 +70,58 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    after BIGINT PRIMARY KEY,
                    upto BIGINT NOT NULL
                );",
+}, Step {
+    version: 6,
+    name: "per-team versions (issue 14)",
+    // One version counter per team (`team_versions`, the row a write of that team locks),
+    // each team's skipped ranges (`team_version_gaps`; the older `version_gaps` rows keep
+    // applying to every team), the version a new team's counter starts at (`version_base`,
+    // raised by every `serve` start), an officer's team before their last move, and on
+    // PostgreSQL the sequence server ids come from (no lock). Every team known so far starts
+    // at the old global counter, so every version a device holds stays held.
+    sqlite: "CREATE TABLE IF NOT EXISTS team_versions (
+                 team TEXT PRIMARY KEY,
+                 version INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS team_version_gaps (
+                 team TEXT NOT NULL,
+                 after INTEGER NOT NULL,
+                 upto INTEGER NOT NULL,
+                 PRIMARY KEY (team, after)
+             );
+             INSERT OR IGNORE INTO meta (key, value)
+                 SELECT 'version_base', CAST(version AS TEXT) FROM version_counter WHERE id = 1;
+             INSERT OR IGNORE INTO team_versions (team, version)
+                 SELECT t.team, c.version
+                 FROM (SELECT team FROM records UNION SELECT team FROM officers
+                       UNION SELECT team FROM forms) AS t, version_counter AS c
+                 WHERE c.id = 1;
+             ALTER TABLE officers ADD COLUMN previous_team TEXT;",
+    postgres: "CREATE TABLE IF NOT EXISTS team_versions (
+                   team TEXT PRIMARY KEY,
+                   version BIGINT NOT NULL
+               );
+               CREATE TABLE IF NOT EXISTS team_version_gaps (
+                   team TEXT NOT NULL,
+                   after BIGINT NOT NULL,
+                   upto BIGINT NOT NULL,
+                   PRIMARY KEY (team, after)
+               );
+               INSERT INTO meta (key, value)
+                   SELECT 'version_base', version::text FROM version_counter WHERE id = 1
+                   ON CONFLICT DO NOTHING;
+               INSERT INTO team_versions (team, version)
+                   SELECT t.team, c.version
+                   FROM (SELECT team FROM records UNION SELECT team FROM officers
+                         UNION SELECT team FROM forms) AS t
+                   CROSS JOIN version_counter AS c
+                   WHERE c.id = 1
+                   ON CONFLICT DO NOTHING;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS previous_team TEXT;
+               CREATE SEQUENCE IF NOT EXISTS record_server_ids;
+               SELECT setval('record_server_ids', GREATEST(
+                   (SELECT server_id FROM version_counter WHERE id = 1),
+                   (SELECT COALESCE(max(server_id), 0) FROM records)) + 1, false);",
 }];
 
 /// The steps a database at `found` still needs.

@@ -386,7 +386,7 @@ fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
                     .map_err(StoreError::sqlite("begin push savepoint"))?;
                 let mut snap = load(&sp, &w.keys)?;
                 let writes = (w.decide)(&mut snap);
-                store_writes(&sp, &writes)?;
+                store_writes(&sp, &w.keys.team, &writes)?;
                 sp.commit()
                     .map_err(StoreError::sqlite("release push savepoint"))
             })();
@@ -405,15 +405,22 @@ fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
 
 /// Reads the counters, the stored results of `keys.op_ids` and the records `keys.ids` name,
 /// inside the writer's transaction.
+/// The highest version handed out in any team (or the base new teams start at).
+const CURRENT_VERSION: &str = "SELECT MAX(COALESCE((SELECT max(version) FROM team_versions), 0),
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version_base'))";
+
 fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
-    let mut snap = Snapshot::default();
-    (snap.version, snap.server_id) = tx
+    let mut snap = Snapshot {
+        version: team_counter(tx, &keys.team)?,
+        ..Snapshot::default()
+    };
+    snap.server_id = tx
         .query_row(
-            "SELECT version, server_id FROM version_counter WHERE id = 1",
+            "SELECT server_id FROM version_counter WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
-        .map_err(StoreError::sqlite("read version counter"))?;
+        .map_err(StoreError::sqlite("read server id counter"))?;
     let mut q = tx
         .prepare_cached("SELECT hash, result FROM ops WHERE op_id = ?1")
         .map_err(StoreError::sqlite("prepare op lookup"))?;
@@ -454,8 +461,39 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
     Ok(snap)
 }
 
-/// Writes a decided [`WriteSet`] inside the writer's transaction (the caller commits).
-fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
+/// The version counter of `team` (inside the writer's transaction), creating it when the
+/// team never wrote: at `version_base`, with (0, base] recorded as skipped (no version up to
+/// it was ever handed out in this team).
+fn team_counter(tx: &Connection, team: &str) -> Result<i64, StoreError> {
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT version FROM team_versions WHERE team = ?1")
+        .and_then(|mut q| q.query_row([team], |r| r.get(0)).optional())
+        .map_err(StoreError::sqlite("read the team's version counter"))?;
+    if let Some(v) = found {
+        return Ok(v);
+    }
+    let base: i64 = meta(tx, "version_base")?
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("version base: {e}")))?;
+    tx.execute(
+        "INSERT INTO team_versions (team, version) VALUES (?1, ?2)",
+        params![team, base],
+    )
+    .map_err(StoreError::sqlite("create the team's version counter"))?;
+    if base > 0 {
+        tx.execute(
+            "INSERT INTO team_version_gaps (team, after, upto) VALUES (?1, 0, ?2)",
+            params![team, base],
+        )
+        .map_err(StoreError::sqlite("record the team's skipped versions"))?;
+    }
+    Ok(base)
+}
+
+/// Writes a decided [`WriteSet`] of `team` inside the writer's transaction (the caller
+/// commits).
+fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), StoreError> {
+    super::check_one_team(team, &write.records)?;
     let mut up = tx
         .prepare_cached(
             "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
@@ -487,11 +525,12 @@ fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
         ins.execute(params![op.to_string(), hash, to_json(result)?])
             .map_err(StoreError::sqlite("store op result"))?;
     }
-    tx.execute(
-        "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
-        params![write.version, write.server_id],
-    )
-    .map_err(StoreError::sqlite("advance version counter"))?;
+    tx.prepare_cached("UPDATE team_versions SET version = ?2 WHERE team = ?1")
+        .and_then(|mut q| q.execute(params![team, write.version]))
+        .map_err(StoreError::sqlite("advance the team's version counter"))?;
+    tx.prepare_cached("UPDATE version_counter SET server_id = ?1 WHERE id = 1")
+        .and_then(|mut q| q.execute([write.server_id]))
+        .map_err(StoreError::sqlite("advance the server id counter"))?;
     if let Some(activity) = &write.activity {
         store_activity(tx, activity)?;
     }
@@ -684,7 +723,7 @@ impl Store for SqliteStore {
                 )?,
                 records: count("SELECT count(*) FROM records")?,
                 tombstones: count("SELECT count(*) FROM records WHERE deleted = 1")?,
-                current_version: count("SELECT version FROM version_counter WHERE id = 1")?,
+                current_version: count(CURRENT_VERSION)?,
                 history_floor: int_meta("history_floor")?,
                 schema_version: int_meta("schema_version")?,
                 stored_results: count("SELECT count(*) FROM ops")?,
@@ -708,7 +747,7 @@ impl Store for SqliteStore {
         self.run_writer(move |c| {
             let n = c
                 .execute(
-                    "UPDATE officers SET team = ?2 WHERE id = ?1",
+                    "UPDATE officers SET previous_team = CASE WHEN team = ?2 THEN previous_team ELSE team END, team = ?2 WHERE id = ?1",
                     params![id, team],
                 )
                 .map_err(StoreError::sqlite("move officer"))?;
@@ -745,12 +784,51 @@ impl Store for SqliteStore {
 
     async fn current_version(&self) -> Result<i64, StoreError> {
         self.read(|c| {
+            c.query_row(CURRENT_VERSION, [], |r| r.get(0))
+                .map_err(StoreError::sqlite("read the version counters"))
+        })
+        .await
+    }
+
+    async fn team_version(&self, team: &str) -> Result<i64, StoreError> {
+        let team = team.to_string();
+        self.read(move |c| {
             c.query_row(
-                "SELECT version FROM version_counter WHERE id = 1",
-                [],
+                "SELECT COALESCE((SELECT version FROM team_versions WHERE team = ?1),
+                                 (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version_base'))",
+                [team],
                 |r| r.get(0),
             )
-            .map_err(StoreError::sqlite("read the version counter"))
+            .map_err(StoreError::sqlite("read the team's version"))
+        })
+        .await
+    }
+
+    async fn team_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(|c| {
+            let mut q = c
+                .prepare("SELECT team, version FROM team_versions ORDER BY team")
+                .map_err(StoreError::sqlite("prepare the team versions read"))?;
+            let rows = q
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(StoreError::sqlite("read the team versions"))?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn previous_team(&self, officer: &str) -> Result<Option<String>, StoreError> {
+        let officer = officer.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT previous_team FROM officers WHERE id = ?1",
+                [officer],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(StoreError::sqlite("read the officer's previous team"))
         })
         .await
     }
@@ -764,24 +842,25 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::sqlite("begin skipping versions"))?;
-            let now: i64 = tx
+            let handed_out: bool = tx
                 .query_row(
-                    "SELECT version FROM version_counter WHERE id = 1",
+                    "SELECT EXISTS (SELECT 1 FROM team_versions WHERE version > 0)",
                     [],
                     |r| r.get(0),
                 )
-                .map_err(StoreError::sqlite("read the version counter"))?;
-            if now > 0 && now < at_least {
-                tx.execute(
-                    "INSERT INTO version_gaps (after, upto) VALUES (?1, ?2)",
-                    [now, at_least],
-                )
-                .map_err(StoreError::sqlite("record skipped versions"))?;
-                tx.execute(
-                    "UPDATE version_counter SET version = ?1 WHERE id = 1",
-                    [at_least],
-                )
-                .map_err(StoreError::sqlite("raise the version counter"))?;
+                .map_err(StoreError::sqlite("read the version counters"))?;
+            if handed_out {
+                let raise = [
+                    "INSERT INTO team_version_gaps (team, after, upto)
+                     SELECT team, version, ?1 FROM team_versions WHERE version < ?1",
+                    "UPDATE team_versions SET version = ?1 WHERE version < ?1",
+                    "UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), ?1) AS TEXT)
+                     WHERE key = 'version_base'",
+                ];
+                for sql in raise {
+                    tx.execute(sql, [at_least])
+                        .map_err(StoreError::sqlite("raise the version counters"))?;
+                }
             }
             tx.commit()
                 .map_err(StoreError::sqlite("commit skipped versions"))
@@ -789,11 +868,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError> {
+    async fn skipped_range_start(
+        &self,
+        team: &str,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let team = team.to_string();
         self.read(move |c| {
+            // Gaps recorded before per-team versions (schema step 6) apply to every team.
             c.query_row(
-                "SELECT after FROM version_gaps WHERE after < ?1 AND ?1 <= upto",
-                [version],
+                "SELECT after FROM team_version_gaps WHERE team = ?1 AND after < ?2 AND ?2 <= upto
+                 UNION ALL
+                 SELECT after FROM version_gaps WHERE after < ?2 AND ?2 <= upto
+                 LIMIT 1",
+                params![team, version],
                 |r| r.get(0),
             )
             .optional()
