@@ -173,7 +173,8 @@ pub struct StoredOp {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteKeys {
     /// The team whose counter the write locks and allocates versions from; every record the
-    /// write stores must belong to it.
+    /// write stores must belong to it. Empty: a write that takes no version and stores no
+    /// record (SQLite records a pull through the writer this way).
     pub team: String,
     pub op_ids: Vec<Uuid>,
     pub ids: Vec<Uuid>,
@@ -477,7 +478,7 @@ pub async fn migrate(database: &str) -> Result<(Option<i64>, i64), StoreError> {
 /// one team's rows only (see the consistency rules), which is what lets teams write in
 /// parallel and the schema be split by team.
 pub(crate) fn check_one_team(team: &str, records: &[StoredRecord]) -> Result<(), StoreError> {
-    match records.iter().find(|r| r.team != team) {
+    match records.iter().find(|r| r.team != team || team.is_empty()) {
         None => Ok(()),
         Some(r) => Err(StoreError::CrossTeam(format!(
             "a write of team {team:?} would store {} {} of team {:?}",

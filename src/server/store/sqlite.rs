@@ -410,8 +410,12 @@ const CURRENT_VERSION: &str = "SELECT MAX(COALESCE((SELECT max(version) FROM tea
             (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version_base'))";
 
 fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
+    let version = match keys.team.as_str() {
+        "" => 0,
+        team => team_counter(tx, team)?,
+    };
     let mut snap = Snapshot {
-        version: team_counter(tx, &keys.team)?,
+        version,
         ..Snapshot::default()
     };
     snap.server_id = tx
@@ -525,9 +529,11 @@ fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), Sto
         ins.execute(params![op.to_string(), hash, to_json(result)?])
             .map_err(StoreError::sqlite("store op result"))?;
     }
-    tx.prepare_cached("UPDATE team_versions SET version = ?2 WHERE team = ?1")
-        .and_then(|mut q| q.execute(params![team, write.version]))
-        .map_err(StoreError::sqlite("advance the team's version counter"))?;
+    if !team.is_empty() {
+        tx.prepare_cached("UPDATE team_versions SET version = ?2 WHERE team = ?1")
+            .and_then(|mut q| q.execute(params![team, write.version]))
+            .map_err(StoreError::sqlite("advance the team's version counter"))?;
+    }
     tx.prepare_cached("UPDATE version_counter SET server_id = ?1 WHERE id = 1")
         .and_then(|mut q| q.execute([write.server_id]))
         .map_err(StoreError::sqlite("advance the server id counter"))?;
