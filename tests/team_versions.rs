@@ -408,7 +408,79 @@ fn all_team_exports_resume_from_a_watermark(kind: StoreKind) {
     }
 }
 
+/// SQL that turns a fresh database into one an older build (schema 5, one global counter)
+/// left behind: north's record at version 41, server id 7; a skipped range (10, 20].
+const BACK_TO_SCHEMA_5: &str = "
+    DROP TABLE team_versions;
+    DROP TABLE team_version_gaps;
+    ALTER TABLE officers DROP COLUMN previous_team;
+    DELETE FROM meta WHERE key = 'version_base';
+    UPDATE meta SET value = '5' WHERE key = 'schema_version';
+    UPDATE version_counter SET version = 41, server_id = 7;
+    INSERT INTO version_gaps (after, upto) VALUES (10, 20);
+    INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
+        VALUES ('0190b3e4-0000-7000-8000-000000000001', 7, 'household', 'north', 41, false, NULL,
+                '{\"name\":\"old\"}', '{}', '{}');";
+
+/// A database of the global counter (schema 5) migrates to per-team versions: every team it
+/// knew continues from the global counter, so every version a device holds stays held (the
+/// older skipped ranges apply to every team), a new team starts there too, and server ids
+/// continue above the old ones.
+fn an_older_database_continues_from_its_global_counter(kind: StoreKind) {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = match kind {
+            StoreKind::Sqlite => dir.path().join("s.sqlite3").display().to_string(),
+            StoreKind::Postgres => tokio::task::spawn_blocking(pg::fresh_database)
+                .await
+                .unwrap(),
+        };
+        let svc = Service::open(&db).await.unwrap();
+        let amina_token = svc.add_officer("amina", "north").await.unwrap();
+        let chen_token = svc.add_officer("chen", "south").await.unwrap();
+        drop(svc);
+        match kind {
+            StoreKind::Sqlite => {
+                let c = rusqlite::Connection::open(&db).unwrap();
+                c.execute_batch(BACK_TO_SCHEMA_5).unwrap();
+            }
+            StoreKind::Postgres => {
+                let sql = format!("{BACK_TO_SCHEMA_5} DROP SEQUENCE record_server_ids;");
+                let url = db.clone();
+                let status = tokio::task::spawn_blocking(move || {
+                    Command::new(pg::tool("psql"))
+                        .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-qAt", "-c", &sql])
+                        .status()
+                        .expect("run psql")
+                })
+                .await
+                .unwrap();
+                assert!(status.success());
+            }
+        }
+        let svc = Service::open(&db).await.unwrap();
+        assert_eq!(svc.stats().await.unwrap().schema_version, 6);
+        let amina = svc.authenticate(&amina_token).await.unwrap();
+        let chen = svc.authenticate(&chen_token).await.unwrap();
+        // Version 41 stays held in both old teams; 15 lies in the old skipped range.
+        svc.push_seen(&amina, batch(0), Some(41)).await.unwrap();
+        svc.push_seen(&chen, batch(0), Some(41)).await.unwrap();
+        assert_eq!(behind(svc.push_seen(&chen, batch(0), Some(15)).await), 10);
+        let pushed = svc.push(&amina, batch(1)).await.unwrap();
+        assert_eq!(pushed.results[0].version, Some(42));
+        assert!(pushed.results[0].server_id.is_some_and(|id| id > 7));
+        assert_eq!(svc.push(&chen, batch(1)).await.unwrap().results[0].version, Some(42));
+        let eve = svc.add_officer("eve", "east").await.unwrap();
+        let eve = svc.authenticate(&eve).await.unwrap();
+        assert_eq!(svc.push(&eve, batch(1)).await.unwrap().results[0].version, Some(42));
+        assert_eq!(behind(svc.push_seen(&eve, batch(0), Some(30)).await), 0);
+        let page = svc.pull(&amina, None, None).await.unwrap();
+        assert_eq!(page.records.len(), 2, "the old record and the new one");
+    });
+}
+
 both_stores!(
+    an_older_database_continues_from_its_global_counter,
     many_teams_pushing_at_once_never_make_a_cursor_skip,
     the_restore_check_is_per_team,
     a_write_never_crosses_teams,

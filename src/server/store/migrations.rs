@@ -121,7 +121,25 @@ pub(crate) const STEPS: &[Step] = &[Step {
                CREATE SEQUENCE IF NOT EXISTS record_server_ids;
                SELECT setval('record_server_ids', GREATEST(
                    (SELECT server_id FROM version_counter WHERE id = 1),
-                   (SELECT COALESCE(max(server_id), 0) FROM records)) + 1, false);",
+                   (SELECT COALESCE(max(server_id), 0) FROM records)) + 1, false);
+               -- Whoever may write records may take server ids: an application role granted
+               -- table rights only (docs/server.md, least privilege) keeps serving.
+               DO $$
+               DECLARE g oid;
+               BEGIN
+                   FOR g IN SELECT DISTINCT a.grantee
+                            FROM pg_class AS c, aclexplode(c.relacl) AS a
+                            WHERE c.oid = 'records'::regclass AND a.privilege_type = 'INSERT'
+                              AND a.grantee <> c.relowner
+                   LOOP
+                       IF g = 0 THEN
+                           GRANT USAGE ON SEQUENCE record_server_ids TO PUBLIC;
+                       ELSE
+                           EXECUTE format('GRANT USAGE ON SEQUENCE record_server_ids TO %s',
+                                          g::regrole::text);
+                       END IF;
+                   END LOOP;
+               END $$;",
 }];
 
 /// The steps a database at `found` still needs.
