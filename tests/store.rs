@@ -432,8 +432,8 @@ async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
         .push(&moved, req(vec![insert(Uuid::new_v4(), "s2")]))
         .await
         .unwrap();
-    // Versions are per team: south's second.
-    assert_eq!(more.results[0].version, Some(2));
+    // Versions are per team; the move raised south's counter to north's 2.
+    assert_eq!(more.results[0].version, Some(3));
     // `amina` is her pre-move identity, as a request authenticated before the move holds it.
     let gone = svc.push(&amina, req(vec![del])).await.unwrap();
     assert_eq!(gone.results[0].version, Some(3), "north's third");

@@ -414,6 +414,7 @@ const BACK_TO_SCHEMA_5: &str = "
     DROP TABLE team_versions;
     DROP TABLE team_version_gaps;
     ALTER TABLE officers DROP COLUMN previous_team;
+    ALTER TABLE officers DROP COLUMN moved_at_version;
     DELETE FROM meta WHERE key = 'version_base';
     UPDATE meta SET value = '5' WHERE key = 'schema_version';
     UPDATE version_counter SET version = 41, server_id = 7;

@@ -3,7 +3,8 @@
 //! It owns authentication by token, the push rules (batch size, then the pure planner
 //! [`push::plan`] run inside the store's write transaction), the pull rules (page size,
 //! cursors, team scope: an officer who moved team starts over; a cursor below the history
-//! floor must re-sync), supervision (each officer's last push, last pull and changes pushed,
+//! floor must re-sync; the restore check against the team's own versions, which are per
+//! team), supervision (each officer's last push, last pull and changes pushed,
 //! recorded cheaply) and the administrator's operations (officers, tokens, purging, stats,
 //! backups). It
 //! must not parse requests, pick HTTP statuses or print: `server::http` and `cli::admin` do.
@@ -130,12 +131,12 @@ impl Service {
         &self.server_id
     }
 
-    /// Called when a server process starts: skips the version counter ahead to
-    /// [`start_version`] of the server's clock, recording the skipped range. A database
-    /// restored from a backup thus never hands out again a version it handed out before the
-    /// restore, and a device that saw one learns that the server lost history
-    /// ([`ServiceError::ServerBehind`]) whichever device syncs first. A database that has
-    /// handed out no version yet is left alone.
+    /// Called when a server process starts: skips every team's version counter ahead to
+    /// [`start_version`] of the server's clock, recording each team's skipped range (and
+    /// raising the version a new team starts at). A database restored from a backup thus
+    /// never hands out again a version it handed out before the restore, and a device that
+    /// saw one learns that the server lost history ([`ServiceError::ServerBehind`]) whichever
+    /// device syncs first. A database that has handed out no version yet is left alone.
     pub async fn begin_run(&self) -> Result<(), StoreError> {
         self.store.skip_versions(start_version()).await
     }
@@ -382,17 +383,22 @@ impl Service {
         }
     }
 
-    /// [`Service::check_holds`] for the `fieldsync-seen` version, which names no team: the
-    /// officer's team's, or — for a device that has not yet pulled since its officer was
-    /// moved and still holds the old team's records — the team before the move. Refused
-    /// only when neither holds it.
+    /// [`Service::check_holds`] for the `fieldsync-seen` version (the highest version the
+    /// device holds), which names no team: checked against the officer's team. A device that
+    /// has not yet pulled since its officer was moved still holds the old team's records: a
+    /// move raises the new team's counter to the old one's (see [`Store::move_officer`]), so
+    /// everything the new team hands out afterwards is above them, and a version at or below
+    /// that point that the new team does not hold is checked against the old team instead.
     async fn check_seen(&self, officer: &Officer, seen: i64) -> Result<(), ServiceError> {
         let refused = match self.check_holds(&officer.team, seen).await {
             Err(ServiceError::ServerBehind { current }) => current,
             other => return other,
         };
-        if let Some(previous) = self.store.previous_team(&officer.id).await? {
-            if previous != officer.team && self.check_holds(&previous, seen).await.is_ok() {
+        if let Some((previous, moved_at)) = self.store.previous_team(&officer.id).await? {
+            if previous != officer.team
+                && seen <= moved_at
+                && self.check_holds(&previous, seen).await.is_ok()
+            {
                 return Ok(());
             }
         }
@@ -450,8 +456,9 @@ impl Service {
         super::export::Export::start(self.store.clone(), query).await
     }
 
-    /// Deletes tombstones below version `before` and raises the history floor, so cursors
-    /// older than it must re-sync; the number deleted.
+    /// Deletes tombstones below version `before` in every team and raises the history floor
+    /// (one number for every team's versions), so cursors older than it must re-sync; the
+    /// number deleted.
     /// A version beyond the current one (`before > current + 1`) is refused: it would purge tombstones not yet
     /// written and send every device back to the start. (Versions only grow, so checking
     /// before the purge's own transaction is safe.)

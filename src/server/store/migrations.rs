@@ -76,7 +76,8 @@ pub(crate) const STEPS: &[Step] = &[Step {
     // One version counter per team (`team_versions`, the row a write of that team locks),
     // each team's skipped ranges (`team_version_gaps`; the older `version_gaps` rows keep
     // applying to every team), the version a new team's counter starts at (`version_base`,
-    // raised by every `serve` start), an officer's team before their last move, and on
+    // raised by every `serve` start), an officer's team before their last move and the new
+    // team's version then (see `Store::move_officer`), and on
     // PostgreSQL the sequence server ids come from (no lock). Every team known so far starts
     // at the old global counter, so every version a device holds stays held.
     sqlite: "CREATE TABLE IF NOT EXISTS team_versions (
@@ -96,7 +97,8 @@ pub(crate) const STEPS: &[Step] = &[Step {
                  FROM (SELECT team FROM records UNION SELECT team FROM officers
                        UNION SELECT team FROM forms) AS t, version_counter AS c
                  WHERE c.id = 1;
-             ALTER TABLE officers ADD COLUMN previous_team TEXT;",
+             ALTER TABLE officers ADD COLUMN previous_team TEXT;
+             ALTER TABLE officers ADD COLUMN moved_at_version INTEGER;",
     postgres: "CREATE TABLE IF NOT EXISTS team_versions (
                    team TEXT PRIMARY KEY,
                    version BIGINT NOT NULL
@@ -118,6 +120,7 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    WHERE c.id = 1
                    ON CONFLICT DO NOTHING;
                ALTER TABLE officers ADD COLUMN IF NOT EXISTS previous_team TEXT;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS moved_at_version BIGINT;
                CREATE SEQUENCE IF NOT EXISTS record_server_ids;
                SELECT setval('record_server_ids', GREATEST(
                    (SELECT server_id FROM version_counter WHERE id = 1),

@@ -329,6 +329,11 @@ pub trait Store: Send + Sync + 'static {
     /// up with `pg_dump`.
     async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError>;
 
+    /// Moves an officer to `team`. Under both teams' locks (in team order), raises the new
+    /// team's counter to at least the old team's, so every version the new team hands out
+    /// after the move is above every version the officer's devices received before it, and
+    /// records the old team and that version (see [`Store::previous_team`]). Nothing when the
+    /// officer is already in `team`.
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError>;
 
     /// Deletes tombstones older than `before` and raises the history floor; the count.
@@ -346,8 +351,9 @@ pub trait Store: Send + Sync + 'static {
     /// records up to its version are all committed (an export's watermark).
     async fn team_versions(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
-    /// The officer's team before their last move, if they were ever moved.
-    async fn previous_team(&self, officer: &str) -> Result<Option<String>, StoreError>;
+    /// The officer's team before their last move and the new team's version right after it
+    /// (see [`Store::move_officer`]), if they were ever moved.
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError>;
 
     /// The database's stable id (issue 11): a UUID made with it (migration step 4).
     async fn server_id(&self) -> Result<String, StoreError>;

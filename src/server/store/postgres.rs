@@ -936,18 +936,59 @@ impl Store for PgStore {
 
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
         validate_team(team)?;
-        let c = self.client().await?;
-        let n = c
-            .execute(
-                "UPDATE officers SET previous_team = CASE WHEN team = $2 THEN previous_team ELSE team END, team = $2 WHERE id = $1",
-                &[&id, &team],
-            )
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
             .await
-            .map_err(StoreError::pg("move officer"))?;
-        if n == 0 {
-            return Err(StoreError::UnknownOfficer(id.to_string()));
+            .map_err(StoreError::pg("begin the move"))?;
+        // Lock order, as everywhere: the version base (shared), team rows in team order, then
+        // the officer's row (a push holds its team's row, then writes its officer's row).
+        tx.execute(
+            "SELECT value FROM meta WHERE key = 'version_base' FOR SHARE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock the version base"))?;
+        let from: String = tx
+            .query_opt("SELECT team FROM officers WHERE id = $1", &[&id])
+            .await
+            .map_err(StoreError::pg("read the officer's team"))?
+            .ok_or_else(|| StoreError::UnknownOfficer(id.to_string()))?
+            .try_get(0)
+            .map_err(StoreError::pg("read the officer's team"))?;
+        if from == team {
+            return Ok(());
         }
-        Ok(())
+        let (first, second) = if from.as_str() < team {
+            (from.as_str(), team)
+        } else {
+            (team, from.as_str())
+        };
+        let (v1, v2) = (lock_team(&tx, first).await?, lock_team(&tx, second).await?);
+        let still: String = tx
+            .query_one("SELECT team FROM officers WHERE id = $1 FOR UPDATE", &[&id])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("lock the officer"))?;
+        if still != from {
+            return Err(StoreError::Invalid(format!(
+                "officer {id:?} was moved meanwhile: run the move again"
+            )));
+        }
+        let raised = v1.max(v2);
+        tx.execute(
+            "UPDATE team_versions SET version = $2 WHERE team = $1",
+            &[&team, &raised],
+        )
+        .await
+        .map_err(StoreError::pg("raise the new team's version"))?;
+        tx.execute(
+            "UPDATE officers SET team = $2, previous_team = $3, moved_at_version = $4 WHERE id = $1",
+            &[&id, &team, &from, &raised],
+        )
+        .await
+        .map_err(StoreError::pg("move officer"))?;
+        tx.commit().await.map_err(StoreError::pg("commit the move"))
     }
 
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError> {
@@ -1022,21 +1063,19 @@ impl Store for PgStore {
             .map_err(StoreError::pg("read a team version"))
     }
 
-    async fn previous_team(&self, officer: &str) -> Result<Option<String>, StoreError> {
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError> {
         let c = self.client().await?;
         let row = c
             .query_opt(
-                "SELECT previous_team FROM officers WHERE id = $1",
+                "SELECT previous_team, moved_at_version FROM officers
+                 WHERE id = $1 AND previous_team IS NOT NULL AND moved_at_version IS NOT NULL",
                 &[&officer],
             )
             .await
             .map_err(StoreError::pg("read the officer's previous team"))?;
-        match row {
-            Some(r) => r
-                .try_get(0)
-                .map_err(StoreError::pg("read the previous team")),
-            None => Ok(None),
-        }
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+            .map_err(StoreError::pg("read the previous team"))
     }
 
     async fn server_id(&self) -> Result<String, StoreError> {

@@ -751,16 +751,31 @@ impl Store for SqliteStore {
         validate_team(team)?;
         let (id, team) = (id.to_string(), team.to_string());
         self.run_writer(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE officers SET previous_team = CASE WHEN team = ?2 THEN previous_team ELSE team END, team = ?2 WHERE id = ?1",
-                    params![id, team],
-                )
-                .map_err(StoreError::sqlite("move officer"))?;
-            if n == 0 {
-                return Err(StoreError::UnknownOfficer(id));
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin the move"))?;
+            let from: String = tx
+                .query_row("SELECT team FROM officers WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(StoreError::sqlite("read the officer's team"))?
+                .ok_or_else(|| StoreError::UnknownOfficer(id.clone()))?;
+            if from == team {
+                return Ok(());
             }
-            Ok(())
+            let raised = team_counter(&tx, &from)?.max(team_counter(&tx, &team)?);
+            tx.execute(
+                "UPDATE team_versions SET version = ?2 WHERE team = ?1",
+                params![team, raised],
+            )
+            .map_err(StoreError::sqlite("raise the new team's version"))?;
+            tx.execute(
+                "UPDATE officers SET team = ?2, previous_team = ?3, moved_at_version = ?4 WHERE id = ?1",
+                params![id, team, from, raised],
+            )
+            .map_err(StoreError::sqlite("move officer"))?;
+            tx.commit().map_err(StoreError::sqlite("commit the move"))
         })
         .await
     }
@@ -824,16 +839,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn previous_team(&self, officer: &str) -> Result<Option<String>, StoreError> {
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError> {
         let officer = officer.to_string();
         self.read(move |c| {
             c.query_row(
-                "SELECT previous_team FROM officers WHERE id = ?1",
+                "SELECT previous_team, moved_at_version FROM officers
+                 WHERE id = ?1 AND previous_team IS NOT NULL AND moved_at_version IS NOT NULL",
                 [officer],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
-            .map(Option::flatten)
             .map_err(StoreError::sqlite("read the officer's previous team"))
         })
         .await
