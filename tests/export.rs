@@ -346,11 +346,7 @@ fn since_exports_only_later_changes(kind: StoreKind) {
         .to_string();
     amina.ok(&["household", "edit", &id, "--village", "Kisumu"]);
     amina.sync_expect(0);
-    let (next, err) = export(
-        &server.db,
-        "csv",
-        &["--entity", "household", "--since", &v],
-    );
+    let (next, err) = export(&server.db, "csv", &["--entity", "household", "--since", &v]);
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].meta["id"], json!(id));
     assert_eq!(next[0].fields["village"], json!("Kisumu"));

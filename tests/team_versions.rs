@@ -26,8 +26,7 @@ use support::{both_stores, pg, StoreKind, TestServer};
 use uuid::Uuid;
 
 fn accepted_version(r: &fieldsync::protocol::ChangeResult) -> i64 {
-    r.version
-        .unwrap_or_else(|| panic!("not accepted: {r:?}"))
+    r.version.unwrap_or_else(|| panic!("not accepted: {r:?}"))
 }
 
 /// Pulls `token`'s team page by page (7 at a time) until `done` is set and one last full
@@ -118,7 +117,10 @@ fn many_teams_pushing_at_once_never_make_a_cursor_skip(kind: StoreKind) {
             seen.windows(2).all(|w| w[0].1 < w[1].1),
             "team{t}: pull order broke"
         );
-        assert_eq!(seen, expected, "team{t}: the reader missed or repeated changes");
+        assert_eq!(
+            seen, expected,
+            "team{t}: the reader missed or repeated changes"
+        );
         let versions: Vec<i64> = expected.iter().map(|x| x.1).collect();
         assert_eq!(
             versions,
@@ -296,7 +298,10 @@ fn the_restore_check_is_per_team(kind: StoreKind) {
         svc.move_officer("amina", "south").await.unwrap();
         let moved = svc.authenticate(&amina_token).await.unwrap();
         svc.push_seen(&moved, batch(0), Some(3)).await.unwrap();
-        let page = svc.pull_seen(&moved, None, None, None, Some(3)).await.unwrap();
+        let page = svc
+            .pull_seen(&moved, None, None, None, Some(3))
+            .await
+            .unwrap();
         assert_eq!(page.records.len(), 2, "south's records");
         // What neither team ever handed out is still refused.
         assert_eq!(behind(svc.push_seen(&moved, batch(0), Some(500)).await), 1);
@@ -376,7 +381,12 @@ fn all_team_exports_resume_from_a_watermark(kind: StoreKind) {
     let south = s.add_officer("chen", "south");
     let households = |token: &str, n: usize| -> Vec<String> {
         let ids: Vec<Uuid> = (0..n).map(|_| uid()).collect();
-        push(&s.url, token, uid(), ids.iter().map(|i| household(*i, "h")).collect());
+        push(
+            &s.url,
+            token,
+            uid(),
+            ids.iter().map(|i| household(*i, "h")).collect(),
+        );
         ids.iter().map(Uuid::to_string).collect()
     };
     let n1 = households(&north, 5);
@@ -470,10 +480,16 @@ fn an_older_database_continues_from_its_global_counter(kind: StoreKind) {
         let pushed = svc.push(&amina, batch(1)).await.unwrap();
         assert_eq!(pushed.results[0].version, Some(42));
         assert!(pushed.results[0].server_id.is_some_and(|id| id > 7));
-        assert_eq!(svc.push(&chen, batch(1)).await.unwrap().results[0].version, Some(42));
+        assert_eq!(
+            svc.push(&chen, batch(1)).await.unwrap().results[0].version,
+            Some(42)
+        );
         let eve = svc.add_officer("eve", "east").await.unwrap();
         let eve = svc.authenticate(&eve).await.unwrap();
-        assert_eq!(svc.push(&eve, batch(1)).await.unwrap().results[0].version, Some(42));
+        assert_eq!(
+            svc.push(&eve, batch(1)).await.unwrap().results[0].version,
+            Some(42)
+        );
         assert_eq!(behind(svc.push_seen(&eve, batch(0), Some(30)).await), 0);
         let page = svc.pull(&amina, None, None).await.unwrap();
         assert_eq!(page.records.len(), 2, "the old record and the new one");

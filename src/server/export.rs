@@ -129,7 +129,10 @@ impl Export {
         let next = match &query.team {
             Some(_) => Since::Version(ranges.first().map_or(0, |r| r.2)),
             None => Since::Teams(Watermark(
-                ranges.iter().map(|(t, _, upto)| (t.clone(), *upto)).collect(),
+                ranges
+                    .iter()
+                    .map(|(t, _, upto)| (t.clone(), *upto))
+                    .collect(),
             )),
         };
         let filters: Vec<ExportFilter> = ranges

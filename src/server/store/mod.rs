@@ -366,8 +366,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The start of the skipped range of `team` that holds `version` (a version this
     /// database never handed out in that team), if any.
-    async fn skipped_range_start(&self, team: &str, version: i64)
-        -> Result<Option<i64>, StoreError>;
+    async fn skipped_range_start(
+        &self,
+        team: &str,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError>;
 
     /// The distinct answer keys (without the `answers.` prefix) of the records `filter`
     /// selects, sorted. One query; no record is loaded.

@@ -185,7 +185,9 @@ async fn lock_team(tx: &deadpool_postgres::Transaction<'_>, team: &str) -> Resul
         .await
         .map_err(StoreError::pg("lock the team's version counter"))?
     {
-        return row.try_get(0).map_err(StoreError::pg("read the team's version"));
+        return row
+            .try_get(0)
+            .map_err(StoreError::pg("read the team's version"));
     }
     let base: i64 = tx
         .query_one(
