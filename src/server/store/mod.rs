@@ -34,8 +34,9 @@
 //!   CONFLICT DO NOTHING`, then the lock, so two processes never both create it) at the
 //!   version `version_base` in `meta`, which every `serve` start raises (see
 //!   [`Store::skip_versions`]). Server ids stay unique across teams (SQLite: the writer's
-//!   counter; PostgreSQL: a sequence, which never waits). Operations over every team
-//!   (a `serve` start's jump, purging tombstones) lock every team's row in team order.
+//!   counter; PostgreSQL: a sequence, which never waits). Operations over several teams
+//!   lock their rows in team order: a move (two teams: it raises the new team's counter to
+//!   the old one's), a `serve` start's jump and purging tombstones (every team).
 //!   Pulls and authentication only read and run in parallel with writes and each other.
 //! - **Loads and writes are batched**: a write loads its op_ids and records in a fixed number
 //!   of statements (PostgreSQL: two pipelined `= ANY` queries; SQLite: cached point lookups)
