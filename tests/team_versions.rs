@@ -309,6 +309,40 @@ fn the_restore_check_is_per_team(kind: StoreKind) {
     });
 }
 
+/// A move raises the new team's counter to the old team's, so a push made after the move is
+/// above every version the device held before it: when a restore loses that push, the
+/// device's highest version is the lost one and the restored server says so (SQLite: a real
+/// backup and restore, as `admin backup` makes).
+#[test]
+fn a_push_lost_after_a_move_is_not_hidden_by_the_old_teams_versions() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.sqlite3");
+        let svc = Service::open(&db.display().to_string()).await.unwrap();
+        let token = svc.add_officer("amina", "north").await.unwrap();
+        let chen = svc.add_officer("chen", "south").await.unwrap();
+        let amina = svc.authenticate(&token).await.unwrap();
+        let chen = svc.authenticate(&chen).await.unwrap();
+        svc.push(&amina, batch(5)).await.unwrap();
+        svc.push(&chen, batch(1)).await.unwrap();
+        svc.move_officer("amina", "south").await.unwrap();
+        let backup = dir.path().join("backup.sqlite3");
+        svc.backup(&backup).await.unwrap();
+        let moved = svc.authenticate(&token).await.unwrap();
+        let lost = svc.push(&moved, batch(1)).await.unwrap();
+        // Above north's 5, which the device also holds.
+        assert_eq!(lost.results[0].version, Some(6));
+        drop(svc);
+        let restored = Service::open(&backup.display().to_string()).await.unwrap();
+        restored.begin_run().await.unwrap();
+        let moved = restored.authenticate(&token).await.unwrap();
+        // The device holds north's 1..5 and the lost 6: it names 6.
+        assert_eq!(behind(restored.push_seen(&moved, batch(0), Some(6)).await), 5);
+        // Before that push it held north's 5 only: still fine.
+        restored.push_seen(&moved, batch(0), Some(5)).await.unwrap();
+    });
+}
+
 /// A write stores records of its own team only: one naming another team's record is
 /// refused as a whole and changes nothing.
 fn a_write_never_crosses_teams(kind: StoreKind) {
