@@ -4,7 +4,7 @@
 //! exhausted") instead of hanging or failing obscurely; `--pool-size` bounds connections.
 //!
 //! The write lock is held from outside, as a long push would hold it: a `psql` session
-//! locks the one-row version counter for a few seconds.
+//! locks team north's version counter row for a few seconds.
 
 mod support;
 
