@@ -337,7 +337,10 @@ fn a_push_lost_after_a_move_is_not_hidden_by_the_old_teams_versions() {
         restored.begin_run().await.unwrap();
         let moved = restored.authenticate(&token).await.unwrap();
         // The device holds north's 1..5 and the lost 6: it names 6.
-        assert_eq!(behind(restored.push_seen(&moved, batch(0), Some(6)).await), 5);
+        assert_eq!(
+            behind(restored.push_seen(&moved, batch(0), Some(6)).await),
+            5
+        );
         // Before that push it held north's 5 only: still fine.
         restored.push_seen(&moved, batch(0), Some(5)).await.unwrap();
     });
