@@ -577,7 +577,7 @@ Register-ArgumentCompleter -Native -CommandName 'fieldsync' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file (replaced only once the export is complete) instead of stdout')
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only this team''s records')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records changed after this version (the one the previous export printed)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records changed after this: what the previous export printed (a version with --team; for every team a watermark, one version per team: north:120,south:88)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'db')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'config')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')

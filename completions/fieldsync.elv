@@ -510,7 +510,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --format 'csv (a header row, one column per answer key) or jsonl (one JSON object a line)'
             cand --output 'Write to this file (replaced only once the export is complete) instead of stdout'
             cand --team 'Only this team''s records'
-            cand --since 'Only records changed after this version (the one the previous export printed)'
+            cand --since 'Only records changed after this: what the previous export printed (a version with --team; for every team a watermark, one version per team: north:120,south:88)'
             cand --db 'db'
             cand --config 'config'
             cand --timeout 'timeout'

@@ -319,7 +319,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_se
 jsonl\t'One JSON object per line'"
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l output -d 'Write to this file (replaced only once the export is complete) instead of stdout' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l team -d 'Only this team\'s records' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l since -d 'Only records changed after this version (the one the previous export printed)' -r
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l since -d 'Only records changed after this: what the previous export printed (a version with --team; for every team a watermark, one version per team: north:120,south:88)' -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l db -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l config -r
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand admin; and __fish_seen_subcommand_from export" -l timeout -r

@@ -164,17 +164,36 @@ fn server_rows(url: &str, teams: &[(&str, &str)], entity: &str, deleted: bool) -
             });
         }
     }
-    rows.sort_by_key(|r| r.meta["version"].as_i64());
+    // An export's order: team by team (versions are per team), each by version.
+    rows.sort_by_key(|r| {
+        (
+            r.meta["team"].as_str().map(str::to_string),
+            r.meta["version"].as_i64(),
+        )
+    });
     rows
 }
 
-/// The version in `exported N ... up to version V; next: --since V`.
-fn upto(stderr: &str) -> i64 {
+/// What to pass as `--since` next, from `exported N ... ; next: --since W`: for an export of
+/// every team a watermark, one version per team (`north:12,south:7`; versions are per team).
+fn upto(stderr: &str) -> String {
     let tail = stderr
         .split("next: --since ")
         .nth(1)
         .unwrap_or_else(|| panic!("no next version in {stderr:?}"));
-    tail.trim().parse().expect("a version")
+    tail.trim().to_string()
+}
+
+/// A watermark's version of each team.
+fn watermark(w: &str) -> std::collections::BTreeMap<String, i64> {
+    w.split(',')
+        .map(|pair| {
+            let (team, v) = pair
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{w:?} is not a watermark"));
+            (team.to_string(), v.parse().expect("a version"))
+        })
+        .collect()
 }
 
 /// Two teams' officers record and sync households and visits with awkward text.
@@ -299,19 +318,21 @@ fn since_exports_only_later_changes(kind: StoreKind) {
     let (amina, _b, at, bt) = seed(&server);
     let (first, err) = export(&server.db, "jsonl", &["--entity", "household"]);
     let v = upto(&err);
-    let newest = first
-        .iter()
-        .filter_map(|r| r.meta["version"].as_i64())
-        .max();
-    assert!(
-        newest.is_some_and(|n| v >= n),
-        "{v} covers every exported version"
-    );
+    let marks = watermark(&v);
+    assert_eq!(marks.keys().collect::<Vec<_>>(), ["north", "south"], "{v}");
+    assert!(!first.is_empty());
+    for r in &first {
+        let team = r.meta["team"].as_str().unwrap();
+        assert!(
+            r.meta["version"].as_i64().unwrap() <= marks[team],
+            "{v} covers every exported version of team {team}"
+        );
+    }
     // Nothing changed: the next export is empty and names the same version.
     let (none, err) = export(
         &server.db,
         "jsonl",
-        &["--entity", "household", "--since", &v.to_string()],
+        &["--entity", "household", "--since", &v],
     );
     assert!(none.is_empty(), "{none:?}");
     assert_eq!(upto(&err), v);
@@ -325,15 +346,14 @@ fn since_exports_only_later_changes(kind: StoreKind) {
         .to_string();
     amina.ok(&["household", "edit", &id, "--village", "Kisumu"]);
     amina.sync_expect(0);
-    let (next, err) = export(
-        &server.db,
-        "csv",
-        &["--entity", "household", "--since", &v.to_string()],
-    );
+    let (next, err) = export(&server.db, "csv", &["--entity", "household", "--since", &v]);
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].meta["id"], json!(id));
     assert_eq!(next[0].fields["village"], json!("Kisumu"));
-    assert!(upto(&err) > v);
+    // Only north's version moved: amina's edit took north's next version.
+    let after = watermark(&upto(&err));
+    assert!(after["north"] > marks["north"], "{after:?}");
+    assert_eq!(after["south"], marks["south"]);
     let teams = [("north", at.as_str()), ("south", bt.as_str())];
     let latest = server_rows(&server.url, &teams, "household", false);
     assert!(latest.contains(&next[0]));
@@ -552,7 +572,13 @@ fn million_visit_export_peak_rss() {
                 origin: None,
             };
             store
-                .write(WriteKeys::default(), Box::new(move |_| set))
+                .write(
+                    WriteKeys {
+                        team: "north".into(),
+                        ..WriteKeys::default()
+                    },
+                    Box::new(move |_| set),
+                )
                 .await
                 .unwrap();
         }

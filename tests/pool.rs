@@ -4,7 +4,7 @@
 //! exhausted") instead of hanging or failing obscurely; `--pool-size` bounds connections.
 //!
 //! The write lock is held from outside, as a long push would hold it: a `psql` session
-//! locks the one-row version counter for a few seconds.
+//! locks team north's version counter row for a few seconds.
 
 mod support;
 
@@ -16,7 +16,8 @@ use support::body::{household, push_request, uid};
 use support::http::{client, pull_raw, JsonReq};
 use support::{add_officer, pg, TestServer};
 
-/// A `psql` session holding the push lock (`version_counter ... FOR UPDATE`) for `secs`.
+/// A `psql` session holding team north's push lock (`team_versions ... FOR UPDATE`, the row
+/// created first if the team never wrote) for `secs`.
 fn hold_write_lock(db: &str, secs: u32) -> Child {
     let child = Command::new(pg::tool("psql"))
         .args([
@@ -24,7 +25,7 @@ fn hold_write_lock(db: &str, secs: u32) -> Child {
             "-qAt",
             "-c",
             &format!(
-                "BEGIN; SELECT version FROM version_counter WHERE id = 1 FOR UPDATE; SELECT pg_sleep({secs}); COMMIT;"
+                "INSERT INTO team_versions (team, version) VALUES ('north', 0) ON CONFLICT DO NOTHING; BEGIN; SELECT version FROM team_versions WHERE team = 'north' FOR UPDATE; SELECT pg_sleep({secs}); COMMIT;"
             ),
         ])
         .stdout(Stdio::null())

@@ -395,13 +395,13 @@ fn step_7_dates_the_results_stored_before_it(kind: support::StoreKind) {
         };
         assert!(all_accepted(&svc.push(&o, req).await.unwrap().results));
     });
-    // Back to schema 5, as a database written before op-id retention.
+    // Back to schema 6, as a database written before op-id retention.
     sql(
         &db,
         "DROP INDEX ops_by_age; DROP INDEX ops_by_device_seq; DROP TABLE device_ops;
          ALTER TABLE ops DROP COLUMN device_id; ALTER TABLE ops DROP COLUMN seq;
          ALTER TABLE ops DROP COLUMN stored_at;
-         UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+         UPDATE meta SET value = '6' WHERE key = 'schema_version';",
     );
     rt.block_on(async {
         let svc = Service::open(&db).await.unwrap();

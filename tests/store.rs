@@ -286,14 +286,16 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     let first = push(&st, &o, Uuid::new_v4(), vec![insert(h, "a")]).await;
     // The decision sees the loaded record and the counters; what it returns is written.
     let keys = WriteKeys {
+        team: "north".into(),
         op_ids: vec![first[0].op_id, Uuid::new_v4()],
         ids: vec![h, Uuid::new_v4()],
         ..WriteKeys::default()
     };
     let seen = store::write_with(st.as_ref(), keys, move |snap| {
+        // The next server id is a new one (the stored record has server id 1).
         let seen = (
             snap.version,
-            snap.server_id,
+            snap.next_server_id() > 1,
             snap.records.len(),
             snap.ops.len(),
         );
@@ -312,13 +314,17 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     })
     .await
     .unwrap();
-    assert_eq!(seen, (1, 1, 1, 1));
+    assert_eq!(seen, (1, true, 1, 1));
     let page = st.pull("north", 1, 10).await.unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].fields["name"], json!("renamed"));
     assert_eq!(page.records[0].version, 2);
     // An empty decision writes nothing but the (unchanged) counters.
-    store::write_with(st.as_ref(), WriteKeys::default(), |snap| {
+    let north = WriteKeys {
+        team: "north".into(),
+        ..WriteKeys::default()
+    };
+    store::write_with(st.as_ref(), north, |snap| {
         let w = WriteSet {
             version: snap.version,
             server_id: snap.server_id,
@@ -430,11 +436,18 @@ async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
         .push(&moved, req(vec![insert(Uuid::new_v4(), "s2")]))
         .await
         .unwrap();
-    assert_eq!(more.results[0].version, Some(4));
+    // Versions are per team; the move raised south's counter to north's 2.
+    assert_eq!(more.results[0].version, Some(3));
     // `amina` is her pre-move identity, as a request authenticated before the move holds it.
     let gone = svc.push(&amina, req(vec![del])).await.unwrap();
-    assert_eq!(gone.results[0].version, Some(5));
-    assert_eq!(svc.purge_tombstones(6).await.unwrap(), 1);
+    assert_eq!(gone.results[0].version, Some(3), "north's third");
+    // The history floor is one number for every team: it may only reach the highest
+    // version of any team (here north's 3) plus one.
+    assert!(matches!(
+        svc.purge_tombstones(5).await,
+        Err(ServiceError::VersionBeyondCurrent { current: 3, .. })
+    ));
+    assert_eq!(svc.purge_tombstones(4).await.unwrap(), 1);
     assert!(matches!(
         svc.pull(&chen, Some(&early.next_cursor), None).await,
         Err(ServiceError::ResyncRequired)

@@ -246,9 +246,10 @@ pub struct AdminExportArgs {
     /// Only this team's records.
     #[arg(long)]
     pub team: Option<String>,
-    /// Only records changed after this version (the one the previous export printed).
-    #[arg(long, default_value_t = 0, value_name = "VERSION")]
-    pub since: i64,
+    /// Only records changed after this: what the previous export printed (a version with
+    /// --team; for every team a watermark, one version per team: north:120,south:88).
+    #[arg(long, default_value = "0", value_name = "VERSION|WATERMARK")]
+    pub since: String,
 }
 
 #[cfg(feature = "server")]
@@ -261,7 +262,7 @@ mod server {
     use crate::export::{answer_columns, RecordWriter};
     use crate::forms::Form;
     use crate::model::EntityType;
-    use crate::server::export::ExportQuery;
+    use crate::server::export::{ExportQuery, Since};
     use crate::server::Service;
 
     /// The meta columns of a server export, before the fields.
@@ -306,19 +307,17 @@ mod server {
 
     /// Runs `admin export` against an open service.
     pub async fn run_admin(service: &Service, args: AdminExportArgs) -> Result<i32, Failure> {
-        if args.since < 0 {
-            return Err(Failure::new(
-                exit::USAGE,
-                format!("--since must be 0 or more, not {}", args.since),
-            ));
-        }
+        let since: Since = args
+            .since
+            .parse()
+            .map_err(|e: String| Failure::new(exit::USAGE, e))?;
         args.out.check()?;
         let entity: EntityType = args.out.entity.into();
         let forms = current_forms(service, entity, args.team.as_deref()).await?;
         let query = ExportQuery {
             entity,
             team: args.team,
-            since: args.since,
+            since,
             include_deleted: args.out.include_deleted,
         };
         let mut export = service.export(query).await.map_err(service_failure)?;
@@ -357,9 +356,13 @@ mod server {
         };
         output.commit()?;
         bar.finish_and_clear();
-        let upto = export.upto();
+        let next = export.next_since();
+        let upto = match next {
+            Since::Version(_) => format!("version {next}"),
+            Since::Teams(_) => format!("each team's version {next}"),
+        };
         crate::errln!(
-            "exported {} up to version {upto}; next: --since {upto}",
+            "exported {} up to {upto}; next: --since {next}",
             count(written, entity)
         );
         Ok(exit::OK)

@@ -159,7 +159,7 @@ pub fn store_failure(e: StoreError) -> Failure {
         StoreError::DuplicateOfficer(_) | StoreError::Invalid(_) => exit::DATA,
         StoreError::Database(_) => exit::CONFIG,
         StoreError::Io { .. } => exit::CANT_CREATE,
-        StoreError::Task(_) => exit::SOFTWARE,
+        StoreError::Task(_) | StoreError::CrossTeam(_) => exit::SOFTWARE,
         StoreError::Pool(_) | StoreError::PoolExhausted { .. } | StoreError::Postgres { .. } => {
             exit::TEMPFAIL
         }

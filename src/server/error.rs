@@ -126,6 +126,10 @@ pub enum StoreError {
     /// The blocking task running a SQLite call died (a panic).
     #[error("store task failed: {0}")]
     Task(String),
+    /// A write would store a record of another team than the one whose versions it
+    /// allocates (a bug: every write touches one team's rows only); nothing was written.
+    #[error("refused a write that crosses teams: {0}")]
+    CrossTeam(String),
 }
 
 /// A PostgreSQL error with the server's message (tokio-postgres' own Display says only

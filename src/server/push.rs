@@ -91,6 +91,7 @@ pub fn needed(changes: &[Change]) -> WriteKeys {
         }
     }
     WriteKeys {
+        team: String::new(),
         op_ids: ops,
         ids,
         deleted_households,
@@ -492,10 +493,10 @@ fn apply(
     let rec = match snap.records.get_mut(&c.entity_id) {
         Some(r) if c.operation != Operation::Insert => r,
         _ => {
-            snap.server_id += 1;
-            let rec = new_record(c, who, team, version, snap.server_id);
+            let server_id = snap.next_server_id();
+            let rec = new_record(c, who, team, version, server_id);
             snap.records.insert(c.entity_id, rec);
-            return (version, snap.server_id);
+            return (version, server_id);
         }
     };
     rec.version = version;

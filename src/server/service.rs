@@ -3,7 +3,8 @@
 //! It owns authentication by token, the push rules (batch size, then the pure planner
 //! [`push::plan`] run inside the store's write transaction), the pull rules (page size,
 //! cursors, team scope: an officer who moved team starts over; a cursor below the history
-//! floor must re-sync), supervision (each officer's last push, last pull and changes pushed,
+//! floor must re-sync; the restore check against the team's own versions, which are per
+//! team), supervision (each officer's last push, last pull and changes pushed,
 //! recorded cheaply) and the administrator's operations (officers, tokens, purging, stats,
 //! backups). It
 //! must not parse requests, pick HTTP statuses or print: `server::http` and `cli::admin` do.
@@ -131,12 +132,12 @@ impl Service {
         &self.server_id
     }
 
-    /// Called when a server process starts: skips the version counter ahead to
-    /// [`start_version`] of the server's clock, recording the skipped range. A database
-    /// restored from a backup thus never hands out again a version it handed out before the
-    /// restore, and a device that saw one learns that the server lost history
-    /// ([`ServiceError::ServerBehind`]) whichever device syncs first. A database that has
-    /// handed out no version yet is left alone.
+    /// Called when a server process starts: skips every team's version counter ahead to
+    /// [`start_version`] of the server's clock, recording each team's skipped range (and
+    /// raising the version a new team starts at). A database restored from a backup thus
+    /// never hands out again a version it handed out before the restore, and a device that
+    /// saw one learns that the server lost history ([`ServiceError::ServerBehind`]) whichever
+    /// device syncs first. A database that has handed out no version yet is left alone.
     pub async fn begin_run(&self) -> Result<(), StoreError> {
         self.store.skip_versions(start_version()).await
     }
@@ -179,7 +180,7 @@ impl Service {
         req: PushRequest,
         seen: Option<i64>,
     ) -> Result<PushResponse, ServiceError> {
-        self.check_holds(seen.unwrap_or(0)).await?;
+        self.check_seen(officer, seen.unwrap_or(0)).await?;
         self.push(officer, req).await
     }
 
@@ -203,6 +204,9 @@ impl Service {
         let mut keys = push::needed(&req.changes);
         keys.device = req.sequence.as_ref().map(|_| req.device_id);
         let origin = retention::origin(&req, retention::now_secs());
+        // Every record a push may write belongs to the officer's team (the planner refuses
+        // others' records as `forbidden`), so it locks that team's counter only.
+        keys.team = officer.team.clone();
         let forms = self.push_forms(&officer.team, &req).await?;
         let officer = officer.clone();
         let at = crate::model::now_timestamp();
@@ -315,8 +319,16 @@ impl Service {
             ),
             None => None,
         };
-        let ahead = cur.as_ref().map_or(0, |c| c.version).max(seen.unwrap_or(0));
-        self.check_holds(ahead).await?;
+        let seen = seen.unwrap_or(0);
+        match &cur {
+            // A cursor names its team: checked against that team's history, unless the
+            // device's own highest version of the same team covers it.
+            Some(c) if c.team != officer.team || c.version > seen => {
+                self.check_holds(&c.team, c.version).await?;
+            }
+            _ => {}
+        }
+        self.check_seen(officer, seen).await?;
         let floor = self.store.history_floor().await?;
         let after = resume_after(officer, cur.as_ref(), floor)?;
         let page = self.store.pull(&officer.team, after, limit).await?;
@@ -380,21 +392,43 @@ impl Service {
         }))
     }
 
-    /// Refuses a device that saw version `ahead` when this database does not hold it: beyond
-    /// the last version handed out, or inside a range a start skipped (see
-    /// [`Service::begin_run`]). The error names where the database's history ends.
-    async fn check_holds(&self, ahead: i64) -> Result<(), ServiceError> {
+    /// Refuses a device that saw version `ahead` of `team` when this database does not hold
+    /// it: beyond the team's last version handed out, or inside a range of the team a start
+    /// skipped (see [`Service::begin_run`]). The error names where the team's history ends.
+    async fn check_holds(&self, team: &str, ahead: i64) -> Result<(), ServiceError> {
         if ahead <= 0 {
             return Ok(());
         }
-        let current = self.store.current_version().await?;
+        let current = self.store.team_version(team).await?;
         if ahead > current {
             return Err(ServiceError::ServerBehind { current });
         }
-        match self.store.skipped_range_start(ahead).await? {
+        match self.store.skipped_range_start(team, ahead).await? {
             Some(start) => Err(ServiceError::ServerBehind { current: start }),
             None => Ok(()),
         }
+    }
+
+    /// [`Service::check_holds`] for the `fieldsync-seen` version (the highest version the
+    /// device holds), which names no team: checked against the officer's team. A device that
+    /// has not yet pulled since its officer was moved still holds the old team's records: a
+    /// move raises the new team's counter to the old one's (see [`Store::move_officer`]), so
+    /// everything the new team hands out afterwards is above them, and a version at or below
+    /// that point that the new team does not hold is checked against the old team instead.
+    async fn check_seen(&self, officer: &Officer, seen: i64) -> Result<(), ServiceError> {
+        let refused = match self.check_holds(&officer.team, seen).await {
+            Err(ServiceError::ServerBehind { current }) => current,
+            other => return other,
+        };
+        if let Some((previous, moved_at)) = self.store.previous_team(&officer.id).await? {
+            if previous != officer.team
+                && seen <= moved_at
+                && self.check_holds(&previous, seen).await.is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Err(ServiceError::ServerBehind { current: refused })
     }
 
     /// Adds an officer to `team` and returns their new token (only its hash is stored).
@@ -455,8 +489,9 @@ impl Service {
         super::export::Export::start(self.store.clone(), query).await
     }
 
-    /// Deletes tombstones below version `before` and raises the history floor, so cursors
-    /// older than it must re-sync; the number deleted.
+    /// Deletes tombstones below version `before` in every team and raises the history floor
+    /// (one number for every team's versions), so cursors older than it must re-sync; the
+    /// number deleted.
     /// A version beyond the current one (`before > current + 1`) is refused: it would purge tombstones not yet
     /// written and send every device back to the start. (Versions only grow, so checking
     /// before the purge's own transaction is safe.)

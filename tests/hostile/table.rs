@@ -216,8 +216,8 @@ fn assert_stored(
     new_ops: usize,
     stored: &[(Uuid, Value)],
 ) {
-    let (v0, _) = counters(before);
-    let (v1, _) = counters(after);
+    let v0 = north_version(before);
+    let v1 = north_version(after);
     assert_eq!(v1, v0 + new_ops as i64, "{name}: versions taken");
     let north = &after.pulls[0].1;
     for (id, fields) in stored {

@@ -129,8 +129,9 @@ pub(crate) struct Fingerprint {
     pub(crate) meta: Vec<String>,
 }
 
+/// Each team's version counter (versions are per team), by team.
 pub(crate) const SQL_COUNTERS: &str =
-    "SELECT CAST(version AS TEXT) || '|' || CAST(server_id AS TEXT) FROM version_counter";
+    "SELECT team || '|' || CAST(version AS TEXT) FROM team_versions ORDER BY team";
 pub(crate) const SQL_RECORDS: &str = "SELECT id || '|' || CAST(server_id AS TEXT) || '|' || entity_type || '|' || team || '|' || CAST(version AS TEXT) || '|' || CAST(deleted AS TEXT) || '|' || COALESCE(deleted_by, '-') || '|' || fields || '|' || stamps FROM records ORDER BY id";
 pub(crate) const SQL_OPS: &str =
     "SELECT op_id || '|' || hash || '|' || result FROM ops ORDER BY op_id";
@@ -233,7 +234,11 @@ pub(crate) fn fingerprint(w: &World) -> Fingerprint {
     }
 }
 
-pub(crate) fn counters(fp: &Fingerprint) -> (i64, i64) {
-    let (v, s) = fp.counters[0].split_once('|').unwrap();
-    (v.parse().unwrap(), s.parse().unwrap())
+/// Team north's version counter (0 before its first write).
+pub(crate) fn north_version(fp: &Fingerprint) -> i64 {
+    fp.counters
+        .iter()
+        .filter_map(|row| row.split_once('|'))
+        .find(|(team, _)| *team == "north")
+        .map_or(0, |(_, v)| v.parse().unwrap())
 }

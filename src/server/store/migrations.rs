@@ -71,13 +71,78 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    upto BIGINT NOT NULL
                );",
 }, Step {
-    // Reserved: issue 14 item 3 (version allocation per team) takes step 6 on its own
-    // branch; this placeholder keeps the steps contiguous until the two branches merge, when
-    // it is replaced by that step.
     version: 6,
-    name: "reserved (issue 14)",
-    sqlite: "",
-    postgres: "",
+    name: "per-team versions (issue 14)",
+    // One version counter per team (`team_versions`, the row a write of that team locks),
+    // each team's skipped ranges (`team_version_gaps`; the older `version_gaps` rows keep
+    // applying to every team), the version a new team's counter starts at (`version_base`,
+    // raised by every `serve` start), an officer's team before their last move and the new
+    // team's version then (see `Store::move_officer`), and on
+    // PostgreSQL the sequence server ids come from (no lock). Every team known so far starts
+    // at the old global counter, so every version a device holds stays held.
+    sqlite: "CREATE TABLE IF NOT EXISTS team_versions (
+                 team TEXT PRIMARY KEY,
+                 version INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS team_version_gaps (
+                 team TEXT NOT NULL,
+                 after INTEGER NOT NULL,
+                 upto INTEGER NOT NULL,
+                 PRIMARY KEY (team, after)
+             );
+             INSERT OR IGNORE INTO meta (key, value)
+                 SELECT 'version_base', CAST(version AS TEXT) FROM version_counter WHERE id = 1;
+             INSERT OR IGNORE INTO team_versions (team, version)
+                 SELECT t.team, c.version
+                 FROM (SELECT team FROM records UNION SELECT team FROM officers
+                       UNION SELECT team FROM forms) AS t, version_counter AS c
+                 WHERE c.id = 1;
+             ALTER TABLE officers ADD COLUMN previous_team TEXT;
+             ALTER TABLE officers ADD COLUMN moved_at_version INTEGER;",
+    postgres: "CREATE TABLE IF NOT EXISTS team_versions (
+                   team TEXT PRIMARY KEY,
+                   version BIGINT NOT NULL
+               );
+               CREATE TABLE IF NOT EXISTS team_version_gaps (
+                   team TEXT NOT NULL,
+                   after BIGINT NOT NULL,
+                   upto BIGINT NOT NULL,
+                   PRIMARY KEY (team, after)
+               );
+               INSERT INTO meta (key, value)
+                   SELECT 'version_base', version::text FROM version_counter WHERE id = 1
+                   ON CONFLICT DO NOTHING;
+               INSERT INTO team_versions (team, version)
+                   SELECT t.team, c.version
+                   FROM (SELECT team FROM records UNION SELECT team FROM officers
+                         UNION SELECT team FROM forms) AS t
+                   CROSS JOIN version_counter AS c
+                   WHERE c.id = 1
+                   ON CONFLICT DO NOTHING;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS previous_team TEXT;
+               ALTER TABLE officers ADD COLUMN IF NOT EXISTS moved_at_version BIGINT;
+               CREATE SEQUENCE IF NOT EXISTS record_server_ids;
+               SELECT setval('record_server_ids', GREATEST(
+                   (SELECT server_id FROM version_counter WHERE id = 1),
+                   (SELECT COALESCE(max(server_id), 0) FROM records)) + 1, false);
+               -- Whoever may write records may take server ids: an application role granted
+               -- table rights only (docs/server.md, least privilege) keeps serving.
+               DO $$
+               DECLARE g oid;
+               BEGIN
+                   FOR g IN SELECT DISTINCT a.grantee
+                            FROM pg_class AS c, aclexplode(c.relacl) AS a
+                            WHERE c.oid = 'records'::regclass AND a.privilege_type = 'INSERT'
+                              AND a.grantee <> c.relowner
+                   LOOP
+                       IF g = 0 THEN
+                           GRANT USAGE ON SEQUENCE record_server_ids TO PUBLIC;
+                       ELSE
+                           EXECUTE format('GRANT USAGE ON SEQUENCE record_server_ids TO %s',
+                                          g::regrole::text);
+                       END IF;
+                   END LOOP;
+               END $$;",
 }, Step {
     version: 7,
     name: "op-id retention (who stored each result, its sequence number and when; per-device marks)",

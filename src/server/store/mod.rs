@@ -17,16 +17,27 @@
 //!   crash or a failed statement leaves nothing of it applied. (The SQLite store commits the
 //!   writes waiting for its writer together: one transaction, one savepoint per write, one
 //!   fsync; a write returns only after that commit.)
-//! - **Writers serialise, readers do not.** Every write first takes the store's single write
-//!   lock (SQLite: the one writer connection with `BEGIN IMMEDIATE`; PostgreSQL:
-//!   `SELECT ... FROM version_counter ... FOR UPDATE` on a one-row table). Versions are
-//!   allocated from that counter while the lock is held and the lock is released only by the
-//!   commit, so transactions commit in the order of the versions they took. Any reader
-//!   snapshot therefore sees a *prefix* of the version sequence: the pull cursor ("everything
-//!   up to version V was delivered") never skips a change that commits later with a smaller
-//!   version. This holds across several server processes over one PostgreSQL database,
-//!   because the lock is in the database. Pulls and authentication only read and run in
-//!   parallel with writes and with each other.
+//! - **Writes of one team serialise; teams never wait on each other; readers never wait.**
+//!   Versions are per team (pulls, cursors and team scope are per team): each team has one
+//!   counter row in `team_versions`. A write names its team ([`WriteKeys::team`]), first locks
+//!   that team's row (SQLite: the one writer connection with `BEGIN IMMEDIATE` serialises
+//!   everything anyway; PostgreSQL: `SELECT ... FROM team_versions WHERE team = $1 FOR
+//!   UPDATE`), allocates the team's versions from it, and the lock is released only by the
+//!   commit, so a team's transactions commit in the order of the versions they took. Any
+//!   reader snapshot therefore sees a *prefix* of each team's version sequence: a pull
+//!   cursor (per team: "everything of team T up to version V was delivered") never skips a
+//!   change of T that commits later with a smaller version. This holds across several server
+//!   processes over one PostgreSQL database, because the lock is in the database; writes of
+//!   different teams lock different rows and proceed in parallel. A write stores records of
+//!   its own team only (the store refuses anything else), so no transaction touches two
+//!   teams' rows. A team's row is created by its first write (PostgreSQL: `INSERT ... ON
+//!   CONFLICT DO NOTHING`, then the lock, so two processes never both create it) at the
+//!   version `version_base` in `meta`, which every `serve` start raises (see
+//!   [`Store::skip_versions`]). Server ids stay unique across teams (SQLite: the writer's
+//!   counter; PostgreSQL: a sequence, which never waits). Operations over several teams
+//!   lock their rows in team order: a move (two teams: it raises the new team's counter to
+//!   the old one's), a `serve` start's jump and purging tombstones (every team).
+//!   Pulls and authentication only read and run in parallel with writes and each other.
 //! - **Loads and writes are batched**: a write loads its op_ids and records in a fixed number
 //!   of statements (PostgreSQL: two pipelined `= ANY` queries; SQLite: cached point lookups)
 //!   and writes its rows in a fixed number of statements.
@@ -97,7 +108,7 @@ pub struct StoreStats {
     /// Records, tombstones included.
     pub records: i64,
     pub tombstones: i64,
-    /// The last version handed out.
+    /// The highest version handed out in any team (versions are per team).
     pub current_version: i64,
     /// The highest version whose history may have been forgotten (0: none).
     pub history_floor: i64,
@@ -167,6 +178,10 @@ pub struct StoredOp {
 /// What a write transaction must load: op_ids whose stored results to read, and record ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteKeys {
+    /// The team whose counter the write locks and allocates versions from; every record the
+    /// write stores must belong to it. Empty: a write that takes no version and stores no
+    /// record (SQLite records a pull through the writer this way).
+    pub team: String,
     pub op_ids: Vec<Uuid>,
     pub ids: Vec<Uuid>,
     /// Households the batch deletes: how many live visits refer to each is loaded into
@@ -184,16 +199,31 @@ pub struct Snapshot {
     pub ops: HashMap<Uuid, StoredOp>,
     /// The records the batch names, and the households its visit inserts refer to.
     pub records: HashMap<Uuid, StoredRecord>,
-    /// The last version handed out.
+    /// The last version handed out in the write's team.
     pub version: i64,
-    /// The last server id handed out.
+    /// The last server id handed out (stores that reserve ids in [`Snapshot::server_ids`]
+    /// leave it alone).
     pub server_id: i64,
+    /// Server ids reserved for this write's new records, ascending (PostgreSQL, where they
+    /// come from a sequence); empty when new ids follow [`Snapshot::server_id`] (SQLite).
+    pub server_ids: Vec<i64>,
     /// Live visits per household of [`WriteKeys::deleted_households`].
     pub live_visits: HashMap<Uuid, i64>,
     /// The highest sequence number of [`WriteKeys::device`] whose op_id the store may have
     /// forgotten (0: none). Stores read it after the op_id lookup, so an op_id found missing
     /// because a trim deleted it is always covered by the mark that trim raised.
     pub forgotten_upto: i64,
+}
+
+impl Snapshot {
+    /// The server id of the next new record: the next reserved one, else one past the last.
+    pub fn next_server_id(&mut self) -> i64 {
+        if self.server_ids.is_empty() {
+            self.server_id += 1;
+            return self.server_id;
+        }
+        self.server_ids.remove(0)
+    }
 }
 
 /// What a write stores, in one transaction.
@@ -203,7 +233,7 @@ pub struct WriteSet {
     pub records: Vec<StoredRecord>,
     /// New op_id results to store: (op_id, content hash, result).
     pub ops: Vec<(Uuid, String, ChangeResult)>,
-    /// The counters after the batch.
+    /// The counters after the batch (`version`: the write's team's).
     pub version: i64,
     pub server_id: i64,
     /// The officer activity to record in the same transaction (the officer row's last push
@@ -329,6 +359,11 @@ pub trait Store: Send + Sync + 'static {
     /// up with `pg_dump`.
     async fn backup(&self, dest: &std::path::Path) -> Result<(), StoreError>;
 
+    /// Moves an officer to `team`. Under both teams' locks (in team order), raises the new
+    /// team's counter to at least the old team's, so every version the new team hands out
+    /// after the move is above every version the officer's devices received before it, and
+    /// records the old team and that version (see [`Store::previous_team`]). Nothing when the
+    /// officer is already in `team`.
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError>;
 
     /// Deletes tombstones older than `before` and raises the history floor; the count.
@@ -340,20 +375,38 @@ pub trait Store: Send + Sync + 'static {
     /// (see [`crate::server::retention`]). Returns how many were deleted.
     async fn trim_ops(&self, stored_upto: i64, limit: u32) -> Result<u64, StoreError>;
 
-    /// The last version handed out (every committed record has a version at most this).
+    /// The highest version handed out in any team (every committed record has a version at
+    /// most this).
     async fn current_version(&self) -> Result<i64, StoreError>;
+
+    /// The last version handed out in `team` (every committed record of the team has a
+    /// version at most this); a team that never wrote: the version its counter will start at.
+    async fn team_version(&self, team: &str) -> Result<i64, StoreError>;
+
+    /// Every team's last version handed out, by team: one consistent read, so each team's
+    /// records up to its version are all committed (an export's watermark).
+    async fn team_versions(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// The officer's team before their last move and the new team's version right after it
+    /// (see [`Store::move_officer`]), if they were ever moved.
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError>;
 
     /// The database's stable id (issue 11): a UUID made with it (migration step 4).
     async fn server_id(&self) -> Result<String, StoreError>;
 
-    /// Under the write lock: when the database has handed out versions and its counter is
-    /// below `at_least`, records the range (counter, at_least] as skipped and raises the
-    /// counter to `at_least`; otherwise nothing. `serve` calls it at every start.
+    /// Under every team's lock: when the database has handed out versions, raises
+    /// `version_base` to `at_least` and every team's counter below it to `at_least`,
+    /// recording the range (counter, at_least] as skipped for that team; otherwise nothing.
+    /// `serve` calls it at every start.
     async fn skip_versions(&self, at_least: i64) -> Result<(), StoreError>;
 
-    /// The start of the skipped range that holds `version` (a version this database never
-    /// handed out), if any.
-    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError>;
+    /// The start of the skipped range of `team` that holds `version` (a version this
+    /// database never handed out in that team), if any.
+    async fn skipped_range_start(
+        &self,
+        team: &str,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError>;
 
     /// The distinct answer keys (without the `answers.` prefix) of the records `filter`
     /// selects, sorted. One query; no record is loaded.
@@ -367,7 +420,7 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredRecord>, StoreError>;
     /// Stores `form` as `team`'s next form version (1, 2, 3… per team; a published version
-    /// never changes) and returns it. Takes the write lock, so versions are never reused.
+    /// never changes) and returns it. Takes the team's lock, so versions are never reused.
     async fn publish_form(&self, team: &str, form: &Form) -> Result<FormRow, StoreError>;
 
     /// The published form versions of `team` (of every team when `None`) with a version
@@ -463,6 +516,19 @@ pub async fn migrate(database: &str) -> Result<(Option<i64>, i64), StoreError> {
             drop(sqlite::SqliteStore::open(&path).await?);
             Ok((Some(before), SCHEMA_VERSION))
         }
+    }
+}
+
+/// Refuses a write of `team` that would store a record of another team: every write touches
+/// one team's rows only (see the consistency rules), which is what lets teams write in
+/// parallel and the schema be split by team.
+pub(crate) fn check_one_team(team: &str, records: &[StoredRecord]) -> Result<(), StoreError> {
+    match records.iter().find(|r| r.team != team || team.is_empty()) {
+        None => Ok(()),
+        Some(r) => Err(StoreError::CrossTeam(format!(
+            "a write of team {team:?} would store {} {} of team {:?}",
+            r.entity_type, r.id, r.team
+        ))),
     }
 }
 

@@ -3,12 +3,15 @@
 //!
 //! It only loads and writes rows: what a write stores is decided by its caller's [`Decide`].
 //!
-//! Writes serialise on the one row of `version_counter`: a write begins with
-//! `SELECT ... FROM version_counter WHERE id = 1 FOR UPDATE`, allocates its versions from it,
-//! and releases it by committing. Transactions therefore commit in version order, so a
-//! reader (each pull is one statement, one snapshot under READ COMMITTED) always sees a
-//! gap-free prefix of versions, however many server processes share the database. Reads
-//! (pull, authentication) take no lock and run in parallel with writes.
+//! Writes of one team serialise on that team's row of `team_versions`: a write begins with
+//! `SELECT ... FROM team_versions WHERE team = $1 FOR UPDATE` (creating the row first, race
+//! free, when the team never wrote), allocates the team's versions from it, and releases it
+//! by committing. A team's transactions therefore commit in version order, so a reader (each
+//! pull is one statement, one snapshot under READ COMMITTED) always sees a gap-free prefix of
+//! the team's versions, however many server processes share the database; writes of
+//! different teams never wait on each other. Server ids come from the sequence
+//! `record_server_ids` (reserved before the decision; never a wait). Reads (pull,
+//! authentication) take no lock and run in parallel with writes.
 //!
 //! Schema creation runs under `pg_advisory_lock`, so several processes may start at once;
 //! a database already at this build's schema version gets no DDL (least privilege). The
@@ -190,23 +193,91 @@ async fn table_bytes(
         .collect()
 }
 
-/// Takes the write lock and reads the counters, the stored results of `keys.op_ids` and the
-/// records `keys.ids` name.
+/// Locks `team`'s counter row (see the module docs) and returns its version, creating the
+/// row first when the team never wrote: at `version_base`, with (0, base] recorded as
+/// skipped (no version up to it was ever handed out in this team). The base is read under a
+/// share lock, so a `serve` start raising it concurrently is waited for.
+async fn lock_team(tx: &deadpool_postgres::Transaction<'_>, team: &str) -> Result<i64, StoreError> {
+    let lock = tx
+        .prepare_cached("SELECT version FROM team_versions WHERE team = $1 FOR UPDATE")
+        .await
+        .map_err(StoreError::pg("prepare the team lock"))?;
+    if let Some(row) = tx
+        .query_opt(&lock, &[&team])
+        .await
+        .map_err(StoreError::pg("lock the team's version counter"))?
+    {
+        return row
+            .try_get(0)
+            .map_err(StoreError::pg("read the team's version"));
+    }
+    let base: i64 = tx
+        .query_one(
+            "SELECT value::bigint FROM meta WHERE key = 'version_base' FOR SHARE",
+            &[],
+        )
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(StoreError::pg("read the version base"))?;
+    let created = tx
+        .execute(
+            "INSERT INTO team_versions (team, version) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&team, &base],
+        )
+        .await
+        .map_err(StoreError::pg("create the team's version counter"))?;
+    if created == 1 && base > 0 {
+        tx.execute(
+            "INSERT INTO team_version_gaps (team, after, upto) VALUES ($1, 0, $2)",
+            &[&team, &base],
+        )
+        .await
+        .map_err(StoreError::pg("record the team's skipped versions"))?;
+    }
+    tx.query_one(&lock, &[&team])
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(StoreError::pg("lock the team's version counter"))
+}
+
+/// Reserves `n` server ids from the sequence, ascending (none when `n` is 0).
+async fn reserve_server_ids(
+    tx: &deadpool_postgres::Transaction<'_>,
+    n: i64,
+) -> Result<Vec<i64>, StoreError> {
+    if n <= 0 {
+        return Ok(Vec::new());
+    }
+    let st = tx
+        .prepare_cached("SELECT nextval('record_server_ids') FROM generate_series(1, $1::int8)")
+        .await
+        .map_err(StoreError::pg("prepare server id reservation"))?;
+    let rows = tx
+        .query(&st, &[&n])
+        .await
+        .map_err(StoreError::pg("reserve server ids"))?;
+    let mut ids = rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(StoreError::pg("read a server id"))?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Takes the team's write lock and reads its counter, the stored results of `keys.op_ids`,
+/// the records `keys.ids` name, and server ids for the records that may be new.
 async fn load(
     tx: &deadpool_postgres::Transaction<'_>,
     keys: &WriteKeys,
 ) -> Result<Snapshot, StoreError> {
-    // The write lock: serialises writes across every process, see the module docs.
-    let row = tx
-        .query_one(
-            "SELECT version, server_id FROM version_counter WHERE id = 1 FOR UPDATE",
-            &[],
-        )
-        .await
-        .map_err(StoreError::pg("lock version counter"))?;
+    // The write lock of the team: serialises its writes across every process.
+    let version = match keys.team.as_str() {
+        "" => 0,
+        team => lock_team(tx, team).await?,
+    };
     let mut snap = Snapshot {
-        version: row.try_get(0).map_err(StoreError::pg("read version"))?,
-        server_id: row.try_get(1).map_err(StoreError::pg("read server id"))?,
+        version,
         ..Snapshot::default()
     };
     let op_ids: Vec<String> = keys.op_ids.iter().map(Uuid::to_string).collect();
@@ -253,6 +324,8 @@ async fn load(
             snap.forgotten_upto = row.try_get(0).map_err(StoreError::pg("read op mark"))?;
         }
     }
+    // At most one new record per id not found.
+    snap.server_ids = reserve_server_ids(tx, (keys.ids.len() - snap.records.len()) as i64).await?;
     if !keys.deleted_households.is_empty() {
         let households: Vec<String> = keys
             .deleted_households
@@ -347,8 +420,10 @@ async fn finish_ops(
 /// there is nothing to write) and are pipelined on the connection: one round trip.
 async fn store_writes(
     tx: &deadpool_postgres::Transaction<'_>,
+    team: &str,
     write: &WriteSet,
 ) -> Result<(), StoreError> {
+    super::check_one_team(team, &write.records)?;
     if let Some(origin) = &write.origin {
         finish_ops(tx, origin).await?;
     }
@@ -385,7 +460,8 @@ async fn store_writes(
             "INSERT INTO ops (op_id, hash, result, device_id, seq, stored_at)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])",
         ),
-        tx.prepare_cached("UPDATE version_counter SET version = $1, server_id = $2 WHERE id = 1"),
+        // (No row matches the empty team of a write that takes no version.)
+        tx.prepare_cached("UPDATE team_versions SET version = $2 WHERE team = $1"),
     )
     .map_err(StoreError::pg("prepare push writes"))?;
     let rec_params: [Param<'_>; 10] = [
@@ -393,7 +469,7 @@ async fn store_writes(
         &rc.audit,
     ];
     let op_params: [Param<'_>; 6] = [&op, &hash, &result, &device, &seq, &stored_at];
-    let ctr_params: [Param<'_>; 2] = [&write.version, &write.server_id];
+    let ctr_params: [Param<'_>; 2] = [&team, &write.version];
     // The officer's activity row, pipelined with the rest (nothing when there is none).
     let activity = async {
         match &write.activity {
@@ -764,7 +840,7 @@ impl Store for PgStore {
             .map_err(StoreError::pg("begin push"))?;
         let mut snap = load(&tx, &keys).await?;
         let writes = decide(&mut snap);
-        store_writes(&tx, &writes).await?;
+        store_writes(&tx, &keys.team, &writes).await?;
         tx.commit().await.map_err(StoreError::pg("commit push"))
     }
 
@@ -886,7 +962,8 @@ impl Store for PgStore {
                         (SELECT count(*) FROM officers WHERE revoked_at IS NOT NULL),
                         (SELECT count(*) FROM records),
                         (SELECT count(*) FROM records WHERE deleted),
-                        (SELECT version FROM version_counter WHERE id = 1),
+                        GREATEST((SELECT max(version) FROM team_versions),
+                                 (SELECT value::bigint FROM meta WHERE key = 'version_base')),
                         (SELECT value::bigint FROM meta WHERE key = 'history_floor'),
                         (SELECT value::bigint FROM meta WHERE key = 'schema_version'),
                         (SELECT count(*) FROM ops),
@@ -923,7 +1000,10 @@ impl Store for PgStore {
             .transaction()
             .await
             .map_err(StoreError::pg("begin op trim"))?;
-        // The write lock, as a purge takes it: no push interleaves with the trim.
+        // Serialises trims and purges across server processes. Pushes do not take this
+        // lock (they lock their team's counter): a push looks its op_ids up and then reads
+        // the device's mark in a later statement, so under READ COMMITTED a lookup that
+        // missed a row this trim deleted sees the mark this trim raised (same commit).
         tx.execute(
             "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
             &[],
@@ -997,15 +1077,59 @@ impl Store for PgStore {
 
     async fn move_officer(&self, id: &str, team: &str) -> Result<(), StoreError> {
         validate_team(team)?;
-        let c = self.client().await?;
-        let n = c
-            .execute("UPDATE officers SET team = $2 WHERE id = $1", &[&id, &team])
+        let mut c = self.client().await?;
+        let tx = c
+            .transaction()
             .await
-            .map_err(StoreError::pg("move officer"))?;
-        if n == 0 {
-            return Err(StoreError::UnknownOfficer(id.to_string()));
+            .map_err(StoreError::pg("begin the move"))?;
+        // Lock order, as everywhere: the version base (shared), team rows in team order, then
+        // the officer's row (a push holds its team's row, then writes its officer's row).
+        tx.execute(
+            "SELECT value FROM meta WHERE key = 'version_base' FOR SHARE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock the version base"))?;
+        let from: String = tx
+            .query_opt("SELECT team FROM officers WHERE id = $1", &[&id])
+            .await
+            .map_err(StoreError::pg("read the officer's team"))?
+            .ok_or_else(|| StoreError::UnknownOfficer(id.to_string()))?
+            .try_get(0)
+            .map_err(StoreError::pg("read the officer's team"))?;
+        if from == team {
+            return Ok(());
         }
-        Ok(())
+        let (first, second) = if from.as_str() < team {
+            (from.as_str(), team)
+        } else {
+            (team, from.as_str())
+        };
+        let (v1, v2) = (lock_team(&tx, first).await?, lock_team(&tx, second).await?);
+        let still: String = tx
+            .query_one("SELECT team FROM officers WHERE id = $1 FOR UPDATE", &[&id])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(StoreError::pg("lock the officer"))?;
+        if still != from {
+            return Err(StoreError::Invalid(format!(
+                "officer {id:?} was moved meanwhile: run the move again"
+            )));
+        }
+        let raised = v1.max(v2);
+        tx.execute(
+            "UPDATE team_versions SET version = $2 WHERE team = $1",
+            &[&team, &raised],
+        )
+        .await
+        .map_err(StoreError::pg("raise the new team's version"))?;
+        tx.execute(
+            "UPDATE officers SET team = $2, previous_team = $3, moved_at_version = $4 WHERE id = $1",
+            &[&id, &team, &from, &raised],
+        )
+        .await
+        .map_err(StoreError::pg("move officer"))?;
+        tx.commit().await.map_err(StoreError::pg("commit the move"))
     }
 
     async fn purge_tombstones(&self, before: i64) -> Result<u64, StoreError> {
@@ -1014,13 +1138,13 @@ impl Store for PgStore {
             .transaction()
             .await
             .map_err(StoreError::pg("begin purge"))?;
-        // Take the write lock so no push interleaves with the purge.
+        // Every team's write lock, in team order, so no push interleaves with the purge.
         tx.execute(
-            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+            "SELECT version FROM team_versions ORDER BY team FOR UPDATE",
             &[],
         )
         .await
-        .map_err(StoreError::pg("lock version counter"))?;
+        .map_err(StoreError::pg("lock every team's version counter"))?;
         let n = tx
             .execute(
                 "DELETE FROM records WHERE deleted AND version < $1",
@@ -1041,10 +1165,58 @@ impl Store for PgStore {
     async fn current_version(&self) -> Result<i64, StoreError> {
         let c = self.client().await?;
         let row = c
-            .query_one("SELECT version FROM version_counter WHERE id = 1", &[])
+            .query_one(
+                "SELECT GREATEST((SELECT max(version) FROM team_versions),
+                                 (SELECT value::bigint FROM meta WHERE key = 'version_base'))",
+                &[],
+            )
             .await
-            .map_err(StoreError::pg("read the version counter"))?;
+            .map_err(StoreError::pg("read the version counters"))?;
         row.try_get(0).map_err(StoreError::pg("read the version"))
+    }
+
+    async fn team_version(&self, team: &str) -> Result<i64, StoreError> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached(
+                "SELECT COALESCE((SELECT version FROM team_versions WHERE team = $1),
+                                 (SELECT value::bigint FROM meta WHERE key = 'version_base'))",
+            )
+            .await
+            .map_err(StoreError::pg("prepare the team version read"))?;
+        let row = c
+            .query_one(&st, &[&team])
+            .await
+            .map_err(StoreError::pg("read the team's version"))?;
+        row.try_get(0)
+            .map_err(StoreError::pg("read the team's version"))
+    }
+
+    async fn team_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT team, version FROM team_versions ORDER BY team", &[])
+            .await
+            .map_err(StoreError::pg("read the team versions"))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(StoreError::pg("read a team version"))
+    }
+
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT previous_team, moved_at_version FROM officers
+                 WHERE id = $1 AND previous_team IS NOT NULL AND moved_at_version IS NOT NULL",
+                &[&officer],
+            )
+            .await
+            .map_err(StoreError::pg("read the officer's previous team"))?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+            .map_err(StoreError::pg("read the previous team"))
     }
 
     async fn server_id(&self) -> Result<String, StoreError> {
@@ -1057,40 +1229,55 @@ impl Store for PgStore {
             .transaction()
             .await
             .map_err(StoreError::pg("begin skipping versions"))?;
-        // The write lock: no push allocates versions while the counter jumps.
-        let now: i64 = tx
+        // The base first (a team's creation reads it under a share lock), then every team's
+        // write lock in team order: no push allocates versions while the counters jump.
+        tx.execute(
+            "SELECT value FROM meta WHERE key = 'version_base' FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(StoreError::pg("lock the version base"))?;
+        let handed_out: bool = tx
             .query_one(
-                "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
+                "SELECT COALESCE(bool_or(version > 0), false)
+                 FROM (SELECT version FROM team_versions ORDER BY team FOR UPDATE) AS t",
                 &[],
             )
             .await
             .and_then(|r| r.try_get(0))
-            .map_err(StoreError::pg("lock the version counter"))?;
-        if now > 0 && now < at_least {
-            tx.execute(
-                "INSERT INTO version_gaps (after, upto) VALUES ($1, $2)",
-                &[&now, &at_least],
-            )
-            .await
-            .map_err(StoreError::pg("record skipped versions"))?;
-            tx.execute(
-                "UPDATE version_counter SET version = $1 WHERE id = 1",
-                &[&at_least],
-            )
-            .await
-            .map_err(StoreError::pg("raise the version counter"))?;
+            .map_err(StoreError::pg("lock every team's version counter"))?;
+        if handed_out {
+            let raise = [
+                "INSERT INTO team_version_gaps (team, after, upto)
+                 SELECT team, version, $1 FROM team_versions WHERE version < $1",
+                "UPDATE team_versions SET version = $1 WHERE version < $1",
+                "UPDATE meta SET value = GREATEST(value::bigint, $1)::text WHERE key = 'version_base'",
+            ];
+            for sql in raise {
+                tx.execute(sql, &[&at_least])
+                    .await
+                    .map_err(StoreError::pg("raise the version counters"))?;
+            }
         }
         tx.commit()
             .await
             .map_err(StoreError::pg("commit skipped versions"))
     }
 
-    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError> {
+    async fn skipped_range_start(
+        &self,
+        team: &str,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError> {
         let c = self.client().await?;
+        // Gaps recorded before per-team versions (schema step 6) apply to every team.
         let row = c
             .query_opt(
-                "SELECT after FROM version_gaps WHERE after < $1 AND $1 <= upto",
-                &[&version],
+                "SELECT after FROM team_version_gaps WHERE team = $1 AND after < $2 AND $2 <= upto
+                 UNION ALL
+                 SELECT after FROM version_gaps WHERE after < $2 AND $2 <= upto
+                 LIMIT 1",
+                &[&team, &version],
             )
             .await
             .map_err(StoreError::pg("read version gaps"))?;
@@ -1164,13 +1351,8 @@ impl Store for PgStore {
             .transaction()
             .await
             .map_err(StoreError::pg("begin publish"))?;
-        // The write lock: publishes of one team never race for a version number.
-        tx.execute(
-            "SELECT version FROM version_counter WHERE id = 1 FOR UPDATE",
-            &[],
-        )
-        .await
-        .map_err(StoreError::pg("lock version counter"))?;
+        // The team's write lock: publishes of one team never race for a version number.
+        lock_team(&tx, team).await?;
         let last: i64 = tx
             .query_one(
                 "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = $1",

@@ -386,7 +386,7 @@ fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
                     .map_err(StoreError::sqlite("begin push savepoint"))?;
                 let mut snap = load(&sp, &w.keys)?;
                 let writes = (w.decide)(&mut snap);
-                store_writes(&sp, &writes)?;
+                store_writes(&sp, &w.keys.team, &writes)?;
                 sp.commit()
                     .map_err(StoreError::sqlite("release push savepoint"))
             })();
@@ -419,15 +419,26 @@ fn table_bytes(tx: &Connection) -> std::collections::BTreeMap<String, i64> {
 
 /// Reads the counters, the stored results of `keys.op_ids` and the records `keys.ids` name,
 /// inside the writer's transaction.
+/// The highest version handed out in any team (or the base new teams start at).
+const CURRENT_VERSION: &str = "SELECT MAX(COALESCE((SELECT max(version) FROM team_versions), 0),
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version_base'))";
+
 fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
-    let mut snap = Snapshot::default();
-    (snap.version, snap.server_id) = tx
+    let version = match keys.team.as_str() {
+        "" => 0,
+        team => team_counter(tx, team)?,
+    };
+    let mut snap = Snapshot {
+        version,
+        ..Snapshot::default()
+    };
+    snap.server_id = tx
         .query_row(
-            "SELECT version, server_id FROM version_counter WHERE id = 1",
+            "SELECT server_id FROM version_counter WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
-        .map_err(StoreError::sqlite("read version counter"))?;
+        .map_err(StoreError::sqlite("read server id counter"))?;
     let mut q = tx
         .prepare_cached("SELECT hash, result FROM ops WHERE op_id = ?1")
         .map_err(StoreError::sqlite("prepare op lookup"))?;
@@ -495,8 +506,39 @@ fn finish_ops(tx: &Connection, origin: &super::OpOrigin) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Writes a decided [`WriteSet`] inside the writer's transaction (the caller commits).
-fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
+/// The version counter of `team` (inside the writer's transaction), creating it when the
+/// team never wrote: at `version_base`, with (0, base] recorded as skipped (no version up to
+/// it was ever handed out in this team).
+fn team_counter(tx: &Connection, team: &str) -> Result<i64, StoreError> {
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT version FROM team_versions WHERE team = ?1")
+        .and_then(|mut q| q.query_row([team], |r| r.get(0)).optional())
+        .map_err(StoreError::sqlite("read the team's version counter"))?;
+    if let Some(v) = found {
+        return Ok(v);
+    }
+    let base: i64 = meta(tx, "version_base")?
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("version base: {e}")))?;
+    tx.execute(
+        "INSERT INTO team_versions (team, version) VALUES (?1, ?2)",
+        params![team, base],
+    )
+    .map_err(StoreError::sqlite("create the team's version counter"))?;
+    if base > 0 {
+        tx.execute(
+            "INSERT INTO team_version_gaps (team, after, upto) VALUES (?1, 0, ?2)",
+            params![team, base],
+        )
+        .map_err(StoreError::sqlite("record the team's skipped versions"))?;
+    }
+    Ok(base)
+}
+
+/// Writes a decided [`WriteSet`] of `team` inside the writer's transaction (the caller
+/// commits).
+fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), StoreError> {
+    super::check_one_team(team, &write.records)?;
     let mut up = tx
         .prepare_cached(
             "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
@@ -542,11 +584,14 @@ fn store_writes(tx: &Connection, write: &WriteSet) -> Result<(), StoreError> {
         ])
         .map_err(StoreError::sqlite("store op result"))?;
     }
-    tx.execute(
-        "UPDATE version_counter SET version = ?1, server_id = ?2 WHERE id = 1",
-        params![write.version, write.server_id],
-    )
-    .map_err(StoreError::sqlite("advance version counter"))?;
+    if !team.is_empty() {
+        tx.prepare_cached("UPDATE team_versions SET version = ?2 WHERE team = ?1")
+            .and_then(|mut q| q.execute(params![team, write.version]))
+            .map_err(StoreError::sqlite("advance the team's version counter"))?;
+    }
+    tx.prepare_cached("UPDATE version_counter SET server_id = ?1 WHERE id = 1")
+        .and_then(|mut q| q.execute([write.server_id]))
+        .map_err(StoreError::sqlite("advance the server id counter"))?;
     if let Some(activity) = &write.activity {
         store_activity(tx, activity)?;
     }
@@ -739,7 +784,7 @@ impl Store for SqliteStore {
                 )?,
                 records: count("SELECT count(*) FROM records")?,
                 tombstones: count("SELECT count(*) FROM records WHERE deleted = 1")?,
-                current_version: count("SELECT version FROM version_counter WHERE id = 1")?,
+                current_version: count(CURRENT_VERSION)?,
                 history_floor: int_meta("history_floor")?,
                 schema_version: int_meta("schema_version")?,
                 stored_results: count("SELECT count(*) FROM ops")?,
@@ -763,16 +808,31 @@ impl Store for SqliteStore {
         validate_team(team)?;
         let (id, team) = (id.to_string(), team.to_string());
         self.run_writer(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE officers SET team = ?2 WHERE id = ?1",
-                    params![id, team],
-                )
-                .map_err(StoreError::sqlite("move officer"))?;
-            if n == 0 {
-                return Err(StoreError::UnknownOfficer(id));
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite("begin the move"))?;
+            let from: String = tx
+                .query_row("SELECT team FROM officers WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(StoreError::sqlite("read the officer's team"))?
+                .ok_or_else(|| StoreError::UnknownOfficer(id.clone()))?;
+            if from == team {
+                return Ok(());
             }
-            Ok(())
+            let raised = team_counter(&tx, &from)?.max(team_counter(&tx, &team)?);
+            tx.execute(
+                "UPDATE team_versions SET version = ?2 WHERE team = ?1",
+                params![team, raised],
+            )
+            .map_err(StoreError::sqlite("raise the new team's version"))?;
+            tx.execute(
+                "UPDATE officers SET team = ?2, previous_team = ?3, moved_at_version = ?4 WHERE id = ?1",
+                params![id, team, from, raised],
+            )
+            .map_err(StoreError::sqlite("move officer"))?;
+            tx.commit().map_err(StoreError::sqlite("commit the move"))
         })
         .await
     }
@@ -851,12 +911,51 @@ impl Store for SqliteStore {
 
     async fn current_version(&self) -> Result<i64, StoreError> {
         self.read(|c| {
+            c.query_row(CURRENT_VERSION, [], |r| r.get(0))
+                .map_err(StoreError::sqlite("read the version counters"))
+        })
+        .await
+    }
+
+    async fn team_version(&self, team: &str) -> Result<i64, StoreError> {
+        let team = team.to_string();
+        self.read(move |c| {
             c.query_row(
-                "SELECT version FROM version_counter WHERE id = 1",
-                [],
+                "SELECT COALESCE((SELECT version FROM team_versions WHERE team = ?1),
+                                 (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version_base'))",
+                [team],
                 |r| r.get(0),
             )
-            .map_err(StoreError::sqlite("read the version counter"))
+            .map_err(StoreError::sqlite("read the team's version"))
+        })
+        .await
+    }
+
+    async fn team_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(|c| {
+            let mut q = c
+                .prepare("SELECT team, version FROM team_versions ORDER BY team")
+                .map_err(StoreError::sqlite("prepare the team versions read"))?;
+            let rows = q
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(StoreError::sqlite("read the team versions"))?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn previous_team(&self, officer: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let officer = officer.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT previous_team, moved_at_version FROM officers
+                 WHERE id = ?1 AND previous_team IS NOT NULL AND moved_at_version IS NOT NULL",
+                [officer],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::sqlite("read the officer's previous team"))
         })
         .await
     }
@@ -870,24 +969,25 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::sqlite("begin skipping versions"))?;
-            let now: i64 = tx
+            let handed_out: bool = tx
                 .query_row(
-                    "SELECT version FROM version_counter WHERE id = 1",
+                    "SELECT EXISTS (SELECT 1 FROM team_versions WHERE version > 0)",
                     [],
                     |r| r.get(0),
                 )
-                .map_err(StoreError::sqlite("read the version counter"))?;
-            if now > 0 && now < at_least {
-                tx.execute(
-                    "INSERT INTO version_gaps (after, upto) VALUES (?1, ?2)",
-                    [now, at_least],
-                )
-                .map_err(StoreError::sqlite("record skipped versions"))?;
-                tx.execute(
-                    "UPDATE version_counter SET version = ?1 WHERE id = 1",
-                    [at_least],
-                )
-                .map_err(StoreError::sqlite("raise the version counter"))?;
+                .map_err(StoreError::sqlite("read the version counters"))?;
+            if handed_out {
+                let raise = [
+                    "INSERT INTO team_version_gaps (team, after, upto)
+                     SELECT team, version, ?1 FROM team_versions WHERE version < ?1",
+                    "UPDATE team_versions SET version = ?1 WHERE version < ?1",
+                    "UPDATE meta SET value = CAST(MAX(CAST(value AS INTEGER), ?1) AS TEXT)
+                     WHERE key = 'version_base'",
+                ];
+                for sql in raise {
+                    tx.execute(sql, [at_least])
+                        .map_err(StoreError::sqlite("raise the version counters"))?;
+                }
             }
             tx.commit()
                 .map_err(StoreError::sqlite("commit skipped versions"))
@@ -895,11 +995,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn skipped_range_start(&self, version: i64) -> Result<Option<i64>, StoreError> {
+    async fn skipped_range_start(
+        &self,
+        team: &str,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let team = team.to_string();
         self.read(move |c| {
+            // Gaps recorded before per-team versions (schema step 6) apply to every team.
             c.query_row(
-                "SELECT after FROM version_gaps WHERE after < ?1 AND ?1 <= upto",
-                [version],
+                "SELECT after FROM team_version_gaps WHERE team = ?1 AND after < ?2 AND ?2 <= upto
+                 UNION ALL
+                 SELECT after FROM version_gaps WHERE after < ?2 AND ?2 <= upto
+                 LIMIT 1",
+                params![team, version],
                 |r| r.get(0),
             )
             .optional()
