@@ -17,6 +17,9 @@
 //! until autovacuum's first ANALYZE. See `docs/performance.md` ("Where the time of one
 //! PostgreSQL push goes").
 //!
+//! Planner statistics for the growing tables are kept fresh from the first minute by
+//! [`super::pg_stats`] (autovacuum's rule, checked every few seconds).
+//!
 //! Schema creation runs under `pg_advisory_lock`, so several processes may start at once;
 //! a database already at this build's schema version gets no DDL (least privilege). The
 //! password may come from `PGPASSWORD`/`PGPASSFILE` ([`super::pgpass`]), and
@@ -616,6 +619,7 @@ impl PgStore {
         }
         let pool = build_pool(config, tls, options)?;
         spawn_idle_reaper(pool.clone(), options.pool_idle);
+        super::pg_stats::spawn_statistics_keeper(pool.clone());
         Ok(PgStore {
             pool,
             wait: options.pool_wait,
