@@ -110,6 +110,8 @@ pub struct PgStore {
     pool: Pool,
     /// How long a request waits for a pooled connection (for the exhaustion message).
     wait: Duration,
+    /// Wakes the statistics keeper ([`super::pg_stats`]) after writes.
+    written: super::pg_stats::Written,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -619,10 +621,11 @@ impl PgStore {
         }
         let pool = build_pool(config, tls, options)?;
         spawn_idle_reaper(pool.clone(), options.pool_idle);
-        super::pg_stats::spawn_statistics_keeper(pool.clone());
+        let written = super::pg_stats::spawn_statistics_keeper(pool.clone());
         Ok(PgStore {
             pool,
             wait: options.pool_wait,
+            written,
         })
     }
 
@@ -713,7 +716,9 @@ impl Store for PgStore {
         let mut snap = load(&tx, &keys).await?;
         let writes = decide(&mut snap);
         store_writes(&tx, &writes).await?;
-        tx.commit().await.map_err(StoreError::pg("commit push"))
+        tx.commit().await.map_err(StoreError::pg("commit push"))?;
+        self.written.mark();
+        Ok(())
     }
 
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
