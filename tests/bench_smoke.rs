@@ -28,6 +28,15 @@ fn the_benchmark_runs_at_smoke_size() {
         "c.sqlite.push_rps",
         "c.pg.push_rps",
         "c.sqlite.push_ratio",
+        "b.sqlite.sync_s",
+        "b.pg.sync_s",
+        "b.pg.large.push_s",
+        "c.sqlite.limit_s",
+        "c.pg.limit_s",
+        "c.pg.limit_ratio",
+        "i.sqlite.push_ms",
+        "i.pg.pull_ms",
+        "i.pg.rss",
         "d.naive_s",
         "d.ours_s",
         "d.naive_slow_s",
@@ -36,6 +45,9 @@ fn the_benchmark_runs_at_smoke_size() {
         "e.pg1.syncs_per_s",
         "e.pg2.syncs_per_s",
         "e.pg2.p99_ms",
+        "e.sqlite1.lock_wait_s",
+        "e.pg2.lock_wait_s",
+        "e.pg2.vs_one",
     ] {
         let v = report
             .get(key)

@@ -45,6 +45,7 @@
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
 pub(crate) mod migrations;
+mod pg_stats;
 mod pg_tls;
 mod pgpass;
 pub mod postgres;

@@ -13,6 +13,16 @@
 //! `record_server_ids` (reserved before the decision; never a wait). Reads (pull,
 //! authentication) take no lock and run in parallel with writes.
 //!
+//! Every pooled connection plans each execution of a prepared statement for its parameters
+//! ([`SESSION_SETTINGS`]): a new deployment's tables start empty, and PostgreSQL's generic
+//! plan, picked once per connection after five executions, would keep the plan of an empty
+//! table (a sequential scan of `ops` for every push's op_id lookup) while the table grows,
+//! until autovacuum's first ANALYZE. See `docs/performance.md` ("Where the time of one
+//! PostgreSQL push goes").
+//!
+//! Planner statistics for the growing tables are kept fresh from the first minute by
+//! [`super::pg_stats`] (autovacuum's rule, checked every few seconds).
+//!
 //! Schema creation runs under `pg_advisory_lock`, so several processes may start at once;
 //! a database already at this build's schema version gets no DDL (least privilege). The
 //! password may come from `PGPASSWORD`/`PGPASSFILE` ([`super::pgpass`]), and
@@ -23,7 +33,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
-    Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
+    Hook, HookError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
 };
 use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
@@ -89,6 +99,12 @@ const EXPORT_INDEX: &str =
 const EXPORT_WHERE: &str = "entity_type = $1 AND ($2::text IS NULL OR team = $2) \
      AND version > $3 AND version <= $4 AND ($5 OR NOT deleted)";
 
+/// Run once on every new pooled connection. `force_custom_plan`: a prepared statement is
+/// planned for its parameters on every execution (tens of microseconds for our keyed
+/// statements), never frozen as a generic plan chosen while the tables were still empty.
+/// Being a session setting it needs no DDL and no table ownership.
+const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_custom_plan";
+
 const RECORD_COLS: &str =
     "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit";
 
@@ -97,6 +113,8 @@ pub struct PgStore {
     pool: Pool,
     /// How long a request waits for a pooled connection (for the exhaustion message).
     wait: Duration,
+    /// Wakes the statistics keeper ([`super::pg_stats`]) after writes.
+    written: super::pg_stats::Written,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -653,6 +671,14 @@ fn build_pool(
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(options.pool_wait))
         .create_timeout(Some(Duration::from_secs(10)))
+        .post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                client
+                    .batch_execute(SESSION_SETTINGS)
+                    .await
+                    .map_err(HookError::Backend)
+            })
+        }))
         .build()
         .map_err(pool_err)
 }
@@ -748,9 +774,11 @@ impl PgStore {
         }
         let pool = build_pool(config, tls, options)?;
         spawn_idle_reaper(pool.clone(), options.pool_idle);
+        let written = super::pg_stats::spawn_statistics_keeper(pool.clone());
         Ok(PgStore {
             pool,
             wait: options.pool_wait,
+            written,
         })
     }
 
@@ -841,7 +869,9 @@ impl Store for PgStore {
         let mut snap = load(&tx, &keys).await?;
         let writes = decide(&mut snap);
         store_writes(&tx, &keys.team, &writes).await?;
-        tx.commit().await.map_err(StoreError::pg("commit push"))
+        tx.commit().await.map_err(StoreError::pg("commit push"))?;
+        self.written.mark();
+        Ok(())
     }
 
     async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
