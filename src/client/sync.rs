@@ -407,11 +407,19 @@ fn pull(
 ) -> Result<()> {
     progress.pull_started();
     let mut restarted = false;
+    let device_id = store.device_id()?;
     while !stop() {
         let cursor = store.meta(meta::PULL_CURSOR)?;
         let known = store.known_forms()?;
         let seen = ex.seen(store)?;
-        let page = match remote.pull_seen(cursor.as_deref(), ex.opts.pull_limit, &known, seen) {
+        // No echo (issue 14): a page continuing a cursor may leave out what this device's
+        // own pushes made (it applied their stamps); a pull from scratch brings everything.
+        let device = match cursor.is_some() && !store.sweeping()? {
+            true => Some(device_id),
+            false => None,
+        };
+        let limit = ex.opts.pull_limit;
+        let page = match remote.pull_for(cursor.as_deref(), limit, &known, seen, device) {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records

@@ -39,7 +39,7 @@ use crate::model::{
     Operation,
 };
 use crate::orphans::{self, Orphan};
-use crate::protocol::{Audit, Change, ChangeResult, ErrorCode};
+use crate::protocol::{Audit, Change, ChangeResult, ErrorCode, FieldStamp};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
 /// entity id, operation, base version and canonical (key-sorted) fields JSON.
@@ -118,6 +118,15 @@ pub fn plan(
     plan_with_forms(officer, device, changes, snap, &TeamForms::new(), &at)
 }
 
+/// What a push asks of the planner beyond its changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushMode {
+    /// The device applies the stamp of each accepted change it can rebuild exactly
+    /// ([`ChangeResult::stamped`]) and names itself in its pulls, which then leave those
+    /// records out (no echo, issue 14). Off for clients that do not say so.
+    pub no_echo: bool,
+}
+
 /// Who pushes a batch, from which device, received when (server time): what accepted
 /// changes are stamped with.
 #[derive(Clone, Copy)]
@@ -125,6 +134,7 @@ struct Pusher<'a> {
     officer: &'a Officer,
     device: Uuid,
     at: &'a str,
+    mode: PushMode,
 }
 
 /// [`plan`], also refusing visits whose answers break the form version they name (issue 15;
@@ -138,17 +148,35 @@ pub fn plan_with_forms(
     forms: &TeamForms,
     at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
+    let mode = PushMode::default();
+    plan_with_mode(officer, device, changes, snap, forms, at, mode)
+}
+
+/// [`plan_with_forms`] in `mode` (see [`PushMode`]).
+pub fn plan_with_mode(
+    officer: &Officer,
+    device: Uuid,
+    changes: &[Change],
+    snap: &mut Snapshot,
+    forms: &TeamForms,
+    at: &str,
+    mode: PushMode,
+) -> (Vec<ChangeResult>, WriteSet) {
     let who = Pusher {
         officer,
         device,
         at,
+        mode,
     };
     let mut results = Vec::with_capacity(changes.len());
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
     for raw in changes {
-        let c = &*canonical(raw);
+        let spelled = canonical(raw);
+        // Only a change stored as sent can be rebuilt exactly by its device (no echo).
+        let as_sent = matches!(spelled, Cow::Borrowed(_));
+        let c = &*spelled;
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
             if prev.hash == hash {
@@ -162,7 +190,7 @@ pub fn plan_with_forms(
             }
             continue;
         }
-        let result = decide_one(who, c, snap, forms, &mut |id| {
+        let result = decide_one(who, c, as_sent, snap, forms, &mut |id| {
             if touched_set.insert(id) {
                 touched.push(id);
             }
@@ -202,6 +230,7 @@ fn canonical(c: &Change) -> Cow<'_, Change> {
 fn decide_one(
     who: Pusher<'_>,
     c: &Change,
+    as_sent: bool,
     snap: &mut Snapshot,
     forms: &TeamForms,
     touch: &mut dyn FnMut(Uuid),
@@ -232,8 +261,15 @@ fn decide_one(
     );
     match decision {
         Err(rej) => ChangeResult::rejected(op, rej.code, rej.message),
-        Ok(Decision::Noop) => match existing {
-            Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
+        Ok(Decision::Noop) => match snap.records.get_mut(&c.entity_id) {
+            Some(r) => {
+                // The device sent its own copy, which the server's stands against: its next
+                // pull must bring the server's.
+                if r.echo_device.take().is_some() {
+                    touch(c.entity_id);
+                }
+                ChangeResult::accepted(op, r.version, r.server_id, false)
+            }
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
         Ok(Decision::Conflict(fields)) => merge_around_conflict(c, who, fields, snap, touch),
@@ -245,11 +281,46 @@ fn decide_one(
                 return result;
             }
             let was_live = live_visit(c, snap);
+            let echo = who.mode.no_echo
+                && as_sent
+                && echo_free(c, who.device, merged || restore, snap.records.get(&c.entity_id));
             let (version, server_id) = apply(c, who, team, restore, snap);
             count_visits(c, was_live, snap);
             touch(c.entity_id);
-            ChangeResult::accepted(op, version, server_id, merged)
+            let mut result = ChangeResult::accepted(op, version, server_id, merged);
+            if let Some(rec) = snap.records.get_mut(&c.entity_id) {
+                rec.echo_device = echo.then_some(who.device);
+            }
+            if echo {
+                result.stamped = Some(FieldStamp {
+                    by: who.officer.id.clone(),
+                    at: who.at.to_string(),
+                });
+            }
+            result
         }
+    }
+}
+
+/// Can `device` rebuild exactly what applying `c` makes of the record (`existing` before
+/// it), given the stamp? An insert: its fields are the change's. An update: only when the
+/// device's copy is exactly the server's already, i.e. the record's current version is the
+/// device's own echo-free change (any other change clears that mark). Never when the change
+/// is merged with others' edits or restores a deleted record, nor for a delete or an upsert
+/// (their pulls bring the server's copy).
+fn echo_free(
+    c: &Change,
+    device: Uuid,
+    merged_or_restored: bool,
+    existing: Option<&StoredRecord>,
+) -> bool {
+    if merged_or_restored {
+        return false;
+    }
+    match (c.operation, existing) {
+        (Operation::Insert, None) => true,
+        (Operation::Update, Some(r)) => r.echo_device == Some(device) && !r.deleted,
+        _ => false,
     }
 }
 
@@ -305,6 +376,7 @@ fn orphan_rule(
             h.version = snap.version;
             h.deleted = false;
             h.deleted_by = None;
+            h.echo_device = None;
             h.audit
                 .stamp(&who.officer.id, who.at, &FieldMap::new(), false);
             touch(h.id);
@@ -445,6 +517,7 @@ fn merge_around_conflict(
     if updates && !r.deleted && !rest.is_empty() {
         snap.version += 1;
         r.version = snap.version;
+        r.echo_device = None;
         apply_fields(&mut r.fields, &rest);
         stamp_fields(&mut r.stamps, &rest, snap.version, who.device);
         r.audit.stamp(&who.officer.id, who.at, &rest, false);
@@ -514,6 +587,7 @@ fn new_record(
         fields,
         stamps,
         audit,
+        echo_device: None,
     }
 }
 

