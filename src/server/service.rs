@@ -338,7 +338,7 @@ impl Service {
         self.check_holds(ahead).await?;
         let floor = self.store.history_floor().await?;
         let after = resume_after(officer, cur.as_ref(), floor)?;
-        let continues = cur.as_ref().is_some_and(|c| c.team == officer.team) && after > 0;
+        let continues = cur.as_ref().is_some_and(|c| c.team == officer.team);
         let skip = device.filter(|_| continues);
         let page = self.store.pull(&officer.team, after, limit, skip).await?;
         self.record_pull(&officer.id).await;

@@ -1,0 +1,236 @@
+//! No echo (issue 14): a device does not pull back the records its own push just made,
+//! unless someone else changed them since — and it still ends up holding exactly the server's
+//! records (fields, versions, server ids and the server's audit stamps). A pull from scratch,
+//! another device of the same officer, an older client, merged and conflicting pushes all
+//! still get the records. In process through the in-memory remote, and over HTTP on both
+//! stores.
+
+mod support;
+
+use fieldsync::client::store::{ListFilter, LocalRecord, Store};
+use fieldsync::client::sync::{sync, NoProgress, SyncOptions, SyncReport};
+use fieldsync::client::transport::{RetryPolicy, Transport};
+use fieldsync::model::{EntityType, FieldMap};
+use serde_json::{json, Value};
+use support::memory::MemoryServer;
+use support::{both_stores, StoreKind, TestServer};
+use uuid::Uuid;
+
+fn fields(v: Value) -> FieldMap {
+    serde_json::from_value(v).expect("a field map")
+}
+
+fn laptop(officer: &str) -> Store {
+    let store = Store::open_in_memory().expect("an in-memory store");
+    store.claim_officer(officer).expect("claim");
+    store
+}
+
+fn run(store: &mut Store, remote: &mut dyn fieldsync::client::remote::Remote) -> SyncReport {
+    sync(
+        store,
+        remote,
+        &SyncOptions::default(),
+        &mut NoProgress,
+        &|| false,
+    )
+    .expect("sync")
+}
+
+/// One household and `n` visits to it, recorded on `store` by `officer`.
+fn record_visits(store: &mut Store, officer: &str, n: usize) -> Uuid {
+    let h = store
+        .add(EntityType::Household, fields(json!({"name": "Wanjiru"})))
+        .expect("add household");
+    for i in 0..n {
+        let f = json!({
+            "household_id": h.to_string(),
+            "officer_id": officer,
+            "visited_at": "2026-11-25T09:30:00Z",
+            "notes": format!("visit {i}"),
+        });
+        store.add(EntityType::Visit, fields(f)).expect("add visit");
+    }
+    h
+}
+
+/// Every record a device holds, by id.
+fn holdings(store: &Store) -> Vec<LocalRecord> {
+    let filter = ListFilter {
+        deleted: true,
+        ..Default::default()
+    };
+    let mut all = Vec::new();
+    for e in EntityType::ALL {
+        all.extend(store.list(e, &filter).expect("list"));
+    }
+    all.sort_by_key(|r| r.id);
+    all
+}
+
+/// The device holds exactly what a device pulling from scratch receives (the server's
+/// records, audit stamps and server receive times included).
+fn assert_holds_the_servers(mine: &Store, fresh: &Store) {
+    let (mine, theirs) = (holdings(mine), holdings(fresh));
+    assert_eq!(mine.len(), theirs.len());
+    for (m, t) in mine.iter().zip(&theirs) {
+        assert_eq!(m, t, "the device's copy differs from the server's");
+        assert!(t.audit.created_by.is_some(), "the server stamps records");
+    }
+}
+
+#[test]
+fn the_pushing_device_pulls_none_of_its_own_new_visits_and_holds_the_servers_records() {
+    let server = MemoryServer::new();
+    let mut remote = server.officer("amina", "north");
+    let mut a = laptop("amina");
+    run(&mut a, &mut remote); // a cursor, as every device has after its first sync
+    record_visits(&mut a, "amina", 60);
+    remote.records_pulled = 0;
+    let report = run(&mut a, &mut remote);
+    assert_eq!(report.accepted, 61);
+    assert_eq!((report.pulled, remote.records_pulled), (0, 0));
+    // A second laptop of the same officer, and a re-installed one, get everything.
+    let mut b = laptop("amina");
+    assert_eq!(run(&mut b, &mut remote).pulled, 61);
+    assert_holds_the_servers(&a, &b);
+    // The cursor moved past the skipped records: a later change arrives alone.
+    let h = holdings(&b)[0].id;
+    b.edit(EntityType::Household, h, fields(json!({"notes": "dog"})))
+        .expect("edit");
+    run(&mut b, &mut remote);
+    assert_eq!(run(&mut a, &mut remote).pulled, 1);
+    assert_holds_the_servers(&a, &b);
+}
+
+#[test]
+fn another_device_with_a_cursor_receives_them_all() {
+    let server = MemoryServer::new();
+    let mut amina = server.officer("amina", "north");
+    let mut brian = server.officer("brian", "north");
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    run(&mut b, &mut brian);
+    record_visits(&mut a, "amina", 20);
+    run(&mut a, &mut amina);
+    assert_eq!(run(&mut b, &mut brian).pulled, 21);
+    assert_holds_the_servers(&a, &b);
+}
+
+#[test]
+fn own_edits_of_own_records_do_not_come_back_but_edits_of_pulled_ones_do() {
+    let server = MemoryServer::new();
+    let mut amina = server.officer("amina", "north");
+    let mut brian = server.officer("brian", "north");
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let mine = record_visits(&mut a, "amina", 0);
+    run(&mut a, &mut amina);
+    let theirs = record_visits(&mut b, "brian", 0);
+    run(&mut b, &mut brian);
+    run(&mut a, &mut amina);
+    a.edit(EntityType::Household, mine, fields(json!({"notes": "a"})))
+        .expect("edit");
+    assert_eq!(run(&mut a, &mut amina).pulled, 0, "its own record, edited");
+    // A record another device made: the server cannot know this copy is exactly its own,
+    // so it comes back once (correct, one record more).
+    a.edit(EntityType::Household, theirs, fields(json!({"notes": "a"})))
+        .expect("edit");
+    assert_eq!(run(&mut a, &mut amina).pulled, 1);
+    let mut fresh = laptop("amina");
+    run(&mut fresh, &mut amina);
+    assert_holds_the_servers(&a, &fresh);
+}
+
+#[test]
+fn merged_and_conflicting_pushes_come_back() {
+    let server = MemoryServer::new();
+    let mut amina = server.officer("amina", "north");
+    let mut brian = server.officer("brian", "north");
+    let (mut a, mut b) = (laptop("amina"), laptop("brian"));
+    let h = record_visits(&mut a, "amina", 0);
+    run(&mut a, &mut amina);
+    run(&mut b, &mut brian);
+    // Merged: brian changed another field since amina's base.
+    b.edit(EntityType::Household, h, fields(json!({"village": "Kisumu"})))
+        .expect("edit");
+    run(&mut b, &mut brian);
+    a.edit(EntityType::Household, h, fields(json!({"notes": "a"})))
+        .expect("edit");
+    let report = run(&mut a, &mut amina);
+    assert_eq!((report.merged, report.pulled), (1, 1));
+    run(&mut b, &mut brian);
+    assert_holds_the_servers(&a, &b);
+    // A conflict: both change the same field.
+    b.edit(EntityType::Household, h, fields(json!({"notes": "b"})))
+        .expect("edit");
+    run(&mut b, &mut brian);
+    a.edit(EntityType::Household, h, fields(json!({"notes": "c"})))
+        .expect("edit");
+    let report = run(&mut a, &mut amina);
+    assert_eq!((report.conflicts, report.pulled), (1, 1));
+}
+
+#[test]
+fn a_pull_from_scratch_and_an_older_client_get_everything() {
+    let server = MemoryServer::new();
+    let mut remote = server.officer("amina", "north");
+    let mut a = laptop("amina");
+    run(&mut a, &mut remote);
+    record_visits(&mut a, "amina", 30);
+    assert_eq!(run(&mut a, &mut remote).pulled, 0);
+    a.reset_cursor().expect("reset");
+    assert_eq!(run(&mut a, &mut remote).pulled, 31, "from scratch");
+    assert_eq!(holdings(&a).len(), 31, "the sweep kept them all");
+    // A client before issue 14 neither applies stamps nor names its device.
+    let mut old = laptop("amina");
+    remote.older_client = true;
+    run(&mut old, &mut remote);
+    record_visits(&mut old, "amina", 5);
+    assert_eq!(run(&mut old, &mut remote).pulled, 6);
+    let mut fresh = laptop("amina");
+    run(&mut fresh, &mut remote);
+    assert_holds_the_servers(&old, &fresh);
+}
+
+#[test]
+fn a_lost_push_answer_is_stamped_when_the_batch_is_sent_again() {
+    let server = MemoryServer::new();
+    let mut remote = server.officer("amina", "north");
+    let mut a = laptop("amina");
+    run(&mut a, &mut remote);
+    record_visits(&mut a, "amina", 10);
+    remote.lose_next_answer = true;
+    let opts = SyncOptions::default();
+    assert!(sync(&mut a, &mut remote, &opts, &mut NoProgress, &|| false).is_err());
+    assert_eq!(run(&mut a, &mut remote).pulled, 0);
+    let mut fresh = laptop("amina");
+    run(&mut fresh, &mut remote);
+    assert_holds_the_servers(&a, &fresh);
+}
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        base: std::time::Duration::from_millis(5),
+        max_delay: std::time::Duration::from_millis(40),
+        connect_timeout: std::time::Duration::from_secs(2),
+        request_timeout: std::time::Duration::from_secs(10),
+    }
+}
+
+/// Over HTTP: the pushing device's pull moves none of its own new visits; another laptop
+/// of the officer gets them all; both hold the same records.
+fn over_http_the_pushing_device_pulls_none_of_its_own(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let token = server.add_officer("amina", "north");
+    let mut t = Transport::new(&server.url, &token, false, policy()).expect("transport");
+    let mut a = laptop("amina");
+    run(&mut a, &mut t);
+    record_visits(&mut a, "amina", 40);
+    let report = run(&mut a, &mut t);
+    assert_eq!((report.accepted, report.pulled), (41, 0));
+    let mut b = laptop("amina");
+    assert_eq!(run(&mut b, &mut t).pulled, 41);
+    assert_holds_the_servers(&a, &b);
+}
+
+both_stores!(over_http_the_pushing_device_pulls_none_of_its_own);
