@@ -26,7 +26,7 @@ fn laptop(officer: &str) -> Store {
     store
 }
 
-fn run(store: &mut Store, remote: &mut dyn fieldsync::client::remote::Remote) -> SyncReport {
+fn run(store: &mut Store, remote: &mut (dyn fieldsync::client::remote::Remote + Send)) -> SyncReport {
     sync(
         store,
         remote,

@@ -79,8 +79,9 @@ impl RetryPolicy {
 
 /// Told when a request starts and when its answer is in (or it failed), so that a person at
 /// a terminal sees what the program waits for. `what` names the request
-/// ("checking the server", "sending 100 changes", "pulling changes").
-pub trait Waiting {
+/// ("checking the server", "sending 100 changes", "pulling changes"). `Send`: pushes are
+/// sent from the push pipeline's sender thread.
+pub trait Waiting: Send {
     fn started(&self, what: &str);
     fn finished(&self);
 }
