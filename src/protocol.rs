@@ -93,7 +93,7 @@ pub struct ChangeResult {
     /// when the server stamped this change. Sent only when the record as the server holds it
     /// is exactly the device's copy with the change applied and its audit stamped by
     /// [`Audit::stamp`] with these (`created` for an insert): the device applies that, and its
-    /// pulls naming it ([`QUERY_DEVICE`]) leave the record out until someone else changes it.
+    /// pulls naming it ([`HEADER_DEVICE`]) leave the record out until someone else changes it.
     /// Absent: the device's next pull brings the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamped: Option<FieldStamp>,
@@ -257,11 +257,12 @@ pub const HEADER_SEEN: &str = "fieldsync-seen";
 /// Older servers ignore it; without it a server stamps nothing and marks nothing.
 pub const HEADER_NO_ECHO: &str = "fieldsync-no-echo";
 
-/// The pull query parameter naming the pulling device (`device=UUID`, issue 14): a pull that
+/// The pull request header naming the pulling device (its `device_id`, issue 14): a pull that
 /// continues a cursor leaves out the records this device's own pushes made and holds exactly
 /// (see [`ChangeResult::stamped`]); its cursor still moves past them. A pull from scratch
-/// ignores it. Optional: without it a pull brings everything.
-pub const QUERY_DEVICE: &str = "device";
+/// ignores it. Optional: without it a pull brings everything; older servers ignore it (a
+/// header, not a query parameter: those refuse parameters they do not know).
+pub const HEADER_DEVICE: &str = "fieldsync-device";
 
 /// Parses a [`HEADER_SEEN`] value: a version (a whole number ≥ 0).
 pub fn parse_seen(s: &str) -> Option<i64> {

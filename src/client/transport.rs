@@ -31,7 +31,8 @@ use super::remote::{Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
-    HEADER_FORMS, HEADER_NO_ECHO, HEADER_SEEN, PATH_HEALTH, PATH_PULL, PATH_PUSH, QUERY_DEVICE,
+    HEADER_DEVICE, HEADER_FORMS, HEADER_NO_ECHO, HEADER_SEEN, PATH_HEALTH, PATH_PULL,
+    PATH_PUSH,
 };
 
 /// Retry and timeout settings.
@@ -387,7 +388,7 @@ impl Remote for Transport {
 
 impl Transport {
     /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given, the
-    /// `fieldsync-seen` header when `seen` is, and the `device` parameter when `device` is.
+    /// `fieldsync-seen` header when `seen` is, and the `fieldsync-device` header when `device` is.
     fn pull_request(
         &mut self,
         cursor: Option<&str>,
@@ -403,16 +404,15 @@ impl Transport {
         if let Some(c) = cursor {
             url.query_pairs_mut().append_pair("cursor", c);
         }
-        if let Some(d) = device {
-            url.query_pairs_mut()
-                .append_pair(QUERY_DEVICE, &d.to_string());
-        }
         let policy = self.policy.clone();
         let client = self.client.clone();
         self.request(&policy, "pulling changes", || {
             let mut get = client.get(url.clone());
             if let Some(h) = &forms {
                 get = get.header(HEADER_FORMS, h.as_str());
+            }
+            if let Some(d) = device {
+                get = get.header(HEADER_DEVICE, d.to_string());
             }
             match seen {
                 Some(v) => get.header(HEADER_SEEN, v.to_string()),

@@ -1,4 +1,4 @@
-//! `GET /v1/pull?cursor=C&limit=N&device=D`: authenticate, parse the query, ask the service for the
+//! `GET /v1/pull?cursor=C&limit=N`: authenticate, parse the query, ask the service for the
 //! page (with the team's new form versions when the client names what it holds in the
 //! `fieldsync-forms` header). Cursors, team scope and the history floor are the service's rules, not this file's.
 
@@ -13,7 +13,7 @@ use super::auth::Authenticated;
 use super::error::Failure;
 use super::layers::LogInfo;
 use super::AppState;
-use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS, QUERY_DEVICE};
+use crate::protocol::{KnownForms, PullResponse, HEADER_DEVICE, HEADER_FORMS};
 use crate::server::error::ServiceError;
 
 pub async fn pull(
@@ -37,10 +37,7 @@ pub async fn pull(
         ),
     };
     let Query(q) = query.map_err(|e| Failure::bad_request(format!("bad query string: {e}")))?;
-    if let Some(k) = q
-        .keys()
-        .find(|k| !["cursor", "limit", QUERY_DEVICE].contains(&k.as_str()))
-    {
+    if let Some(k) = q.keys().find(|k| *k != "cursor" && *k != "limit") {
         return Err(Failure::bad_request(format!(
             "unknown query parameter {k:?}"
         )));
@@ -52,11 +49,16 @@ pub async fn pull(
                 .map_err(|_| ServiceError::InvalidLimit(s.clone()))?,
         ),
     };
-    let device = match q.get(QUERY_DEVICE) {
+    let device = match headers.get(HEADER_DEVICE) {
         None => None,
-        Some(s) => Some(uuid::Uuid::parse_str(s).map_err(|_| {
-            Failure::bad_request(format!("query parameter {QUERY_DEVICE} must be a UUID"))
-        })?),
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| uuid::Uuid::parse_str(s.trim()).ok())
+                .ok_or_else(|| {
+                    Failure::bad_request(format!("header {HEADER_DEVICE} must be a device id (a UUID)"))
+                })?,
+        ),
     };
     let seen = super::seen_header(&headers)?;
     let page = state
