@@ -26,7 +26,10 @@ fn laptop(officer: &str) -> Store {
     store
 }
 
-fn run(store: &mut Store, remote: &mut (dyn fieldsync::client::remote::Remote + Send)) -> SyncReport {
+fn run(
+    store: &mut Store,
+    remote: &mut (dyn fieldsync::client::remote::Remote + Send),
+) -> SyncReport {
     sync(
         store,
         remote,
@@ -150,8 +153,12 @@ fn merged_and_conflicting_pushes_come_back() {
     run(&mut a, &mut amina);
     run(&mut b, &mut brian);
     // Merged: brian changed another field since amina's base.
-    b.edit(EntityType::Household, h, fields(json!({"village": "Kisumu"})))
-        .expect("edit");
+    b.edit(
+        EntityType::Household,
+        h,
+        fields(json!({"village": "Kisumu"})),
+    )
+    .expect("edit");
     run(&mut b, &mut brian);
     a.edit(EntityType::Household, h, fields(json!({"notes": "a"})))
         .expect("edit");

@@ -12,9 +12,7 @@ use fieldsync::client::remote::{Remote, RemoteError, Traffic};
 use fieldsync::client::store::Store;
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions};
 use fieldsync::model::{EntityType, FieldMap};
-use fieldsync::protocol::{
-    HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
-};
+use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
 use serde_json::json;
 use support::memory::{MemoryRemote, MemoryServer};
 use uuid::Uuid;
@@ -144,8 +142,10 @@ fn the_next_batch_is_taken_while_one_is_on_the_wire_and_order_holds() {
     let server = MemoryServer::new();
     let mut remote = watching(&server, db, None);
     // Batches of one: the household alone in the first, each visit after it.
-    let report = sync(&mut store, &mut remote, &opts(1), &mut NoProgress, &|| false)
-        .expect("sync");
+    let report = sync(&mut store, &mut remote, &opts(1), &mut NoProgress, &|| {
+        false
+    })
+    .expect("sync");
     assert_eq!(
         remote.sending_during_first, 2,
         "batch 2 is taken while batch 1 is on the wire"
@@ -162,8 +162,10 @@ fn a_failure_part_way_leaves_the_failed_batch_sending_and_puts_the_rest_back() {
     let (mut store, db) = device_with_visits(&dir, 29);
     let server = MemoryServer::new();
     let mut remote = watching(&server, db, Some(2));
-    let err = sync(&mut store, &mut remote, &opts(10), &mut NoProgress, &|| false)
-        .expect_err("the second push fails");
+    let err = sync(&mut store, &mut remote, &opts(10), &mut NoProgress, &|| {
+        false
+    })
+    .expect_err("the second push fails");
     assert!(err.to_string().contains("offline"), "{err}");
     let q = store.queue_counts().expect("counts");
     assert_eq!(
@@ -173,8 +175,10 @@ fn a_failure_part_way_leaves_the_failed_batch_sending_and_puts_the_rest_back() {
     );
     // The next sync sends everything left once.
     remote.fail_push = None;
-    let report = sync(&mut store, &mut remote, &opts(10), &mut NoProgress, &|| false)
-        .expect("sync");
+    let report = sync(&mut store, &mut remote, &opts(10), &mut NoProgress, &|| {
+        false
+    })
+    .expect("sync");
     assert_eq!((report.pushed, report.accepted), (20, 20));
     let stats = server.block_on(server.service.stats()).expect("stats");
     assert_eq!(stats.records, 30, "every record once");

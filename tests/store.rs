@@ -152,7 +152,12 @@ async fn push_pull_and_dedupe(kind: &str) {
         vec![9, 10]
     );
     assert!(!page.has_more);
-    assert!(st.pull("south", 0, 100, None).await.unwrap().records.is_empty());
+    assert!(st
+        .pull("south", 0, 100, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 async fn concurrent_pushes_commit_in_version_order(kind: &str) {
@@ -251,7 +256,10 @@ async fn purge_raises_the_history_floor(kind: &str) {
         3,
         "the floor never goes down"
     );
-    assert_eq!(st.pull("north", 0, 10, None).await.unwrap().records.len(), 1);
+    assert_eq!(
+        st.pull("north", 0, 10, None).await.unwrap().records.len(),
+        1
+    );
 }
 
 /// A database written by a newer fieldsync is refused, not misread.
@@ -326,7 +334,12 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     })
     .await
     .unwrap();
-    assert!(st.pull("north", 2, 10, None).await.unwrap().records.is_empty());
+    assert!(st
+        .pull("north", 2, 10, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {

@@ -587,7 +587,10 @@ fn kill_9_during_push_and_pull_loses_nothing(kind: StoreKind) {
 
     // The next sync completes: entries left `sending` go again and apply once.
     let (pending, sending) = queue_len(&amina);
-    assert!(pending + sending >= 801, "nothing left the queue unanswered");
+    assert!(
+        pending + sending >= 801,
+        "nothing left the queue unanswered"
+    );
     let r = amina.sync_expect(0);
     assert_eq!(r["pushed"], pending + sending);
     assert_eq!(queue_len(&amina), (0, 0));

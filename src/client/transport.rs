@@ -31,8 +31,7 @@ use super::remote::{Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
-    HEADER_DEVICE, HEADER_FORMS, HEADER_NO_ECHO, HEADER_SEEN, PATH_HEALTH, PATH_PULL,
-    PATH_PUSH,
+    HEADER_DEVICE, HEADER_FORMS, HEADER_NO_ECHO, HEADER_SEEN, PATH_HEALTH, PATH_PULL, PATH_PUSH,
 };
 
 /// Retry and timeout settings.

@@ -283,7 +283,12 @@ fn decide_one(
             let was_live = live_visit(c, snap);
             let echo = who.mode.no_echo
                 && as_sent
-                && echo_free(c, who.device, merged || restore, snap.records.get(&c.entity_id));
+                && echo_free(
+                    c,
+                    who.device,
+                    merged || restore,
+                    snap.records.get(&c.entity_id),
+                );
             let (version, server_id) = apply(c, who, team, restore, snap);
             count_visits(c, was_live, snap);
             touch(c.entity_id);

@@ -225,16 +225,15 @@ impl Service {
         let write = tokio::spawn(async move {
             store::write_with(store.as_ref(), keys, move |snap| {
                 crate::server::metrics::global().lock_wait(started.elapsed());
-                let (results, mut writes) =
-                    push::plan_with_mode(
-                        &officer,
-                        req.device_id,
-                        &req.changes,
-                        snap,
-                        &forms,
-                        &at,
-                        mode,
-                    );
+                let (results, mut writes) = push::plan_with_mode(
+                    &officer,
+                    req.device_id,
+                    &req.changes,
+                    snap,
+                    &forms,
+                    &at,
+                    mode,
+                );
                 // Supervision, in the push's own transaction: new op_ids only, so a retried
                 // batch does not count twice.
                 writes.activity = Some(OfficerActivity::Pushed {

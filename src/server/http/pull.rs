@@ -56,7 +56,9 @@ pub async fn pull(
                 .ok()
                 .and_then(|s| uuid::Uuid::parse_str(s.trim()).ok())
                 .ok_or_else(|| {
-                    Failure::bad_request(format!("header {HEADER_DEVICE} must be a device id (a UUID)"))
+                    Failure::bad_request(format!(
+                        "header {HEADER_DEVICE} must be a device id (a UUID)"
+                    ))
                 })?,
         ),
     };

@@ -129,9 +129,7 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
         audit: from_json("record audit", &audit)?,
-        echo_device: echo
-            .map(|d| parse_uuid("echo_device", &d))
-            .transpose()?,
+        echo_device: echo.map(|d| parse_uuid("echo_device", &d)).transpose()?,
     })
 }
 

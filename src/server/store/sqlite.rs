@@ -482,9 +482,7 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
             .map_err(StoreError::sqlite("look up record"))?;
         if let Some((raw, echo)) = row {
             let mut rec = to_record(raw)?;
-            rec.echo_device = echo
-                .map(|d| parse_uuid("echo_device", &d))
-                .transpose()?;
+            rec.echo_device = echo.map(|d| parse_uuid("echo_device", &d)).transpose()?;
             snap.records.insert(*id, rec);
         }
     }
