@@ -240,4 +240,122 @@ fn over_http_the_pushing_device_pulls_none_of_its_own(kind: StoreKind) {
     assert_holds_the_servers(&a, &b);
 }
 
-both_stores!(over_http_the_pushing_device_pulls_none_of_its_own);
+/// A service over a fresh store of `kind`.
+async fn service(kind: &str) -> (fieldsync::server::Service, Option<tempfile::TempDir>) {
+    use fieldsync::server::Service;
+    match kind {
+        "sqlite" => {
+            let dir = tempfile::tempdir().expect("dir");
+            let p = dir.path().join("s.sqlite3").display().to_string();
+            (Service::open(&p).await.expect("open"), Some(dir))
+        }
+        _ => {
+            let url = tokio::task::spawn_blocking(support::pg::fresh_database)
+                .await
+                .expect("a database");
+            (Service::open(&url).await.expect("open"), None)
+        }
+    }
+}
+
+/// `n` household inserts, pushed as one batch by `device` (with or without no echo).
+fn households(device: Uuid, n: usize) -> fieldsync::protocol::PushRequest {
+    use fieldsync::model::Operation;
+    use fieldsync::protocol::{Change, PushRequest};
+    let changes = (0..n)
+        .map(|i| Change {
+            op_id: Uuid::now_v7(),
+            entity_type: EntityType::Household,
+            entity_id: Uuid::now_v7(),
+            operation: Operation::Insert,
+            base_version: None,
+            fields: fields(json!({ "name": format!("h{i}") })),
+        })
+        .collect();
+    PushRequest {
+        device_id: device,
+        changes,
+    }
+}
+
+/// Page by page, with pages smaller than the runs of skipped records: the device's pull
+/// brings exactly the other device's records, in order, and its last cursor reaches the
+/// team's last version; without naming the device, or from scratch, everything comes.
+async fn pages_skip_only_the_devices_own_records(kind: &str) {
+    use fieldsync::server::push::PushMode;
+    let (svc, _dir) = service(kind).await;
+    let amina = svc.add_officer("amina", "north").await.expect("officer");
+    let brian = svc.add_officer("brian", "north").await.expect("officer");
+    let (amina, brian) = (
+        svc.authenticate(&amina).await.expect("auth"),
+        svc.authenticate(&brian).await.expect("auth"),
+    );
+    let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+    let start = svc
+        .pull(&amina, None, None)
+        .await
+        .expect("pull")
+        .next_cursor;
+    let no_echo = PushMode { no_echo: true };
+    let mut expected = Vec::new();
+    for round in 0..4 {
+        let req = households(mine, 5 + round);
+        let r = svc
+            .push_with(&amina, req, None, no_echo)
+            .await
+            .expect("push");
+        assert!(r.results.iter().all(|r| r.stamped.is_some()));
+        let req = households(theirs, 2);
+        expected.extend(req.changes.iter().map(|c| c.entity_id));
+        svc.push_with(&brian, req, None, no_echo)
+            .await
+            .expect("push");
+    }
+    let req = households(mine, 3); // the team's last versions are the device's own
+    svc.push_with(&amina, req, None, no_echo)
+        .await
+        .expect("push");
+    let last = svc.stats().await.expect("stats").current_version;
+    let (mut cursor, mut got, mut pages) = (start.clone(), Vec::new(), 0);
+    loop {
+        let page = svc
+            .pull_for(&amina, Some(&cursor), Some(3), None, None, Some(mine))
+            .await
+            .expect("pull");
+        got.extend(page.records.iter().map(|r| r.id));
+        cursor = page.next_cursor;
+        pages += 1;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(
+        got, expected,
+        "exactly the other device's records, in order"
+    );
+    assert_eq!(pages, 3, "pages of 3 over 8 records");
+    let end = svc
+        .pull_for(&amina, Some(&cursor), Some(3), None, Some(last), None)
+        .await
+        .expect("pull");
+    assert!(
+        end.records.is_empty(),
+        "the cursor reached the last version"
+    );
+    // Without naming the device, or from scratch naming it, everything comes.
+    let all = svc
+        .pull(&amina, Some(&start), Some(1000))
+        .await
+        .expect("pull");
+    assert_eq!(all.records.len(), (5 + 6 + 7 + 8) + 4 * 2 + 3);
+    let scratch = svc
+        .pull_for(&amina, None, Some(1000), None, None, Some(mine))
+        .await
+        .expect("pull");
+    assert_eq!(scratch.records.len(), all.records.len());
+}
+
+both_stores!(
+    over_http_the_pushing_device_pulls_none_of_its_own,
+    pages_skip_only_the_devices_own_records
+);
