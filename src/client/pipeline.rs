@@ -74,18 +74,14 @@ pub fn push_all(
 }
 
 /// Why the pipeline stopped early.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// A request failed; the batches behind it were put back unsent.
+    #[error("{0}")]
     Remote(RemoteError),
     /// The local store failed.
-    Local(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Local(e)
-    }
+    #[error(transparent)]
+    Local(#[from] Error),
 }
 
 /// Is this a refusal before anything was applied (the batch goes back untouched)?

@@ -292,19 +292,31 @@ fn decide_one(
             let (version, server_id) = apply(c, who, team, restore, snap);
             count_visits(c, was_live, snap);
             touch(c.entity_id);
-            let mut result = ChangeResult::accepted(op, version, server_id, merged);
-            if let Some(rec) = snap.records.get_mut(&c.entity_id) {
-                rec.echo_device = echo.then_some(who.device);
-            }
-            if echo {
-                result.stamped = Some(FieldStamp {
-                    by: who.officer.id.clone(),
-                    at: who.at.to_string(),
-                });
-            }
-            result
+            let result = ChangeResult::accepted(op, version, server_id, merged);
+            mark_echo(result, c.entity_id, who, echo, snap)
         }
     }
+}
+
+/// Records on the record just applied whether its device holds it exactly (`echo`), and
+/// then tells the device the stamp it needs for that ([`ChangeResult::stamped`]).
+fn mark_echo(
+    mut result: ChangeResult,
+    id: Uuid,
+    who: Pusher<'_>,
+    echo: bool,
+    snap: &mut Snapshot,
+) -> ChangeResult {
+    if let Some(rec) = snap.records.get_mut(&id) {
+        rec.echo_device = echo.then_some(who.device);
+    }
+    if echo {
+        result.stamped = Some(FieldStamp {
+            by: who.officer.id.clone(),
+            at: who.at.to_string(),
+        });
+    }
+    result
 }
 
 /// Can `device` rebuild exactly what applying `c` makes of the record (`existing` before
@@ -688,5 +700,92 @@ mod tests {
         assert_eq!(server.fields["notes"], json!("amina"));
         assert_eq!(server.version, 3);
         assert_eq!(w.records.len(), 1);
+    }
+
+    #[test]
+    fn only_changes_the_device_can_rebuild_exactly_are_stamped_and_marked() {
+        let (amina, brian) = (Uuid::from_u128(9), Uuid::from_u128(10));
+        let mode = PushMode { no_echo: true };
+        let forms = TeamForms::new();
+        let at = "2026-11-27T10:00:00.000Z";
+        let mut snap = Snapshot::default();
+        let mut push = |dev: Uuid, c: Change, snap: &mut Snapshot| {
+            plan_with_mode(&officer(), dev, &[c], snap, &forms, at, mode).0[0].clone()
+        };
+        let echo = |snap: &Snapshot, id: u128| snap.records[&Uuid::from_u128(id)].echo_device;
+        // An insert as sent: stamped and marked.
+        let r = push(
+            amina,
+            change(1, 100, Operation::Insert, None, json!({"name": "A"})),
+            &mut snap,
+        );
+        assert_eq!(
+            r.stamped.as_ref().map(|s| (s.by.as_str(), s.at.as_str())),
+            Some(("amina", at))
+        );
+        assert_eq!(echo(&snap, 100), Some(amina));
+        // The same device's update of its own marked record: still exact.
+        let r = push(
+            amina,
+            change(2, 100, Operation::Update, Some(1), json!({"notes": "n"})),
+            &mut snap,
+        );
+        assert!(r.stamped.is_some() && !r.merged);
+        // Another device's change clears the mark; the first device's next update is merged.
+        let r = push(
+            brian,
+            change(3, 100, Operation::Update, Some(2), json!({"village": "V"})),
+            &mut snap,
+        );
+        assert!(
+            r.stamped.is_none(),
+            "brian does not hold amina's record exactly"
+        );
+        assert_eq!(echo(&snap, 100), None);
+        let r = push(
+            amina,
+            change(4, 100, Operation::Update, Some(2), json!({"notes": "m"})),
+            &mut snap,
+        );
+        assert!(r.merged && r.stamped.is_none());
+        assert_eq!(echo(&snap, 100), None);
+        // An insert spelled otherwise than stored: the device's copy is not the server's.
+        let h = change(8, 0xabc, Operation::Insert, None, json!({"name": "H"}));
+        push(amina, h, &mut snap);
+        let household = Uuid::from_u128(0xabc).to_string().to_uppercase();
+        let visit = |household: String| {
+            json!({"household_id": household, "officer_id": "amina",
+                   "visited_at": "2026-11-25T09:30:00Z"})
+        };
+        let mut odd = change(5, 101, Operation::Insert, None, visit(household.clone()));
+        odd.entity_type = EntityType::Visit;
+        let r = push(amina, odd, &mut snap);
+        assert_eq!(r.status, crate::protocol::ChangeStatus::Accepted);
+        assert!(r.stamped.is_none() && echo(&snap, 101).is_none());
+        let mut as_stored = change(
+            7,
+            103,
+            Operation::Insert,
+            None,
+            visit(household.to_lowercase()),
+        );
+        as_stored.entity_type = EntityType::Visit;
+        assert!(push(amina, as_stored, &mut snap).stamped.is_some());
+        // Without no echo (an older client) nothing is stamped or marked.
+        let plain = plan_with_forms(
+            &officer(),
+            amina,
+            &[change(
+                6,
+                102,
+                Operation::Insert,
+                None,
+                json!({"name": "C"}),
+            )],
+            &mut snap,
+            &forms,
+            at,
+        );
+        assert!(plain.0[0].stamped.is_none() && echo(&snap, 102).is_none());
     }
 }
