@@ -709,7 +709,7 @@ mod tests {
         let forms = TeamForms::new();
         let at = "2026-11-27T10:00:00.000Z";
         let mut snap = Snapshot::default();
-        let mut push = |dev: Uuid, c: Change, snap: &mut Snapshot| {
+        let push = |dev: Uuid, c: Change, snap: &mut Snapshot| {
             plan_with_mode(&officer(), dev, &[c], snap, &forms, at, mode).0[0].clone()
         };
         let echo = |snap: &Snapshot, id: u128| snap.records[&Uuid::from_u128(id)].echo_device;
