@@ -209,8 +209,7 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
                  WHERE entity_type = ?5 AND entity_id = ?1)
                THEN 'pending' ELSE 'synced' END,
              audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
-             updated_at = CASE WHEN ?9 IS NULL OR EXISTS (SELECT 1 FROM sync_queue
-                 WHERE entity_type = ?5 AND entity_id = ?1) THEN updated_at ELSE ?9 END
+             updated_at = COALESCE(?9, updated_at)
          WHERE id = ?1"
     ))?
     .execute(params![
