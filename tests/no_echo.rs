@@ -240,6 +240,21 @@ fn over_http_the_pushing_device_pulls_none_of_its_own(kind: StoreKind) {
     assert_holds_the_servers(&a, &b);
 }
 
+/// The device header must name a device: anything else is refused, never ignored.
+fn a_malformed_device_header_is_a_bad_request(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let token = server.add_officer("amina", "north");
+    let resp = support::http::client()
+        .get(format!("{}/v1/pull", server.url))
+        .bearer_auth(&token)
+        .header(fieldsync::protocol::HEADER_DEVICE, "my-laptop")
+        .send()
+        .expect("a response");
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = serde_json::from_str(&resp.text().expect("a body")).expect("an error body");
+    assert_eq!(body["error"]["code"], "bad_request");
+}
+
 /// A service over a fresh store of `kind`.
 async fn service(kind: &str) -> (fieldsync::server::Service, Option<tempfile::TempDir>) {
     use fieldsync::server::Service;
@@ -357,5 +372,6 @@ async fn pages_skip_only_the_devices_own_records(kind: &str) {
 
 both_stores!(
     over_http_the_pushing_device_pulls_none_of_its_own,
-    pages_skip_only_the_devices_own_records
+    pages_skip_only_the_devices_own_records,
+    a_malformed_device_header_is_a_bad_request
 );
