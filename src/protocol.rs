@@ -118,6 +118,14 @@ pub struct ChangeResult {
     /// On rejected: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ApiError>,
+    /// On accepted, to a device that pushed with [`HEADER_NO_ECHO`] (issue 14): who and
+    /// when the server stamped this change. Sent only when the record as the server holds it
+    /// is exactly the device's copy with the change applied and its audit stamped by
+    /// [`Audit::stamp`] with these (`created` for an insert): the device applies that, and its
+    /// pulls naming it ([`HEADER_DEVICE`]) leave the record out until someone else changes it.
+    /// Absent: the device's next pull brings the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<FieldStamp>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -135,6 +143,8 @@ impl ChangeResult {
             server_record: None,
             conflicting_fields: Vec::new(),
             error: None,
+
+            stamped: None,
         }
     }
 
@@ -148,6 +158,8 @@ impl ChangeResult {
             server_record: Some(server_record),
             conflicting_fields: fields,
             error: None,
+
+            stamped: None,
         }
     }
 
@@ -161,6 +173,8 @@ impl ChangeResult {
             server_record: None,
             conflicting_fields: Vec::new(),
             error: Some(ApiError::new(code, message)),
+
+            stamped: None,
         }
     }
 }
@@ -266,6 +280,18 @@ pub const HEADER_FORMS: &str = "fieldsync-forms";
 /// has received (issue 11), so a server restored from a backup can say it lost it before it
 /// applies or answers anything (`409 server_behind`). Older servers ignore it.
 pub const HEADER_SEEN: &str = "fieldsync-seen";
+
+/// The push request header (value `1`) in which a device says it applies the stamps of its
+/// accepted changes ([`ChangeResult::stamped`]) and names itself in its pulls (issue 14).
+/// Older servers ignore it; without it a server stamps nothing and marks nothing.
+pub const HEADER_NO_ECHO: &str = "fieldsync-no-echo";
+
+/// The pull request header naming the pulling device (its `device_id`, issue 14): a pull that
+/// continues a cursor leaves out the records this device's own pushes made and holds exactly
+/// (see [`ChangeResult::stamped`]); its cursor still moves past them. A pull from scratch
+/// ignores it. Optional: without it a pull brings everything; older servers ignore it (a
+/// header, not a query parameter: those refuse parameters they do not know).
+pub const HEADER_DEVICE: &str = "fieldsync-device";
 
 /// Parses a [`HEADER_SEEN`] value: a version (a whole number ≥ 0).
 pub fn parse_seen(s: &str) -> Option<i64> {

@@ -433,6 +433,23 @@ fn fm(v: Value) -> FieldMap {
 }
 
 /// A device's records as the fields every copy must agree on.
+/// Every record's server stamps (its audit) as the device holds them. (Not the local
+/// `created_at`/`updated_at` columns: resolving a conflict takes the server's audit but keeps
+/// the local record's times, which stay until the server's next change of the record.)
+fn stamps(store: &Store) -> BTreeMap<Uuid, String> {
+    let mut out = BTreeMap::new();
+    for e in EntityType::ALL {
+        let filter = ListFilter {
+            deleted: true,
+            ..Default::default()
+        };
+        for r in store.list(e, &filter).unwrap() {
+            out.insert(r.id, serde_json::to_string(&r.audit).unwrap());
+        }
+    }
+    out
+}
+
 fn holdings(store: &Store) -> BTreeMap<(EntityType, Uuid), (FieldMap, bool, Option<i64>)> {
     let mut out = BTreeMap::new();
     for e in EntityType::ALL {
@@ -536,6 +553,7 @@ fn run_schedule(server: &mut TestServer, seed: u64) -> (u64, u64, u64, u64) {
 fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
     // An auditor per team pulls the server's records from scratch.
     let mut server_view = HashMap::new();
+    let mut server_stamps = HashMap::new();
     for team in TEAMS {
         let id = format!("auditor-{team}-{seed}");
         let token = server.add_officer(&id, &team_name(team, seed));
@@ -551,6 +569,7 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
         )
         .unwrap();
         server_view.insert(team, holdings(&store));
+        server_stamps.insert(team, stamps(&store));
     }
     // 1 and 3: every device holds exactly its team's server records; every queue is empty.
     for (o, off) in run.officers.iter().enumerate() {
@@ -584,6 +603,16 @@ fn check_invariants(run: &mut Run, server: &TestServer, seed: u64) {
                     .iter()
                     .filter(|l| !l.starts_with("write"))
                     .collect::<Vec<_>>()
+            );
+        }
+        // The server's audit stamps too (no echo, issue 14: a record this device pushed and
+        // did not pull back must hold them all the same).
+        let my_stamps = stamps(&store);
+        for (id, theirs) in &server_stamps[off.team] {
+            assert_eq!(
+                my_stamps.get(id),
+                Some(theirs),
+                "seed {seed}: officer {o}'s copy of {id} lacks the server's stamps"
             );
         }
         assert!(

@@ -561,6 +561,7 @@ fn million_visit_export_peak_rss() {
                     .collect(),
                     stamps: Default::default(),
                     audit: audit_of_a_visit(),
+                    echo_device: None,
                 })
                 .collect();
             let set = WriteSet {

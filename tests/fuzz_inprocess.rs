@@ -103,6 +103,7 @@ fn rec(
         stamps: stamps(&f, version, DEVICE_B),
         fields: f,
         audit: Default::default(),
+        echo_device: None,
     }
 }
 

@@ -398,7 +398,8 @@ fn step_7_dates_the_results_stored_before_it(kind: support::StoreKind) {
     // Back to schema 6, as a database written before op-id retention.
     sql(
         &db,
-        "DROP INDEX ops_by_age; DROP INDEX ops_by_device_seq; DROP TABLE device_ops;
+        "ALTER TABLE records DROP COLUMN echo_device;
+         DROP INDEX ops_by_age; DROP INDEX ops_by_device_seq; DROP TABLE device_ops;
          ALTER TABLE ops DROP COLUMN device_id; ALTER TABLE ops DROP COLUMN seq;
          ALTER TABLE ops DROP COLUMN stored_at;
          UPDATE meta SET value = '6' WHERE key = 'schema_version';",
@@ -406,7 +407,7 @@ fn step_7_dates_the_results_stored_before_it(kind: support::StoreKind) {
     rt.block_on(async {
         let svc = Service::open(&db).await.unwrap();
         let stats = svc.stats().await.unwrap();
-        assert_eq!((stats.schema_version, stats.stored_results), (7, 3));
+        assert_eq!((stats.schema_version, stats.stored_results), (8, 3));
         assert_eq!(svc.trim_ops(Duration::from_secs(86_400)).await.unwrap(), 0);
         assert_eq!(svc.trim_ops(Duration::ZERO).await.unwrap(), 3);
     });

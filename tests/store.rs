@@ -144,16 +144,21 @@ async fn push_pull_and_dedupe(kind: &str) {
     altered.fields = fm(json!({"name": "other"}));
     let r2 = push(&st, &o, dev, vec![altered]).await;
     assert_eq!(r2[0].error.as_ref().unwrap().code, ErrorCode::OpIdReused);
-    let page = st.pull("north", 0, 4).await.unwrap();
+    let page = st.pull("north", 0, 4, None).await.unwrap();
     assert_eq!(page.records.len(), 4);
     assert!(page.has_more);
-    let page = st.pull("north", 8, 4).await.unwrap();
+    let page = st.pull("north", 8, 4, None).await.unwrap();
     assert_eq!(
         page.records.iter().map(|r| r.version).collect::<Vec<_>>(),
         vec![9, 10]
     );
     assert!(!page.has_more);
-    assert!(st.pull("south", 0, 100).await.unwrap().records.is_empty());
+    assert!(st
+        .pull("south", 0, 100, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 async fn concurrent_pushes_commit_in_version_order(kind: &str) {
@@ -172,7 +177,7 @@ async fn concurrent_pushes_commit_in_version_order(kind: &str) {
             loop {
                 let finished = done.load(std::sync::atomic::Ordering::SeqCst);
                 loop {
-                    let p = st.pull("north", after, 3).await.unwrap();
+                    let p = st.pull("north", after, 3, None).await.unwrap();
                     for r in &p.records {
                         seen.push(r.version);
                         after = r.version;
@@ -252,7 +257,10 @@ async fn purge_raises_the_history_floor(kind: &str) {
         3,
         "the floor never goes down"
     );
-    assert_eq!(st.pull("north", 0, 10).await.unwrap().records.len(), 1);
+    assert_eq!(
+        st.pull("north", 0, 10, None).await.unwrap().records.len(),
+        1
+    );
 }
 
 /// A database written by a newer fieldsync is refused, not misread.
@@ -315,7 +323,7 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     .await
     .unwrap();
     assert_eq!(seen, (1, true, 1, 1));
-    let page = st.pull("north", 1, 10).await.unwrap();
+    let page = st.pull("north", 1, 10, None).await.unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].fields["name"], json!("renamed"));
     assert_eq!(page.records[0].version, 2);
@@ -334,7 +342,12 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     })
     .await
     .unwrap();
-    assert!(st.pull("north", 2, 10).await.unwrap().records.is_empty());
+    assert!(st
+        .pull("north", 2, 10, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {

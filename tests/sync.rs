@@ -563,10 +563,14 @@ fn kill_9_during_push_and_pull_loses_nothing(kind: StoreKind) {
     });
     kill_9(&mut sync);
     assert_eq!(proxy.forwarded_to("/v1/push"), 2);
-    assert_eq!(
-        queue_len(&amina),
-        (701, 100),
-        "one batch in flight, the rest pending"
+    // The push pipeline (issue 14) sends batch 3 as soon as batch 2 is answered, while it
+    // records that answer and takes batch 4: the kill finds batch 3 in flight, batch 2's
+    // answer recorded or not, batch 4 taken or not. Entries leave the queue only with their
+    // recorded answer; every `sending` one goes again with its op_id.
+    let left = queue_len(&amina);
+    assert!(
+        matches!(left, (701, 100) | (701, 200) | (601, 200)),
+        "one or two batches sending, the rest pending: {left:?}"
     );
     proxy.clear();
 
@@ -589,8 +593,13 @@ fn kill_9_during_push_and_pull_loses_nothing(kind: StoreKind) {
     proxy.clear();
 
     // The next sync completes: entries left `sending` go again and apply once.
+    let (pending, sending) = queue_len(&amina);
+    assert!(
+        pending + sending >= 801,
+        "nothing left the queue unanswered"
+    );
     let r = amina.sync_expect(0);
-    assert_eq!(r["pushed"], 801);
+    assert_eq!(r["pushed"], pending + sending);
     assert_eq!(queue_len(&amina), (0, 0));
 
     // 3. Killed during a pull, after two whole pages.

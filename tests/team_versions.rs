@@ -363,6 +363,7 @@ fn a_write_never_crosses_teams(kind: StoreKind) {
             fields: FieldMap::new(),
             stamps: Default::default(),
             audit: Default::default(),
+            echo_device: None,
         };
         let records = vec![record("north", 1), record("south", 2)];
         let keys = WriteKeys {
@@ -377,8 +378,18 @@ fn a_write_never_crosses_teams(kind: StoreKind) {
         };
         let err = st.write(keys, Box::new(move |_| set)).await.unwrap_err();
         assert!(matches!(err, StoreError::CrossTeam(_)), "{err}");
-        assert!(st.pull("north", 0, 10).await.unwrap().records.is_empty());
-        assert!(st.pull("south", 0, 10).await.unwrap().records.is_empty());
+        assert!(st
+            .pull("north", 0, 10, None)
+            .await
+            .unwrap()
+            .records
+            .is_empty());
+        assert!(st
+            .pull("south", 0, 10, None)
+            .await
+            .unwrap()
+            .records
+            .is_empty());
         assert_eq!(st.team_version("north").await.unwrap(), 0);
     });
 }
@@ -459,6 +470,7 @@ fn all_team_exports_resume_from_a_watermark(kind: StoreKind) {
 /// SQL that turns a fresh database into one an older build (schema 5, one global counter)
 /// left behind: north's record at version 41, server id 7; a skipped range (10, 20].
 const BACK_TO_SCHEMA_5: &str = "
+    ALTER TABLE records DROP COLUMN echo_device;
     DROP INDEX ops_by_age; DROP INDEX ops_by_device_seq; DROP TABLE device_ops;
     ALTER TABLE ops DROP COLUMN device_id; ALTER TABLE ops DROP COLUMN seq;
     ALTER TABLE ops DROP COLUMN stored_at;
@@ -511,7 +523,7 @@ fn an_older_database_continues_from_its_global_counter(kind: StoreKind) {
             }
         }
         let svc = Service::open(&db).await.unwrap();
-        assert_eq!(svc.stats().await.unwrap().schema_version, 7);
+        assert_eq!(svc.stats().await.unwrap().schema_version, 8);
         let amina = svc.authenticate(&amina_token).await.unwrap();
         let chen = svc.authenticate(&chen_token).await.unwrap();
         // Version 41 stays held in both old teams; 15 lies in the old skipped range.

@@ -715,7 +715,7 @@ fn store_limit(env: &Env, kind: Kind, n: usize, batch: usize, page: u32) -> Resu
         let started = Instant::now();
         let (mut after, mut got) = (0, 0);
         loop {
-            let p = store.pull("t1", after, page).await?;
+            let p = store.pull("t1", after, page, None).await?;
             got += p.records.len();
             after = p.records.last().map_or(after, |r| r.version);
             if !p.has_more {

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod pipeline;
 pub mod power;
 pub mod remote;
 pub mod short_id;

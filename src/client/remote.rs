@@ -5,6 +5,8 @@
 //! This module must not know HTTP, reqwest, retries or the local store: a `Remote` moves
 //! protocol values and reports failures as one small [`RemoteError`].
 
+use uuid::Uuid;
+
 use super::tls::CertProblem;
 use crate::protocol::{
     ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
@@ -98,6 +100,22 @@ pub trait Remote {
     ) -> Result<PullResponse, RemoteError> {
         let _ = seen;
         self.pull_with_forms(cursor, limit, known)
+    }
+
+    /// [`Remote::pull_seen`] from `device`, which applies the stamps of its accepted
+    /// changes: a page continuing a cursor leaves out the records this device's own pushes
+    /// made and holds exactly (no echo, issue 14). `None` brings everything. Remotes that
+    /// cannot tell pull plainly, which is always correct (only more to transfer).
+    fn pull_for(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+        device: Option<Uuid>,
+    ) -> Result<PullResponse, RemoteError> {
+        let _ = device;
+        self.pull_seen(cursor, limit, known, seen)
     }
 
     /// Requests and bytes so far (zero for remotes that do not count).

@@ -1,6 +1,7 @@
 //! The sync engine: push the queue in batches, then pull pages behind the cursor.
 //!
-//! One HTTP request per batch, never one per entry. Every step that changes local state is
+//! One HTTP request per batch, never one per entry; the next batch is taken while the one
+//! before is on the wire (`pipeline.rs`). Every step that changes local state is
 //! one local transaction (take a batch, apply its results, store a page with its cursor), so
 //! a crash at any point leaves a state the next sync completes from: entries left `sending`
 //! are sent again with their op_ids and the server applies each op_id once.
@@ -15,12 +16,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::error::{Error, Result};
+use super::pipeline;
 use super::remote::{Remote, RemoteError};
 use super::store::{meta, PushTally, Reseed, Store};
 use crate::model;
-use crate::protocol::{
-    EntityType, PushRequest, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
-};
+use crate::protocol::{EntityType, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
 
 /// Default changes per push request.
 pub const DEFAULT_BATCH: usize = 100;
@@ -224,7 +224,7 @@ pub type StopFlag<'a> = &'a dyn Fn() -> bool;
 /// Pushes the queue, then pulls. Call with the [`SyncLock`] held.
 pub fn sync(
     store: &mut Store,
-    remote: &mut dyn Remote,
+    remote: &mut (dyn Remote + Send),
     opts: &SyncOptions,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -321,7 +321,7 @@ impl Exchange<'_> {
     fn push_then_pull(
         &self,
         store: &mut Store,
-        remote: &mut dyn Remote,
+        remote: &mut (dyn Remote + Send),
         progress: &mut dyn Progress,
         stop: StopFlag<'_>,
         report: &mut SyncReport,
@@ -362,7 +362,7 @@ fn failed(store: &Store, e: RemoteError) -> Error {
 
 fn push(
     store: &mut Store,
-    remote: &mut dyn Remote,
+    remote: &mut (dyn Remote + Send),
     ex: &Exchange<'_>,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -371,46 +371,43 @@ fn push(
     store.compact_queue()?;
     let total = store.queue_counts()?.waiting();
     progress.push_started(total as u64);
-    let device_id = store.device_id()?;
-    while !stop() {
-        let batch = store.take_batch(ex.opts.batch_size)?;
-        if batch.is_empty() {
-            break;
-        }
-        let req = PushRequest {
-            device_id,
-            changes: batch.iter().map(|e| e.to_change()).collect(),
-            sequence: match ex.numbers_ops {
-                true => Some(store.push_sequence(&batch)?),
-                false => None,
-            },
-        };
-        let resp = match remote.push_seen(&req, ex.seen(store)?) {
-            Ok(r) => r,
-            Err(e @ (RemoteError::Unauthorized(_) | RemoteError::ServerBehind { .. })) => {
-                // Refused before anything was applied: the batch goes back untouched.
-                store.release_batch(&batch)?;
-                return Err(e.into());
-            }
-            Err(e) => return Err(failed(store, e)),
-        };
-        let tally: PushTally = store.apply_push_results(&batch, &resp.results)?;
-        if let Some(floor) = resp.seq_floor {
-            store.raise_seq_floor(floor)?;
-        }
-        report.pushed += batch.len() as u64;
-        report.accepted += tally.accepted;
-        report.merged += tally.merged;
-        report.conflicts += tally.conflicts;
-        report.rejected += tally.rejected;
-        progress.pushed(batch.len() as u64);
+    let plan = pipeline::Plan {
+        batch_size: ex.opts.batch_size,
+        device_id: store.device_id()?,
+        numbers_ops: ex.numbers_ops,
+        seen: &|s: &Store| ex.seen(s),
+        stop,
+    };
+    let mut tallies = Tallies { report, progress };
+    match pipeline::push_all(store, remote, &plan, &mut tallies) {
+        Ok(()) => Ok(()),
+        Err(pipeline::Failure::Local(e)) => Err(e),
+        // Refused before anything was applied (the batch went back untouched).
+        Err(pipeline::Failure::Remote(e)) if pipeline::refused(&e) => Err(e.into()),
+        Err(pipeline::Failure::Remote(e)) => Err(failed(store, e)),
     }
-    Ok(())
+}
+
+/// Counts each answered batch into the report and the progress bar.
+struct Tallies<'a> {
+    report: &'a mut SyncReport,
+    progress: &'a mut dyn Progress,
+}
+
+impl pipeline::Answered for Tallies<'_> {
+    fn recorded(&mut self, sent: u64, tally: PushTally) {
+        self.report.pushed += sent;
+        self.report.accepted += tally.accepted;
+        self.report.merged += tally.merged;
+        self.report.conflicts += tally.conflicts;
+        self.report.rejected += tally.rejected;
+        self.progress.pushed(sent);
+    }
 }
 
 fn pull(
     store: &mut Store,
-    remote: &mut dyn Remote,
+    remote: &mut (dyn Remote + Send),
     ex: &Exchange<'_>,
     progress: &mut dyn Progress,
     stop: StopFlag<'_>,
@@ -418,11 +415,19 @@ fn pull(
 ) -> Result<()> {
     progress.pull_started();
     let mut restarted = false;
+    let device_id = store.device_id()?;
     while !stop() {
         let cursor = store.meta(meta::PULL_CURSOR)?;
         let known = store.known_forms()?;
         let seen = ex.seen(store)?;
-        let page = match remote.pull_seen(cursor.as_deref(), ex.opts.pull_limit, &known, seen) {
+        // No echo (issue 14): a page continuing a cursor may leave out what this device's
+        // own pushes made (it applied their stamps); a pull from scratch brings everything.
+        let device = match cursor.is_some() && !store.sweeping()? {
+            true => Some(device_id),
+            false => None,
+        };
+        let limit = ex.opts.pull_limit;
+        let page = match remote.pull_for(cursor.as_deref(), limit, &known, seen, device) {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
@@ -477,7 +482,7 @@ mod tests {
     use super::*;
     use crate::client::remote::Traffic;
     use crate::model::{EntityType, FieldMap};
-    use crate::protocol::{HealthResponse, PullResponse, PushResponse};
+    use crate::protocol::{HealthResponse, PullResponse, PushRequest, PushResponse};
 
     /// Answers from queues; records the pull cursors it was asked for.
     #[derive(Default)]
@@ -542,7 +547,7 @@ mod tests {
         s
     }
 
-    fn run(store: &mut Store, remote: &mut dyn Remote) -> Result<SyncReport> {
+    fn run(store: &mut Store, remote: &mut (dyn Remote + Send)) -> Result<SyncReport> {
         sync(
             store,
             remote,

@@ -24,12 +24,14 @@ use reqwest::header::{
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use uuid::Uuid;
+
 use super::error::{Error, Result};
 use super::remote::{Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
-    HEADER_FORMS, HEADER_SEEN, PATH_HEALTH, PATH_PULL, PATH_PUSH,
+    HEADER_DEVICE, HEADER_FORMS, HEADER_NO_ECHO, HEADER_SEEN, PATH_HEALTH, PATH_PULL, PATH_PUSH,
 };
 
 /// Retry and timeout settings.
@@ -77,8 +79,9 @@ impl RetryPolicy {
 
 /// Told when a request starts and when its answer is in (or it failed), so that a person at
 /// a terminal sees what the program waits for. `what` names the request
-/// ("checking the server", "sending 100 changes", "pulling changes").
-pub trait Waiting {
+/// ("checking the server", "sending 100 changes", "pulling changes"). `Send`: pushes are
+/// sent from the push pipeline's sender thread.
+pub trait Waiting: Send {
     fn started(&self, what: &str);
     fn finished(&self);
 }
@@ -331,6 +334,8 @@ impl Remote for Transport {
                 .post(&url)
                 .header(CONTENT_TYPE, "application/json")
                 .header(CONTENT_ENCODING, "gzip")
+                // The sync engine applies every stamp the server sends (issue 14).
+                .header(HEADER_NO_ECHO, "1")
                 .body(body.clone());
             match seen {
                 Some(v) => post.header(HEADER_SEEN, v.to_string()),
@@ -342,7 +347,7 @@ impl Remote for Transport {
     }
 
     fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, None, None)
+        self.pull_request(cursor, limit, None, None, None)
     }
 
     fn pull_with_forms(
@@ -351,7 +356,7 @@ impl Remote for Transport {
         limit: u32,
         known: &KnownForms,
     ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()), None)
+        self.pull_request(cursor, limit, Some(known.to_header()), None, None)
     }
 
     fn pull_seen(
@@ -361,7 +366,18 @@ impl Remote for Transport {
         known: &KnownForms,
         seen: Option<i64>,
     ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()), seen)
+        self.pull_request(cursor, limit, Some(known.to_header()), seen, None)
+    }
+
+    fn pull_for(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+        device: Option<Uuid>,
+    ) -> Result<PullResponse, RemoteError> {
+        self.pull_request(cursor, limit, Some(known.to_header()), seen, device)
     }
 
     fn traffic(&self) -> Traffic {
@@ -370,14 +386,15 @@ impl Remote for Transport {
 }
 
 impl Transport {
-    /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given and the
-    /// `fieldsync-seen` header when `seen` is.
+    /// `GET /v1/pull`, with the `fieldsync-forms` header when `forms` is given, the
+    /// `fieldsync-seen` header when `seen` is, and the `fieldsync-device` header when `device` is.
     fn pull_request(
         &mut self,
         cursor: Option<&str>,
         limit: u32,
         forms: Option<String>,
         seen: Option<i64>,
+        device: Option<Uuid>,
     ) -> Result<PullResponse, RemoteError> {
         let mut url = reqwest::Url::parse(&format!("{}{PATH_PULL}", self.base))
             .map_err(|e| RemoteError::Protocol(format!("bad pull URL: {e}")))?;
@@ -392,6 +409,9 @@ impl Transport {
             let mut get = client.get(url.clone());
             if let Some(h) = &forms {
                 get = get.header(HEADER_FORMS, h.as_str());
+            }
+            if let Some(d) = device {
+                get = get.header(HEADER_DEVICE, d.to_string());
             }
             match seen {
                 Some(v) => get.header(HEADER_SEEN, v.to_string()),

@@ -9,7 +9,7 @@
 //!    changes nothing); the same op_id with different content (see [`change_hash`]) is
 //!    rejected `op_id_reused`. A repeated op_id inside one batch behaves the same way.
 //!    An op_id with no stored result, numbered at or below its device's mark (op-id retention,
-//!    [`plan_numbered`], [`crate::server::retention`]), is refused `op_expired` and not stored.
+//!    [`PushMode::seqs`], [`crate::server::retention`]), is refused `op_expired` and not stored.
 //! 2. **Validation** with the shared [`crate::model::validate_change`].
 //! 3. **Permissions**: records of another team are `forbidden`; a visit must name the token's
 //!    officer and a household of the officer's team.
@@ -42,7 +42,7 @@ use crate::model::{
     Operation,
 };
 use crate::orphans::{self, Orphan};
-use crate::protocol::{Audit, Change, ChangeResult, ErrorCode};
+use crate::protocol::{Audit, Change, ChangeResult, ErrorCode, FieldStamp};
 
 /// The content hash that tells a replay from a reused op_id: SHA-256 over the entity type,
 /// entity id, operation, base version and canonical (key-sorted) fields JSON.
@@ -123,6 +123,20 @@ pub fn plan(
     plan_with_forms(officer, device, changes, snap, &TeamForms::new(), &at)
 }
 
+/// What a push asks of the planner beyond its changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushMode<'a> {
+    /// The device applies the stamp of each accepted change it can rebuild exactly
+    /// ([`ChangeResult::stamped`]) and names itself in its pulls, which then leave those
+    /// records out (no echo, issue 14). Off for clients that do not say so.
+    pub no_echo: bool,
+    /// The device's sequence numbers of the changes, one per change (op-id retention): an
+    /// op_id without a stored result numbered at or below [`Snapshot::forgotten_upto`] is
+    /// refused `op_expired` and not stored ([`crate::server::retention`]). `None` from
+    /// clients that send no numbers.
+    pub seqs: Option<&'a [i64]>,
+}
+
 /// Who pushes a batch, from which device, received when (server time): what accepted
 /// changes are stamped with.
 #[derive(Clone, Copy)]
@@ -130,6 +144,7 @@ struct Pusher<'a> {
     officer: &'a Officer,
     device: Uuid,
     at: &'a str,
+    mode: PushMode<'a>,
 }
 
 /// [`plan`], also refusing visits whose answers break the form version they name (issue 15;
@@ -143,33 +158,35 @@ pub fn plan_with_forms(
     forms: &TeamForms,
     at: &str,
 ) -> (Vec<ChangeResult>, WriteSet) {
-    plan_numbered(officer, device, changes, None, snap, forms, at)
+    let mode = PushMode::default();
+    plan_with_mode(officer, device, changes, snap, forms, at, mode)
 }
 
-/// [`plan_with_forms`] for a batch whose changes carry the device's sequence numbers
-/// (`seqs`, one per change): an op_id without a stored result numbered at or below
-/// [`Snapshot::forgotten_upto`] is refused `op_expired` and not stored (op-id retention,
-/// [`crate::server::retention`]).
-pub fn plan_numbered(
+/// [`plan_with_forms`] in `mode` (see [`PushMode`]).
+pub fn plan_with_mode(
     officer: &Officer,
     device: Uuid,
     changes: &[Change],
-    seqs: Option<&[i64]>,
     snap: &mut Snapshot,
     forms: &TeamForms,
     at: &str,
+    mode: PushMode<'_>,
 ) -> (Vec<ChangeResult>, WriteSet) {
     let who = Pusher {
         officer,
         device,
         at,
+        mode,
     };
     let mut results = Vec::with_capacity(changes.len());
     let mut write = WriteSet::default();
     let mut touched: Vec<Uuid> = Vec::new();
     let mut touched_set: HashSet<Uuid> = HashSet::new();
     for (i, raw) in changes.iter().enumerate() {
-        let c = &*canonical(raw);
+        let spelled = canonical(raw);
+        // Only a change stored as sent can be rebuilt exactly by its device (no echo).
+        let as_sent = matches!(spelled, Cow::Borrowed(_));
+        let c = &*spelled;
         let hash = change_hash(c);
         if let Some(prev) = snap.ops.get(&c.op_id) {
             if prev.hash == hash {
@@ -183,12 +200,12 @@ pub fn plan_numbered(
             }
             continue;
         }
-        let seq = seqs.and_then(|s| s.get(i).copied());
+        let seq = who.mode.seqs.and_then(|s| s.get(i).copied());
         if let Some(refused) = retention::expired(c.op_id, seq, snap.forgotten_upto) {
             results.push(refused);
             continue;
         }
-        let result = decide_one(who, c, snap, forms, &mut |id| {
+        let result = decide_one(who, c, as_sent, snap, forms, &mut |id| {
             if touched_set.insert(id) {
                 touched.push(id);
             }
@@ -228,6 +245,7 @@ fn canonical(c: &Change) -> Cow<'_, Change> {
 fn decide_one(
     who: Pusher<'_>,
     c: &Change,
+    as_sent: bool,
     snap: &mut Snapshot,
     forms: &TeamForms,
     touch: &mut dyn FnMut(Uuid),
@@ -258,8 +276,15 @@ fn decide_one(
     );
     match decision {
         Err(rej) => ChangeResult::rejected(op, rej.code, rej.message),
-        Ok(Decision::Noop) => match existing {
-            Some(r) => ChangeResult::accepted(op, r.version, r.server_id, false),
+        Ok(Decision::Noop) => match snap.records.get_mut(&c.entity_id) {
+            Some(r) => {
+                // The device sent its own copy, which the server's stands against: its next
+                // pull must bring the server's.
+                if r.echo_device.take().is_some() {
+                    touch(c.entity_id);
+                }
+                ChangeResult::accepted(op, r.version, r.server_id, false)
+            }
             None => ChangeResult::rejected(op, ErrorCode::UnknownRecord, "no such record"),
         },
         Ok(Decision::Conflict(fields)) => merge_around_conflict(c, who, fields, snap, touch),
@@ -271,11 +296,63 @@ fn decide_one(
                 return result;
             }
             let was_live = live_visit(c, snap);
+            let echo = who.mode.no_echo
+                && as_sent
+                && echo_free(
+                    c,
+                    who.device,
+                    merged || restore,
+                    snap.records.get(&c.entity_id),
+                );
             let (version, server_id) = apply(c, who, team, restore, snap);
             count_visits(c, was_live, snap);
             touch(c.entity_id);
-            ChangeResult::accepted(op, version, server_id, merged)
+            let result = ChangeResult::accepted(op, version, server_id, merged);
+            mark_echo(result, c.entity_id, who, echo, snap)
         }
+    }
+}
+
+/// Records on the record just applied whether its device holds it exactly (`echo`), and
+/// then tells the device the stamp it needs for that ([`ChangeResult::stamped`]).
+fn mark_echo(
+    mut result: ChangeResult,
+    id: Uuid,
+    who: Pusher<'_>,
+    echo: bool,
+    snap: &mut Snapshot,
+) -> ChangeResult {
+    if let Some(rec) = snap.records.get_mut(&id) {
+        rec.echo_device = echo.then_some(who.device);
+    }
+    if echo {
+        result.stamped = Some(FieldStamp {
+            by: who.officer.id.clone(),
+            at: who.at.to_string(),
+        });
+    }
+    result
+}
+
+/// Can `device` rebuild exactly what applying `c` makes of the record (`existing` before
+/// it), given the stamp? An insert: its fields are the change's. An update: only when the
+/// device's copy is exactly the server's already, i.e. the record's current version is the
+/// device's own echo-free change (any other change clears that mark). Never when the change
+/// is merged with others' edits or restores a deleted record, nor for a delete or an upsert
+/// (their pulls bring the server's copy).
+fn echo_free(
+    c: &Change,
+    device: Uuid,
+    merged_or_restored: bool,
+    existing: Option<&StoredRecord>,
+) -> bool {
+    if merged_or_restored {
+        return false;
+    }
+    match (c.operation, existing) {
+        (Operation::Insert, None) => true,
+        (Operation::Update, Some(r)) => r.echo_device == Some(device) && !r.deleted,
+        _ => false,
     }
 }
 
@@ -331,6 +408,7 @@ fn orphan_rule(
             h.version = snap.version;
             h.deleted = false;
             h.deleted_by = None;
+            h.echo_device = None;
             h.audit
                 .stamp(&who.officer.id, who.at, &FieldMap::new(), false);
             touch(h.id);
@@ -471,6 +549,7 @@ fn merge_around_conflict(
     if updates && !r.deleted && !rest.is_empty() {
         snap.version += 1;
         r.version = snap.version;
+        r.echo_device = None;
         apply_fields(&mut r.fields, &rest);
         stamp_fields(&mut r.stamps, &rest, snap.version, who.device);
         r.audit.stamp(&who.officer.id, who.at, &rest, false);
@@ -540,6 +619,7 @@ fn new_record(
         fields,
         stamps,
         audit,
+        echo_device: None,
     }
 }
 
@@ -635,5 +715,95 @@ mod tests {
         assert_eq!(server.fields["notes"], json!("amina"));
         assert_eq!(server.version, 3);
         assert_eq!(w.records.len(), 1);
+    }
+
+    #[test]
+    fn only_changes_the_device_can_rebuild_exactly_are_stamped_and_marked() {
+        let (amina, brian) = (Uuid::from_u128(9), Uuid::from_u128(10));
+        let mode = PushMode {
+            no_echo: true,
+            seqs: None,
+        };
+        let forms = TeamForms::new();
+        let at = "2026-11-27T10:00:00.000Z";
+        let mut snap = Snapshot::default();
+        let push = |dev: Uuid, c: Change, snap: &mut Snapshot| {
+            plan_with_mode(&officer(), dev, &[c], snap, &forms, at, mode).0[0].clone()
+        };
+        let echo = |snap: &Snapshot, id: u128| snap.records[&Uuid::from_u128(id)].echo_device;
+        // An insert as sent: stamped and marked.
+        let r = push(
+            amina,
+            change(1, 100, Operation::Insert, None, json!({"name": "A"})),
+            &mut snap,
+        );
+        assert_eq!(
+            r.stamped.as_ref().map(|s| (s.by.as_str(), s.at.as_str())),
+            Some(("amina", at))
+        );
+        assert_eq!(echo(&snap, 100), Some(amina));
+        // The same device's update of its own marked record: still exact.
+        let r = push(
+            amina,
+            change(2, 100, Operation::Update, Some(1), json!({"notes": "n"})),
+            &mut snap,
+        );
+        assert!(r.stamped.is_some() && !r.merged);
+        // Another device's change clears the mark; the first device's next update is merged.
+        let r = push(
+            brian,
+            change(3, 100, Operation::Update, Some(2), json!({"village": "V"})),
+            &mut snap,
+        );
+        assert!(
+            r.stamped.is_none(),
+            "brian does not hold amina's record exactly"
+        );
+        assert_eq!(echo(&snap, 100), None);
+        let r = push(
+            amina,
+            change(4, 100, Operation::Update, Some(2), json!({"notes": "m"})),
+            &mut snap,
+        );
+        assert!(r.merged && r.stamped.is_none());
+        assert_eq!(echo(&snap, 100), None);
+        // An insert spelled otherwise than stored: the device's copy is not the server's.
+        let h = change(8, 0xabc, Operation::Insert, None, json!({"name": "H"}));
+        push(amina, h, &mut snap);
+        let household = Uuid::from_u128(0xabc).to_string().to_uppercase();
+        let visit = |household: String| {
+            json!({"household_id": household, "officer_id": "amina",
+                   "visited_at": "2026-11-25T09:30:00Z"})
+        };
+        let mut odd = change(5, 101, Operation::Insert, None, visit(household.clone()));
+        odd.entity_type = EntityType::Visit;
+        let r = push(amina, odd, &mut snap);
+        assert_eq!(r.status, crate::protocol::ChangeStatus::Accepted);
+        assert!(r.stamped.is_none() && echo(&snap, 101).is_none());
+        let mut as_stored = change(
+            7,
+            103,
+            Operation::Insert,
+            None,
+            visit(household.to_lowercase()),
+        );
+        as_stored.entity_type = EntityType::Visit;
+        assert!(push(amina, as_stored, &mut snap).stamped.is_some());
+        // Without no echo (an older client) nothing is stamped or marked.
+        let plain = plan_with_forms(
+            &officer(),
+            amina,
+            &[change(
+                6,
+                102,
+                Operation::Insert,
+                None,
+                json!({"name": "C"}),
+            )],
+            &mut snap,
+            &forms,
+            at,
+        );
+        assert!(plain.0[0].stamped.is_none() && echo(&snap, 102).is_none());
     }
 }

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use super::cursor::{decode_cursor, encode_cursor_at, Cursor};
 use super::error::{ServiceError, StoreError};
 use super::form_rules::TeamForms;
-use super::push;
+use super::push::{self, PushMode};
 use super::retention;
 use super::store::{self, FormRow, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
 use super::tokens::{new_token, token_hash};
@@ -180,8 +180,8 @@ impl Service {
         req: PushRequest,
         seen: Option<i64>,
     ) -> Result<PushResponse, ServiceError> {
-        self.check_seen(officer, seen.unwrap_or(0)).await?;
-        self.push(officer, req).await
+        self.push_with(officer, req, seen, PushMode::default())
+            .await
     }
 
     /// Applies a batch for `officer` in one transaction: one result per change, in order.
@@ -190,6 +190,21 @@ impl Service {
         officer: &Officer,
         req: PushRequest,
     ) -> Result<PushResponse, ServiceError> {
+        self.push_with(officer, req, None, PushMode::default())
+            .await
+    }
+
+    /// [`Service::push_seen`] in `mode`: with [`PushMode::no_echo`] (the client sent
+    /// `fieldsync-no-echo`), accepted changes the device can rebuild exactly carry their
+    /// stamp and are left out of that device's later pulls (issue 14).
+    pub async fn push_with(
+        &self,
+        officer: &Officer,
+        req: PushRequest,
+        seen: Option<i64>,
+        mode: PushMode<'static>,
+    ) -> Result<PushResponse, ServiceError> {
+        self.check_seen(officer, seen.unwrap_or(0)).await?;
         let count = req.changes.len();
         if count > MAX_PUSH_CHANGES {
             return Err(ServiceError::BatchTooLarge { count });
@@ -221,14 +236,18 @@ impl Service {
                 crate::server::metrics::global().lock_wait(started.elapsed());
                 let sequence = req.sequence.as_ref();
                 snap.forgotten_upto = retention::effective_mark(snap.forgotten_upto, sequence);
-                let (results, mut writes) = push::plan_numbered(
+                let mode = PushMode {
+                    seqs: sequence.map(|s| s.seqs.as_slice()),
+                    ..mode
+                };
+                let (results, mut writes) = push::plan_with_mode(
                     &officer,
                     req.device_id,
                     &req.changes,
-                    sequence.map(|s| s.seqs.as_slice()),
                     snap,
                     &forms,
                     &at,
+                    mode,
                 );
                 writes.origin = Some(origin);
                 let expired = results.iter().any(|r| {
@@ -308,6 +327,23 @@ impl Service {
         known: Option<&KnownForms>,
         seen: Option<i64>,
     ) -> Result<PullResponse, ServiceError> {
+        self.pull_for(officer, cursor, limit, known, seen, None)
+            .await
+    }
+
+    /// [`Service::pull_seen`] for `device` (issue 14): a pull that continues a cursor of the
+    /// officer's current team leaves out the records the device's own pushes made and holds
+    /// exactly (`echo_device`), and its cursor still moves past them. A pull from scratch (no
+    /// cursor, or the officer moved team) leaves nothing out: it must deliver everything.
+    pub async fn pull_for(
+        &self,
+        officer: &Officer,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+        known: Option<&KnownForms>,
+        seen: Option<i64>,
+        device: Option<uuid::Uuid>,
+    ) -> Result<PullResponse, ServiceError> {
         let limit = limit.unwrap_or(DEFAULT_PULL_LIMIT);
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
             return Err(ServiceError::InvalidLimit(limit.to_string()));
@@ -331,9 +367,13 @@ impl Service {
         self.check_seen(officer, seen).await?;
         let floor = self.store.history_floor().await?;
         let after = resume_after(officer, cur.as_ref(), floor)?;
-        let page = self.store.pull(&officer.team, after, limit).await?;
+        let continues = cur.as_ref().is_some_and(|c| c.team == officer.team);
+        let skip = device.filter(|_| continues);
+        let page = self.store.pull(&officer.team, after, limit, skip).await?;
         self.record_pull(&officer.id).await;
-        let last = page.records.last().map_or(after, |r| r.version);
+        let last = page
+            .covered
+            .unwrap_or_else(|| page.records.last().map_or(after, |r| r.version));
         Ok(PullResponse {
             next_cursor: encode_cursor_at(
                 &self.cursor_secret,

@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use fieldsync::client::remote::{Remote, RemoteError, Traffic};
 use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
+use fieldsync::server::push::PushMode;
 use fieldsync::server::store::Officer;
 use fieldsync::server::{Service, ServiceError};
 use tokio::runtime::Runtime;
+use uuid::Uuid;
 
 /// One server (its service and a runtime to drive it), shared by every device of a test.
 #[derive(Clone)]
@@ -55,6 +57,8 @@ impl MemoryServer {
             lose_next_answer: false,
             pushes: 0,
             pulls: 0,
+            records_pulled: 0,
+            older_client: false,
         }
     }
 }
@@ -76,9 +80,22 @@ pub struct MemoryRemote {
     /// Push and pull requests that reached the service.
     pub pushes: u64,
     pub pulls: u64,
+    /// Records the pull pages carried.
+    pub records_pulled: u64,
+    /// Behave as a client before issue 14: push without `fieldsync-no-echo`, pull without
+    /// naming the device.
+    pub older_client: bool,
 }
 
 impl MemoryRemote {
+    /// How this remote pushes: as the HTTP transport does, unless it plays an older client.
+    fn mode(&self) -> PushMode<'static> {
+        PushMode {
+            no_echo: !self.older_client,
+            seqs: None,
+        }
+    }
+
     fn officer(&self) -> Result<Officer, RemoteError> {
         if self.offline {
             return Err(RemoteError::Offline("the network is down (test)".into()));
@@ -135,7 +152,7 @@ impl Remote for MemoryRemote {
         let svc = &self.server.service;
         let resp = self
             .server
-            .block_on(svc.push_seen(&officer, req.clone(), seen))
+            .block_on(svc.push_with(&officer, req.clone(), seen, self.mode()))
             .map_err(remote_error)?;
         if std::mem::take(&mut self.lose_next_answer) {
             return Err(RemoteError::Offline(
@@ -171,12 +188,27 @@ impl Remote for MemoryRemote {
         known: &KnownForms,
         seen: Option<i64>,
     ) -> Result<PullResponse, RemoteError> {
+        self.pull_for(cursor, limit, known, seen, None)
+    }
+
+    fn pull_for(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        known: &KnownForms,
+        seen: Option<i64>,
+        device: Option<Uuid>,
+    ) -> Result<PullResponse, RemoteError> {
         let officer = self.officer()?;
         self.pulls += 1;
+        let device = device.filter(|_| !self.older_client);
         let svc = &self.server.service;
-        self.server
-            .block_on(svc.pull_seen(&officer, cursor, Some(limit), Some(known), seen))
-            .map_err(remote_error)
+        let page = self
+            .server
+            .block_on(svc.pull_for(&officer, cursor, Some(limit), Some(known), seen, device))
+            .map_err(remote_error)?;
+        self.records_pulled += page.records.len() as u64;
+        Ok(page)
     }
 
     fn traffic(&self) -> Traffic {

@@ -16,7 +16,9 @@ use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
 use crate::model::{self, apply_fields, FieldMap, Operation};
-use crate::protocol::{ChangeResult, ChangeStatus, ErrorCode, PullResponse, Record};
+use crate::protocol::{
+    Audit, ChangeResult, ChangeStatus, ErrorCode, FieldStamp, PullResponse, Record,
+};
 
 /// What applying one push response did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -169,13 +171,15 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
     delete_entry(tx, entry.id)?;
     let table = table(entity);
     let id = entry.entity_id.to_string();
-    let row: Option<(String, Option<String>)> = tx
+    let row: Option<(String, Option<String>, Option<String>)> = tx
         .prepare_cached(&format!(
-            "SELECT sync_state, base FROM {table} WHERE id = ?1"
+            "SELECT sync_state, base, audit FROM {table} WHERE id = ?1"
         ))?
-        .query_row([&id], |r| Ok((r.get("sync_state")?, r.get("base")?)))
+        .query_row([&id], |r| {
+            Ok((r.get("sync_state")?, r.get("base")?, r.get("audit")?))
+        })
         .optional()?;
-    let Some((state, old_base)) = row else {
+    let Some((state, old_base, old_audit)) = row else {
         return Ok(());
     };
     if state == SyncState::Conflict.as_str() {
@@ -187,6 +191,10 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
             .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?,
     };
     apply_fields(&mut base, &entry.payload);
+    let stamped = match &result.stamped {
+        Some(stamp) => Some(stamped_audit(entry, old_audit.as_deref(), stamp)?),
+        None => None,
+    };
     let base = serde_json::to_string(&base)
         .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?;
     // Synced, unless newer local edits are still queued. A merged change means the server
@@ -199,7 +207,9 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
              merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
              sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
                  WHERE entity_type = ?5 AND entity_id = ?1)
-               THEN 'pending' ELSE 'synced' END
+               THEN 'pending' ELSE 'synced' END,
+             audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
+             updated_at = COALESCE(?9, updated_at)
          WHERE id = ?1"
     ))?
     .execute(params![
@@ -208,9 +218,42 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         if result.merged { None } else { result.version },
         base,
         entity.as_str(),
-        result.version
+        result.version,
+        stamped.as_ref().map(|s| &s.json),
+        stamped.as_ref().and_then(|s| s.created_at.as_ref()),
+        stamped.as_ref().map(|s| &s.updated_at),
     ])?;
     Ok(())
+}
+
+/// The audit a stamped accepted change leaves (no echo, issue 14), as the record's columns.
+struct StampedAudit {
+    json: String,
+    created_at: Option<String>,
+    updated_at: String,
+}
+
+/// The server's audit of a record after an accepted change it stamped: the audit this copy
+/// held (the server's own, which the stamp promises) stamped exactly as the server did
+/// ([`Audit::stamp`], `created` for an insert). The pull leaves the record out, so this
+/// copy must hold what the server holds.
+fn stamped_audit(
+    entry: &QueueEntry,
+    old: Option<&str>,
+    stamp: &FieldStamp,
+) -> Result<StampedAudit> {
+    let corrupt = |e| Error::corrupt(format_args!("the audit of {}", entry.entity_id), e);
+    let created = entry.operation == Operation::Insert;
+    let mut audit: Audit = match (created, old) {
+        (false, Some(a)) => serde_json::from_str(a).map_err(corrupt)?,
+        _ => Audit::default(),
+    };
+    audit.stamp(&stamp.by, &stamp.at, &entry.payload, created);
+    Ok(StampedAudit {
+        json: serde_json::to_string(&audit).map_err(corrupt)?,
+        created_at: audit.created_at.clone(),
+        updated_at: stamp.at.clone(),
+    })
 }
 
 /// A change that collided with another device's: file the conflict, mark the record.

@@ -8,7 +8,7 @@
 //!
 //! This module must not apply the server's answers (`apply.rs`) or format entries for people.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -244,6 +244,17 @@ impl Store {
     /// Takes the next batch to push and marks it `sending`, in one transaction. Entries a
     /// crash left in `sending` come first, in queue order, with the same op_ids.
     pub fn take_batch(&mut self, size: usize) -> Result<Vec<QueueEntry>> {
+        self.take_batch_besides(size, &HashSet::new())
+    }
+
+    /// [`Store::take_batch`], passing over the entries of batches taken before and not
+    /// answered yet (`in_flight`, queue ids; they are `sending` too): what the push pipeline
+    /// takes while an earlier batch is on the wire.
+    pub fn take_batch_besides(
+        &mut self,
+        size: usize,
+        in_flight: &HashSet<i64>,
+    ) -> Result<Vec<QueueEntry>> {
         let tx = self.write_tx()?;
         // Two index range scans on (status, id): `sending` first, then `pending`. (One query
         // ordered by `status = 'pending', id` sorted the whole queue for every batch.)
@@ -253,12 +264,21 @@ impl Store {
             if left == 0 {
                 break;
             }
+            // In-flight entries are `sending`: read past as many of them as there are.
+            let passed = match status {
+                QueueStatus::Sending => in_flight.len(),
+                _ => 0,
+            };
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = ?1 ORDER BY id LIMIT ?2"
             ))?;
-            let rows = stmt.query_map(params![status.as_str(), left as i64], read_entry)?;
+            let limit = (left + passed) as i64;
+            let rows = stmt.query_map(params![status.as_str(), limit], read_entry)?;
             for row in rows {
-                batch.push(row?);
+                let entry = row?;
+                if !in_flight.contains(&entry.id) && batch.len() < size {
+                    batch.push(entry);
+                }
             }
         }
         for e in &mut batch {

@@ -84,12 +84,13 @@ pub struct LocalRecord {
     pub base: Option<FieldMap>,
     /// Local times until the server's arrive: a pulled copy takes the server's receive times
     /// (`audit.created_at` / `updated_at`), so every laptop shows the same; a local edit sets
-    /// `updated_at` to the device's time until it is synced and pulled back.
+    /// `updated_at` to the device's time until the server's arrives (a pull, or the stamp of
+    /// its accepted push: no echo, issue 14).
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
     /// Who created and last changed the record and each field, as the server stamped them
-    /// (empty before the record's first pull).
+    /// (empty before the record's first pull or stamped push).
     pub audit: Audit,
 }
 

@@ -79,14 +79,14 @@ CREATE TABLE conflict (
     MIGRATION_2_FORMS,
     MIGRATION_3_IMPORT_FINGERPRINTS,
     MIGRATION_4_SWEEP,
-    MIGRATION_5_RESERVED,
+    MIGRATION_5_NONE,
     MIGRATION_6_OP_SEQ,
 ];
 
-/// Step 5: reserved for the pull without echo (issue 14), which takes it on its own branch;
-/// this placeholder keeps the steps in place until the two branches merge, when it is
-/// replaced by that step.
-const MIGRATION_5_RESERVED: &str = "";
+/// Step 5: none. It was set aside for the pull without echo (issue 14), which turned out to
+/// need no client column (the stamp is applied to the existing record columns); it stays an
+/// empty step so that step 6's number, already in released databases' `user_version`, holds.
+const MIGRATION_5_NONE: &str = "";
 
 /// Step 6 (issue 17, op-id retention): each queue entry's sequence number, given when it is
 /// first sent from the `op_seq_next` counter in `sync_meta` (which only grows) and kept for

@@ -144,6 +144,12 @@ impl Store {
             .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
         Ok(())
     }
+
+    /// Is a pull from scratch under way (its sweep not finished, `sweep.rs`)? Its pages
+    /// must bring everything, this device's own records included.
+    pub fn sweeping(&self) -> Result<bool> {
+        super::sweep::active(&self.conn)
+    }
 }
 
 pub(super) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {

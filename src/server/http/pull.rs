@@ -13,7 +13,7 @@ use super::auth::Authenticated;
 use super::error::Failure;
 use super::layers::LogInfo;
 use super::AppState;
-use crate::protocol::{KnownForms, PullResponse, HEADER_FORMS};
+use crate::protocol::{KnownForms, PullResponse, HEADER_DEVICE, HEADER_FORMS};
 use crate::server::error::ServiceError;
 
 pub async fn pull(
@@ -49,15 +49,29 @@ pub async fn pull(
                 .map_err(|_| ServiceError::InvalidLimit(s.clone()))?,
         ),
     };
+    let device = match headers.get(HEADER_DEVICE) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| uuid::Uuid::parse_str(s.trim()).ok())
+                .ok_or_else(|| {
+                    Failure::bad_request(format!(
+                        "header {HEADER_DEVICE} must be a device id (a UUID)"
+                    ))
+                })?,
+        ),
+    };
     let seen = super::seen_header(&headers)?;
     let page = state
         .service
-        .pull_seen(
+        .pull_for(
             &officer,
             q.get("cursor").map(String::as_str),
             limit,
             known.as_ref(),
             seen,
+            device,
         )
         .await?;
     log.changes(page.records.len());

@@ -10,7 +10,8 @@ use super::body::PushBody;
 use super::error::Failure;
 use super::layers::{LogInfo, Outcomes};
 use super::AppState;
-use crate::protocol::PushResponse;
+use crate::protocol::{PushResponse, HEADER_NO_ECHO};
+use crate::server::push::PushMode;
 
 pub async fn push(
     State(state): State<AppState>,
@@ -21,9 +22,15 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, Failure> {
     log.changes(body.request.changes.len());
     let seen = super::seen_header(&headers)?;
+    let mode = PushMode {
+        no_echo: headers
+            .get(HEADER_NO_ECHO)
+            .is_some_and(|v| v.as_bytes() == b"1"),
+        seqs: None,
+    };
     let response = state
         .service
-        .push_seen(&officer, body.request, seen)
+        .push_with(&officer, body.request, seen, mode)
         .await?;
     let outcomes = Outcomes::of(&response);
     log.outcomes(outcomes);

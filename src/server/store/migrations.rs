@@ -172,6 +172,14 @@ pub(crate) const STEPS: &[Step] = &[Step {
                    device_id TEXT PRIMARY KEY,
                    forgotten_upto BIGINT NOT NULL
                );",
+}, Step {
+    // Issue 14 (no echo): the device whose own change made the record's current version,
+    // when that device holds exactly this record (it applied the push result's stamp); a
+    // pull naming that device leaves the record out. Any later change clears it.
+    version: 8,
+    name: "the device holding each record's current version (no echo, issue 14)",
+    sqlite: "ALTER TABLE records ADD COLUMN echo_device TEXT;",
+    postgres: "ALTER TABLE records ADD COLUMN IF NOT EXISTS echo_device TEXT;",
 }];
 
 /// The steps a database at `found` still needs.
@@ -185,6 +193,7 @@ mod tests {
 
     #[test]
     fn steps_are_numbered_in_order_and_end_at_the_schema_version() {
+        // 2, 3, 4, … with no gap: a missing step would be skipped by every upgrade.
         let versions: Vec<i64> = STEPS.iter().map(|s| s.version).collect();
         let expected: Vec<i64> = (2..2 + STEPS.len() as i64).collect();
         assert_eq!(versions, expected);

@@ -153,6 +153,10 @@ pub struct StoredRecord {
     pub stamps: Stamps,
     /// Who and when, by the server's clock (sent with the record).
     pub audit: Audit,
+    /// The device that holds exactly this version of the record, because its own push made
+    /// it and the push result told it the stamp (no echo, issue 14): a pull naming that
+    /// device leaves the record out. Every other change clears it.
+    pub echo_device: Option<Uuid>,
 }
 
 impl StoredRecord {
@@ -294,6 +298,9 @@ where
 pub struct PullPage {
     pub records: Vec<Record>,
     pub has_more: bool,
+    /// When the page left out records (see [`Store::pull`]'s `skip_device`): the version it
+    /// covered up to, which the next cursor names; `None`: the last record's.
+    pub covered: Option<i64>,
 }
 
 /// Which records an export reads: one entity type, optionally one team, versions in
@@ -328,8 +335,17 @@ pub trait Store: Send + Sync + 'static {
     /// any step fails. See [`write_with`] to get a value back from `decide`.
     async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError>;
 
-    /// The records of `team` with version > `after`, by version, at most `limit`.
-    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError>;
+    /// The records of `team` with version > `after`, by version, at most `limit`; with
+    /// `skip_device`, leaving out those whose [`StoredRecord::echo_device`] is that device
+    /// and saying in [`PullPage::covered`] how far the page reached (read under the same
+    /// prefix rule as the page, so no record at or below it is still to commit).
+    async fn pull(
+        &self,
+        team: &str,
+        after: i64,
+        limit: u32,
+        skip_device: Option<Uuid>,
+    ) -> Result<PullPage, StoreError>;
 
     /// The secret that authenticates cursors (generated once, kept in the database).
     async fn cursor_secret(&self) -> Result<Vec<u8>, StoreError>;
@@ -431,7 +447,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The schema version this build writes. A database with a higher one was written by a
 /// newer fieldsync and is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Checks the `schema_version` read from a database's meta table; the version.
 pub(crate) fn check_schema_version(found: &str) -> Result<i64, StoreError> {

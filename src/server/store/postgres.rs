@@ -106,7 +106,7 @@ const EXPORT_WHERE: &str = "entity_type = $1 AND ($2::text IS NULL OR team = $2)
 const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_custom_plan";
 
 const RECORD_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit, echo_device";
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -132,6 +132,11 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
     let fields: String = r.try_get(7).map_err(get)?;
     let stamps: String = r.try_get(8).map_err(get)?;
     let audit: String = r.try_get(9).map_err(get)?;
+    // Exports select the first ten columns only.
+    let echo: Option<String> = match r.len() > 10 {
+        true => r.try_get(10).map_err(get)?,
+        false => None,
+    };
     Ok(StoredRecord {
         server_id: r.try_get(1).map_err(get)?,
         entity_type: parse_entity(&et)?,
@@ -145,6 +150,7 @@ fn to_record(r: &tokio_postgres::Row) -> Result<StoredRecord, StoreError> {
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
         audit: from_json("record audit", &audit)?,
+        echo_device: echo.map(|d| parse_uuid("echo_device", &d)).transpose()?,
     })
 }
 
@@ -385,6 +391,7 @@ struct RecordColumns {
     fields: Vec<String>,
     stamps: Vec<String>,
     audit: Vec<String>,
+    echo: Vec<Option<String>>,
 }
 
 impl RecordColumns {
@@ -401,6 +408,7 @@ impl RecordColumns {
             c.fields.push(to_json(&r.fields)?);
             c.stamps.push(to_json(&r.stamps)?);
             c.audit.push(to_json(&r.audit)?);
+            c.echo.push(r.echo_device.map(|d| d.to_string()));
         }
         Ok(c)
     }
@@ -468,11 +476,11 @@ async fn store_writes(
     }
     let (rec_st, op_st, ctr_st) = tokio::try_join!(
         tx.prepare_cached(
-            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
-             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[])
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit, echo_device)
+             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
              ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
                deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps,
-               audit = EXCLUDED.audit",
+               audit = EXCLUDED.audit, echo_device = EXCLUDED.echo_device",
         ),
         tx.prepare_cached(
             "INSERT INTO ops (op_id, hash, result, device_id, seq, stored_at)
@@ -482,9 +490,9 @@ async fn store_writes(
         tx.prepare_cached("UPDATE team_versions SET version = $2 WHERE team = $1"),
     )
     .map_err(StoreError::pg("prepare push writes"))?;
-    let rec_params: [Param<'_>; 10] = [
+    let rec_params: [Param<'_>; 11] = [
         &rc.id, &rc.sid, &rc.et, &rc.team, &rc.ver, &rc.del, &rc.del_by, &rc.fields, &rc.stamps,
-        &rc.audit,
+        &rc.audit, &rc.echo,
     ];
     let op_params: [Param<'_>; 6] = [&op, &hash, &result, &device, &seq, &stored_at];
     let ctr_params: [Param<'_>; 2] = [&team, &write.version];
@@ -874,16 +882,43 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
+    async fn pull(
+        &self,
+        team: &str,
+        after: i64,
+        limit: u32,
+        skip_device: Option<Uuid>,
+    ) -> Result<PullPage, StoreError> {
         let c = self.client().await?;
+        // With a device to skip: how far the team's versions reach, read first. Every
+        // version up to it has committed (the prefix rule), so the page read next sees them.
+        let upto = match skip_device {
+            None => i64::MAX,
+            Some(_) => {
+                let st = c
+                    .prepare_cached("SELECT max(version) FROM records WHERE team = $1")
+                    .await
+                    .map_err(StoreError::pg("prepare pull"))?;
+                let row = c
+                    .query_one(&st, &[&team])
+                    .await
+                    .map_err(StoreError::pg("pull: the team's last version"))?;
+                let upto: Option<i64> = row.try_get(0).map_err(StoreError::pg("pull"))?;
+                upto.unwrap_or(after).max(after)
+            }
+        };
+        let skip = skip_device.map(|d| d.to_string());
         let st = c
             .prepare_cached(
-                "SELECT id, server_id, entity_type, version, deleted, fields, audit FROM records WHERE team = $1 AND version > $2 ORDER BY version LIMIT $3",
+                "SELECT id, server_id, entity_type, version, deleted, fields, audit FROM records
+                 WHERE team = $1 AND version > $2 AND version <= $3
+                   AND ($4::text IS NULL OR echo_device IS NULL OR echo_device <> $4)
+                 ORDER BY version LIMIT $5",
             )
             .await
             .map_err(StoreError::pg("prepare pull"))?;
         let rows = c
-            .query(&st, &[&team, &after, &(i64::from(limit) + 1)])
+            .query(&st, &[&team, &after, &upto, &skip, &(i64::from(limit) + 1)])
             .await
             .map_err(StoreError::pg("pull"))?;
         let mut records = Vec::with_capacity(rows.len());
@@ -909,7 +944,12 @@ impl Store for PgStore {
         }
         let has_more = records.len() > limit as usize;
         records.truncate(limit as usize);
-        Ok(PullPage { records, has_more })
+        let covered = skip_device.is_some().then_some(upto).filter(|_| !has_more);
+        Ok(PullPage {
+            records,
+            has_more,
+            covered,
+        })
     }
 
     async fn cursor_secret(&self) -> Result<Vec<u8>, StoreError> {

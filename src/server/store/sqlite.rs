@@ -26,6 +26,7 @@ use super::{
 use crate::forms::Form;
 use crate::protocol::Record;
 use crate::server::error::StoreError;
+use uuid::Uuid;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -321,7 +322,12 @@ fn store_activity(tx: &Connection, activity: &OfficerActivity) -> Result<(), Sto
 }
 
 const RECORD_COLS: &str =
-    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit";
+    "id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit, echo_device";
+
+/// A row selected with [`RECORD_COLS`]: the record and its `echo_device`.
+fn raw_full_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(RawRecord, Option<String>)> {
+    Ok((raw_record(r)?, r.get(10)?))
+}
 
 fn to_record(raw: RawRecord) -> Result<StoredRecord, StoreError> {
     let (id, server_id, et, team, version, deleted, deleted_by, fields, stamps, audit) = raw;
@@ -338,6 +344,7 @@ fn to_record(raw: RawRecord) -> Result<StoredRecord, StoreError> {
         fields: from_json("record fields", &fields)?,
         stamps: from_json("record stamps", &stamps)?,
         audit: from_json("record audit", &audit)?,
+        echo_device: None,
     })
 }
 
@@ -348,6 +355,44 @@ const EXPORT_COLS: &str =
 /// [`RECORD_COLS`] without the per-field stamps, which a pull does not send.
 const PULL_COLS: &str =
     "id, server_id, entity_type, team, version, deleted, deleted_by, fields, '', audit";
+
+/// The records of `team` in versions `(after, upto]`, at most `limit`, leaving out those
+/// whose `echo_device` is `skip`.
+fn pull_page(
+    c: &Connection,
+    team: &str,
+    after: i64,
+    upto: i64,
+    limit: u32,
+    skip: Option<Uuid>,
+) -> Result<PullPage, StoreError> {
+    let mut q = c
+        .prepare_cached(&format!(
+            "SELECT {PULL_COLS} FROM records WHERE team = ?1 AND version > ?2 AND version <= ?3
+               AND (?4 IS NULL OR echo_device IS NULL OR echo_device <> ?4)
+             ORDER BY version LIMIT ?5"
+        ))
+        .map_err(StoreError::sqlite("prepare pull"))?;
+    let skip = skip.map(|d| d.to_string());
+    let rows = q
+        .query_map(
+            params![team, after, upto, skip, i64::from(limit) + 1],
+            raw_record,
+        )
+        .map_err(StoreError::sqlite("pull"))?;
+    let mut records = Vec::new();
+    for row in rows {
+        let raw = row.map_err(StoreError::sqlite("read pulled record"))?;
+        records.push(to_wire(raw)?);
+    }
+    let has_more = records.len() > limit as usize;
+    records.truncate(limit as usize);
+    Ok(PullPage {
+        records,
+        has_more,
+        covered: None,
+    })
+}
 
 /// A row selected with [`PULL_COLS`] as the wire record (its stamps are not parsed).
 fn to_wire(raw: RawRecord) -> Result<Record, StoreError> {
@@ -464,11 +509,13 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
         .map_err(StoreError::sqlite("prepare record lookup"))?;
     for id in &keys.ids {
         let row = q
-            .query_row([id.to_string()], raw_record)
+            .query_row([id.to_string()], raw_full_record)
             .optional()
             .map_err(StoreError::sqlite("look up record"))?;
-        if let Some(raw) = row {
-            snap.records.insert(*id, to_record(raw)?);
+        if let Some((raw, echo)) = row {
+            let mut rec = to_record(raw)?;
+            rec.echo_device = echo.map(|d| parse_uuid("echo_device", &d)).transpose()?;
+            snap.records.insert(*id, rec);
         }
     }
     let mut q = tx
@@ -541,11 +588,11 @@ fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), Sto
     super::check_one_team(team, &write.records)?;
     let mut up = tx
         .prepare_cached(
-            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit, echo_device)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
                deleted_by = excluded.deleted_by, fields = excluded.fields, stamps = excluded.stamps,
-               audit = excluded.audit",
+               audit = excluded.audit, echo_device = excluded.echo_device",
         )
         .map_err(StoreError::sqlite("prepare record write"))?;
     for r in &write.records {
@@ -560,6 +607,7 @@ fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), Sto
             to_json(&r.fields)?,
             to_json(&r.stamps)?,
             to_json(&r.audit)?,
+            r.echo_device.map(|d| d.to_string()),
         ])
         .map_err(StoreError::sqlite("write record"))?;
     }
@@ -644,25 +692,30 @@ impl Store for SqliteStore {
             .map_err(|_| StoreError::Task("the write was dropped before it was applied".into()))?
     }
 
-    async fn pull(&self, team: &str, after: i64, limit: u32) -> Result<PullPage, StoreError> {
+    async fn pull(
+        &self,
+        team: &str,
+        after: i64,
+        limit: u32,
+        skip_device: Option<Uuid>,
+    ) -> Result<PullPage, StoreError> {
         let team = team.to_string();
-        self.read(move |c| {
-            let mut q = c
-                .prepare_cached(&format!(
-                    "SELECT {PULL_COLS} FROM records WHERE team = ?1 AND version > ?2 ORDER BY version LIMIT ?3"
-                ))
-                .map_err(StoreError::sqlite("prepare pull"))?;
-            let rows = q
-                .query_map(params![team, after, i64::from(limit) + 1], raw_record)
-                .map_err(StoreError::sqlite("pull"))?;
-            let mut records = Vec::new();
-            for row in rows {
-                let raw = row.map_err(StoreError::sqlite("read pulled record"))?;
-                records.push(to_wire(raw)?);
+        self.read(move |c| match skip_device {
+            None => pull_page(c, &team, after, i64::MAX, limit, None),
+            Some(device) => {
+                // How far the team's versions reach, read first: every version up to it has
+                // committed (the prefix rule), so the page read next sees all of them.
+                let upto: Option<i64> = c
+                    .prepare_cached("SELECT max(version) FROM records WHERE team = ?1")
+                    .and_then(|mut q| q.query_row([&team], |r| r.get(0)))
+                    .map_err(StoreError::sqlite("pull: the team's last version"))?;
+                let upto = upto.unwrap_or(after).max(after);
+                let mut page = pull_page(c, &team, after, upto, limit, Some(device))?;
+                if !page.has_more {
+                    page.covered = Some(upto);
+                }
+                Ok(page)
             }
-            let has_more = records.len() > limit as usize;
-            records.truncate(limit as usize);
-            Ok(PullPage { records, has_more })
         })
         .await
     }
