@@ -85,7 +85,7 @@ CREATE TABLE conflict (
 
 /// Step 5: none. It was set aside for the pull without echo (issue 14), which turned out to
 /// need no client column (the stamp is applied to the existing record columns); it stays an
-/// empty step so that step 6's number, already in released databases' `user_version`, holds.
+/// empty step rather than renumber step 6.
 const MIGRATION_5_NONE: &str = "";
 
 /// Step 6 (issue 17, op-id retention): each queue entry's sequence number, given when it is
