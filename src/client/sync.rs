@@ -261,9 +261,10 @@ pub fn sync(
         }
     }
     progress.finished();
-    let status = store.status()?;
-    report.conflicts_waiting = status.conflicts;
-    report.rejected_waiting = status.queue.rejected;
+    // What waits for the officer (not `status()`: it counts every record, a scan of the
+    // whole local database on every sync).
+    report.conflicts_waiting = store.conflict_count()?;
+    report.rejected_waiting = store.queue_counts()?.rejected;
     let traffic = remote.traffic();
     report.requests = traffic.requests;
     report.bytes_sent = traffic.bytes_sent;

@@ -75,13 +75,19 @@ pub(super) fn delivered(tx: &Connection, records: &[Record]) -> Result<()> {
 /// At the end of any pull: removes the records a sweep kept for local work that is gone now,
 /// and forgets kept records that no longer exist. The number removed.
 pub(super) fn remove_kept(tx: &Connection) -> Result<u64> {
+    // This runs at the end of every pull, so it must not scan the device's whole database:
+    // almost always nothing is kept (nothing to do), and the deletes below are driven by the
+    // kept ids.
+    let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM sweep_kept)", [], |r| r.get(0))?;
+    if !any {
+        return Ok(0);
+    }
     let mut removed = 0;
     for table in ["visit", "household"] {
         removed += delete_idle(
             tx,
             table,
-            "EXISTS (SELECT 1 FROM sweep_kept k
-                       WHERE k.entity_type = '{table}' AND k.entity_id = t.id)",
+            "t.id IN (SELECT k.entity_id FROM sweep_kept k WHERE k.entity_type = '{table}')",
         )?;
     }
     tx.execute(

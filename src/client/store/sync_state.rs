@@ -86,9 +86,7 @@ impl Store {
                 )
                 .optional()?
                 .flatten(),
-            conflicts: self
-                .conn
-                .query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?,
+            conflicts: self.conflict_count()?,
             last_sync_at: self.meta(meta::LAST_SYNC_AT)?,
             last_push_at: self.meta(meta::LAST_PUSH_AT)?,
             last_pull_at: self.meta(meta::LAST_PULL_AT)?,
@@ -96,6 +94,13 @@ impl Store {
             officer: self.meta(meta::OFFICER_ID)?,
             device_id: self.device_id()?.to_string(),
         })
+    }
+
+    /// Conflicts waiting for the officer.
+    pub fn conflict_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM conflict", [], |r| r.get(0))?)
     }
 
     /// This device's id (made once, when the database was created).
