@@ -8,14 +8,13 @@ mod support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use fieldsync::client::remote::{Remote, RemoteError, Traffic};
+use fieldsync::client::remote::{PullAsk, Remote, RemoteError, Traffic};
 use fieldsync::client::store::Store;
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions};
 use fieldsync::model::{EntityType, FieldMap};
-use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
+use fieldsync::protocol::{HealthResponse, PullResponse, PushRequest, PushResponse};
 use serde_json::json;
 use support::memory::{MemoryRemote, MemoryServer};
-use uuid::Uuid;
 
 /// A [`MemoryRemote`] that, during its first push, watches the device's database through a
 /// second connection, and can fail one push as an unreachable server would.
@@ -50,14 +49,7 @@ impl Remote for Watching {
     fn health(&mut self) -> Result<HealthResponse, RemoteError> {
         self.inner.health()
     }
-    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
-        self.push_seen(req, None)
-    }
-    fn push_seen(
-        &mut self,
-        req: &PushRequest,
-        seen: Option<i64>,
-    ) -> Result<PushResponse, RemoteError> {
+    fn push(&mut self, req: &PushRequest, seen: Option<i64>) -> Result<PushResponse, RemoteError> {
         self.pushes += 1;
         if self.pushes == 1 {
             self.watch_the_queue(req.changes.len());
@@ -65,28 +57,10 @@ impl Remote for Watching {
         if self.fail_push == Some(self.pushes) {
             return Err(RemoteError::Offline("cannot connect (test)".into()));
         }
-        self.inner.push_seen(req, seen)
+        self.inner.push(req, seen)
     }
-    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
-        self.inner.pull(cursor, limit)
-    }
-    fn pull_with_forms(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-    ) -> Result<PullResponse, RemoteError> {
-        self.inner.pull_with_forms(cursor, limit, known)
-    }
-    fn pull_for(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-        device: Option<Uuid>,
-    ) -> Result<PullResponse, RemoteError> {
-        self.inner.pull_for(cursor, limit, known, seen, device)
+    fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError> {
+        self.inner.pull(ask)
     }
     fn traffic(&self) -> Traffic {
         self.inner.traffic()

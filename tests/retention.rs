@@ -624,26 +624,17 @@ fn a_newer_laptop_sends_no_numbers_to_an_older_server() {
         fn push(
             &mut self,
             req: &PushRequest,
+            seen: Option<i64>,
         ) -> Result<PushResponse, fieldsync::client::remote::RemoteError> {
             self.1.push(req.clone());
-            self.0.push(req)
+            self.0.push(req, seen)
         }
         fn pull(
             &mut self,
-            cursor: Option<&str>,
-            limit: u32,
+            ask: &fieldsync::client::remote::PullAsk<'_>,
         ) -> Result<fieldsync::protocol::PullResponse, fieldsync::client::remote::RemoteError>
         {
-            self.0.pull(cursor, limit)
-        }
-        fn pull_with_forms(
-            &mut self,
-            cursor: Option<&str>,
-            limit: u32,
-            known: &fieldsync::protocol::KnownForms,
-        ) -> Result<fieldsync::protocol::PullResponse, fieldsync::client::remote::RemoteError>
-        {
-            self.0.pull_with_forms(cursor, limit, known)
+            self.0.pull(ask)
         }
         fn traffic(&self) -> fieldsync::client::remote::Traffic {
             self.0.traffic()

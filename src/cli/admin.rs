@@ -329,10 +329,10 @@ fn print_status(
         "database size    {:.1} MiB",
         stats.database_bytes as f64 / (1024.0 * 1024.0)
     );
+    let width = stats.table_bytes.keys().map(String::len).max().unwrap_or(0);
     for (table, bytes) in &stats.table_bytes {
         println!(
-            "  {:<15} {:.1} MiB",
-            table,
+            "  {table:<width$} {:>8.1} MiB",
             *bytes as f64 / (1024.0 * 1024.0)
         );
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Failure;
-use crate::client::remote::{Remote, RemoteError};
+use crate::client::remote::{PullAsk, Remote, RemoteError};
 use crate::client::transport::{RetryPolicy, Transport};
 use crate::client::Error;
 use crate::exit;
@@ -68,7 +68,7 @@ pub fn check_token(
             "the server is not reachable ({e})"
         )));
     }
-    match remote.pull(None, 1) {
+    match remote.pull(&PullAsk::first(1)) {
         Ok(_) => Ok(TokenCheck::Accepted),
         Err(RemoteError::Unauthorized(_)) => Err(Failure::new(
             exit::NO_PERM,

@@ -106,7 +106,7 @@ fn send_in_order(
     let mut received = 0;
     while let Ok(out) = batches.recv() {
         let seen = out.seen.map(|s| s.max(received));
-        let answer = remote.push_seen(&out.req, seen);
+        let answer = remote.push(&out.req, seen);
         let failed = answer.is_err();
         if let Ok(resp) = &answer {
             received = received.max(highest_version(resp));

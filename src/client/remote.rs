@@ -55,68 +55,50 @@ pub struct Traffic {
     pub bytes_received: u64,
 }
 
+/// What one pull asks of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct PullAsk<'a> {
+    /// The page after this cursor; from the start when `None`.
+    pub cursor: Option<&'a str>,
+    /// Most records in the page.
+    pub limit: u32,
+    /// The form versions the device holds, so the page carries the team's newer ones
+    /// (issue 15); `None` asks for no forms (a token check).
+    pub known: Option<&'a KnownForms>,
+    /// The highest server version the device has received (see [`Remote::push`]).
+    pub seen: Option<i64>,
+    /// The device, when it applies the stamps of its accepted changes: a page continuing a
+    /// cursor then leaves out the records its own pushes made and it holds exactly (no echo,
+    /// issue 14). `None` brings everything.
+    pub device: Option<Uuid>,
+}
+
+impl<'a> PullAsk<'a> {
+    /// The first page, at most `limit` records, nothing else asked.
+    pub fn first(limit: u32) -> PullAsk<'a> {
+        PullAsk {
+            cursor: None,
+            limit,
+            known: None,
+            seen: None,
+            device: None,
+        }
+    }
+}
+
 /// A sync server as the sync engine sees it. Object safe: the engine takes `&mut dyn Remote`.
 pub trait Remote {
     /// Is the server there at all? One cheap request, not retried: a sync that finds the
     /// server unreachable leaves the queue exactly as it was.
     fn health(&mut self) -> Result<HealthResponse, RemoteError>;
 
-    /// Sends one batch of changes; the answer holds one result per change, in order.
-    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError>;
+    /// Sends one batch of changes; the answer holds one result per change, in order. `seen`:
+    /// the highest server version the device has received, so a server restored from a
+    /// backup refuses the batch before applying anything ([`RemoteError::ServerBehind`]).
+    fn push(&mut self, req: &PushRequest, seen: Option<i64>) -> Result<PushResponse, RemoteError>;
 
-    /// Fetches the page of records after `cursor` (from the start when `None`).
-    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError>;
-
-    /// [`Remote::pull`], also naming the form versions the device holds, so the page can
-    /// carry the team's newer ones (issue 15). The sync engine pulls with this one; there is no
-    /// default, so that no remote can silently leave the forms behind.
-    fn pull_with_forms(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-    ) -> Result<PullResponse, RemoteError>;
-
-    /// [`Remote::push`] from a device that has received versions up to `seen`, so a server
-    /// restored from a backup refuses it before applying anything
-    /// ([`RemoteError::ServerBehind`]). Remotes that cannot tell push plainly.
-    fn push_seen(
-        &mut self,
-        req: &PushRequest,
-        seen: Option<i64>,
-    ) -> Result<PushResponse, RemoteError> {
-        let _ = seen;
-        self.push(req)
-    }
-
-    /// [`Remote::pull_with_forms`] from a device that has received versions up to `seen`
-    /// (see [`Remote::push_seen`]).
-    fn pull_seen(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-    ) -> Result<PullResponse, RemoteError> {
-        let _ = seen;
-        self.pull_with_forms(cursor, limit, known)
-    }
-
-    /// [`Remote::pull_seen`] from `device`, which applies the stamps of its accepted
-    /// changes: a page continuing a cursor leaves out the records this device's own pushes
-    /// made and holds exactly (no echo, issue 14). `None` brings everything. Remotes that
-    /// cannot tell pull plainly, which is always correct (only more to transfer).
-    fn pull_for(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-        device: Option<Uuid>,
-    ) -> Result<PullResponse, RemoteError> {
-        let _ = device;
-        self.pull_seen(cursor, limit, known, seen)
-    }
+    /// Fetches one page of records, as `ask` says.
+    fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError>;
 
     /// Requests and bytes so far (zero for remotes that do not count).
     fn traffic(&self) -> Traffic {

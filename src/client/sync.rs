@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::error::{Error, Result};
 use super::pipeline;
-use super::remote::{Remote, RemoteError};
+use super::remote::{PullAsk, Remote, RemoteError};
 use super::store::{meta, PushTally, Reseed, Store};
 use crate::model;
 use crate::protocol::{EntityType, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
@@ -427,8 +427,14 @@ fn pull(
             true => Some(device_id),
             false => None,
         };
-        let limit = ex.opts.pull_limit;
-        let page = match remote.pull_for(cursor.as_deref(), limit, &known, seen, device) {
+        let ask = PullAsk {
+            cursor: cursor.as_deref(),
+            limit: ex.opts.pull_limit,
+            known: Some(&known),
+            seen,
+            device,
+        };
+        let page = match remote.pull(&ask) {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
@@ -507,20 +513,12 @@ mod tests {
                 op_sequences: false,
             })
         }
-        fn push(&mut self, _req: &PushRequest) -> Result<PushResponse, RemoteError> {
+        fn push(&mut self, _: &PushRequest, _: Option<i64>) -> Result<PushResponse, RemoteError> {
             self.pushes.pop_front().expect("an unexpected push")
         }
-        fn pull(&mut self, cursor: Option<&str>, _limit: u32) -> Result<PullResponse, RemoteError> {
-            self.cursors.push(cursor.map(str::to_string));
+        fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError> {
+            self.cursors.push(ask.cursor.map(str::to_string));
             self.pulls.pop_front().expect("an unexpected pull")
-        }
-        fn pull_with_forms(
-            &mut self,
-            cursor: Option<&str>,
-            limit: u32,
-            _known: &crate::protocol::KnownForms,
-        ) -> Result<PullResponse, RemoteError> {
-            self.pull(cursor, limit)
         }
         fn traffic(&self) -> Traffic {
             Traffic {

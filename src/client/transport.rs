@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::{Error, Result};
-use super::remote::{Remote, RemoteError, Traffic};
+use super::remote::{PullAsk, Remote, RemoteError, Traffic};
 use super::tls;
 use crate::protocol::{
     ErrorBody, ErrorCode, HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse,
@@ -311,15 +311,7 @@ impl Remote for Transport {
         self.request(&policy, "checking the server", || client.get(&url))
     }
 
-    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
-        self.push_seen(req, None)
-    }
-
-    fn push_seen(
-        &mut self,
-        req: &PushRequest,
-        seen: Option<i64>,
-    ) -> Result<PushResponse, RemoteError> {
+    fn push(&mut self, req: &PushRequest, seen: Option<i64>) -> Result<PushResponse, RemoteError> {
         let body = gzip_json(req)?;
         let url = format!("{}{PATH_PUSH}", self.base);
         let policy = self.policy.clone();
@@ -346,38 +338,9 @@ impl Remote for Transport {
         resp
     }
 
-    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, None, None, None)
-    }
-
-    fn pull_with_forms(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-    ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()), None, None)
-    }
-
-    fn pull_seen(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-    ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()), seen, None)
-    }
-
-    fn pull_for(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-        device: Option<Uuid>,
-    ) -> Result<PullResponse, RemoteError> {
-        self.pull_request(cursor, limit, Some(known.to_header()), seen, device)
+    fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError> {
+        let forms = ask.known.map(KnownForms::to_header);
+        self.pull_request(ask.cursor, ask.limit, forms, ask.seen, ask.device)
     }
 
     fn traffic(&self) -> Traffic {

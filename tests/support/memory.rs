@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use fieldsync::client::remote::{Remote, RemoteError, Traffic};
+use fieldsync::client::remote::{PullAsk, Remote, RemoteError, Traffic};
 use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
 use fieldsync::server::push::PushMode;
 use fieldsync::server::store::Officer;
@@ -138,15 +138,7 @@ impl Remote for MemoryRemote {
         })
     }
 
-    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, RemoteError> {
-        self.push_seen(req, None)
-    }
-
-    fn push_seen(
-        &mut self,
-        req: &PushRequest,
-        seen: Option<i64>,
-    ) -> Result<PushResponse, RemoteError> {
+    fn push(&mut self, req: &PushRequest, seen: Option<i64>) -> Result<PushResponse, RemoteError> {
         let officer = self.officer()?;
         self.pushes += 1;
         let svc = &self.server.service;
@@ -162,50 +154,16 @@ impl Remote for MemoryRemote {
         Ok(resp)
     }
 
-    fn pull(&mut self, cursor: Option<&str>, limit: u32) -> Result<PullResponse, RemoteError> {
-        let officer = self.officer()?;
-        self.pulls += 1;
-        let svc = &self.server.service;
-        self.server
-            .block_on(svc.pull(&officer, cursor, Some(limit)))
-            .map_err(remote_error)
-    }
-
     /// The team's form versions the device does not hold come with the page, as over HTTP.
-    fn pull_with_forms(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-    ) -> Result<PullResponse, RemoteError> {
-        self.pull_seen(cursor, limit, known, None)
-    }
-
-    fn pull_seen(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-    ) -> Result<PullResponse, RemoteError> {
-        self.pull_for(cursor, limit, known, seen, None)
-    }
-
-    fn pull_for(
-        &mut self,
-        cursor: Option<&str>,
-        limit: u32,
-        known: &KnownForms,
-        seen: Option<i64>,
-        device: Option<Uuid>,
-    ) -> Result<PullResponse, RemoteError> {
+    fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError> {
         let officer = self.officer()?;
         self.pulls += 1;
-        let device = device.filter(|_| !self.older_client);
+        let device = ask.device.filter(|_| !self.older_client);
         let svc = &self.server.service;
+        let (cursor, limit) = (ask.cursor, Some(ask.limit));
         let page = self
             .server
-            .block_on(svc.pull_for(&officer, cursor, Some(limit), Some(known), seen, device))
+            .block_on(svc.pull_for(&officer, cursor, limit, ask.known, ask.seen, device))
             .map_err(remote_error)?;
         self.records_pulled += page.records.len() as u64;
         Ok(page)
