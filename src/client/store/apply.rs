@@ -48,21 +48,19 @@ impl Store {
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
         let mut tally = PushTally::default();
+        // The highest version the answer tells of, recorded once for the whole batch.
+        let mut seen: Option<i64> = None;
         for (entry, result) in batch.iter().zip(results) {
             match result.status {
                 ChangeStatus::Accepted => {
                     tally.accepted += 1;
-                    if let Some(v) = result.version {
-                        refill::saw(&tx, v)?;
-                    }
+                    seen = seen.max(result.version);
                     tally.merged += u64::from(result.merged);
                     accepted(&tx, entry, result)?;
                 }
                 ChangeStatus::Conflict => {
                     tally.conflicts += 1;
-                    if let Some(r) = &result.server_record {
-                        refill::saw(&tx, r.version)?;
-                    }
+                    seen = seen.max(result.server_record.as_ref().map(|r| r.version));
                     conflicted(&tx, entry, result, &now)?;
                 }
                 ChangeStatus::Rejected => {
@@ -70,6 +68,9 @@ impl Store {
                     rejected(&tx, entry, result)?;
                 }
             }
+        }
+        if let Some(v) = seen {
+            refill::saw(&tx, v)?;
         }
         set_meta(&tx, meta::LAST_PUSH_AT, &now)?;
         tx.commit()?;
