@@ -299,6 +299,19 @@ fn agrees_deleted(
         && result.conflicting_fields == [crate::merge::DELETED]
 }
 
+/// Removes the record's other queued changes that are not in flight (those in flight are
+/// answered by their own results).
+fn drop_unsent_entries(tx: &Connection, entry: &QueueEntry) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
+    )?
+    .execute(params![
+        entry.entity_type.as_str(),
+        entry.entity_id.to_string()
+    ])?;
+    Ok(())
+}
+
 /// Takes the server's tombstone for a record deleted on both sides; the record's other
 /// queued changes go (those in flight are answered by their own results).
 fn take_tombstone(
@@ -308,13 +321,7 @@ fn take_tombstone(
     server: &Record,
 ) -> Result<()> {
     delete_entry(tx, entry.id)?;
-    tx.prepare_cached(
-        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
-    )?
-    .execute(params![
-        entry.entity_type.as_str(),
-        entry.entity_id.to_string()
-    ])?;
+    drop_unsent_entries(tx, entry)?;
     put_row(
         tx,
         &LocalRecord {
@@ -542,12 +549,6 @@ fn record_conflict(
         server_json,
         now
     ])?;
-    tx.prepare_cached(
-        "DELETE FROM sync_queue WHERE entity_type = ?1 AND entity_id = ?2 AND status != 'sending'",
-    )?
-    .execute(params![
-        entry.entity_type.as_str(),
-        entry.entity_id.to_string()
-    ])?;
+    drop_unsent_entries(tx, entry)?;
     delete_entry(tx, entry.id)
 }
