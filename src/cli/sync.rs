@@ -87,6 +87,17 @@ struct Bars {
     pull: Option<ProgressBar>,
 }
 
+/// A `{rate}` key: whole items per second (indicatif's `{per_sec}` prints every decimal,
+/// e.g. "11,709.6774/s").
+fn with_rate(style: ProgressStyle) -> ProgressStyle {
+    style.with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", indicatif::HumanCount(state.per_sec() as u64));
+        },
+    )
+}
+
 impl Progress for Bars {
     fn push_started(&mut self, total: u64) {
         if total == 0 {
@@ -94,7 +105,8 @@ impl Progress for Bars {
         }
         let bar = self.multi.add(ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template("push {bar:30} {pos}/{len} changes  {per_sec}  {eta}")
+            ProgressStyle::with_template("push {bar:30} {pos}/{len} changes  {rate}  {eta}")
+                .map(with_rate)
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         self.push = Some(bar);
@@ -110,7 +122,8 @@ impl Progress for Bars {
         }
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(
-            ProgressStyle::with_template("pull {spinner} {pos} records  {per_sec}")
+            ProgressStyle::with_template("pull {spinner} {pos} records  {rate}")
+                .map(with_rate)
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         self.pull = Some(bar);
