@@ -445,6 +445,13 @@ fn all_team_exports_resume_from_a_watermark(kind: StoreKind) {
     assert_eq!(first["south"], s1);
     let mark = next_since(&err);
     assert_eq!(mark, "north:5,south:1");
+    // A plain number above a team's counter: the next watermark names the team's counter,
+    // not the number, so south's next versions (2, 3) are not skipped by the next export.
+    let (none, err) = export(&s.db, &["--since", "5"]);
+    assert!(none.is_empty(), "{none:?}");
+    assert_eq!(next_since(&err), "north:5,south:1");
+    let (_, err) = export(&s.db, &["--team", "south", "--since", "9"]);
+    assert_eq!(next_since(&err), "1");
     // South's next versions (2, 3) are below north's 5: a single number would skip them.
     let s2 = households(&south, 2);
     let (next, err) = export(&s.db, &["--since", &mark]);

@@ -13,8 +13,9 @@
 //! [`Watermark`], one version per team (`north:120,south:88`), because one number no longer
 //! orders all teams. A team a watermark does not name (a team that wrote first after it)
 //! is exported from its start. A plain number for every team means "after that version in
-//! each team": exact only for a number that came from that same team. It must not format
-//! records (see [`crate::export`]) or print.
+//! each team": exact only for a number that came from that same team; the next watermark never
+//! names a version above a team's counter. It must not format records (see [`crate::export`])
+//! or print.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -191,6 +192,11 @@ impl Export {
 
 /// Each exported team with the versions `(after, upto]` to read, by team. One team's counter
 /// for `--team`; otherwise every team's, read at once.
+///
+/// `upto` is the team's counter even when `after` is above it (a made-up number, a plain
+/// number meant for another team, or a server restored from an older backup): the range is
+/// then empty, and the next export starts at the counter, so the team's next versions are
+/// exported rather than skipped until they pass a number the team never reached.
 async fn ranges(
     store: &dyn Store,
     query: &ExportQuery,
@@ -202,7 +208,7 @@ async fn ranges(
     if let Some(team) = &query.team {
         validate_team(team)?;
         let since = after(team);
-        let upto = store.team_version(team).await?.max(since);
+        let upto = store.team_version(team).await?;
         return Ok(vec![(team.clone(), since, upto)]);
     }
     Ok(store
@@ -211,7 +217,7 @@ async fn ranges(
         .into_iter()
         .map(|(team, upto)| {
             let since = after(&team);
-            (team, since, upto.max(since))
+            (team, since, upto)
         })
         .collect())
 }
