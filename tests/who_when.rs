@@ -92,4 +92,52 @@ fn two_laptops_show_the_same_who_and_when(kind: StoreKind) {
     }
 }
 
-both_stores!(two_laptops_show_the_same_who_and_when);
+/// Settling a conflict with the server's copy leaves the record as a pull would: the server's
+/// receive times, the same as on the laptop that made the change (not the time of the
+/// resolve). Keeping this laptop's copy shows this laptop's time until it is synced.
+fn a_resolved_conflict_shows_the_servers_times(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let amina = Device::for_officer(
+        &server.url,
+        "amina",
+        &add_officer(&server.db, "amina", "north"),
+    );
+    let brian = Device::for_officer(
+        &server.url,
+        "brian",
+        &add_officer(&server.db, "brian", "north"),
+    );
+    let h = amina.add_household("Wanjiru");
+    let other = amina.add_household("Otieno");
+    amina.sync_expect(0);
+    brian.sync_expect(0);
+    for id in [&h, &other] {
+        amina.ok(&["household", "edit", id, "--notes", "from amina"]);
+        brian.ok(&["household", "edit", id, "--notes", "from brian"]);
+    }
+    amina.sync_expect(0);
+    amina.sync_expect(0);
+    // The resolve comes well after amina's change reached the server.
+    std::thread::sleep(Duration::from_millis(1_100));
+    let (code, _, err) = brian.sync(&[]);
+    assert_ne!(code, 0, "brian's edits collide: {err}");
+    brian.ok(&["resolve", &h, "--keep", "theirs"]);
+    let (a, b) = (show(&amina, "household", &h), show(&brian, "household", &h));
+    assert_eq!(b["notes"], "from amina", "{b}");
+    for k in STAMPS {
+        assert_eq!(a[k], b[k], "{k} after resolving with the server's copy");
+    }
+    brian.ok(&["resolve", &other, "--keep", "mine"]);
+    let b = show(&brian, "household", &other);
+    let a = show(&amina, "household", &other);
+    assert!(
+        b["updated_at"].as_str() > a["updated_at"].as_str(),
+        "a kept local edit shows this laptop's time until it is synced: {b} / {a}"
+    );
+    assert_eq!(b["created_at"], a["created_at"]);
+}
+
+both_stores!(
+    two_laptops_show_the_same_who_and_when,
+    a_resolved_conflict_shows_the_servers_times
+);

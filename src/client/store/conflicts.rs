@@ -161,11 +161,15 @@ impl Store {
         let now = model::now_timestamp();
         let theirs = &c.theirs;
         // The local record now stands on the server's copy; a queued change is its difference.
+        // Its times are the server's receive times, as a pulled copy's are (so every laptop
+        // shows the same); a queued change below sets `updated_at` to this device's time.
         let on_server = LocalRecord {
             server_id: Some(theirs.server_id),
             version: Some(theirs.version),
             base: Some(theirs.fields.clone()),
-            updated_at: now.clone(),
+            created_at: (theirs.audit.created_at.clone())
+                .unwrap_or_else(|| c.mine.created_at.clone()),
+            updated_at: (theirs.audit.updated_at.clone()).unwrap_or_else(|| now.clone()),
             audit: theirs.audit.clone(),
             ..c.mine.clone()
         };
@@ -200,17 +204,22 @@ impl Store {
                 });
             }
         }
+        // A delete kept from the server has the server's time of it, as a pulled one has.
+        let deleted_at = settled.deleted.then(|| {
+            (c.mine.deleted_at.clone())
+                .or_else(|| theirs.deleted.then(|| on_server.updated_at.clone()))
+                .unwrap_or_else(|| now.clone())
+        });
         let mut rec = LocalRecord {
             fields: settled.fields,
-            deleted_at: settled
-                .deleted
-                .then(|| c.mine.deleted_at.clone().unwrap_or(now.clone())),
+            deleted_at,
             sync_state: SyncState::Synced,
             ..on_server
         };
         if let Some((op, payload)) = &settled.send {
             model::validate_change(c.entity_type, *op, payload)?;
             rec.sync_state = SyncState::Pending;
+            rec.updated_at = now.clone();
         }
         put_row(&tx, &rec)?;
         if let Some((op, payload)) = &settled.send {
