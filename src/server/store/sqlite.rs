@@ -430,8 +430,11 @@ fn write_group(conn: &mut Connection, group: Vec<QueuedWrite>) {
                     .savepoint()
                     .map_err(StoreError::sqlite("begin push savepoint"))?;
                 let mut snap = load(&sp, &w.keys)?;
+                // The mark as stored, before the decision raises it by the push's watermark.
+                let loaded_mark = snap.forgotten_upto;
                 let writes = (w.decide)(&mut snap);
-                store_writes(&sp, &w.keys.team, &writes)?;
+                let ack = super::finished(&w.keys, loaded_mark, writes.origin.as_ref());
+                store_writes(&sp, &w.keys.team, ack.as_ref(), &writes)?;
                 sp.commit()
                     .map_err(StoreError::sqlite("release push savepoint"))
             })();
@@ -533,22 +536,18 @@ fn load(tx: &Connection, keys: &WriteKeys) -> Result<Snapshot, StoreError> {
     Ok(snap)
 }
 
-/// A device's acknowledgement ([`super::OpOrigin::finished_below`]): raises its mark, then
-/// deletes its finished results (one writer: nothing interleaves).
-fn finish_ops(tx: &Connection, origin: &super::OpOrigin) -> Result<(), StoreError> {
-    let Some(below) = origin.finished_below else {
-        return Ok(());
-    };
-    let device = origin.device.to_string();
+/// A device's acknowledgement (see [`super::finished`]): raises its mark, then deletes its
+/// finished results (one writer: nothing interleaves).
+fn finish_ops(tx: &Connection, ack: &super::Finished) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO device_ops (device_id, forgotten_upto) VALUES (?1, ?2)
          ON CONFLICT (device_id) DO UPDATE
              SET forgotten_upto = max(forgotten_upto, excluded.forgotten_upto)",
     )
-    .and_then(|mut st| st.execute(params![device, below - 1]))
+    .and_then(|mut st| st.execute(params![ack.device, ack.below - 1]))
     .map_err(StoreError::sqlite("raise the device's op mark"))?;
-    tx.prepare_cached("DELETE FROM ops WHERE device_id = ?1 AND seq < ?2")
-        .and_then(|mut st| st.execute(params![device, below]))
+    tx.prepare_cached("DELETE FROM ops WHERE device_id = ?1 AND seq > ?2 AND seq < ?3")
+        .and_then(|mut st| st.execute(params![ack.device, ack.above, ack.below]))
         .map_err(StoreError::sqlite("delete finished op results"))?;
     Ok(())
 }
@@ -584,7 +583,12 @@ fn team_counter(tx: &Connection, team: &str) -> Result<i64, StoreError> {
 
 /// Writes a decided [`WriteSet`] of `team` inside the writer's transaction (the caller
 /// commits).
-fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), StoreError> {
+fn store_writes(
+    tx: &Connection,
+    team: &str,
+    ack: Option<&super::Finished>,
+    write: &WriteSet,
+) -> Result<(), StoreError> {
     super::check_one_team(team, &write.records)?;
     let mut up = tx
         .prepare_cached(
@@ -611,8 +615,8 @@ fn store_writes(tx: &Connection, team: &str, write: &WriteSet) -> Result<(), Sto
         ])
         .map_err(StoreError::sqlite("write record"))?;
     }
-    if let Some(origin) = &write.origin {
-        finish_ops(tx, origin)?;
+    if let Some(ack) = ack {
+        finish_ops(tx, ack)?;
     }
     let mut ins = tx
         .prepare_cached(
