@@ -87,6 +87,7 @@ both_stores!(
     concurrent_pushes_commit_in_version_order,
     purge_raises_the_history_floor,
     a_write_stores_exactly_what_was_decided,
+    a_mixed_push_loads_what_it_names_and_numbers_only_new_records,
     service_authenticates_pushes_and_pulls_by_cursor,
     service_restarts_a_moved_officer_and_refuses_old_cursors,
 );
@@ -159,6 +160,75 @@ async fn push_pull_and_dedupe(kind: &str) {
         .unwrap()
         .records
         .is_empty());
+}
+
+/// One push that updates a stored household, inserts a household and a visit, and deletes a
+/// household that still has a live visit. The store loads it all in one go (PostgreSQL: the
+/// lookups, the server-id reservation counted against the stored ids, and the live-visit
+/// count pipelined behind the team's lock): the stored records keep their server ids, the
+/// new ones get ids no record had (too few reserved is a unique-key failure), and the delete
+/// meets its household's visit (a miscounted orphan rule would delete it).
+async fn a_mixed_push_loads_what_it_names_and_numbers_only_new_records(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let o = officer("amina", "north");
+    let dev = Uuid::new_v4();
+    let (h1, h2, h3, v1, v2) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    let visit = |id: Uuid, h: Uuid| Change {
+        op_id: Uuid::new_v4(),
+        entity_type: EntityType::Visit,
+        entity_id: id,
+        operation: Operation::Insert,
+        base_version: None,
+        fields: fm(json!({"household_id": h.to_string(), "officer_id": "amina",
+                          "visited_at": "2026-11-25T09:30:00Z"})),
+    };
+    let first = push(
+        &st,
+        &o,
+        dev,
+        vec![insert(h1, "a"), insert(h2, "b"), visit(v1, h1)],
+    )
+    .await;
+    assert!(first.iter().all(|r| r.status == ChangeStatus::Accepted));
+    let ids_before: Vec<i64> = first.iter().map(|r| r.server_id.unwrap()).collect();
+    let mut update = insert(h2, "b2");
+    (update.operation, update.base_version) = (Operation::Update, first[1].version);
+    let mut delete = insert(h1, "a");
+    (delete.operation, delete.base_version) = (Operation::Delete, first[0].version);
+    delete.fields = FieldMap::new();
+    let second = push(
+        &st,
+        &o,
+        dev,
+        vec![update, insert(h3, "c"), visit(v2, h2), delete],
+    )
+    .await;
+    let statuses: Vec<ChangeStatus> = second.iter().map(|r| r.status).collect();
+    use ChangeStatus::{Accepted, Conflict};
+    assert_eq!(statuses, vec![Accepted, Accepted, Accepted, Conflict]);
+    let page = st.pull("north", 0, 100, None).await.unwrap();
+    let sid = |id: Uuid| page.records.iter().find(|r| r.id == id).unwrap().server_id;
+    assert_eq!(
+        vec![sid(h1), sid(h2), sid(v1)],
+        ids_before,
+        "stored ids kept"
+    );
+    let mut all: Vec<i64> = page.records.iter().map(|r| r.server_id).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 5, "every record its own server id");
+    assert!(!ids_before.contains(&sid(h3)) && !ids_before.contains(&sid(v2)));
+    let h1_now = page.records.iter().find(|r| r.id == h1).unwrap();
+    assert!(
+        !h1_now.deleted,
+        "a household with a live visit is not deleted"
+    );
 }
 
 async fn concurrent_pushes_commit_in_version_order(kind: &str) {
