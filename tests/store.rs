@@ -88,6 +88,7 @@ both_stores!(
     purge_raises_the_history_floor,
     a_write_stores_exactly_what_was_decided,
     a_mixed_push_loads_what_it_names_and_numbers_only_new_records,
+    a_write_failing_half_way_leaves_nothing,
     service_authenticates_pushes_and_pulls_by_cursor,
     service_restarts_a_moved_officer_and_refuses_old_cursors,
 );
@@ -228,6 +229,62 @@ async fn a_mixed_push_loads_what_it_names_and_numbers_only_new_records(kind: &st
     assert!(
         !h1_now.deleted,
         "a household with a live visit is not deleted"
+    );
+}
+
+/// A write whose second record breaks a constraint (its server id is the first one's) fails
+/// as a whole: its first record, its op result and its counter are not stored, though they
+/// were written before the failing row (the SQLite store runs a write alone in its group
+/// without a savepoint, so this is its transaction's rollback; PostgreSQL's pipelined writes
+/// likewise). The next write applies normally.
+async fn a_write_failing_half_way_leaves_nothing(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let north = || WriteKeys {
+        team: "north".into(),
+        ..WriteKeys::default()
+    };
+    let record = |version: i64, server_id: i64| store::StoredRecord {
+        server_id,
+        entity_type: EntityType::Household,
+        id: Uuid::new_v4(),
+        team: "north".into(),
+        version,
+        deleted: false,
+        deleted_by: None,
+        fields: fm(json!({"name": "x"})),
+        stamps: Default::default(),
+        audit: Default::default(),
+        echo_device: None,
+    };
+    let op = Uuid::new_v4();
+    let broken = WriteSet {
+        records: vec![record(1, 7), record(2, 7)],
+        ops: vec![(op, "h".into(), ChangeResult::accepted(op, 1, 7, false))],
+        version: 2,
+        server_id: 7,
+        ..WriteSet::default()
+    };
+    let err = st.write(north(), Box::new(move |_| broken)).await;
+    assert!(err.is_err(), "a duplicate server id is refused");
+    assert!(st
+        .pull("north", 0, 10, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
+    assert_eq!(st.team_version("north").await.unwrap(), 0);
+    assert_eq!(st.stats().await.unwrap().stored_results, 0);
+    let fine = WriteSet {
+        records: vec![record(1, 8)],
+        version: 1,
+        server_id: 8,
+        ..WriteSet::default()
+    };
+    st.write(north(), Box::new(move |_| fine)).await.unwrap();
+    let page = st.pull("north", 0, 10, None).await.unwrap();
+    assert_eq!(
+        page.records.iter().map(|r| r.server_id).collect::<Vec<_>>(),
+        vec![8]
     );
 }
 
