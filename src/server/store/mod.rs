@@ -39,8 +39,9 @@
 //!   the old one's), a `serve` start's jump and purging tombstones (every team).
 //!   Pulls and authentication only read and run in parallel with writes and each other.
 //! - **Loads and writes are batched**: a write loads its op_ids and records in a fixed number
-//!   of statements (PostgreSQL: two pipelined `= ANY` queries; SQLite: cached point lookups)
-//!   and writes its rows in a fixed number of statements.
+//!   of statements (PostgreSQL: `= ANY` queries pipelined behind the team's lock, see
+//!   `postgres/push.rs`; SQLite: cached point lookups) and writes its rows in a fixed number
+//!   of statements.
 //! - **Dedupe lives in the database**: every result is stored under its op_id in the same
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
