@@ -218,6 +218,60 @@ async fn the_watermark_forgets_finished_results_at_once(kind: &str) {
     assert_eq!(team(&svc, &o).await, before);
 }
 
+/// Acknowledgement after acknowledgement (a device pushing its backlog): each deletes exactly
+/// the device's results numbered from its previous mark up to below its watermark, none
+/// above it and none of another device's. The stores look only above the mark they loaded
+/// (`seq > mark AND seq < finished_below`): a bound taken from the push's own watermark would
+/// delete nothing, one off by one would keep or delete a result too many, which the counts
+/// and the replays below tell.
+async fn successive_acknowledgements_forget_exactly_what_they_finish(kind: &str) {
+    let (svc, _st, _d) = open(kind).await;
+    let o = officer(&svc).await;
+    let (dev, other) = (Uuid::new_v4(), Uuid::new_v4());
+    let household = |name: &str| {
+        change(
+            EntityType::Household,
+            Uuid::new_v4(),
+            Operation::Insert,
+            None,
+            json!({ "name": name }),
+        )
+    };
+    let three = |n: &str| vec![household(n), household(n), household(n)];
+    let stored = || async { svc.stats().await.unwrap().stored_results };
+    svc.push(&o, numbered(other, vec![household("other")], 1, 1))
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for (first, finished_below) in [(1, 1), (4, 4), (7, 7)] {
+        let changes = three("batch");
+        let resp = svc
+            .push(&o, numbered(dev, changes.clone(), first, finished_below))
+            .await
+            .unwrap();
+        assert!(all_accepted(&resp.results));
+        sent.push((changes, resp.results));
+        // This batch's three and the other device's one: every earlier batch is finished.
+        assert_eq!(stored().await, 4, "after the batch numbered from {first}");
+    }
+    // Finished below 9: numbers 7 and 8 go, 9 stays (and the new one, numbered 10, is kept).
+    let last = svc
+        .push(&o, numbered(dev, vec![household("last")], 10, 9))
+        .await
+        .unwrap();
+    assert!(all_accepted(&last.results));
+    assert_eq!(stored().await, 3, "9, 10 and the other device's result");
+    let (third, answers) = &sent[2];
+    let replay = |c: &Change, n: i64| numbered(dev, vec![c.clone()], n, 9);
+    let eight = svc.push(&o, replay(&third[1], 8)).await.unwrap();
+    assert_eq!(codes(&eight), vec![Some(ErrorCode::OpExpired)]);
+    let nine = svc.push(&o, replay(&third[2], 9)).await.unwrap();
+    assert_eq!(nine.results, vec![answers[2].clone()], "9 is still stored");
+    let first_of_all = svc.push(&o, replay(&sent[0].0[0], 1)).await.unwrap();
+    assert_eq!(codes(&first_of_all), vec![Some(ErrorCode::OpExpired)]);
+    assert_eq!(stored().await, 3, "replays store nothing");
+}
+
 /// A change held back (here: numbered after the trim, as the device numbers an edited,
 /// revived or resolved entry) applies although older and newer results were forgotten; and a
 /// result still stored is answered again, whatever the mark.
@@ -418,6 +472,7 @@ both_stores!(
     admin_trims_and_status_shows_the_results_table,
     a_replayed_batch_after_an_age_trim_applies_once,
     the_watermark_forgets_finished_results_at_once,
+    successive_acknowledgements_forget_exactly_what_they_finish,
     a_change_numbered_above_the_mark_applies_and_a_stored_one_is_answered,
     an_old_client_without_numbers_still_works,
     stats_show_table_sizes,

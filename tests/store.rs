@@ -87,6 +87,8 @@ both_stores!(
     concurrent_pushes_commit_in_version_order,
     purge_raises_the_history_floor,
     a_write_stores_exactly_what_was_decided,
+    a_mixed_push_loads_what_it_names_and_numbers_only_new_records,
+    a_write_failing_half_way_leaves_nothing,
     service_authenticates_pushes_and_pulls_by_cursor,
     service_restarts_a_moved_officer_and_refuses_old_cursors,
 );
@@ -159,6 +161,131 @@ async fn push_pull_and_dedupe(kind: &str) {
         .unwrap()
         .records
         .is_empty());
+}
+
+/// One push that updates a stored household, inserts a household and a visit, and deletes a
+/// household that still has a live visit. The store loads it all in one go (PostgreSQL: the
+/// lookups, the server-id reservation counted against the stored ids, and the live-visit
+/// count pipelined behind the team's lock): the stored records keep their server ids, the
+/// new ones get ids no record had (too few reserved is a unique-key failure), and the delete
+/// meets its household's visit (a miscounted orphan rule would delete it).
+async fn a_mixed_push_loads_what_it_names_and_numbers_only_new_records(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let o = officer("amina", "north");
+    let dev = Uuid::new_v4();
+    let (h1, h2, h3, v1, v2) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    let visit = |id: Uuid, h: Uuid| Change {
+        op_id: Uuid::new_v4(),
+        entity_type: EntityType::Visit,
+        entity_id: id,
+        operation: Operation::Insert,
+        base_version: None,
+        fields: fm(json!({"household_id": h.to_string(), "officer_id": "amina",
+                          "visited_at": "2026-11-25T09:30:00Z"})),
+    };
+    let first = push(
+        &st,
+        &o,
+        dev,
+        vec![insert(h1, "a"), insert(h2, "b"), visit(v1, h1)],
+    )
+    .await;
+    assert!(first.iter().all(|r| r.status == ChangeStatus::Accepted));
+    let ids_before: Vec<i64> = first.iter().map(|r| r.server_id.unwrap()).collect();
+    let mut update = insert(h2, "b2");
+    (update.operation, update.base_version) = (Operation::Update, first[1].version);
+    let mut delete = insert(h1, "a");
+    (delete.operation, delete.base_version) = (Operation::Delete, first[0].version);
+    delete.fields = FieldMap::new();
+    let second = push(
+        &st,
+        &o,
+        dev,
+        vec![update, insert(h3, "c"), visit(v2, h2), delete],
+    )
+    .await;
+    let statuses: Vec<ChangeStatus> = second.iter().map(|r| r.status).collect();
+    use ChangeStatus::{Accepted, Conflict};
+    assert_eq!(statuses, vec![Accepted, Accepted, Accepted, Conflict]);
+    let page = st.pull("north", 0, 100, None).await.unwrap();
+    let sid = |id: Uuid| page.records.iter().find(|r| r.id == id).unwrap().server_id;
+    assert_eq!(
+        vec![sid(h1), sid(h2), sid(v1)],
+        ids_before,
+        "stored ids kept"
+    );
+    let mut all: Vec<i64> = page.records.iter().map(|r| r.server_id).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 5, "every record its own server id");
+    assert!(!ids_before.contains(&sid(h3)) && !ids_before.contains(&sid(v2)));
+    let h1_now = page.records.iter().find(|r| r.id == h1).unwrap();
+    assert!(
+        !h1_now.deleted,
+        "a household with a live visit is not deleted"
+    );
+}
+
+/// A write whose second record breaks a constraint (its server id is the first one's) fails
+/// as a whole: its first record, its op result and its counter are not stored, though they
+/// were written before the failing row (the SQLite store runs a write alone in its group
+/// without a savepoint, so this is its transaction's rollback; PostgreSQL's pipelined writes
+/// likewise). The next write applies normally.
+async fn a_write_failing_half_way_leaves_nothing(kind: &str) {
+    let (st, _d) = open(kind).await;
+    let north = || WriteKeys {
+        team: "north".into(),
+        ..WriteKeys::default()
+    };
+    let record = |version: i64, server_id: i64| store::StoredRecord {
+        server_id,
+        entity_type: EntityType::Household,
+        id: Uuid::new_v4(),
+        team: "north".into(),
+        version,
+        deleted: false,
+        deleted_by: None,
+        fields: fm(json!({"name": "x"})),
+        stamps: Default::default(),
+        audit: Default::default(),
+        echo_device: None,
+    };
+    let op = Uuid::new_v4();
+    let broken = WriteSet {
+        records: vec![record(1, 7), record(2, 7)],
+        ops: vec![(op, "h".into(), ChangeResult::accepted(op, 1, 7, false))],
+        version: 2,
+        server_id: 7,
+        ..WriteSet::default()
+    };
+    let err = st.write(north(), Box::new(move |_| broken)).await;
+    assert!(err.is_err(), "a duplicate server id is refused");
+    assert!(st
+        .pull("north", 0, 10, None)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
+    assert_eq!(st.team_version("north").await.unwrap(), 0);
+    assert_eq!(st.stats().await.unwrap().stored_results, 0);
+    let fine = WriteSet {
+        records: vec![record(1, 8)],
+        version: 1,
+        server_id: 8,
+        ..WriteSet::default()
+    };
+    st.write(north(), Box::new(move |_| fine)).await.unwrap();
+    let page = st.pull("north", 0, 10, None).await.unwrap();
+    assert_eq!(
+        page.records.iter().map(|r| r.server_id).collect::<Vec<_>>(),
+        vec![8]
+    );
 }
 
 async fn concurrent_pushes_commit_in_version_order(kind: &str) {

@@ -39,8 +39,9 @@
 //!   the old one's), a `serve` start's jump and purging tombstones (every team).
 //!   Pulls and authentication only read and run in parallel with writes and each other.
 //! - **Loads and writes are batched**: a write loads its op_ids and records in a fixed number
-//!   of statements (PostgreSQL: two pipelined `= ANY` queries; SQLite: cached point lookups)
-//!   and writes its rows in a fixed number of statements.
+//!   of statements (PostgreSQL: `= ANY` queries pipelined behind the team's lock, see
+//!   `postgres/push.rs`; SQLite: cached point lookups) and writes its rows in a fixed number
+//!   of statements.
 //! - **Dedupe lives in the database**: every result is stored under its op_id in the same
 //!   transaction as its effects, so it survives restarts and holds across processes.
 
@@ -547,6 +548,47 @@ pub(crate) fn check_one_team(team: &str, records: &[StoredRecord]) -> Result<(),
             r.entity_type, r.id, r.team
         ))),
     }
+}
+
+/// What a push's acknowledgement ([`OpOrigin::finished_below`]) deletes: the device's
+/// stored results numbered in `(above, below)`, after raising its mark to `below - 1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finished {
+    pub device: String,
+    /// The device's mark as the write loaded it ([`Snapshot::forgotten_upto`] before the
+    /// decision); 0 when the write did not load it.
+    pub above: i64,
+    pub below: i64,
+}
+
+/// The acknowledgement a write carries, if any, given the device mark `loaded` that
+/// [`Store::write`] read for `keys.device` before the decision.
+///
+/// Why the lower bound `above` loses nothing: a device's results numbered at or below its
+/// mark were deleted by the acknowledgement that raised the mark to there, and a number at
+/// or below the mark is never stored again (retention rule 4 refuses it). Only the age trim
+/// raises a mark without deleting everything below it (it forgets the *old* results and
+/// raises the mark to the highest number among them); a result numbered lower but stored
+/// later then stays until it is old enough for the trim itself. A device numbers and sends
+/// its changes in order, so that takes a result stored out of order. Without the bound,
+/// PostgreSQL's index scan walked every result the device ever had acknowledged (dead index
+/// entries until a vacuum): ~5 ms per push at 100,000 (see docs/performance.md).
+pub(crate) fn finished(
+    keys: &WriteKeys,
+    loaded: i64,
+    origin: Option<&OpOrigin>,
+) -> Option<Finished> {
+    let origin = origin?;
+    let below = origin.finished_below?;
+    let above = match keys.device {
+        Some(d) if d == origin.device => loaded,
+        _ => 0,
+    };
+    Some(Finished {
+        device: origin.device.to_string(),
+        above,
+        below,
+    })
 }
 
 /// JSON text of stamps / fields / results, for storage.

@@ -39,12 +39,14 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
+mod push;
+
 use super::migrations;
 use super::pg_tls::RustlsConnect;
 use super::{
     form_row, from_json, parse_entity, parse_uuid, to_json, validate_team, Decide, FormRow,
-    Officer, OfficerActivity, OfficerSummary, PullPage, Snapshot, Store, StoreOptions, StoreStats,
-    StoredOp, StoredRecord, WriteKeys, WriteSet,
+    Officer, OfficerActivity, OfficerSummary, PullPage, Store, StoreOptions, StoreStats,
+    StoredRecord, WriteKeys,
 };
 use crate::forms::Form;
 use crate::protocol::Record;
@@ -215,306 +217,6 @@ async fn table_bytes(
             ))
         })
         .collect()
-}
-
-/// Locks `team`'s counter row (see the module docs) and returns its version, creating the
-/// row first when the team never wrote: at `version_base`, with (0, base] recorded as
-/// skipped (no version up to it was ever handed out in this team). The base is read under a
-/// share lock, so a `serve` start raising it concurrently is waited for.
-async fn lock_team(tx: &deadpool_postgres::Transaction<'_>, team: &str) -> Result<i64, StoreError> {
-    let lock = tx
-        .prepare_cached("SELECT version FROM team_versions WHERE team = $1 FOR UPDATE")
-        .await
-        .map_err(StoreError::pg("prepare the team lock"))?;
-    if let Some(row) = tx
-        .query_opt(&lock, &[&team])
-        .await
-        .map_err(StoreError::pg("lock the team's version counter"))?
-    {
-        return row
-            .try_get(0)
-            .map_err(StoreError::pg("read the team's version"));
-    }
-    let base: i64 = tx
-        .query_one(
-            "SELECT value::bigint FROM meta WHERE key = 'version_base' FOR SHARE",
-            &[],
-        )
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(StoreError::pg("read the version base"))?;
-    let created = tx
-        .execute(
-            "INSERT INTO team_versions (team, version) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&team, &base],
-        )
-        .await
-        .map_err(StoreError::pg("create the team's version counter"))?;
-    if created == 1 && base > 0 {
-        tx.execute(
-            "INSERT INTO team_version_gaps (team, after, upto) VALUES ($1, 0, $2)",
-            &[&team, &base],
-        )
-        .await
-        .map_err(StoreError::pg("record the team's skipped versions"))?;
-    }
-    tx.query_one(&lock, &[&team])
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(StoreError::pg("lock the team's version counter"))
-}
-
-/// Reserves `n` server ids from the sequence, ascending (none when `n` is 0).
-async fn reserve_server_ids(
-    tx: &deadpool_postgres::Transaction<'_>,
-    n: i64,
-) -> Result<Vec<i64>, StoreError> {
-    if n <= 0 {
-        return Ok(Vec::new());
-    }
-    let st = tx
-        .prepare_cached("SELECT nextval('record_server_ids') FROM generate_series(1, $1::int8)")
-        .await
-        .map_err(StoreError::pg("prepare server id reservation"))?;
-    let rows = tx
-        .query(&st, &[&n])
-        .await
-        .map_err(StoreError::pg("reserve server ids"))?;
-    let mut ids = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<Vec<i64>, _>>()
-        .map_err(StoreError::pg("read a server id"))?;
-    ids.sort_unstable();
-    Ok(ids)
-}
-
-/// Takes the team's write lock and reads its counter, the stored results of `keys.op_ids`,
-/// the records `keys.ids` name, and server ids for the records that may be new.
-async fn load(
-    tx: &deadpool_postgres::Transaction<'_>,
-    keys: &WriteKeys,
-) -> Result<Snapshot, StoreError> {
-    // The write lock of the team: serialises its writes across every process.
-    let version = match keys.team.as_str() {
-        "" => 0,
-        team => lock_team(tx, team).await?,
-    };
-    let mut snap = Snapshot {
-        version,
-        ..Snapshot::default()
-    };
-    let op_ids: Vec<String> = keys.op_ids.iter().map(Uuid::to_string).collect();
-    let ids: Vec<String> = keys.ids.iter().map(Uuid::to_string).collect();
-    // The two lookups are pipelined on the connection: one round trip.
-    let rec_sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)");
-    let (op_st, rec_st) = tokio::try_join!(
-        tx.prepare_cached("SELECT op_id, hash, result FROM ops WHERE op_id = ANY($1)"),
-        tx.prepare_cached(&rec_sql),
-    )
-    .map_err(StoreError::pg("prepare push lookups"))?;
-    let op_params: [Param<'_>; 1] = [&op_ids];
-    let rec_params: [Param<'_>; 1] = [&ids];
-    let (op_rows, rec_rows) =
-        tokio::try_join!(tx.query(&op_st, &op_params), tx.query(&rec_st, &rec_params),)
-            .map_err(StoreError::pg("look up op_ids and records"))?;
-    for r in op_rows {
-        let op: String = r.try_get(0).map_err(StoreError::pg("read op_id"))?;
-        let hash: String = r.try_get(1).map_err(StoreError::pg("read op hash"))?;
-        let result: String = r.try_get(2).map_err(StoreError::pg("read op result"))?;
-        snap.ops.insert(
-            parse_uuid("op_id", &op)?,
-            StoredOp {
-                hash,
-                result: from_json("stored result", &result)?,
-            },
-        );
-    }
-    for r in &rec_rows {
-        let rec = to_record(r)?;
-        snap.records.insert(rec.id, rec);
-    }
-    if let Some(device) = keys.device {
-        // After the op_id lookup, as its own statement: under READ COMMITTED it sees every
-        // trim whose deletions the lookup saw, so a forgotten op_id is covered by its mark.
-        let row = tx
-            .query_opt(
-                "SELECT forgotten_upto FROM device_ops WHERE device_id = $1",
-                &[&device.to_string()],
-            )
-            .await
-            .map_err(StoreError::pg("read the device's forgotten op-ids"))?;
-        if let Some(row) = row {
-            snap.forgotten_upto = row.try_get(0).map_err(StoreError::pg("read op mark"))?;
-        }
-    }
-    // At most one new record per id not found.
-    snap.server_ids = reserve_server_ids(tx, (keys.ids.len() - snap.records.len()) as i64).await?;
-    if !keys.deleted_households.is_empty() {
-        let households: Vec<String> = keys
-            .deleted_households
-            .iter()
-            .map(Uuid::to_string)
-            .collect();
-        let rows = tx
-            .query(
-                "SELECT fields::jsonb->>'household_id', count(*) FROM records
-                 WHERE entity_type = 'visit' AND NOT deleted
-                   AND fields::jsonb->>'household_id' = ANY($1)
-                 GROUP BY 1",
-                &[&households],
-            )
-            .await
-            .map_err(StoreError::pg("count households' visits"))?;
-        for h in &keys.deleted_households {
-            snap.live_visits.insert(*h, 0);
-        }
-        for r in rows {
-            let h: String = r.try_get(0).map_err(StoreError::pg("read household id"))?;
-            let n: i64 = r.try_get(1).map_err(StoreError::pg("read visit count"))?;
-            snap.live_visits.insert(parse_uuid("household_id", &h)?, n);
-        }
-    }
-    Ok(snap)
-}
-
-/// The columns of a [`WriteSet`]'s records, as arrays for one `UNNEST` statement.
-#[derive(Default)]
-struct RecordColumns {
-    id: Vec<String>,
-    sid: Vec<i64>,
-    et: Vec<String>,
-    team: Vec<String>,
-    ver: Vec<i64>,
-    del: Vec<bool>,
-    del_by: Vec<Option<String>>,
-    fields: Vec<String>,
-    stamps: Vec<String>,
-    audit: Vec<String>,
-    echo: Vec<Option<String>>,
-}
-
-impl RecordColumns {
-    fn of(records: &[StoredRecord]) -> Result<RecordColumns, StoreError> {
-        let mut c = RecordColumns::default();
-        for r in records {
-            c.id.push(r.id.to_string());
-            c.sid.push(r.server_id);
-            c.et.push(r.entity_type.as_str().to_string());
-            c.team.push(r.team.clone());
-            c.ver.push(r.version);
-            c.del.push(r.deleted);
-            c.del_by.push(r.deleted_by.map(|d| d.to_string()));
-            c.fields.push(to_json(&r.fields)?);
-            c.stamps.push(to_json(&r.stamps)?);
-            c.audit.push(to_json(&r.audit)?);
-            c.echo.push(r.echo_device.map(|d| d.to_string()));
-        }
-        Ok(c)
-    }
-}
-
-/// A device's acknowledgement ([`super::OpOrigin::finished_below`]): raises its mark, then
-/// deletes its finished results — the device row first, as the age trim takes them, so the
-/// two never wait on each other in opposite orders.
-async fn finish_ops(
-    tx: &deadpool_postgres::Transaction<'_>,
-    origin: &super::OpOrigin,
-) -> Result<(), StoreError> {
-    let Some(below) = origin.finished_below else {
-        return Ok(());
-    };
-    let device = origin.device.to_string();
-    tx.execute(
-        "INSERT INTO device_ops (device_id, forgotten_upto) VALUES ($1, $2)
-         ON CONFLICT (device_id) DO UPDATE
-             SET forgotten_upto = GREATEST(device_ops.forgotten_upto, EXCLUDED.forgotten_upto)",
-        &[&device, &(below - 1)],
-    )
-    .await
-    .map_err(StoreError::pg("raise the device's op mark"))?;
-    tx.execute(
-        "DELETE FROM ops WHERE device_id = $1 AND seq < $2",
-        &[&device, &below],
-    )
-    .await
-    .map_err(StoreError::pg("delete finished op results"))?;
-    Ok(())
-}
-
-/// Writes a decided [`WriteSet`]. The three statements always run (with empty arrays when
-/// there is nothing to write) and are pipelined on the connection: one round trip.
-async fn store_writes(
-    tx: &deadpool_postgres::Transaction<'_>,
-    team: &str,
-    write: &WriteSet,
-) -> Result<(), StoreError> {
-    super::check_one_team(team, &write.records)?;
-    if let Some(origin) = &write.origin {
-        finish_ops(tx, origin).await?;
-    }
-    let rc = RecordColumns::of(&write.records)?;
-    let n = write.ops.len();
-    let (mut op, mut hash, mut result) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut device, mut seq, mut stored_at) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let origin = write.origin.as_ref();
-    for (o, h, r) in &write.ops {
-        op.push(o.to_string());
-        hash.push(h.clone());
-        result.push(to_json(r)?);
-        device.push(origin.map(|x| x.device.to_string()));
-        seq.push(origin.and_then(|x| x.seqs.get(o).copied()));
-        stored_at.push(origin.map(|x| x.stored_at));
-    }
-    let (rec_st, op_st, ctr_st) = tokio::try_join!(
-        tx.prepare_cached(
-            "INSERT INTO records (id, server_id, entity_type, team, version, deleted, deleted_by, fields, stamps, audit, echo_device)
-             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-             ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = EXCLUDED.deleted,
-               deleted_by = EXCLUDED.deleted_by, fields = EXCLUDED.fields, stamps = EXCLUDED.stamps,
-               audit = EXCLUDED.audit, echo_device = EXCLUDED.echo_device",
-        ),
-        tx.prepare_cached(
-            "INSERT INTO ops (op_id, hash, result, device_id, seq, stored_at)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])",
-        ),
-        // (No row matches the empty team of a write that takes no version.)
-        tx.prepare_cached("UPDATE team_versions SET version = $2 WHERE team = $1"),
-    )
-    .map_err(StoreError::pg("prepare push writes"))?;
-    let rec_params: [Param<'_>; 11] = [
-        &rc.id, &rc.sid, &rc.et, &rc.team, &rc.ver, &rc.del, &rc.del_by, &rc.fields, &rc.stamps,
-        &rc.audit, &rc.echo,
-    ];
-    let op_params: [Param<'_>; 6] = [&op, &hash, &result, &device, &seq, &stored_at];
-    let ctr_params: [Param<'_>; 2] = [&team, &write.version];
-    // The officer's activity row, pipelined with the rest (nothing when there is none).
-    let activity = async {
-        match &write.activity {
-            Some(a) => {
-                let (sql, params) = activity_sql(a);
-                let st = tx.prepare_cached(sql).await?;
-                tx.execute(&st, &params).await
-            }
-            None => Ok(0),
-        }
-    };
-    tokio::try_join!(
-        tx.execute(&rec_st, &rec_params),
-        tx.execute(&op_st, &op_params),
-        tx.execute(&ctr_st, &ctr_params),
-        activity,
-    )
-    .map_err(StoreError::pg("write push results"))?;
-    Ok(())
 }
 
 /// Parses a connection string and fills in what libpq would take from the environment:
@@ -870,14 +572,7 @@ impl Store for PgStore {
 
     async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError> {
         let mut c = self.client().await?;
-        let tx = c
-            .transaction()
-            .await
-            .map_err(StoreError::pg("begin push"))?;
-        let mut snap = load(&tx, &keys).await?;
-        let writes = decide(&mut snap);
-        store_writes(&tx, &keys.team, &writes).await?;
-        tx.commit().await.map_err(StoreError::pg("commit push"))?;
+        push::write(&mut c, &keys, decide).await?;
         self.written.mark();
         Ok(())
     }
@@ -1175,7 +870,10 @@ impl Store for PgStore {
         } else {
             (team, from.as_str())
         };
-        let (v1, v2) = (lock_team(&tx, first).await?, lock_team(&tx, second).await?);
+        let (v1, v2) = (
+            push::lock_team(&tx, first).await?,
+            push::lock_team(&tx, second).await?,
+        );
         let still: String = tx
             .query_one("SELECT team FROM officers WHERE id = $1 FOR UPDATE", &[&id])
             .await
@@ -1422,7 +1120,7 @@ impl Store for PgStore {
             .await
             .map_err(StoreError::pg("begin publish"))?;
         // The team's write lock: publishes of one team never race for a version number.
-        lock_team(&tx, team).await?;
+        push::lock_team(&tx, team).await?;
         let last: i64 = tx
             .query_one(
                 "SELECT COALESCE(MAX(version), 0) FROM forms WHERE team = $1",
