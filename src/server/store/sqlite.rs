@@ -24,8 +24,8 @@ use super::{
     StoredRecord, WriteKeys, WriteSet,
 };
 use crate::forms::Form;
-use crate::protocol::Record;
 use crate::server::error::StoreError;
+use crate::server::wire::{StoredColumns, WireRecord};
 use uuid::Uuid;
 
 const SCHEMA: &str = r#"
@@ -394,17 +394,18 @@ fn pull_page(
     })
 }
 
-/// A row selected with [`PULL_COLS`] as the wire record (its stamps are not parsed).
-fn to_wire(raw: RawRecord) -> Result<Record, StoreError> {
+/// A row selected with [`PULL_COLS`] as the wire record (its fields and audit are copied
+/// through as JSON text, not parsed; see [`crate::server::wire`]).
+fn to_wire(raw: RawRecord) -> Result<WireRecord, StoreError> {
     let (id, server_id, et, _team, version, deleted, _deleted_by, fields, _stamps, audit) = raw;
-    Ok(Record {
-        entity_type: parse_entity(&et)?,
-        id: parse_uuid("record id", &id)?,
+    WireRecord::from_stored(StoredColumns {
+        entity_type: &et,
+        id: &id,
         server_id,
         version,
         deleted,
-        fields: from_json("record fields", &fields)?,
-        audit: from_json("record audit", &audit)?,
+        fields: &fields,
+        audit: &audit,
     })
 }
 
