@@ -298,7 +298,12 @@ async fn load(
     // The write lock of the team: serialises its writes across every process.
     let version = match keys.team.as_str() {
         "" => 0,
-        team => lock_team(tx, team).await?,
+        team => {
+            let asked = std::time::Instant::now();
+            let version = lock_team(tx, team).await?;
+            crate::server::metrics::global().team_lock(asked.elapsed());
+            version
+        }
     };
     let mut snap = Snapshot {
         version,
@@ -869,7 +874,9 @@ impl Store for PgStore {
     }
 
     async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError> {
+        let asked = std::time::Instant::now();
         let mut c = self.client().await?;
+        crate::server::metrics::global().pool_wait(asked.elapsed());
         let tx = c
             .transaction()
             .await
