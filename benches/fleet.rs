@@ -25,7 +25,8 @@ fn main() {
         eprintln!("fleet: unknown scale {name:?} (expected full or smoke)");
         std::process::exit(2);
     };
-    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_fieldsync"));
+    // FIELDSYNC_BENCH_BIN names another build (e.g. the base of an A/B).
+    let bin = support::bin();
     match common::run(&scale, &bin) {
         Ok(report) => println!("{}", report.markdown()),
         Err(e) => {

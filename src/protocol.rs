@@ -251,10 +251,12 @@ impl Audit {
     }
 }
 
-/// `GET /v1/pull?cursor=C&limit=N` response.
+/// `GET /v1/pull?cursor=C&limit=N` response. `R` is the record: a typed [`Record`], or on the
+/// server the same record's wire JSON, built without parsing what it stored
+/// (`server::wire::WireRecord`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PullResponse {
-    pub records: Vec<Record>,
+pub struct PullResponse<R = Record> {
+    pub records: Vec<R>,
     /// Opaque; send it back as `cursor` for the next page.
     pub next_cursor: String,
     pub has_more: bool,

@@ -47,6 +47,8 @@ fn the_benchmark_runs_at_smoke_size() {
         "e.pg2.p99_ms",
         "e.sqlite1.lock_wait_s",
         "e.pg2.lock_wait_s",
+        "e.pg1.pool_wait_ms",
+        "e.pg2.team_lock_ms",
         "e.pg2.vs_one",
     ] {
         let v = report

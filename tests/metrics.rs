@@ -105,6 +105,14 @@ fn a_scrape_counts_the_traffic(kind: StoreKind) {
         1.0
     );
     assert_eq!(get("fieldsync_push_lock_wait_seconds_count{}"), 2.0);
+    // The lock wait's parts: PostgreSQL's pool queue and team row lock, once per push; SQLite
+    // has neither (its whole wait is the single writer's queue).
+    let parts = match kind {
+        StoreKind::Postgres => 2.0,
+        StoreKind::Sqlite => 0.0,
+    };
+    assert_eq!(get("fieldsync_push_pool_wait_seconds_count{}"), parts);
+    assert_eq!(get("fieldsync_push_team_lock_seconds_count{}"), parts);
     match kind {
         StoreKind::Postgres => {
             assert_eq!(get("fieldsync_pool_max_connections"), 16.0);

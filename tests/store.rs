@@ -452,7 +452,10 @@ async fn a_write_stores_exactly_what_was_decided(kind: &str) {
     assert_eq!(seen, (1, true, 1, 1));
     let page = st.pull("north", 1, 10, None).await.unwrap();
     assert_eq!(page.records.len(), 1);
-    assert_eq!(page.records[0].fields["name"], json!("renamed"));
+    assert_eq!(
+        page.records[0].record().unwrap().fields["name"],
+        json!("renamed")
+    );
     assert_eq!(page.records[0].version, 2);
     // An empty decision writes nothing but the (unchanged) counters.
     let north = WriteKeys {

@@ -964,7 +964,11 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             .map(|_| TestServer::start_with_db(&database))
             .collect();
         let urls: Vec<String> = procs.iter().map(|s| s.url.clone()).collect();
+        // The fleet's client side is this process (its threads and one HTTP client): its CPU
+        // time says how much of the 2 cores the simulated officers take from the server.
+        let client_cpu = cpu_secs(std::process::id());
         let (took, tally) = run_fleet(scale, &urls, &tokens)?;
+        let client_cpu = cpu_secs(std::process::id()) - client_cpu;
         let mut lat = tally.latencies_ms;
         lat.sort_by(f64::total_cmp);
         let k = format!("e.{}{}", kind.key(), servers);
@@ -1027,6 +1031,12 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
             cpu,
             "s",
         );
+        report.add(
+            &format!("{k}.client_cpu_s"),
+            "bench client CPU time (the officers' threads, this process)",
+            client_cpu,
+            "s",
+        );
         report.add_load(&format!("{k}.load"));
         let rss = procs.iter().map(peak_rss_kib).max().unwrap_or(0);
         report.add(
@@ -1042,14 +1052,25 @@ fn fleet(env: &Env, scale: &Scale, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// The push lock wait of a fleet's server processes, scraped from their `/metrics`.
+/// The push lock wait of a fleet's server processes, scraped from their `/metrics`, and on
+/// PostgreSQL its two parts: the pool queue and the team's row lock.
 fn lock_wait_rows(report: &mut Report, k: &str, urls: &[String]) -> Result<()> {
     let http = http()?;
     let (mut waited, mut pushes) = (0.0, 0.0);
+    let (mut pool, mut team) = (None::<(f64, f64)>, None::<(f64, f64)>);
+    let add = |acc: &mut Option<(f64, f64)>, part: Option<(f64, f64)>| {
+        if let Some((s, n)) = part {
+            let (a, b) = acc.get_or_insert((0.0, 0.0));
+            *a += s;
+            *b += n;
+        }
+    };
     for url in urls {
-        let (w, n) = scrape::push_lock_wait(&http, url)?;
-        waited += w;
-        pushes += n;
+        let w = scrape::push_wait(&http, url)?;
+        waited += w.total.0;
+        pushes += w.total.1;
+        add(&mut pool, w.pool);
+        add(&mut team, w.team_lock);
     }
     report.add(
         &format!("{k}.lock_wait_s"),
@@ -1063,6 +1084,23 @@ fn lock_wait_rows(report: &mut Report, k: &str, urls: &[String]) -> Result<()> {
         waited * 1000.0 / pushes.max(1.0),
         "ms",
     );
+    // SQLite reports no parts (count 0): its whole wait is the single writer's queue.
+    for (part, key, label) in [
+        (
+            pool,
+            "pool_wait_ms",
+            "of which waiting for a pooled connection, mean per push",
+        ),
+        (
+            team,
+            "team_lock_ms",
+            "of which taking the team's row lock, mean per push",
+        ),
+    ] {
+        if let Some((s, n)) = part.filter(|(_, n)| *n > 0.0) {
+            report.add(&format!("{k}.{key}"), label, s * 1000.0 / n, "ms");
+        }
+    }
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //!
 //! A handful of series, kept by hand rather than through a metrics crate: requests by route
 //! and status, request latency by route (histogram), pushed changes by outcome, requests
-//! abandoned by their client, store failures, the push lock wait (histogram), and, at scrape
-//! time, the PostgreSQL pool (size, in use, waiting).
+//! abandoned by their client, store failures, the push lock wait (histogram) and two of its
+//! parts on PostgreSQL (the wait for a pooled connection and for the team's row lock), and,
+//! at scrape time, the PostgreSQL pool (size, in use, waiting).
 //!
 //! One registry per process ([`global`]), like the Prometheus client libraries' default
 //! registry: every layer records into it without threading a handle through, and `/metrics`
@@ -80,6 +81,8 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
     lock_wait: Mutex<Histogram>,
+    pool_wait: Mutex<Histogram>,
+    team_lock: Mutex<Histogram>,
     changes: [AtomicU64; 4],
     abandoned: AtomicU64,
     store_errors: AtomicU64,
@@ -138,6 +141,17 @@ impl Metrics {
         lock(&self.lock_wait).observe(took.as_secs_f64());
     }
 
+    /// Part of a push's lock wait: how long its write waited for a pooled connection.
+    pub fn pool_wait(&self, took: Duration) {
+        lock(&self.pool_wait).observe(took.as_secs_f64());
+    }
+
+    /// Part of a push's lock wait: how long its write took to hold its team's row lock
+    /// (one round trip when no other write of the team holds it).
+    pub fn team_lock(&self, took: Duration) {
+        lock(&self.team_lock).observe(took.as_secs_f64());
+    }
+
     /// The exposition text, with the pool's status when the store has a pool.
     pub fn render(&self, pool: Option<PoolStatus>) -> String {
         let mut out = String::new();
@@ -188,6 +202,21 @@ impl Metrics {
         out.push_str("# HELP fieldsync_push_lock_wait_seconds Time a push waited for the write lock and its snapshot.\n");
         out.push_str("# TYPE fieldsync_push_lock_wait_seconds histogram\n");
         lock(&self.lock_wait).render(&mut out, "fieldsync_push_lock_wait_seconds", "");
+        for (name, help, h) in [
+            (
+                "fieldsync_push_pool_wait_seconds",
+                "Part of the push lock wait: waiting for a pooled connection (PostgreSQL).",
+                &self.pool_wait,
+            ),
+            (
+                "fieldsync_push_team_lock_seconds",
+                "Part of the push lock wait: taking the team's row lock (PostgreSQL).",
+                &self.team_lock,
+            ),
+        ] {
+            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} histogram\n");
+            lock(h).render(&mut out, name, "");
+        }
         if let Some(p) = pool {
             for (name, help, v) in [
                 (
@@ -245,6 +274,13 @@ mod tests {
         assert!(text.contains("fieldsync_changes_total{outcome=\"rejected\"} 3"));
         assert!(!text.contains("wp-admin"));
         assert!(!text.contains("fieldsync_pool_"));
+        m.pool_wait(Duration::from_millis(20));
+        m.team_lock(Duration::from_millis(2));
+        let text = m.render(None);
+        assert!(text.contains("fieldsync_push_pool_wait_seconds_sum{} 0.02"));
+        assert!(text.contains("fieldsync_push_pool_wait_seconds_count{} 1"));
+        assert!(text.contains("fieldsync_push_team_lock_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("fieldsync_push_lock_wait_seconds_count{} 0"));
         assert!(m
             .render(Some(PoolStatus {
                 max: 16,

@@ -9,7 +9,7 @@
 //! - [`push`]: the pure push planner, with [`form_rules`] (answers against the form version
 //!   a visit names); [`cursor`] and [`tokens`]: cursor and token crypto.
 //! - [`store`]: the store trait and its SQLite and PostgreSQL implementations; stores only
-//!   load and write.
+//!   load and write. [`wire`]: pulled records as wire JSON, built from the stored text.
 //! - [`supervision`]: pure rules for `admin officer list --silent-for`.
 //! - [`retention`]: op-id retention (how long stored push results are kept, and the
 //!   per-device marks that keep a forgotten op_id from applying twice).
@@ -33,6 +33,7 @@ pub mod service;
 pub mod store;
 pub mod supervision;
 pub mod tokens;
+pub mod wire;
 
 pub use error::{ServeError, ServiceError, StoreError};
 pub use http::{serve, ServeOptions};

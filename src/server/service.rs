@@ -38,6 +38,7 @@ use super::push::{self, PushMode};
 use super::retention;
 use super::store::{self, FormRow, Officer, OfficerActivity, OfficerSummary, Store, StoreStats};
 use super::tokens::{new_token, token_hash};
+use super::wire::{self, WireRecord};
 use crate::forms::Form;
 use crate::protocol::{
     ErrorCode, KnownForms, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT,
@@ -344,6 +345,23 @@ impl Service {
         seen: Option<i64>,
         device: Option<uuid::Uuid>,
     ) -> Result<PullResponse, ServiceError> {
+        let page = self
+            .pull_wire(officer, cursor, limit, known, seen, device)
+            .await?;
+        Ok(wire::typed(page)?)
+    }
+
+    /// [`Service::pull_for`] with the records as their wire JSON, as the stores read them
+    /// (what `GET /v1/pull` sends: nothing stored is parsed and serialised again).
+    pub async fn pull_wire(
+        &self,
+        officer: &Officer,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+        known: Option<&KnownForms>,
+        seen: Option<i64>,
+        device: Option<uuid::Uuid>,
+    ) -> Result<PullResponse<WireRecord>, ServiceError> {
         let limit = limit.unwrap_or(DEFAULT_PULL_LIMIT);
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
             return Err(ServiceError::InvalidLimit(limit.to_string()));

@@ -37,7 +37,10 @@ pub use server::{add_officer, admin, TestServer};
 pub(crate) use stores::both_stores;
 pub use stores::{StoreKind, StoreTest};
 
-/// The `fieldsync` binary under test (the one cargo built for this test or bench target).
+/// The `fieldsync` binary under test: the one cargo built for this test or bench target, or
+/// the one `FIELDSYNC_BENCH_BIN` names (an A/B of two builds with the same bench code).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_fieldsync"))
+    std::env::var_os("FIELDSYNC_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_fieldsync")))
 }

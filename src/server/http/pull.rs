@@ -15,6 +15,7 @@ use super::layers::LogInfo;
 use super::AppState;
 use crate::protocol::{KnownForms, PullResponse, HEADER_DEVICE, HEADER_FORMS};
 use crate::server::error::ServiceError;
+use crate::server::wire::WireRecord;
 
 pub async fn pull(
     State(state): State<AppState>,
@@ -22,7 +23,7 @@ pub async fn pull(
     Authenticated(officer): Authenticated,
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<PullResponse>, Failure> {
+) -> Result<Json<PullResponse<WireRecord>>, Failure> {
     let known = match headers.get(HEADER_FORMS) {
         None => None,
         Some(v) => Some(
@@ -65,7 +66,7 @@ pub async fn pull(
     let seen = super::seen_header(&headers)?;
     let page = state
         .service
-        .pull_for(
+        .pull_wire(
             &officer,
             q.get("cursor").map(String::as_str),
             limit,

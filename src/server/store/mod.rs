@@ -297,7 +297,8 @@ where
 /// One page of a pull.
 #[derive(Debug, Clone, Default)]
 pub struct PullPage {
-    pub records: Vec<Record>,
+    /// The records' wire JSON (see [`crate::server::wire`]); `WireRecord::record` parses one.
+    pub records: Vec<crate::server::wire::WireRecord>,
     pub has_more: bool,
     /// When the page left out records (see [`Store::pull`]'s `skip_device`): the version it
     /// covered up to, which the next cursor names; `None`: the last record's.

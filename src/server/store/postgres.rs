@@ -49,8 +49,8 @@ use super::{
     StoredRecord, WriteKeys,
 };
 use crate::forms::Form;
-use crate::protocol::Record;
 use crate::server::error::StoreError;
+use crate::server::wire::{StoredColumns, WireRecord};
 
 type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
 
@@ -571,7 +571,9 @@ impl Store for PgStore {
     }
 
     async fn write(&self, keys: WriteKeys, decide: Decide) -> Result<(), StoreError> {
+        let asked = std::time::Instant::now();
         let mut c = self.client().await?;
+        crate::server::metrics::global().pool_wait(asked.elapsed());
         push::write(&mut c, &keys, decide).await?;
         self.written.mark();
         Ok(())
@@ -622,20 +624,17 @@ impl Store for PgStore {
             context: "read pulled record".into(),
             source: e,
         };
+        // Fields and audit are copied through as JSON text (see `crate::server::wire`).
         for r in &rows {
-            let id: String = r.try_get(0).map_err(get)?;
-            let et: String = r.try_get(2).map_err(get)?;
-            let fields: String = r.try_get(5).map_err(get)?;
-            let audit: String = r.try_get(6).map_err(get)?;
-            records.push(Record {
-                entity_type: parse_entity(&et)?,
-                id: parse_uuid("record id", &id)?,
+            records.push(WireRecord::from_stored(StoredColumns {
+                id: r.try_get(0).map_err(get)?,
                 server_id: r.try_get(1).map_err(get)?,
+                entity_type: r.try_get(2).map_err(get)?,
                 version: r.try_get(3).map_err(get)?,
                 deleted: r.try_get(4).map_err(get)?,
-                fields: from_json("record fields", &fields)?,
-                audit: from_json("record audit", &audit)?,
-            });
+                fields: r.try_get(5).map_err(get)?,
+                audit: r.try_get(6).map_err(get)?,
+            })?);
         }
         let has_more = records.len() > limit as usize;
         records.truncate(limit as usize);

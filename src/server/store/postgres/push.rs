@@ -51,7 +51,11 @@ pub(super) async fn write(
         .transaction()
         .await
         .map_err(StoreError::pg("begin push"))?;
+    let asked = std::time::Instant::now();
     let mut snap = load(&tx, keys).await?;
+    // The lock's wait with the loads pipelined behind it (one round trip when no other
+    // write of the team holds the lock).
+    crate::server::metrics::global().team_lock(asked.elapsed());
     // The mark as stored, before the decision raises it by the push's own watermark.
     let loaded_mark = snap.forgotten_upto;
     let writes = decide(&mut snap);
