@@ -170,6 +170,35 @@ pub(super) fn record_push_results(
     Ok(tally)
 }
 
+/// The one-by-one recording every result had before `accepted_set.rs`, in batch order: the
+/// reference the set-based path is tested against.
+#[cfg(test)]
+pub(super) fn record_one_by_one(
+    tx: &Connection,
+    batch: &[QueueEntry],
+    results: &[ChangeResult],
+    now: &str,
+) -> Result<()> {
+    let mut seen: Option<i64> = None;
+    for (entry, result) in batch.iter().zip(results) {
+        match result.status {
+            ChangeStatus::Accepted => {
+                seen = seen.max(result.version);
+                accepted(tx, entry, result)?;
+            }
+            ChangeStatus::Conflict => {
+                seen = seen.max(result.server_record.as_ref().map(|r| r.version));
+                conflicted(tx, entry, result, now)?;
+            }
+            ChangeStatus::Rejected => rejected(tx, entry, result)?,
+        }
+    }
+    if let Some(v) = seen {
+        refill::saw(tx, v)?;
+    }
+    set_meta(tx, meta::LAST_PUSH_AT, now)
+}
+
 /// What storing one pulled page did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageApplied {
@@ -216,33 +245,8 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
         return Ok(());
     }
     let row = AcceptedRow::new(entry, result, old_base.as_deref(), old_audit.as_deref())?;
-    // Synced, unless newer local edits are still queued. A merged change means the server
-    // holds other devices' edits this copy has not seen yet: the version stays at the old
-    // base until the pull brings them, or the next edit would claim to have seen them and
-    // overwrite them without a conflict. (`accepted_set.rs` writes the same, set-based.)
-    tx.prepare_cached(&format!(
-        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
-             version = COALESCE(?3, version), base = ?4,
-             merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
-             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
-                 WHERE entity_type = ?5 AND entity_id = ?1)
-               THEN 'pending' ELSE 'synced' END,
-             audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
-             updated_at = COALESCE(?9, updated_at)
-         WHERE id = ?1"
-    ))?
-    .execute(params![
-        id,
-        row.server_id,
-        row.version,
-        row.base,
-        entity.as_str(),
-        row.merged_version,
-        row.stamped.as_ref().map(|s| &s.json),
-        row.stamped.as_ref().and_then(|s| s.created_at.as_ref()),
-        row.stamped.as_ref().map(|s| &s.updated_at),
-    ])?;
-    Ok(())
+    let mut stmt = tx.prepare_cached(&AcceptedRow::update_sql(entity))?;
+    row.write(&mut stmt, entity, &id)
 }
 
 /// What an accepted change writes to its record's row (the columns it changes).
@@ -258,6 +262,48 @@ pub(super) struct AcceptedRow {
 }
 
 impl AcceptedRow {
+    /// The statement that writes such a row (parameters: see [`AcceptedRow::write`]).
+    /// Synced, unless newer local edits are still queued. A merged change means the server
+    /// holds other devices' edits this copy has not seen yet: the version stays at the old
+    /// base until the pull brings them, or the next edit would claim to have seen them and
+    /// overwrite them without a conflict. A row in conflict is left alone.
+    pub(super) fn update_sql(entity: EntityType) -> String {
+        format!(
+            "UPDATE {} SET server_id = COALESCE(?2, server_id),
+                 version = COALESCE(?3, version), base = ?4,
+                 merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
+                 sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
+                     WHERE entity_type = ?5 AND entity_id = ?1)
+                   THEN 'pending' ELSE 'synced' END,
+                 audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
+                 updated_at = COALESCE(?9, updated_at)
+             WHERE id = ?1 AND sync_state != 'conflict'",
+            table(entity)
+        )
+    }
+
+    /// Writes the row of record `id` with `stmt`, prepared from [`AcceptedRow::update_sql`].
+    pub(super) fn write(
+        &self,
+        stmt: &mut rusqlite::Statement<'_>,
+        entity: EntityType,
+        id: &str,
+    ) -> Result<()> {
+        let stamped = self.stamped.as_ref();
+        stmt.execute(params![
+            id,
+            self.server_id,
+            self.version,
+            self.base,
+            entity.as_str(),
+            self.merged_version,
+            stamped.map(|s| &s.json),
+            stamped.and_then(|s| s.created_at.as_ref()),
+            stamped.map(|s| &s.updated_at),
+        ])?;
+        Ok(())
+    }
+
     /// The row an accepted change leaves, from the row's base and audit before it.
     pub(super) fn new(
         entry: &QueueEntry,

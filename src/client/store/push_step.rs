@@ -61,3 +61,117 @@ impl Store {
         Ok((tally, taken))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::json;
+
+    use super::NextBatch;
+    use crate::client::store::{QueueStatus, Store};
+    use crate::model::{EntityType, FieldMap};
+    use crate::protocol::{ChangeResult, PushResponse};
+
+    fn add(s: &mut Store, name: &str) {
+        let f: FieldMap = serde_json::from_value(json!({ "name": name })).unwrap();
+        s.add(EntityType::Household, f).unwrap();
+    }
+
+    /// The queue's (id, status, seq, retry count) by id, as stored.
+    fn queue(s: &Store) -> Vec<(i64, String, Option<i64>, i64)> {
+        let mut stmt = s
+            .conn
+            .prepare("SELECT id, status, seq, retry_count FROM sync_queue ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    fn accept_all(batch: &[crate::client::store::QueueEntry]) -> PushResponse {
+        PushResponse {
+            results: batch
+                .iter()
+                .map(|q| ChangeResult::accepted(q.op_id, q.id, q.id, false))
+                .collect(),
+            seq_floor: None,
+        }
+    }
+
+    /// One step records the answer, raises the counter above a `seq_floor` and then takes
+    /// and numbers the next batch: the entries in flight are passed over and keep their
+    /// numbers, a re-sent entry keeps its number, the new ones are numbered in order above
+    /// the floor, and only the batch is marked.
+    #[test]
+    fn a_step_records_the_answer_then_takes_and_numbers_the_next_batch() {
+        let mut s = Store::open_in_memory().unwrap();
+        for i in 0..8 {
+            add(&mut s, &format!("h{i}"));
+        }
+        let first = s.take_batch(2).unwrap(); // ids 1, 2: numbers 1, 2
+        let in_flight: HashSet<i64> = s.take_batch_besides(2, &first.iter().map(|e| e.id).collect())
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect(); // ids 3, 4: numbers 3, 4
+        assert_eq!(in_flight, HashSet::from([3, 4]));
+        let mut answer = accept_all(&first);
+        answer.seq_floor = Some(40);
+        let next = NextBatch {
+            size: 3,
+            in_flight: &in_flight,
+        };
+        let (tally, taken) = s.record_and_take(&first, &answer, Some(next)).unwrap();
+        assert_eq!(tally.accepted, 2);
+        let taken: Vec<_> = taken.iter().map(|e| (e.id, e.seq)).collect();
+        assert_eq!(taken, [(5, Some(41)), (6, Some(42)), (7, Some(43))]);
+        let sending = |seq, retries| ("sending".to_string(), Some(seq), retries);
+        let rows: Vec<_> = queue(&s).into_iter().map(|(id, st, seq, n)| (id, (st, seq, n))).collect();
+        assert_eq!(
+            rows,
+            [
+                (3, sending(3, 0)),
+                (4, sending(4, 0)),
+                (5, sending(41, 0)),
+                (6, sending(42, 0)),
+                (7, sending(43, 0)),
+                (8, ("pending".to_string(), None, 0)),
+            ]
+        );
+        // The answer to 3 and 4 was lost: the next sync sends them again first, with their
+        // numbers, and numbers the one after them next.
+        let again = s.take_batch(3).unwrap();
+        let again: Vec<_> = again.iter().map(|e| (e.id, e.seq, e.retry_count)).collect();
+        assert_eq!(again, [(3, Some(3), 1), (4, Some(4), 1), (5, Some(41), 1)]);
+        let last = s.take_batch_besides(3, &HashSet::from([3, 4, 5, 6, 7])).unwrap();
+        assert_eq!(last.iter().map(|e| (e.id, e.seq)).collect::<Vec<_>>(), [(8, Some(44))]);
+    }
+
+    /// A step without a next batch records the answer and marks nothing; a step whose answer
+    /// does not match its batch records nothing and takes nothing (one transaction).
+    #[test]
+    fn a_step_is_all_or_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        for i in 0..4 {
+            add(&mut s, &format!("h{i}"));
+        }
+        let batch = s.take_batch(2).unwrap();
+        let before = queue(&s);
+        let mut wrong = accept_all(&batch);
+        wrong.results.pop();
+        let none = HashSet::new();
+        let next = NextBatch {
+            size: 2,
+            in_flight: &none,
+        };
+        assert!(s.record_and_take(&batch, &wrong, Some(next)).is_err());
+        assert_eq!(queue(&s), before, "nothing recorded, nothing taken");
+        let (_, taken) = s.record_and_take(&batch, &accept_all(&batch), None).unwrap();
+        assert!(taken.is_empty());
+        let left = s.queue_entries(&[]).unwrap();
+        assert_eq!(left.len(), 2);
+        assert!(left.iter().all(|e| e.status == QueueStatus::Pending && e.seq.is_none()));
+    }
+}
