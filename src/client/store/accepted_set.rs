@@ -132,7 +132,9 @@ mod tests {
             let n = stmt.column_count();
             let rows = stmt
                 .query_map([], |r| {
-                    (0..n).map(|i| r.get::<_, Sql>(i)).collect::<Result<Vec<_>, _>>()
+                    (0..n)
+                        .map(|i| r.get::<_, Sql>(i))
+                        .collect::<Result<Vec<_>, _>>()
                 })
                 .unwrap();
             for row in rows {
@@ -197,9 +199,7 @@ mod tests {
         s.delete(H, e).unwrap(); // upsert of a tombstone, deleted on the server too
         let g = household(&mut s, "g"); // accepted insert, edited while in flight
         let k = household(&mut s, "k"); // accepted insert of a record now in conflict
-        let gone = s
-            .add(H, fields(json!({ "name": "gone" })))
-            .unwrap(); // a delete the server refuses (it never had the record)
+        let gone = s.add(H, fields(json!({ "name": "gone" }))).unwrap(); // a delete the server refuses (it never had the record)
         s.delete(H, gone).unwrap();
         let left = household(&mut s, "left"); // not in the batch
         s.conn
@@ -277,11 +277,23 @@ mod tests {
         assert_eq!(a_row.audit.updated_by.as_deref(), Some("amina"));
         assert_eq!(state(&s, b).0, SyncState::Conflict);
         assert_eq!(state(&s, c).0, SyncState::Pending);
-        assert_eq!(state(&s, d), (SyncState::Synced, Some(4)), "merged: old version");
+        assert_eq!(
+            state(&s, d),
+            (SyncState::Synced, Some(4)),
+            "merged: old version"
+        );
         assert_eq!(state(&s, e), (SyncState::Synced, Some(32)), "the tombstone");
         assert_eq!(state(&s, g).0, SyncState::Pending, "edited while in flight");
-        assert_eq!(state(&s, k), (SyncState::Conflict, None), "a conflict stays");
-        assert_eq!(state(&s, gone).0, SyncState::Synced, "settled by the refusal");
+        assert_eq!(
+            state(&s, k),
+            (SyncState::Conflict, None),
+            "a conflict stays"
+        );
+        assert_eq!(
+            state(&s, gone).0,
+            SyncState::Synced,
+            "settled by the refusal"
+        );
         assert_eq!(state(&s, left), (SyncState::Pending, None));
         assert_eq!(state(&s, f).0, SyncState::Synced);
         let queue: Vec<(Uuid, Operation, QueueStatus)> = s
@@ -306,9 +318,12 @@ mod tests {
     #[test]
     fn only_the_batch_leaves_the_queue() {
         let mut s = Store::open_in_memory().unwrap();
-        let ids: Vec<Uuid> = (0..6).map(|i| household(&mut s, &format!("h{i}"))).collect();
+        let ids: Vec<Uuid> = (0..6)
+            .map(|i| household(&mut s, &format!("h{i}")))
+            .collect();
         let batch = s.take_batch(4).unwrap();
-        s.edit(H, ids[1], fields(json!({ "name": "later" }))).unwrap();
+        s.edit(H, ids[1], fields(json!({ "name": "later" })))
+            .unwrap();
         s.conn
             .execute("DELETE FROM household WHERE id = ?1", [ids[3].to_string()])
             .unwrap();

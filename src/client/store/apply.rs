@@ -123,8 +123,7 @@ pub(super) fn record_push_results(
     results: &[ChangeResult],
     now: &str,
 ) -> Result<PushTally> {
-    if results.len() != batch.len() || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id)
-    {
+    if results.len() != batch.len() || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id) {
         return Err(Error::Protocol(format!(
             "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
             results.len(),

@@ -111,7 +111,8 @@ mod tests {
             add(&mut s, &format!("h{i}"));
         }
         let first = s.take_batch(2).unwrap(); // ids 1, 2: numbers 1, 2
-        let in_flight: HashSet<i64> = s.take_batch_besides(2, &first.iter().map(|e| e.id).collect())
+        let in_flight: HashSet<i64> = s
+            .take_batch_besides(2, &first.iter().map(|e| e.id).collect())
             .unwrap()
             .iter()
             .map(|e| e.id)
@@ -128,7 +129,10 @@ mod tests {
         let taken: Vec<_> = taken.iter().map(|e| (e.id, e.seq)).collect();
         assert_eq!(taken, [(5, Some(41)), (6, Some(42)), (7, Some(43))]);
         let sending = |seq, retries| ("sending".to_string(), Some(seq), retries);
-        let rows: Vec<_> = queue(&s).into_iter().map(|(id, st, seq, n)| (id, (st, seq, n))).collect();
+        let rows: Vec<_> = queue(&s)
+            .into_iter()
+            .map(|(id, st, seq, n)| (id, (st, seq, n)))
+            .collect();
         assert_eq!(
             rows,
             [
@@ -145,8 +149,13 @@ mod tests {
         let again = s.take_batch(3).unwrap();
         let again: Vec<_> = again.iter().map(|e| (e.id, e.seq, e.retry_count)).collect();
         assert_eq!(again, [(3, Some(3), 1), (4, Some(4), 1), (5, Some(41), 1)]);
-        let last = s.take_batch_besides(3, &HashSet::from([3, 4, 5, 6, 7])).unwrap();
-        assert_eq!(last.iter().map(|e| (e.id, e.seq)).collect::<Vec<_>>(), [(8, Some(44))]);
+        let last = s
+            .take_batch_besides(3, &HashSet::from([3, 4, 5, 6, 7]))
+            .unwrap();
+        assert_eq!(
+            last.iter().map(|e| (e.id, e.seq)).collect::<Vec<_>>(),
+            [(8, Some(44))]
+        );
     }
 
     /// A step without a next batch records the answer and marks nothing; a step whose answer
@@ -168,10 +177,14 @@ mod tests {
         };
         assert!(s.record_and_take(&batch, &wrong, Some(next)).is_err());
         assert_eq!(queue(&s), before, "nothing recorded, nothing taken");
-        let (_, taken) = s.record_and_take(&batch, &accept_all(&batch), None).unwrap();
+        let (_, taken) = s
+            .record_and_take(&batch, &accept_all(&batch), None)
+            .unwrap();
         assert!(taken.is_empty());
         let left = s.queue_entries(&[]).unwrap();
         assert_eq!(left.len(), 2);
-        assert!(left.iter().all(|e| e.status == QueueStatus::Pending && e.seq.is_none()));
+        assert!(left
+            .iter()
+            .all(|e| e.status == QueueStatus::Pending && e.seq.is_none()));
     }
 }
