@@ -14,9 +14,9 @@
 //!
 //! This module only numbers; it must not decide what a result means (`apply.rs`).
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
 
-use super::queue::QueueEntry;
+use super::queue::{json_array, QueueEntry};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
@@ -32,20 +32,27 @@ fn next(tx: &Connection) -> Result<i64> {
     }
 }
 
-/// Numbers the entries of `batch` that have no number yet, in batch order, and moves the
-/// counter past them (inside the caller's transaction). The entries' `seq` are stored by
-/// the caller's mark of the batch (`queue.rs`'s `take_in`: one row write per entry, not
-/// two), which keeps an entry's number where it has one.
+/// Numbers the entries of `batch` that have no number yet, in batch order (inside the
+/// caller's transaction), with one statement: the `n`-th of them (from 0) gets the counter
+/// plus `n`.
 pub(super) fn number(tx: &Connection, batch: &mut [QueueEntry]) -> Result<()> {
     let start = next(tx)?;
     let mut counter = start;
+    let mut fresh = Vec::new();
     for e in batch.iter_mut().filter(|e| e.seq.is_none()) {
         e.seq = Some(counter);
+        fresh.push(serde_json::Value::from(e.id));
         counter += 1;
     }
-    if counter != start {
-        set_meta(tx, meta::OP_SEQ_NEXT, &counter.to_string())?;
+    if fresh.is_empty() {
+        return Ok(());
     }
+    tx.prepare_cached(
+        "UPDATE sync_queue SET seq = ?2 + j.key FROM json_each(?1) AS j
+         WHERE sync_queue.id = j.value",
+    )?
+    .execute(params![json_array(fresh.into_iter()), start])?;
+    set_meta(tx, meta::OP_SEQ_NEXT, &counter.to_string())?;
     Ok(())
 }
 

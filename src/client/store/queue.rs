@@ -308,15 +308,12 @@ pub(super) fn take_in(
         }
     }
     super::op_seq::number(tx, &mut batch)?;
-    // The mark and the numbers in one write of each row (an entry numbered before keeps
-    // its number).
-    let marks = json_array(batch.iter().map(|e| serde_json::json!([e.id, e.seq])));
+    let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
     tx.prepare_cached(
-        "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'),
-             status = 'sending', seq = COALESCE(seq, j.value ->> 1)
-         FROM json_each(?1) AS j WHERE sync_queue.id = j.value ->> 0",
+        "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'), status = 'sending'
+         WHERE id IN (SELECT value FROM json_each(?1))",
     )?
-    .execute([&marks])?;
+    .execute([&ids])?;
     for entity in [EntityType::Household, EntityType::Visit] {
         let of_entity = batch
             .iter()
