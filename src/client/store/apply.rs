@@ -5,9 +5,13 @@
 //! This module must not talk to the server or decide conflicts: the server decided them, and
 //! the rules live in [`crate::merge`].
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use uuid::Uuid;
 
+use super::accepted_set;
 use super::queue::{delete_entry, has_entries, QueueEntry};
 use super::refill;
 use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
@@ -15,7 +19,7 @@ use super::sweep::{self, Swept};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
-use crate::model::{self, apply_fields, FieldMap, Operation};
+use crate::model::{self, apply_fields, EntityType, FieldMap, Operation};
 use crate::protocol::{
     Audit, ChangeResult, ChangeStatus, ErrorCode, FieldStamp, PullResponse, Record,
 };
@@ -36,43 +40,9 @@ impl Store {
         batch: &[QueueEntry],
         results: &[ChangeResult],
     ) -> Result<PushTally> {
-        if results.len() != batch.len()
-            || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id)
-        {
-            return Err(Error::Protocol(format!(
-                "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
-                results.len(),
-                batch.len()
-            )));
-        }
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
-        let mut tally = PushTally::default();
-        // The highest version the answer tells of, recorded once for the whole batch.
-        let mut seen: Option<i64> = None;
-        for (entry, result) in batch.iter().zip(results) {
-            match result.status {
-                ChangeStatus::Accepted => {
-                    tally.accepted += 1;
-                    seen = seen.max(result.version);
-                    tally.merged += u64::from(result.merged);
-                    accepted(&tx, entry, result)?;
-                }
-                ChangeStatus::Conflict => {
-                    tally.conflicts += 1;
-                    seen = seen.max(result.server_record.as_ref().map(|r| r.version));
-                    conflicted(&tx, entry, result, &now)?;
-                }
-                ChangeStatus::Rejected => {
-                    tally.rejected += 1;
-                    rejected(&tx, entry, result)?;
-                }
-            }
-        }
-        if let Some(v) = seen {
-            refill::saw(&tx, v)?;
-        }
-        set_meta(&tx, meta::LAST_PUSH_AT, &now)?;
+        let tally = record_push_results(&tx, batch, results, &now)?;
         tx.commit()?;
         Ok(tally)
     }
@@ -141,6 +111,93 @@ impl Store {
     }
 }
 
+/// Records the server's answer to a batch inside the caller's transaction. Accepted
+/// changes of records with no other entry in the batch (a backlog's every change) are
+/// recorded together, set-based (`accepted_set.rs`); the others one by one, in batch
+/// order. That split keeps the one-by-one meaning: each result touches its own record's
+/// row, queue entries and conflict only, so only entries of the same record depend on
+/// their order.
+pub(super) fn record_push_results(
+    tx: &Connection,
+    batch: &[QueueEntry],
+    results: &[ChangeResult],
+    now: &str,
+) -> Result<PushTally> {
+    if results.len() != batch.len() || batch.iter().zip(results).any(|(e, r)| e.op_id != r.op_id) {
+        return Err(Error::Protocol(format!(
+            "the server answered {} results for {} changes, or out of order; nothing was marked, the batch will be sent again",
+            results.len(),
+            batch.len()
+        )));
+    }
+    let mut entries_of: HashMap<(EntityType, Uuid), usize> = HashMap::new();
+    for e in batch {
+        *entries_of.entry((e.entity_type, e.entity_id)).or_default() += 1;
+    }
+    let mut tally = PushTally::default();
+    // The highest version the answer tells of, recorded once for the whole batch.
+    let mut seen: Option<i64> = None;
+    let mut together = Vec::new();
+    for (entry, result) in batch.iter().zip(results) {
+        match result.status {
+            ChangeStatus::Accepted => {
+                tally.accepted += 1;
+                seen = seen.max(result.version);
+                tally.merged += u64::from(result.merged);
+                if entries_of[&(entry.entity_type, entry.entity_id)] == 1 {
+                    together.push((entry, result));
+                } else {
+                    accepted(tx, entry, result)?;
+                }
+            }
+            ChangeStatus::Conflict => {
+                tally.conflicts += 1;
+                seen = seen.max(result.server_record.as_ref().map(|r| r.version));
+                conflicted(tx, entry, result, now)?;
+            }
+            ChangeStatus::Rejected => {
+                tally.rejected += 1;
+                rejected(tx, entry, result)?;
+            }
+        }
+    }
+    accepted_set::record(tx, &together)?;
+    if let Some(v) = seen {
+        refill::saw(tx, v)?;
+    }
+    set_meta(tx, meta::LAST_PUSH_AT, now)?;
+    Ok(tally)
+}
+
+/// The one-by-one recording every result had before `accepted_set.rs`, in batch order: the
+/// reference the set-based path is tested against.
+#[cfg(test)]
+pub(super) fn record_one_by_one(
+    tx: &Connection,
+    batch: &[QueueEntry],
+    results: &[ChangeResult],
+    now: &str,
+) -> Result<()> {
+    let mut seen: Option<i64> = None;
+    for (entry, result) in batch.iter().zip(results) {
+        match result.status {
+            ChangeStatus::Accepted => {
+                seen = seen.max(result.version);
+                accepted(tx, entry, result)?;
+            }
+            ChangeStatus::Conflict => {
+                seen = seen.max(result.server_record.as_ref().map(|r| r.version));
+                conflicted(tx, entry, result, now)?;
+            }
+            ChangeStatus::Rejected => rejected(tx, entry, result)?,
+        }
+    }
+    if let Some(v) = seen {
+        refill::saw(tx, v)?;
+    }
+    set_meta(tx, meta::LAST_PUSH_AT, now)
+}
+
 /// What storing one pulled page did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageApplied {
@@ -165,8 +222,8 @@ fn team_change(tx: &Connection, team: Option<&str>) -> Result<Option<String>> {
 }
 
 /// An accepted change: the entry leaves the queue and the record learns its server version.
-/// Only the columns that change are read and written (the common case of a sync: it runs once
-/// per pushed change).
+/// Only the columns that change are read and written. (One statement each: for records with
+/// several entries in the batch; the others go together, `accepted_set.rs`.)
 fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Result<()> {
     let entity = entry.entity_type;
     delete_entry(tx, entry.id)?;
@@ -186,52 +243,98 @@ fn accepted(tx: &Connection, entry: &QueueEntry, result: &ChangeResult) -> Resul
     if state == SyncState::Conflict.as_str() {
         return Ok(());
     }
-    let mut base = match (entry.operation, old_base) {
-        (Operation::Insert | Operation::Upsert, _) | (_, None) => FieldMap::new(),
-        (_, Some(b)) => serde_json::from_str(&b)
-            .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?,
-    };
-    apply_fields(&mut base, &entry.payload);
-    let stamped = match &result.stamped {
-        Some(stamp) => Some(stamped_audit(entry, old_audit.as_deref(), stamp)?),
-        None => None,
-    };
-    let base = serde_json::to_string(&base)
-        .map_err(|e| Error::corrupt(format_args!("the base of {entity} {id}"), e))?;
-    // Synced, unless newer local edits are still queued. A merged change means the server
-    // holds other devices' edits this copy has not seen yet: the version stays at the old
-    // base until the pull brings them, or the next edit would claim to have seen them and
-    // overwrite them without a conflict.
-    tx.prepare_cached(&format!(
-        "UPDATE {table} SET server_id = COALESCE(?2, server_id),
-             version = COALESCE(?3, version), base = ?4,
-             merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
-             sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
-                 WHERE entity_type = ?5 AND entity_id = ?1)
-               THEN 'pending' ELSE 'synced' END,
-             audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
-             updated_at = COALESCE(?9, updated_at)
-         WHERE id = ?1"
-    ))?
-    .execute(params![
-        id,
-        result.server_id,
-        if result.merged { None } else { result.version },
-        base,
-        entity.as_str(),
-        result.version,
-        stamped.as_ref().map(|s| &s.json),
-        stamped.as_ref().and_then(|s| s.created_at.as_ref()),
-        stamped.as_ref().map(|s| &s.updated_at),
-    ])?;
-    Ok(())
+    let row = AcceptedRow::new(entry, result, old_base.as_deref(), old_audit.as_deref())?;
+    let mut stmt = tx.prepare_cached(&AcceptedRow::update_sql(entity))?;
+    row.write(&mut stmt, entity, &id)
+}
+
+/// What an accepted change writes to its record's row (the columns it changes).
+pub(super) struct AcceptedRow {
+    pub server_id: Option<i64>,
+    /// The new version; `None` for a merged change (the row keeps its old one).
+    pub version: Option<i64>,
+    /// The version a merged change made (kept until the pull brings it).
+    pub merged_version: Option<i64>,
+    /// The new base: the old one with the change applied (an insert's or upsert's alone).
+    pub base: String,
+    pub stamped: Option<StampedAudit>,
+}
+
+impl AcceptedRow {
+    /// The statement that writes such a row (parameters: see [`AcceptedRow::write`]).
+    /// Synced, unless newer local edits are still queued. A merged change means the server
+    /// holds other devices' edits this copy has not seen yet: the version stays at the old
+    /// base until the pull brings them, or the next edit would claim to have seen them and
+    /// overwrite them without a conflict. A row in conflict is left alone.
+    pub(super) fn update_sql(entity: EntityType) -> String {
+        format!(
+            "UPDATE {} SET server_id = COALESCE(?2, server_id),
+                 version = COALESCE(?3, version), base = ?4,
+                 merged_version = CASE WHEN ?3 IS NULL THEN ?6 ELSE NULL END,
+                 sync_state = CASE WHEN EXISTS (SELECT 1 FROM sync_queue
+                     WHERE entity_type = ?5 AND entity_id = ?1)
+                   THEN 'pending' ELSE 'synced' END,
+                 audit = COALESCE(?7, audit), created_at = COALESCE(?8, created_at),
+                 updated_at = COALESCE(?9, updated_at)
+             WHERE id = ?1 AND sync_state != 'conflict'",
+            table(entity)
+        )
+    }
+
+    /// Writes the row of record `id` with `stmt`, prepared from [`AcceptedRow::update_sql`].
+    pub(super) fn write(
+        &self,
+        stmt: &mut rusqlite::Statement<'_>,
+        entity: EntityType,
+        id: &str,
+    ) -> Result<()> {
+        let stamped = self.stamped.as_ref();
+        stmt.execute(params![
+            id,
+            self.server_id,
+            self.version,
+            self.base,
+            entity.as_str(),
+            self.merged_version,
+            stamped.map(|s| &s.json),
+            stamped.and_then(|s| s.created_at.as_ref()),
+            stamped.map(|s| &s.updated_at),
+        ])?;
+        Ok(())
+    }
+
+    /// The row an accepted change leaves, from the row's base and audit before it.
+    pub(super) fn new(
+        entry: &QueueEntry,
+        result: &ChangeResult,
+        old_base: Option<&str>,
+        old_audit: Option<&str>,
+    ) -> Result<AcceptedRow> {
+        let what = || format!("the base of {} {}", entry.entity_type, entry.entity_id);
+        let mut base = match (entry.operation, old_base) {
+            (Operation::Insert | Operation::Upsert, _) | (_, None) => FieldMap::new(),
+            (_, Some(b)) => serde_json::from_str(b).map_err(|e| Error::corrupt(what(), e))?,
+        };
+        apply_fields(&mut base, &entry.payload);
+        let stamped = match &result.stamped {
+            Some(stamp) => Some(stamped_audit(entry, old_audit, stamp)?),
+            None => None,
+        };
+        Ok(AcceptedRow {
+            server_id: result.server_id,
+            version: if result.merged { None } else { result.version },
+            merged_version: result.version,
+            base: serde_json::to_string(&base).map_err(|e| Error::corrupt(what(), e))?,
+            stamped,
+        })
+    }
 }
 
 /// The audit a stamped accepted change leaves (no echo, issue 14), as the record's columns.
-struct StampedAudit {
-    json: String,
-    created_at: Option<String>,
-    updated_at: String,
+pub(super) struct StampedAudit {
+    pub json: String,
+    pub created_at: Option<String>,
+    pub updated_at: String,
 }
 
 /// The server's audit of a record after an accepted change it stamped: the audit this copy

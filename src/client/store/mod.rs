@@ -1,6 +1,7 @@
 //! The local SQLite store: one [`Store`] with a private connection and a small API, split by
 //! what it holds — records (`records.rs`), the sync queue (`queue.rs`), what the server
-//! answered (`apply.rs`), conflicts (`conflicts.rs`), discarding rejected changes
+//! answered (`apply.rs`; a batch's accepted changes together, `accepted_set.rs`; the push
+//! pipeline's one transaction per batch, `push_step.rs`), conflicts (`conflicts.rs`), discarding rejected changes
 //! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
 //! from scratch (`sweep.rs`),
 //! the team's form versions (`forms.rs`), sending records again to a restored or adopted
@@ -13,6 +14,7 @@
 //!
 //! The store must not talk to the server, format output or know the command line.
 
+mod accepted_set;
 mod apply;
 mod conflicts;
 mod discard;
@@ -20,6 +22,7 @@ mod export;
 mod forms;
 mod imports;
 mod op_seq;
+mod push_step;
 mod queue;
 mod records;
 mod refill;
@@ -38,6 +41,7 @@ pub use apply::{PageApplied, PushTally};
 pub use conflicts::Conflict;
 pub use discard::Discarded;
 pub use imports::ImportOutcome;
+pub use push_step::NextBatch;
 pub use queue::{replay, QueueCounts, QueueEntry, QueueStatus};
 pub use records::ListFilter;
 pub use refill::Reseed;

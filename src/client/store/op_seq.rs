@@ -16,7 +16,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::queue::QueueEntry;
+use super::queue::{json_array, QueueEntry};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
 use crate::client::error::{Error, Result};
@@ -33,19 +33,26 @@ fn next(tx: &Connection) -> Result<i64> {
 }
 
 /// Numbers the entries of `batch` that have no number yet, in batch order (inside the
-/// caller's transaction).
+/// caller's transaction), with one statement: the `n`-th of them (from 0) gets the counter
+/// plus `n`.
 pub(super) fn number(tx: &Connection, batch: &mut [QueueEntry]) -> Result<()> {
-    let mut counter = next(tx)?;
-    let start = counter;
+    let start = next(tx)?;
+    let mut counter = start;
+    let mut fresh = Vec::new();
     for e in batch.iter_mut().filter(|e| e.seq.is_none()) {
-        tx.prepare_cached("UPDATE sync_queue SET seq = ?2 WHERE id = ?1")?
-            .execute(params![e.id, counter])?;
         e.seq = Some(counter);
+        fresh.push(serde_json::Value::from(e.id));
         counter += 1;
     }
-    if counter != start {
-        set_meta(tx, meta::OP_SEQ_NEXT, &counter.to_string())?;
+    if fresh.is_empty() {
+        return Ok(());
     }
+    tx.prepare_cached(
+        "UPDATE sync_queue SET seq = ?2 + j.key FROM json_each(?1) AS j
+         WHERE sync_queue.id = j.value",
+    )?
+    .execute(params![json_array(fresh.into_iter()), start])?;
+    set_meta(tx, meta::OP_SEQ_NEXT, &counter.to_string())?;
     Ok(())
 }
 
@@ -83,12 +90,18 @@ impl Store {
     /// of this device (a push answer's `seq_floor`).
     pub fn raise_seq_floor(&mut self, floor: i64) -> Result<()> {
         let tx = self.write_tx()?;
-        if next(&tx)? <= floor {
-            set_meta(&tx, meta::OP_SEQ_NEXT, &(floor + 1).to_string())?;
-        }
+        raise_floor(&tx, floor)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// [`Store::raise_seq_floor`] inside the caller's transaction.
+pub(super) fn raise_floor(tx: &Connection, floor: i64) -> Result<()> {
+    if next(tx)? <= floor {
+        set_meta(tx, meta::OP_SEQ_NEXT, &(floor + 1).to_string())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -94,29 +94,31 @@ fn bad(column: &str, msg: impl std::fmt::Display) -> rusqlite::Error {
     )
 }
 
-/// Reads a row selected with [`QUEUE_COLUMNS`], by column name.
+/// Reads a row selected with [`QUEUE_COLUMNS`], by position (in the order of
+/// [`QUEUE_COLUMNS`]: looking columns up by name compared every column name for every
+/// value, a few per cent of a large push).
 fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
-    let uuid = |column: &str| -> rusqlite::Result<Uuid> {
-        let s: String = r.get(column)?;
+    let uuid = |idx: usize, column: &str| -> rusqlite::Result<Uuid> {
+        let s: String = r.get(idx)?;
         Uuid::parse_str(&s).map_err(|e| bad(column, e))
     };
-    let entity: String = r.get("entity_type")?;
-    let op: String = r.get("operation")?;
-    let payload: String = r.get("payload")?;
-    let status: String = r.get("status")?;
+    let entity: String = r.get(2)?;
+    let op: String = r.get(4)?;
+    let payload: String = r.get(5)?;
+    let status: String = r.get(9)?;
     Ok(QueueEntry {
-        id: r.get("id")?,
-        op_id: uuid("op_id")?,
+        id: r.get(0)?,
+        op_id: uuid(1, "op_id")?,
         entity_type: entity.parse().map_err(|e| bad("entity_type", e))?,
-        entity_id: uuid("entity_id")?,
+        entity_id: uuid(3, "entity_id")?,
         operation: op.parse().map_err(|e| bad("operation", e))?,
         payload: serde_json::from_str(&payload).map_err(|e| bad("payload", e))?,
-        base_version: r.get("base_version")?,
-        enqueued_at: r.get("enqueued_at")?,
-        retry_count: r.get("retry_count")?,
+        base_version: r.get(6)?,
+        enqueued_at: r.get(7)?,
+        retry_count: r.get(8)?,
         status: QueueStatus::parse(&status)?,
-        last_error: r.get("last_error")?,
-        seq: r.get("seq")?,
+        last_error: r.get(10)?,
+        seq: r.get(11)?,
     })
 }
 
@@ -256,73 +258,9 @@ impl Store {
         in_flight: &HashSet<i64>,
     ) -> Result<Vec<QueueEntry>> {
         let tx = self.write_tx()?;
-        // Two index range scans on (status, id): `sending` first, then `pending`. (One query
-        // ordered by `status = 'pending', id` sorted the whole queue for every batch.)
-        let mut batch: Vec<QueueEntry> = Vec::with_capacity(size);
-        for status in [QueueStatus::Sending, QueueStatus::Pending] {
-            let left = size - batch.len();
-            if left == 0 {
-                break;
-            }
-            // In-flight entries are `sending`: read past as many of them as there are.
-            let passed = match status {
-                QueueStatus::Sending => in_flight.len(),
-                _ => 0,
-            };
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = ?1 ORDER BY id LIMIT ?2"
-            ))?;
-            let limit = (left + passed) as i64;
-            let rows = stmt.query_map(params![status.as_str(), limit], read_entry)?;
-            for row in rows {
-                let entry = row?;
-                if !in_flight.contains(&entry.id) && batch.len() < size {
-                    batch.push(entry);
-                }
-            }
-        }
-        for e in &mut batch {
-            // An update queued before its record's insert was accepted learns the base now.
-            // An upsert keeps the base it was queued with (none: insert where absent).
-            let takes_base = matches!(e.operation, Operation::Update | Operation::Delete);
-            if e.base_version.is_none() && takes_base {
-                if let Some(version) = record_version(&tx, e.entity_type, e.entity_id)? {
-                    e.base_version = Some(version);
-                    tx.prepare_cached("UPDATE sync_queue SET base_version = ?2 WHERE id = ?1")?
-                        .execute(params![e.id, version])?;
-                }
-            }
-        }
-        super::op_seq::number(&tx, &mut batch)?;
-        // Set-based: one statement for the queue and one per record table, not three per entry.
-        let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
-        tx.prepare_cached(
-            "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'), status = 'sending'
-             WHERE id IN (SELECT value FROM json_each(?1))",
-        )?
-        .execute([&ids])?;
-        for entity in [EntityType::Household, EntityType::Visit] {
-            let of_entity = batch
-                .iter()
-                .filter(|e| e.entity_type == entity)
-                .map(|e| serde_json::Value::from(e.entity_id.to_string()));
-            let records = json_array(of_entity);
-            if records == "[]" {
-                continue;
-            }
-            tx.prepare_cached(&format!(
-                "UPDATE {} SET sync_state = 'syncing'
-                 WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))",
-                table(entity)
-            ))?
-            .execute([&records])?;
-        }
-        for e in &mut batch {
-            if e.status == QueueStatus::Sending {
-                e.retry_count += 1;
-            }
-            e.status = QueueStatus::Sending;
-        }
+        let batch = take_in(&tx, size, in_flight)?;
+        // Durable before the request may leave: compaction rewrites only entries never
+        // sent, so the server must never receive an entry the queue does not know is out.
         tx.commit()?;
         Ok(batch)
     }
@@ -347,6 +285,96 @@ impl Store {
     }
 }
 
+/// Takes the next batch inside the caller's transaction (see
+/// [`Store::take_batch_besides`]): reads it, gives updates and deletes the base their record
+/// holds now, numbers it (`op_seq.rs`) and marks it `sending`, with one statement for the
+/// queue and one per record table, whatever the batch size.
+pub(super) fn take_in(
+    tx: &Connection,
+    size: usize,
+    in_flight: &HashSet<i64>,
+) -> Result<Vec<QueueEntry>> {
+    let mut batch = read_next(tx, size, in_flight)?;
+    for e in &mut batch {
+        // An update queued before its record's insert was accepted learns the base now.
+        // An upsert keeps the base it was queued with (none: insert where absent).
+        let takes_base = matches!(e.operation, Operation::Update | Operation::Delete);
+        if e.base_version.is_none() && takes_base {
+            if let Some(version) = record_version(tx, e.entity_type, e.entity_id)? {
+                e.base_version = Some(version);
+                tx.prepare_cached("UPDATE sync_queue SET base_version = ?2 WHERE id = ?1")?
+                    .execute(params![e.id, version])?;
+            }
+        }
+    }
+    super::op_seq::number(tx, &mut batch)?;
+    let ids = json_array(batch.iter().map(|e| serde_json::Value::from(e.id)));
+    tx.prepare_cached(
+        "UPDATE sync_queue SET retry_count = retry_count + (status = 'sending'), status = 'sending'
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute([&ids])?;
+    for entity in [EntityType::Household, EntityType::Visit] {
+        let of_entity = batch
+            .iter()
+            .filter(|e| e.entity_type == entity)
+            .map(|e| serde_json::Value::from(e.entity_id.to_string()));
+        let records = json_array(of_entity);
+        if records == "[]" {
+            continue;
+        }
+        tx.prepare_cached(match entity {
+            EntityType::Household => {
+                "UPDATE household SET sync_state = 'syncing'
+                 WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))"
+            }
+            EntityType::Visit => {
+                "UPDATE visit SET sync_state = 'syncing'
+                 WHERE sync_state = 'pending' AND id IN (SELECT value FROM json_each(?1))"
+            }
+        })?
+        .execute([&records])?;
+    }
+    for e in &mut batch {
+        if e.status == QueueStatus::Sending {
+            e.retry_count += 1;
+        }
+        e.status = QueueStatus::Sending;
+    }
+    Ok(batch)
+}
+
+/// The entries of the next batch, in the order they are sent: entries a crash left in
+/// `sending` first, then `pending` ones, each in queue order, passing over `in_flight`.
+fn read_next(tx: &Connection, size: usize, in_flight: &HashSet<i64>) -> Result<Vec<QueueEntry>> {
+    // Two index range scans on (status, id): `sending` first, then `pending`. (One query
+    // ordered by `status = 'pending', id` sorted the whole queue for every batch.)
+    let mut batch: Vec<QueueEntry> = Vec::with_capacity(size);
+    for status in [QueueStatus::Sending, QueueStatus::Pending] {
+        let left = size - batch.len();
+        if left == 0 {
+            break;
+        }
+        // In-flight entries are `sending`: read past as many of them as there are.
+        let passed = match status {
+            QueueStatus::Sending => in_flight.len(),
+            _ => 0,
+        };
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {QUEUE_COLUMNS} FROM sync_queue WHERE status = ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        let limit = (left + passed) as i64;
+        let rows = stmt.query_map(params![status.as_str(), limit], read_entry)?;
+        for row in rows {
+            let entry = row?;
+            if !in_flight.contains(&entry.id) && batch.len() < size {
+                batch.push(entry);
+            }
+        }
+    }
+    Ok(batch)
+}
+
 /// The server version a local record is based on (`None`: no such record, or never synced).
 fn record_version(tx: &Connection, entity: EntityType, id: Uuid) -> Result<Option<i64>> {
     Ok(tx
@@ -360,7 +388,7 @@ fn record_version(tx: &Connection, entity: EntityType, id: Uuid) -> Result<Optio
 }
 
 /// A JSON array, for `json_each(?)` in set-based statements.
-fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
+pub(super) fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
     serde_json::Value::Array(items.collect()).to_string()
 }
 
