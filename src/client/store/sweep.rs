@@ -64,6 +64,10 @@ pub(super) fn mark(tx: &Connection, records: &[Record]) -> Result<()> {
 
 /// Records a page delivered are the server's again: no longer kept only for local work.
 pub(super) fn delivered(tx: &Connection, records: &[Record]) -> Result<()> {
+    // Almost always nothing is kept: one look instead of a statement per record.
+    if !any_kept(tx)? {
+        return Ok(());
+    }
     let mut stmt =
         tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
     for r in records {
@@ -78,8 +82,7 @@ pub(super) fn remove_kept(tx: &Connection) -> Result<u64> {
     // This runs at the end of every pull, so it must not scan the device's whole database:
     // almost always nothing is kept (nothing to do), and the deletes below are driven by the
     // kept ids.
-    let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM sweep_kept)", [], |r| r.get(0))?;
-    if !any {
+    if !any_kept(tx)? {
         return Ok(0);
     }
     let mut removed = 0;
@@ -98,6 +101,13 @@ pub(super) fn remove_kept(tx: &Connection) -> Result<u64> {
         [],
     )?;
     Ok(removed)
+}
+
+/// Is any record kept only for its local work?
+fn any_kept(tx: &Connection) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sweep_kept)")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Deletes the synced records of `table` that `which` selects and that hold no local work
