@@ -14,10 +14,13 @@
 //! last committed cursor and the next pull resumes from it. At most one request is in
 //! flight, so the server still sees one pull after the other.
 //!
+//! A stored page goes back to the reader thread ([`ReadAhead::done_with`]), which frees it
+//! before its next request: freeing 100,000 decoded records is work too.
+//!
 //! This module must not apply pages, read the store or decide what an answer means: the
 //! sync engine (`sync.rs`) does.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use uuid::Uuid;
 
@@ -68,6 +71,8 @@ type Answer = (Ask, std::result::Result<PullResponse, RemoteError>);
 pub struct ReadAhead {
     asks: SyncSender<Ask>,
     answers: Receiver<Answer>,
+    /// Pages stored, for the reader thread to free.
+    spent: Sender<PullResponse>,
     /// Asks sent and not yet answered (at most one).
     in_flight: usize,
 }
@@ -86,6 +91,12 @@ impl ReadAhead {
         let answer = self.answers.recv().map_err(|_| stopped())?;
         self.in_flight -= 1;
         Ok(answer)
+    }
+
+    /// Hands a stored page to the reader thread, which frees it.
+    pub fn done_with(&mut self, page: PullResponse) {
+        // A reader that is gone (only a panic does that) leaves the page to be freed here.
+        let _ = self.spent.send(page);
     }
 
     /// Waits for the ask in flight, if any, and drops its answer unread (a guess that turned
@@ -113,10 +124,12 @@ pub fn with_read_ahead<T>(
     std::thread::scope(|scope| {
         let (ask_tx, ask_rx) = sync_channel::<Ask>(1);
         let (answer_tx, answer_rx) = sync_channel::<Answer>(1);
-        scope.spawn(move || read_in_order(remote, ask_rx, answer_tx));
+        let (spent_tx, spent_rx) = channel::<PullResponse>();
+        scope.spawn(move || read_in_order(remote, ask_rx, answer_tx, spent_rx));
         let mut ahead = ReadAhead {
             asks: ask_tx,
             answers: answer_rx,
+            spent: spent_tx,
             in_flight: 0,
         };
         body(&mut ahead)
@@ -124,13 +137,16 @@ pub fn with_read_ahead<T>(
     })
 }
 
-/// The reader thread: one request at a time, in the order asked, until the engine hangs up.
+/// The reader thread: one request at a time, in the order asked, until the engine hangs up;
+/// between requests it frees the pages the engine has stored.
 fn read_in_order(
     remote: &mut (dyn Remote + Send),
     asks: Receiver<Ask>,
     answers: SyncSender<Answer>,
+    spent: Receiver<PullResponse>,
 ) {
     while let Ok(ask) = asks.recv() {
+        spent.try_iter().for_each(drop);
         let page = remote.pull(&ask.as_pull());
         if answers.send((ask, page)).is_err() {
             return;

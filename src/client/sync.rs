@@ -451,7 +451,9 @@ fn pull(
             }
             store_page(store, &page, asked.cursor.is_none(), report)?;
             progress.pulled(page.records.len() as u64);
-            if !page.has_more || stop() {
+            let has_more = page.has_more;
+            ahead.done_with(page);
+            if !has_more || stop() {
                 return Ok(());
             }
             let ask = next_ask(store, ex, device_id)?;
