@@ -424,45 +424,60 @@ fn pull(
         return Ok(());
     }
     let device_id = store.device_id()?;
-    read_ahead::with_read_ahead(remote, |ahead| {
-        ahead.ask(next_ask(store, ex, device_id)?)?;
-        let mut restarted = false;
-        loop {
-            let (asked, answer) = ahead.answer()?;
-            let page = match answer {
-                Ok(p) => p,
-                Err(RemoteError::ResyncRequired) if !restarted => {
-                    // The server forgot the history behind our cursor: start over. Records
-                    // with local work are protected by apply_pull; the sweep at the end of
-                    // the pull from scratch removes what the server no longer holds.
-                    store.reset_cursor()?;
-                    restarted = true;
-                    ahead.ask(next_ask(store, ex, device_id)?)?;
-                    continue;
-                }
-                Err(e) => return Err(failed(store, e)),
-            };
-            check_forms(store, &page)?;
-            // Read ahead: the page after this one travels and is decoded while this one is
-            // stored. A guess: checked below against what the store says once it is.
-            let guess = page.has_more.then(|| asked.after(&page));
-            if let Some(guess) = &guess {
-                ahead.ask(guess.clone())?;
-            }
-            store_page(store, &page, asked.cursor.is_none(), report)?;
-            progress.pulled(page.records.len() as u64);
-            let has_more = page.has_more;
-            ahead.done_with(page);
-            if !has_more || stop() {
-                return Ok(());
-            }
-            let ask = next_ask(store, ex, device_id)?;
-            if guess.as_ref() != Some(&ask) {
-                ahead.discard()?;
-                ahead.ask(ask)?;
-            }
-        }
+    store.with_background_checkpoints(|store| {
+        read_ahead::with_read_ahead(remote, |ahead| {
+            pull_pages(store, ahead, ex, device_id, progress, stop, report)
+        })
     })
+}
+
+/// The pull's loop: ask, store, ask again, until the last page.
+fn pull_pages(
+    store: &mut Store,
+    ahead: &mut read_ahead::ReadAhead,
+    ex: &Exchange<'_>,
+    device_id: uuid::Uuid,
+    progress: &mut dyn Progress,
+    stop: StopFlag<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    ahead.ask(next_ask(store, ex, device_id)?)?;
+    let mut restarted = false;
+    loop {
+        let (asked, answer) = ahead.answer()?;
+        let page = match answer {
+            Ok(p) => p,
+            Err(RemoteError::ResyncRequired) if !restarted => {
+                // The server forgot the history behind our cursor: start over. Records
+                // with local work are protected by apply_pull; the sweep at the end of
+                // the pull from scratch removes what the server no longer holds.
+                store.reset_cursor()?;
+                restarted = true;
+                ahead.ask(next_ask(store, ex, device_id)?)?;
+                continue;
+            }
+            Err(e) => return Err(failed(store, e)),
+        };
+        check_forms(store, &page)?;
+        // Read ahead: the page after this one travels and is decoded while this one is
+        // stored. A guess: checked below against what the store says once it is.
+        let guess = page.has_more.then(|| asked.after(&page));
+        if let Some(guess) = &guess {
+            ahead.ask(guess.clone())?;
+        }
+        store_page(store, &page, asked.cursor.is_none(), report)?;
+        progress.pulled(page.records.len() as u64);
+        let has_more = page.has_more;
+        ahead.done_with(page);
+        if !has_more || stop() {
+            return Ok(());
+        }
+        let ask = next_ask(store, ex, device_id)?;
+        if guess.as_ref() != Some(&ask) {
+            ahead.discard()?;
+            ahead.ask(ask)?;
+        }
+    }
 }
 
 /// The next page to ask for, from what the store holds now.

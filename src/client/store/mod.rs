@@ -4,7 +4,8 @@
 //! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
 //! from scratch (`sweep.rs`),
 //! the team's form versions (`forms.rs`), sending records again to a restored or adopted
-//! server (`refill.rs`) —
+//! server (`refill.rs`), WAL checkpoints off the writing thread during a pull
+//! (`checkpoint.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
 //! Durability: WAL with `synchronous=FULL`, so a recorded visit survives a battery that dies
@@ -14,6 +15,7 @@
 //! The store must not talk to the server, format output or know the command line.
 
 mod apply;
+mod checkpoint;
 mod conflicts;
 mod discard;
 mod export;
