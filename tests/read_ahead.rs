@@ -476,7 +476,41 @@ fn a_page_with_a_form_asks_the_guessed_page_again(kind: StoreKind) {
     assert_eq!(holdings(&b), the_servers(&server, &bert, dir.path()));
 }
 
+/// A record added on the device while a pull from scratch runs is not delivered by it (the
+/// server does not have it yet); once its push is accepted the device must still hold it,
+/// although no pull brings it back (no echo).
+fn a_record_added_during_a_pull_from_scratch_stays_after_its_push(kind: StoreKind) {
+    let dir = tempfile::tempdir().expect("dir");
+    let Fixture { server, bert, .. } = server_with_records(kind, dir.path());
+    let db = dir.path().join("bert.sqlite3");
+    let mut b = laptop(&db, "bert");
+    let added = Arc::new(std::sync::Mutex::new(None));
+    let (db2, slot) = (db.clone(), added.clone());
+    let mut rec = Recorder::new(transport(&server, &bert));
+    rec.on_page = Some((
+        2,
+        Box::new(move || {
+            let mut other = Store::open(&db2).expect("a second connection");
+            let h = other
+                .add(
+                    EntityType::Household,
+                    fields(json!({"name": "Added meanwhile"})),
+                )
+                .expect("a household added during the pull");
+            *slot.lock().expect("slot") = Some(h);
+        }),
+    ));
+    run(&mut b, &mut rec, &no_stop()).expect("the first sync");
+    let h = added.lock().expect("slot").expect("the hook ran");
+    let report = run(&mut b, &mut rec, &no_stop()).expect("the second sync");
+    assert_eq!(report.accepted, 1);
+    run(&mut b, &mut rec, &no_stop()).expect("a third sync");
+    let held = b.get(EntityType::Household, h).expect("read");
+    assert!(held.is_some(), "the device lost its own household");
+}
+
 both_stores!(
+    a_record_added_during_a_pull_from_scratch_stays_after_its_push,
     a_page_with_a_form_asks_the_guessed_page_again,
     a_fresh_pull_stores_each_page_once_in_order,
     a_failure_part_way_leaves_the_last_stored_cursor,

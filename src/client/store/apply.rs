@@ -72,6 +72,13 @@ impl Store {
         if let Some(v) = seen {
             refill::saw(&tx, v)?;
         }
+        let taken = batch.iter().zip(results);
+        sweep::held_by_server(
+            &tx,
+            taken
+                .filter(|(_, r)| r.status == ChangeStatus::Accepted)
+                .map(|(e, _)| (e.entity_type, e.entity_id)),
+        )?;
         set_meta(&tx, meta::LAST_PUSH_AT, &now)?;
         tx.commit()?;
         Ok(tally)

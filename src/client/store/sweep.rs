@@ -9,8 +9,9 @@
 //! same transaction. The marks and the `sweep` flag live in the database, so a pull cut off
 //! by a crash resumes from its cursor and still sweeps correctly at its end. A record the
 //! sweep keeps only for its local work is remembered (`sweep_kept`): once that work is gone
-//! (sent, settled, discarded) and no pull has delivered the record since, the end of a later
-//! pull removes it too.
+//! (settled, discarded) and no pull has delivered the record since, the end of a later pull
+//! removes it too. A change of it the server accepts makes it the server's again (it is
+//! forgotten there: no echo means no pull would ever deliver it to this device).
 //!
 //! This module must not talk to the server or decide what a page means: `apply.rs` calls it
 //! inside the page's transaction.
@@ -18,7 +19,10 @@
 use rusqlite::{params, Connection};
 
 use super::sync_state::{meta, set_meta};
+use uuid::Uuid;
+
 use crate::client::error::Result;
+use crate::model::EntityType;
 use crate::protocol::Record;
 
 /// What one completed sweep did.
@@ -72,6 +76,24 @@ pub(super) fn delivered(tx: &Connection, records: &[Record]) -> Result<()> {
         tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
     for r in records {
         stmt.execute(params![r.entity_type.as_str(), r.id.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Records whose changes the server accepted are the server's again: no longer kept only for
+/// local work. (Without this, a record added while a pull from scratch ran, then pushed, was
+/// removed at the end of a later pull: no pull delivers a device its own accepted records.)
+pub(super) fn held_by_server(
+    tx: &Connection,
+    records: impl Iterator<Item = (EntityType, Uuid)>,
+) -> Result<()> {
+    if !any_kept(tx)? {
+        return Ok(());
+    }
+    let mut stmt =
+        tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
+    for (entity, id) in records {
+        stmt.execute(params![entity.as_str(), id.to_string()])?;
     }
     Ok(())
 }
