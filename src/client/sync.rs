@@ -1,7 +1,8 @@
 //! The sync engine: push the queue in batches, then pull pages behind the cursor.
 //!
 //! One HTTP request per batch, never one per entry; the next batch is taken while the one
-//! before is on the wire (`pipeline.rs`). Every step that changes local state is
+//! before is on the wire (`pipeline.rs`), and the next pull page is fetched while one is
+//! stored (`read_ahead.rs`). Every step that changes local state is
 //! one local transaction (take a batch, apply its results, store a page with its cursor), so
 //! a crash at any point leaves a state the next sync completes from: entries left `sending`
 //! are sent again with their op_ids and the server applies each op_id once.
