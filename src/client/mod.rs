@@ -8,6 +8,7 @@ pub mod error;
 pub mod import;
 pub mod pipeline;
 pub mod power;
+pub mod read_ahead;
 pub mod remote;
 pub mod short_id;
 pub mod store;

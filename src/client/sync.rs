@@ -1,7 +1,8 @@
 //! The sync engine: push the queue in batches, then pull pages behind the cursor.
 //!
 //! One HTTP request per batch, never one per entry; the next batch is taken while the one
-//! before is on the wire (`pipeline.rs`). Every step that changes local state is
+//! before is on the wire (`pipeline.rs`), and the next pull page is fetched while one is
+//! stored (`read_ahead.rs`). Every step that changes local state is
 //! one local transaction (take a batch, apply its results, store a page with its cursor), so
 //! a crash at any point leaves a state the next sync completes from: entries left `sending`
 //! are sent again with their op_ids and the server applies each op_id once.
@@ -17,10 +18,13 @@ use serde::Serialize;
 
 use super::error::{Error, Result};
 use super::pipeline;
-use super::remote::{PullAsk, Remote, RemoteError};
+use super::read_ahead::{self, Ask};
+use super::remote::{Remote, RemoteError};
 use super::store::{meta, PushTally, Reseed, Store};
 use crate::model;
-use crate::protocol::{EntityType, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
+use crate::protocol::{
+    EntityType, PullResponse, Record, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
+};
 
 /// Default changes per push request.
 pub const DEFAULT_BATCH: usize = 100;
@@ -406,6 +410,8 @@ impl pipeline::Answered for Tallies<'_> {
     }
 }
 
+/// Pulls pages until the server has no more, each stored with its cursor in one local
+/// transaction; the next page is fetched while one is stored (`read_ahead.rs`).
 fn pull(
     store: &mut Store,
     remote: &mut (dyn Remote + Send),
@@ -415,67 +421,122 @@ fn pull(
     report: &mut SyncReport,
 ) -> Result<()> {
     progress.pull_started();
-    let mut restarted = false;
+    if stop() {
+        return Ok(());
+    }
     let device_id = store.device_id()?;
-    while !stop() {
-        let cursor = store.meta(meta::PULL_CURSOR)?;
-        let known = store.known_forms()?;
-        let seen = ex.seen(store)?;
-        // No echo (issue 14): a page continuing a cursor may leave out what this device's
-        // own pushes made (it applied their stamps); a pull from scratch brings everything.
-        let device = match cursor.is_some() && !store.sweeping()? {
-            true => Some(device_id),
-            false => None,
-        };
-        let ask = PullAsk {
-            cursor: cursor.as_deref(),
-            limit: ex.opts.pull_limit,
-            known: Some(&known),
-            seen,
-            device,
-        };
-        let page = match remote.pull(&ask) {
+    store.with_background_checkpoints(|store| {
+        read_ahead::with_read_ahead(remote, |ahead| {
+            pull_pages(store, ahead, ex, device_id, progress, stop, report)
+        })
+    })
+}
+
+/// The pull's loop: ask, store, ask again, until the last page.
+fn pull_pages(
+    store: &mut Store,
+    ahead: &mut read_ahead::ReadAhead,
+    ex: &Exchange<'_>,
+    device_id: uuid::Uuid,
+    progress: &mut dyn Progress,
+    stop: StopFlag<'_>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    ahead.ask(next_ask(store, ex, device_id)?)?;
+    let mut restarted = false;
+    loop {
+        let (asked, answer) = ahead.answer()?;
+        let page = match answer {
             Ok(p) => p,
             Err(RemoteError::ResyncRequired) if !restarted => {
                 // The server forgot the history behind our cursor: start over. Records
-                // with local work are protected by apply_pull; the sweep at the end of the
-                // pull from scratch removes what the server no longer holds.
+                // with local work are protected by apply_pull; the sweep at the end of
+                // the pull from scratch removes what the server no longer holds.
                 store.reset_cursor()?;
                 restarted = true;
+                ahead.ask(next_ask(store, ex, device_id)?)?;
                 continue;
             }
             Err(e) => return Err(failed(store, e)),
         };
-        if let Some(forms) = &page.forms {
-            if let Some(bad) = forms.versions.iter().find(|f| !f.hash_matches()) {
-                return Err(failed(
-                    store,
-                    RemoteError::Protocol(format!(
-                        "form version {} arrived damaged (its content hash does not match)",
-                        bad.version
-                    )),
-                ));
-            }
+        check_forms(store, &page)?;
+        // Read ahead: the page after this one travels and is decoded while this one is
+        // stored. A guess: checked below against what the store says once it is.
+        let guess = page.has_more.then(|| asked.after(&page));
+        if let Some(guess) = &guess {
+            ahead.ask(guess.clone())?;
         }
-        let applied = store.apply_pull(&page, cursor.is_none())?;
-        if let Some(swept) = applied.swept {
-            report.removed += swept.removed;
-            if let Some(from) = swept.moved_from {
-                report.moved = Some(TeamMove {
-                    from,
-                    to: store.meta(meta::TEAM)?.unwrap_or_default(),
-                    removed: swept.removed,
-                    pulled: swept.delivered,
-                });
-            }
-        }
-        report.pulled += page.records.len() as u64;
-        report.tally_pulled(&page.records);
+        store_page(store, &page, asked.cursor.is_none(), report)?;
         progress.pulled(page.records.len() as u64);
-        if !page.has_more {
-            break;
+        let has_more = page.has_more;
+        ahead.done_with(page);
+        if !has_more || stop() {
+            return Ok(());
+        }
+        let ask = next_ask(store, ex, device_id)?;
+        if guess.as_ref() != Some(&ask) {
+            ahead.discard()?;
+            ahead.ask(ask)?;
         }
     }
+}
+
+/// The next page to ask for, from what the store holds now.
+fn next_ask(store: &Store, ex: &Exchange<'_>, device_id: uuid::Uuid) -> Result<Ask> {
+    let cursor = store.meta(meta::PULL_CURSOR)?;
+    // No echo (issue 14): a page continuing a cursor may leave out what this device's own
+    // pushes made (it applied their stamps); a pull from scratch brings everything.
+    let device = match cursor.is_some() && !store.sweeping()? {
+        true => Some(device_id),
+        false => None,
+    };
+    Ok(Ask {
+        cursor,
+        limit: ex.opts.pull_limit,
+        known: store.known_forms()?,
+        seen: ex.seen(store)?,
+        device,
+    })
+}
+
+/// Refuses a page whose form versions arrived damaged (before anything of it is stored).
+fn check_forms(store: &Store, page: &PullResponse) -> Result<()> {
+    let Some(forms) = &page.forms else {
+        return Ok(());
+    };
+    match forms.versions.iter().find(|f| !f.hash_matches()) {
+        Some(bad) => Err(failed(
+            store,
+            RemoteError::Protocol(format!(
+                "form version {} arrived damaged (its content hash does not match)",
+                bad.version
+            )),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Stores one page with its cursor (one local transaction) and counts it into the report.
+fn store_page(
+    store: &mut Store,
+    page: &PullResponse,
+    from_scratch: bool,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let applied = store.apply_pull(page, from_scratch)?;
+    if let Some(swept) = applied.swept {
+        report.removed += swept.removed;
+        if let Some(from) = swept.moved_from {
+            report.moved = Some(TeamMove {
+                from,
+                to: store.meta(meta::TEAM)?.unwrap_or_default(),
+                removed: swept.removed,
+                pulled: swept.delivered,
+            });
+        }
+    }
+    report.pulled += page.records.len() as u64;
+    report.tally_pulled(&page.records);
     Ok(())
 }
 
@@ -487,7 +548,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::client::remote::Traffic;
+    use crate::client::remote::{PullAsk, Traffic};
     use crate::model::{EntityType, FieldMap};
     use crate::protocol::{HealthResponse, PullResponse, PushRequest, PushResponse};
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::accepted_set;
 use super::queue::{delete_entry, has_entries, QueueEntry};
 use super::refill;
-use super::rows::{get_record, put_row, table, LocalRecord, SyncState};
+use super::rows::{get_record, put_row, table, write_row, LocalRecord, RowRef, SyncState};
 use super::sweep::{self, Swept};
 use super::sync_state::{get_meta, meta, set_meta};
 use super::Store;
@@ -165,6 +165,7 @@ pub(super) fn record_push_results(
     if let Some(v) = seen {
         refill::saw(tx, v)?;
     }
+    held_by_server(tx, batch, results)?;
     set_meta(tx, meta::LAST_PUSH_AT, now)?;
     Ok(tally)
 }
@@ -195,7 +196,20 @@ pub(super) fn record_one_by_one(
     if let Some(v) = seen {
         refill::saw(tx, v)?;
     }
+    held_by_server(tx, batch, results)?;
     set_meta(tx, meta::LAST_PUSH_AT, now)
+}
+
+/// The records of the batch's accepted changes are the server's again (see
+/// [`sweep::held_by_server`]).
+fn held_by_server(tx: &Connection, batch: &[QueueEntry], results: &[ChangeResult]) -> Result<()> {
+    let accepted = batch.iter().zip(results);
+    sweep::held_by_server(
+        tx,
+        accepted
+            .filter(|(_, r)| r.status == ChangeStatus::Accepted)
+            .map(|(e, _)| (e.entity_type, e.entity_id)),
+    )
 }
 
 /// What storing one pulled page did.
@@ -519,46 +533,41 @@ fn pulled(tx: &Connection, r: &Record, now: &str) -> Result<bool> {
     }
     let deleted_at = match (&local, r.deleted) {
         (_, false) => None,
-        (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.clone(),
+        (Some(l), true) if l.deleted_at.is_some() => l.deleted_at.as_deref(),
         // The server's time of the delete when it sent it: the same on every laptop.
-        (_, true) => Some(
-            r.audit
-                .updated_at
-                .clone()
-                .unwrap_or_else(|| now.to_string()),
-        ),
+        (_, true) => Some(r.audit.updated_at.as_deref().unwrap_or(now)),
     };
-    put_row(
+    // The server's receive times when it sent them: the same on every laptop.
+    let created_at = match (&r.audit.created_at, &local) {
+        (Some(at), _) => at.as_str(),
+        (None, Some(l)) => l.created_at.as_str(),
+        (None, None) => now,
+    };
+    write_row(
         tx,
-        &LocalRecord {
+        &RowRef {
             entity_type: r.entity_type,
             id: r.id,
             server_id: Some(r.server_id),
-            fields: r.fields.clone(),
+            fields: &r.fields,
             sync_state: SyncState::Synced,
             version: Some(r.version),
-            base: Some(r.fields.clone()),
-            // The server's receive times when it sent them: the same on every laptop.
-            created_at: r.audit.created_at.clone().unwrap_or_else(|| {
-                local
-                    .as_ref()
-                    .map_or_else(|| now.to_string(), |l| l.created_at.clone())
-            }),
-            updated_at: r
-                .audit
-                .updated_at
-                .clone()
-                .unwrap_or_else(|| now.to_string()),
+            base: Some(&r.fields),
+            created_at,
+            updated_at: r.audit.updated_at.as_deref().unwrap_or(now),
             deleted_at,
-            audit: r.audit.clone(),
+            audit: &r.audit,
         },
     )?;
-    // The pull brought what a merged push of this record made (or later).
-    tx.prepare_cached(&format!(
-        "UPDATE {} SET merged_version = NULL WHERE id = ?1 AND merged_version <= ?2",
-        table(r.entity_type)
-    ))?
-    .execute(params![r.id.to_string(), r.version])?;
+    // The pull brought what a merged push of this record made (or later). A record new to
+    // this device has no merged push.
+    if local.is_some() {
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET merged_version = NULL WHERE id = ?1 AND merged_version <= ?2",
+            table(r.entity_type)
+        ))?
+        .execute(params![r.id.to_string(), r.version])?;
+    }
     Ok(true)
 }
 

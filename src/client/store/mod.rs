@@ -5,7 +5,8 @@
 //! (`discard.rs`), sync bookkeeping (`sync_state.rs`), the sweep after a pull
 //! from scratch (`sweep.rs`),
 //! the team's form versions (`forms.rs`), sending records again to a restored or adopted
-//! server (`refill.rs`) —
+//! server (`refill.rs`), WAL checkpoints off the writing thread during a pull
+//! (`checkpoint.rs`) —
 //! over one schema (`schema.rs`) and one row mapping (`rows.rs`).
 //!
 //! Durability: WAL with `synchronous=FULL`, so a recorded visit survives a battery that dies
@@ -16,6 +17,7 @@
 
 mod accepted_set;
 mod apply;
+mod checkpoint;
 mod conflicts;
 mod discard;
 mod export;

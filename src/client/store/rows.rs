@@ -210,17 +210,55 @@ pub(super) fn text<'a>(f: &'a FieldMap, k: &str) -> Option<&'a str> {
     f.get(k).and_then(Value::as_str)
 }
 
+/// A record's columns as [`write_row`] writes them, borrowed (a pulled record is written
+/// straight from the page, without copying its fields and audit into a [`LocalRecord`]).
+pub(super) struct RowRef<'a> {
+    pub entity_type: EntityType,
+    pub id: Uuid,
+    pub server_id: Option<i64>,
+    pub fields: &'a FieldMap,
+    pub sync_state: SyncState,
+    pub version: Option<i64>,
+    pub base: Option<&'a FieldMap>,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    pub deleted_at: Option<&'a str>,
+    pub audit: &'a Audit,
+}
+
+impl LocalRecord {
+    fn as_row(&self) -> RowRef<'_> {
+        RowRef {
+            entity_type: self.entity_type,
+            id: self.id,
+            server_id: self.server_id,
+            fields: &self.fields,
+            sync_state: self.sync_state,
+            version: self.version,
+            base: self.base.as_ref(),
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+            deleted_at: self.deleted_at.as_deref(),
+            audit: &self.audit,
+        }
+    }
+}
+
 /// Writes a record's columns (insert or replace).
 pub(super) fn put_row(conn: &Connection, rec: &LocalRecord) -> Result<()> {
-    let f = &rec.fields;
+    write_row(conn, &rec.as_row())
+}
+
+/// Writes a record's columns (insert or replace).
+pub(super) fn write_row(conn: &Connection, rec: &RowRef<'_>) -> Result<()> {
+    let f = rec.fields;
     let gps = f.get("gps").and_then(|v| Gps::from_value(v).ok());
     let base = rec
         .base
-        .as_ref()
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| Error::corrupt(format_args!("the base of {}", rec.id), e))?;
-    let audit = serde_json::to_string(&rec.audit)
+    let audit = serde_json::to_string(rec.audit)
         .map_err(|e| Error::corrupt(format_args!("the audit of {}", rec.id), e))?;
     let common = params![
         rec.id.to_string(),

