@@ -11,6 +11,7 @@ use fieldsync::client::store::{ListFilter, LocalRecord, Store};
 use fieldsync::client::sync::{sync, NoProgress, SyncOptions, SyncReport};
 use fieldsync::client::transport::{RetryPolicy, Transport};
 use fieldsync::model::{EntityType, FieldMap};
+use fieldsync::server::PullQuery;
 use serde_json::{json, Value};
 use support::memory::MemoryServer;
 use support::{both_stores, StoreKind, TestServer};
@@ -308,7 +309,7 @@ async fn pages_skip_only_the_devices_own_records(kind: &str) {
     );
     let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
     let start = svc
-        .pull(&amina, None, None)
+        .pull(&amina, PullQuery::default())
         .await
         .expect("pull")
         .next_cursor;
@@ -338,7 +339,15 @@ async fn pages_skip_only_the_devices_own_records(kind: &str) {
     let (mut cursor, mut got, mut pages) = (start.clone(), Vec::new(), 0);
     loop {
         let page = svc
-            .pull_for(&amina, Some(&cursor), Some(3), None, None, Some(mine))
+            .pull(
+                &amina,
+                PullQuery {
+                    cursor: Some(&cursor),
+                    limit: Some(3),
+                    device: Some(mine),
+                    ..PullQuery::default()
+                },
+            )
             .await
             .expect("pull");
         got.extend(page.records.iter().map(|r| r.id));
@@ -354,7 +363,15 @@ async fn pages_skip_only_the_devices_own_records(kind: &str) {
     );
     assert_eq!(pages, 3, "pages of 3 over 8 records");
     let end = svc
-        .pull_for(&amina, Some(&cursor), Some(3), None, Some(last), None)
+        .pull(
+            &amina,
+            PullQuery {
+                cursor: Some(&cursor),
+                limit: Some(3),
+                seen: Some(last),
+                ..PullQuery::default()
+            },
+        )
         .await
         .expect("pull");
     assert!(
@@ -363,12 +380,19 @@ async fn pages_skip_only_the_devices_own_records(kind: &str) {
     );
     // Without naming the device, or from scratch naming it, everything comes.
     let all = svc
-        .pull(&amina, Some(&start), Some(1000))
+        .pull(&amina, PullQuery::page(Some(&start), Some(1000)))
         .await
         .expect("pull");
     assert_eq!(all.records.len(), (5 + 6 + 7 + 8) + 4 * 2 + 3);
     let scratch = svc
-        .pull_for(&amina, None, Some(1000), None, None, Some(mine))
+        .pull(
+            &amina,
+            PullQuery {
+                limit: Some(1000),
+                device: Some(mine),
+                ..PullQuery::default()
+            },
+        )
         .await
         .expect("pull");
     assert_eq!(scratch.records.len(), all.records.len());

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use fieldsync::model::EntityType;
 use fieldsync::protocol::{ChangeStatus, PullResponse, PushRequest, Record};
 use fieldsync::server::store::{self, ExportFilter, Store};
+use fieldsync::server::PullQuery;
 use fieldsync::server::Service;
 use serde_json::{json, Value};
 use support::body::{delete, household, insert, uid, update, visit};
@@ -72,7 +73,14 @@ async fn wire_pull(svc: &Service, token: &str, limit: u32) -> Vec<Record> {
     let mut got = Vec::new();
     loop {
         let page = svc
-            .pull_wire(&officer, cursor.as_deref(), Some(limit), None, None, None)
+            .pull_wire(
+                &officer,
+                PullQuery {
+                    cursor: cursor.as_deref(),
+                    limit: Some(limit),
+                    ..PullQuery::default()
+                },
+            )
             .await
             .expect("pull");
         let text = serde_json::to_string(&page).expect("a page serialises");
@@ -149,7 +157,13 @@ async fn wire_pages_are_the_stored_records(kind: &str) {
     // The typed pull (in-process callers) is the same page parsed.
     let officer = svc.authenticate(&bob).await.expect("authenticate");
     let typed = svc
-        .pull_for(&officer, None, Some(1000), None, None, None)
+        .pull(
+            &officer,
+            PullQuery {
+                limit: Some(1000),
+                ..PullQuery::default()
+            },
+        )
         .await
         .expect("pull");
     assert_eq!(typed.records, want);

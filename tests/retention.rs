@@ -18,6 +18,7 @@ use fieldsync::protocol::{
     Change, ChangeResult, ChangeStatus, ErrorCode, PushRequest, PushResponse, PushSequence,
 };
 use fieldsync::server::store::{self, Officer, Store};
+use fieldsync::server::PullQuery;
 use fieldsync::server::Service;
 use serde_json::json;
 use support::both_stores;
@@ -111,7 +112,10 @@ async fn officer(svc: &Service) -> Officer {
 
 /// The team's records as (id, version, fields), and how many visits there are.
 async fn team(svc: &Service, o: &Officer) -> (Vec<(Uuid, i64, FieldMap)>, usize) {
-    let page = svc.pull(o, None, Some(1000)).await.unwrap();
+    let page = svc
+        .pull(o, PullQuery::page(None, Some(1000)))
+        .await
+        .unwrap();
     let visits = page
         .records
         .iter()

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use fieldsync::model::{EntityType, FieldMap, Operation};
 use fieldsync::protocol::{Change, ChangeResult, ChangeStatus, ErrorCode, PushRequest, Record};
 use fieldsync::server::store::{self, Officer, Store, WriteKeys, WriteSet};
+use fieldsync::server::PullQuery;
 use fieldsync::server::{Service, ServiceError, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -503,11 +504,14 @@ async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {
         svc.push(&amina, req(too_many)).await,
         Err(ServiceError::BatchTooLarge { .. })
     ));
-    let p1 = svc.pull(&amina, None, Some(3)).await.unwrap();
+    let p1 = svc
+        .pull(&amina, PullQuery::page(None, Some(3)))
+        .await
+        .unwrap();
     assert_eq!(p1.records.len(), 3);
     assert!(p1.has_more);
     let p2 = svc
-        .pull(&amina, Some(&p1.next_cursor), Some(3))
+        .pull(&amina, PullQuery::page(Some(&p1.next_cursor), Some(3)))
         .await
         .unwrap();
     assert_eq!(
@@ -516,14 +520,15 @@ async fn service_authenticates_pushes_and_pulls_by_cursor(kind: &str) {
     );
     assert!(!p2.has_more);
     assert!(matches!(
-        svc.pull(&amina, None, Some(0)).await,
+        svc.pull(&amina, PullQuery::page(None, Some(0))).await,
         Err(ServiceError::InvalidLimit(_))
     ));
     let brian_token = svc.add_officer("brian", "north").await.unwrap();
     let brian = svc.authenticate(&brian_token).await.unwrap();
     assert!(
         matches!(
-            svc.pull(&brian, Some(&p1.next_cursor), None).await,
+            svc.pull(&brian, PullQuery::page(Some(&p1.next_cursor), None))
+                .await,
             Err(ServiceError::InvalidCursor)
         ),
         "a cursor is bound to its officer"
@@ -554,19 +559,19 @@ async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
     svc.push(&chen, req(vec![insert(Uuid::new_v4(), "s1")]))
         .await
         .unwrap();
-    let end = svc.pull(&amina, None, None).await.unwrap();
+    let end = svc.pull(&amina, PullQuery::default()).await.unwrap();
     assert_eq!(end.records.len(), 2, "only amina's team");
     // Moved to south: the old cursor starts over with the new team's records.
     svc.move_officer("amina", "south").await.unwrap();
     let moved = svc.authenticate(&amina_token).await.unwrap();
     let page = svc
-        .pull(&moved, Some(&end.next_cursor), None)
+        .pull(&moved, PullQuery::page(Some(&end.next_cursor), None))
         .await
         .unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].fields["name"], json!("s1"));
     // A cursor below the history floor must re-sync.
-    let early = svc.pull(&chen, None, None).await.unwrap();
+    let early = svc.pull(&chen, PullQuery::default()).await.unwrap();
     let del = Change {
         op_id: Uuid::new_v4(),
         entity_type: EntityType::Household,
@@ -592,10 +597,18 @@ async fn service_restarts_a_moved_officer_and_refuses_old_cursors(kind: &str) {
     ));
     assert_eq!(svc.purge_tombstones(4).await.unwrap(), 1);
     assert!(matches!(
-        svc.pull(&chen, Some(&early.next_cursor), None).await,
+        svc.pull(&chen, PullQuery::page(Some(&early.next_cursor), None))
+            .await,
         Err(ServiceError::ResyncRequired)
     ));
-    assert_eq!(svc.pull(&chen, None, None).await.unwrap().records.len(), 2);
+    assert_eq!(
+        svc.pull(&chen, PullQuery::default())
+            .await
+            .unwrap()
+            .records
+            .len(),
+        2
+    );
 }
 
 /// A pulled page's records, parsed from the JSON text the store hands out.

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use fieldsync::model::{EntityType, FieldMap, Operation};
 use fieldsync::protocol::{Change, PullResponse, PushRequest};
 use fieldsync::server::store::{self, Store, StoredRecord, WriteKeys, WriteSet};
+use fieldsync::server::PullQuery;
 use fieldsync::server::{Service, ServiceError, StoreError};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -300,7 +301,13 @@ fn the_restore_check_is_per_team(kind: StoreKind) {
         let moved = svc.authenticate(&amina_token).await.unwrap();
         svc.push_seen(&moved, batch(0), Some(3)).await.unwrap();
         let page = svc
-            .pull_seen(&moved, None, None, None, Some(3))
+            .pull(
+                &moved,
+                PullQuery {
+                    seen: Some(3),
+                    ..PullQuery::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(page.records.len(), 2, "south's records");
@@ -551,7 +558,7 @@ fn an_older_database_continues_from_its_global_counter(kind: StoreKind) {
             Some(42)
         );
         assert_eq!(behind(svc.push_seen(&eve, batch(0), Some(30)).await), 0);
-        let page = svc.pull(&amina, None, None).await.unwrap();
+        let page = svc.pull(&amina, PullQuery::default()).await.unwrap();
         assert_eq!(page.records.len(), 2, "the old record and the new one");
     });
 }

@@ -37,4 +37,4 @@ pub mod wire;
 
 pub use error::{ServeError, ServiceError, StoreError};
 pub use http::{serve, ServeOptions};
-pub use service::Service;
+pub use service::{PullQuery, Service};

@@ -14,7 +14,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use fieldsync::protocol::PushRequest;
-//! use fieldsync::server::service::Service;
+//! use fieldsync::server::service::{PullQuery, Service};
 //!
 //! let service = Service::temporary().await?; // a SQLite store in a temporary folder
 //! let token = service.add_officer("amina", "north").await?;
@@ -22,8 +22,10 @@
 //! let pushed = service
 //!     .push(&amina, PushRequest { device_id: uuid::Uuid::new_v4(), changes: vec![], sequence: None })
 //!     .await?;
-//! let page = service.pull(&amina, None, None).await?;
-//! let next = service.pull(&amina, Some(&page.next_cursor), Some(100)).await?;
+//! let page = service.pull(&amina, PullQuery::default()).await?;
+//! let next = service
+//!     .pull(&amina, PullQuery::page(Some(&page.next_cursor), Some(100)))
+//!     .await?;
 //! # let _ = (pushed, next); Ok(()) }
 //! ```
 
@@ -51,6 +53,41 @@ const MAX_TOKEN_LEN: usize = 256;
 /// An officer's pulls are recorded at most this often per server process, so that pulling
 /// page after page costs no writes.
 const PULL_RECORD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What a pull asks, beyond who asks: every member optional ([`PullQuery::default`] is the
+/// first page of the officer's team at the default size).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PullQuery<'a> {
+    /// Where the last page ended (none or empty: from the start).
+    pub cursor: Option<&'a str>,
+    /// Records per page, 1 to [`MAX_PULL_LIMIT`] (default [`DEFAULT_PULL_LIMIT`]).
+    pub limit: Option<u32>,
+    /// The team's form versions the device holds (issue 15): the page brings newer ones.
+    /// `None`: the device does not take forms.
+    pub known: Option<&'a KnownForms>,
+    /// The highest version the device holds (`fieldsync-seen`, issue 11): when it, or the
+    /// cursor, is a version this database does not hold (beyond the team's counter, or in a
+    /// range a start skipped), the database lost history the device saw — it was restored
+    /// from a backup — and the answer is [`ServiceError::ServerBehind`], so the device sends
+    /// it again.
+    pub seen: Option<i64>,
+    /// The device asking (`fieldsync-device`, issue 14): a pull that continues a cursor of
+    /// the officer's current team leaves out the records the device's own pushes made and
+    /// holds exactly (`echo_device`), and its cursor still moves past them. A pull from
+    /// scratch (no cursor, or the officer moved team) leaves nothing out.
+    pub device: Option<uuid::Uuid>,
+}
+
+impl<'a> PullQuery<'a> {
+    /// The page after `cursor` of at most `limit` records, nothing else asked.
+    pub fn page(cursor: Option<&'a str>, limit: Option<u32>) -> PullQuery<'a> {
+        PullQuery {
+            cursor,
+            limit,
+            ..PullQuery::default()
+        }
+    }
+}
 
 /// The sync rules over one store. Cheap to clone (the store is shared).
 #[derive(Clone)]
@@ -292,76 +329,32 @@ impl Service {
             .collect())
     }
 
-    /// The next page of `officer`'s team after `cursor` (from the start when `None` or
-    /// empty), at most `limit` records (default [`DEFAULT_PULL_LIMIT`]).
+    /// The next page of `officer`'s team as `query` asks (see [`PullQuery`]): after its
+    /// cursor, at most its limit, the form versions newer than those it knows, checked
+    /// against what the device has seen, without the device's own pushes.
     pub async fn pull(
         &self,
         officer: &Officer,
-        cursor: Option<&str>,
-        limit: Option<u32>,
+        query: PullQuery<'_>,
     ) -> Result<PullResponse, ServiceError> {
-        self.pull_with_forms(officer, cursor, limit, None).await
-    }
-
-    /// [`Service::pull`], plus the team's form versions newer than `known` (issue 15) when the
-    /// client says what it holds.
-    pub async fn pull_with_forms(
-        &self,
-        officer: &Officer,
-        cursor: Option<&str>,
-        limit: Option<u32>,
-        known: Option<&KnownForms>,
-    ) -> Result<PullResponse, ServiceError> {
-        self.pull_seen(officer, cursor, limit, known, None).await
-    }
-
-    /// [`Service::pull_with_forms`] for a device that holds synced records up to version
-    /// `seen` (issue 11): when the cursor or `seen` is a version this database does not hold
-    /// (beyond its counter, or inside a range a start skipped), the database lost history
-    /// the device saw — it was restored from a backup — and the answer is
-    /// [`ServiceError::ServerBehind`], so the device sends it again.
-    pub async fn pull_seen(
-        &self,
-        officer: &Officer,
-        cursor: Option<&str>,
-        limit: Option<u32>,
-        known: Option<&KnownForms>,
-        seen: Option<i64>,
-    ) -> Result<PullResponse, ServiceError> {
-        self.pull_for(officer, cursor, limit, known, seen, None)
-            .await
-    }
-
-    /// [`Service::pull_seen`] for `device` (issue 14): a pull that continues a cursor of the
-    /// officer's current team leaves out the records the device's own pushes made and holds
-    /// exactly (`echo_device`), and its cursor still moves past them. A pull from scratch (no
-    /// cursor, or the officer moved team) leaves nothing out: it must deliver everything.
-    pub async fn pull_for(
-        &self,
-        officer: &Officer,
-        cursor: Option<&str>,
-        limit: Option<u32>,
-        known: Option<&KnownForms>,
-        seen: Option<i64>,
-        device: Option<uuid::Uuid>,
-    ) -> Result<PullResponse, ServiceError> {
-        let page = self
-            .pull_wire(officer, cursor, limit, known, seen, device)
-            .await?;
+        let page = self.pull_wire(officer, query).await?;
         Ok(wire::typed(page)?)
     }
 
-    /// [`Service::pull_for`] with the records as their wire JSON, as the stores read them
+    /// [`Service::pull`] with the records as their wire JSON, as the stores read them
     /// (what `GET /v1/pull` sends: nothing stored is parsed and serialised again).
     pub async fn pull_wire(
         &self,
         officer: &Officer,
-        cursor: Option<&str>,
-        limit: Option<u32>,
-        known: Option<&KnownForms>,
-        seen: Option<i64>,
-        device: Option<uuid::Uuid>,
+        query: PullQuery<'_>,
     ) -> Result<PullResponse<WireRecord>, ServiceError> {
+        let PullQuery {
+            cursor,
+            limit,
+            known,
+            seen,
+            device,
+        } = query;
         let limit = limit.unwrap_or(DEFAULT_PULL_LIMIT);
         if !(1..=MAX_PULL_LIMIT).contains(&limit) {
             return Err(ServiceError::InvalidLimit(limit.to_string()));

@@ -13,6 +13,7 @@ use fieldsync::client::remote::{PullAsk, Remote, RemoteError, Traffic};
 use fieldsync::protocol::{HealthResponse, KnownForms, PullResponse, PushRequest, PushResponse};
 use fieldsync::server::push::PushMode;
 use fieldsync::server::store::Officer;
+use fieldsync::server::PullQuery;
 use fieldsync::server::{Service, ServiceError};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
@@ -163,7 +164,16 @@ impl Remote for MemoryRemote {
         let (cursor, limit) = (ask.cursor, Some(ask.limit));
         let page = self
             .server
-            .block_on(svc.pull_for(&officer, cursor, limit, ask.known, ask.seen, device))
+            .block_on(svc.pull(
+                &officer,
+                PullQuery {
+                    cursor,
+                    limit,
+                    known: ask.known,
+                    seen: ask.seen,
+                    device,
+                },
+            ))
             .map_err(remote_error)?;
         self.records_pulled += page.records.len() as u64;
         Ok(page)

@@ -15,6 +15,7 @@ use super::layers::LogInfo;
 use super::AppState;
 use crate::protocol::{KnownForms, PullResponse, HEADER_DEVICE, HEADER_FORMS};
 use crate::server::error::ServiceError;
+use crate::server::service::PullQuery;
 use crate::server::wire::WireRecord;
 
 pub async fn pull(
@@ -68,11 +69,13 @@ pub async fn pull(
         .service
         .pull_wire(
             &officer,
-            q.get("cursor").map(String::as_str),
-            limit,
-            known.as_ref(),
-            seen,
-            device,
+            PullQuery {
+                cursor: q.get("cursor").map(String::as_str),
+                limit,
+                known: known.as_ref(),
+                seen,
+                device,
+            },
         )
         .await?;
     log.changes(page.records.len());
