@@ -17,18 +17,15 @@ fn show(d: &Device, entity: &str, id: &str) -> Value {
     d.json(&[entity, "show", id])
 }
 
+/// A laptop of a new officer of team north.
+fn laptop(server: &TestServer, officer: &str) -> Device {
+    let token = add_officer(&server.db, officer, "north");
+    Device::for_officer(&server.url, officer, &token)
+}
+
 fn two_laptops_show_the_same_who_and_when(kind: StoreKind) {
     let server = TestServer::new(kind);
-    let amina = Device::for_officer(
-        &server.url,
-        "amina",
-        &add_officer(&server.db, "amina", "north"),
-    );
-    let brian = Device::for_officer(
-        &server.url,
-        "brian",
-        &add_officer(&server.db, "brian", "north"),
-    );
+    let (amina, brian) = (laptop(&server, "amina"), laptop(&server, "brian"));
     let h = amina.add_household("Wanjiru");
     amina.ok(&["household", "edit", &h, "--village", "Kibera"]);
     let v = amina.add_visit(&h, "first visit");
@@ -97,16 +94,7 @@ fn two_laptops_show_the_same_who_and_when(kind: StoreKind) {
 /// resolve). Keeping this laptop's copy shows this laptop's time until it is synced.
 fn a_resolved_conflict_shows_the_servers_times(kind: StoreKind) {
     let server = TestServer::new(kind);
-    let amina = Device::for_officer(
-        &server.url,
-        "amina",
-        &add_officer(&server.db, "amina", "north"),
-    );
-    let brian = Device::for_officer(
-        &server.url,
-        "brian",
-        &add_officer(&server.db, "brian", "north"),
-    );
+    let (amina, brian) = (laptop(&server, "amina"), laptop(&server, "brian"));
     let h = amina.add_household("Wanjiru");
     let other = amina.add_household("Otieno");
     amina.sync_expect(0);

@@ -89,7 +89,7 @@ impl Store {
         if let Some(v) = page.records.iter().map(|r| r.version).max() {
             refill::saw(&tx, v)?;
         }
-        sweep::delivered(&tx, &page.records)?;
+        sweep::held_by_server(&tx, page.records.iter().map(|r| (r.entity_type, r.id)))?;
         let mut swept = None;
         if sweep::active(&tx)? {
             sweep::mark(&tx, &page.records)?;

@@ -66,27 +66,15 @@ pub(super) fn mark(tx: &Connection, records: &[Record]) -> Result<()> {
     Ok(())
 }
 
-/// Records a page delivered are the server's again: no longer kept only for local work.
-pub(super) fn delivered(tx: &Connection, records: &[Record]) -> Result<()> {
-    // Almost always nothing is kept: one look instead of a statement per record.
-    if !any_kept(tx)? {
-        return Ok(());
-    }
-    let mut stmt =
-        tx.prepare_cached("DELETE FROM sweep_kept WHERE entity_type = ?1 AND entity_id = ?2")?;
-    for r in records {
-        stmt.execute(params![r.entity_type.as_str(), r.id.to_string()])?;
-    }
-    Ok(())
-}
-
-/// Records whose changes the server accepted are the server's again: no longer kept only for
-/// local work. (Without this, a record added while a pull from scratch ran, then pushed, was
-/// removed at the end of a later pull: no pull delivers a device its own accepted records.)
+/// Records the server holds again, delivered by a page or accepted from a push: no longer
+/// kept only for local work. (Without the accepted ones, a record added while a pull from
+/// scratch ran, then pushed, was removed at the end of a later pull: no pull delivers a
+/// device its own accepted records.)
 pub(super) fn held_by_server(
     tx: &Connection,
     records: impl Iterator<Item = (EntityType, Uuid)>,
 ) -> Result<()> {
+    // Almost always nothing is kept: one look instead of a statement per record.
     if !any_kept(tx)? {
         return Ok(());
     }
