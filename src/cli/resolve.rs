@@ -299,9 +299,16 @@ pub fn run_resolve(g: &Globals, args: ResolveArgs) -> Result<i32, Failure> {
         };
         match prompt(&c, visits) {
             Ok(Some(r)) => {
-                store.resolve(&c, &r)?;
+                let queued = store.resolve(&c, &r)?;
                 settled.fetch_add(1, Ordering::SeqCst);
-                crate::errln!("Resolved. It goes to the server with the next `fieldsync sync`.");
+                match queued {
+                    true => crate::errln!(
+                        "Resolved. It goes to the server with the next `fieldsync sync`."
+                    ),
+                    false => {
+                        crate::errln!("Resolved: the record is the server's copy, nothing to send.")
+                    }
+                }
             }
             Ok(None) => {
                 let _ = console::Term::stderr().show_cursor();

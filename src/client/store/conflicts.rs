@@ -156,8 +156,9 @@ impl Store {
     }
 
     /// Settles a conflict: writes the chosen record and queues what the server needs, in one
-    /// transaction.
-    pub fn resolve(&mut self, c: &Conflict, resolution: &Resolution) -> Result<()> {
+    /// transaction. Whether a change was queued (none when the record now equals the
+    /// server's copy).
+    pub fn resolve(&mut self, c: &Conflict, resolution: &Resolution) -> Result<bool> {
         let now = model::now_timestamp();
         let theirs = &c.theirs;
         // The local record now stands on the server's copy; a queued change is its difference.
@@ -230,6 +231,6 @@ impl Store {
             params![c.entity_type.as_str(), c.id.to_string()],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(settled.send.is_some())
     }
 }
