@@ -36,6 +36,8 @@ struct Recorder {
     inner: Transport,
     /// (cursor asked, next cursor answered, versions of the page) per answered pull.
     pages: Vec<(Option<String>, String, Vec<i64>)>,
+    /// Whether each pull named the device (so the server may leave out its own pushes).
+    named: Vec<bool>,
     pulls: u32,
     fail_pull: Option<u32>,
     stop_after: Option<(u32, Arc<AtomicBool>)>,
@@ -47,6 +49,7 @@ impl Recorder {
         Recorder {
             inner,
             pages: Vec::new(),
+            named: Vec::new(),
             pulls: 0,
             fail_pull: None,
             stop_after: None,
@@ -64,6 +67,7 @@ impl Remote for Recorder {
     }
     fn pull(&mut self, ask: &PullAsk<'_>) -> Result<PullResponse, RemoteError> {
         self.pulls += 1;
+        self.named.push(ask.device.is_some());
         if self.fail_pull == Some(self.pulls) {
             return Err(RemoteError::Offline("cannot connect (test)".into()));
         }
@@ -274,6 +278,40 @@ fn a_fresh_pull_stores_each_page_once_in_order(kind: StoreKind) {
         b.meta(meta::PULL_CURSOR).expect("cursor"),
         chain.last().map(|p| p.1.clone())
     );
+    assert_eq!(holdings(&b), the_servers(&server, &bert, dir.path()));
+}
+
+/// A laptop that holds nothing needs no sweep on its first pull (nothing the server dropped
+/// can be on it): every page after the first names the device, the read-ahead guesses each
+/// one right (one request per page), and it ends holding what the server holds. Once it
+/// holds records, a pull from scratch sweeps again: no page names the device, so its own
+/// records come back too, and still one request per page.
+fn a_fresh_laptop_pulls_without_a_sweep(kind: StoreKind) {
+    let dir = tempfile::tempdir().expect("dir");
+    let Fixture { server, bert, .. } = server_with_records(kind, dir.path());
+    let mut b = laptop(&dir.path().join("bert.sqlite3"), "bert");
+    let mut rec = Recorder::new(transport(&server, &bert));
+    let report = run(&mut b, &mut rec, &no_stop()).expect("sync");
+    assert_eq!(report.pulled, VISITS as u64 + 1);
+    assert!(!b.sweeping().expect("sweep flag"));
+    let pages = rec.pages.len();
+    assert!(pages as u32 > (VISITS as u32 + 1) / PAGE, "{pages} pages");
+    assert_eq!(rec.pulls as usize, pages, "a request per page, none wasted");
+    assert!(!rec.named[0], "the first page is asked from scratch");
+    assert!(rec.named[1..].iter().all(|&n| n), "{:?}", rec.named);
+    assert_eq!(holdings(&b), the_servers(&server, &bert, dir.path()));
+
+    b.reset_cursor().expect("reset");
+    let mut again = Recorder::new(transport(&server, &bert));
+    let report = run(&mut b, &mut again, &no_stop()).expect("a pull from scratch");
+    assert_eq!(
+        report.pulled,
+        VISITS as u64 + 1,
+        "a sweep brings everything"
+    );
+    assert_eq!(again.pulls as usize, again.pages.len(), "none wasted");
+    assert!(again.named.iter().all(|&n| !n), "{:?}", again.named);
+    assert!(!b.sweeping().expect("sweep flag"), "the sweep ended");
     assert_eq!(holdings(&b), the_servers(&server, &bert, dir.path()));
 }
 
@@ -513,6 +551,7 @@ both_stores!(
     a_record_added_during_a_pull_from_scratch_stays_after_its_push,
     a_page_with_a_form_asks_the_guessed_page_again,
     a_fresh_pull_stores_each_page_once_in_order,
+    a_fresh_laptop_pulls_without_a_sweep,
     a_failure_part_way_leaves_the_last_stored_cursor,
     a_stop_part_way_drops_the_page_read_ahead,
     local_work_survives_a_read_ahead_pull,

@@ -51,16 +51,17 @@ impl Ask {
     }
 
     /// The ask that should follow `page` (the answer to `self`) once the page is stored: its
-    /// cursor, the highest version seen raised by the page's records, the same forms and
-    /// device. Only a guess: the engine checks it against the store (see the module doc).
-    pub fn after(&self, page: &PullResponse) -> Ask {
+    /// cursor, the highest version seen raised by the page's records, the same forms, and
+    /// `device` (named unless a sweep will be under way: the engine knows). Only a guess:
+    /// the engine checks it against the store (see the module doc).
+    pub fn after(&self, page: &PullResponse, device: Option<Uuid>) -> Ask {
         let highest = page.records.iter().map(|r| r.version).max();
         Ask {
             cursor: Some(page.next_cursor.clone()),
             limit: self.limit,
             known: self.known.clone(),
             seen: self.seen.map(|s| highest.map_or(s, |h| s.max(h))),
-            device: self.device,
+            device,
         }
     }
 }
@@ -194,18 +195,22 @@ mod tests {
 
     #[test]
     fn the_guess_takes_the_pages_cursor_and_highest_version() {
-        let next = first().after(&page(&[7, 9], "c1"));
+        let device = Some(Uuid::from_u128(7));
+        let next = first().after(&page(&[7, 9], "c1"), device);
         assert_eq!(next.cursor.as_deref(), Some("c1"));
         assert_eq!(next.seen, Some(9));
         assert_eq!(next.limit, 2);
+        // The device is the engine's to say (named unless a sweep will be under way).
+        assert_eq!(next.device, device);
+        assert_eq!(first().after(&page(&[7], "c1"), None).device, None);
         // A page of versions below what was seen, or none, leaves `seen` where it was.
-        assert_eq!(first().after(&page(&[3], "c2")).seen, Some(5));
-        assert_eq!(first().after(&page(&[], "c3")).seen, Some(5));
+        assert_eq!(first().after(&page(&[3], "c2"), None).seen, Some(5));
+        assert_eq!(first().after(&page(&[], "c3"), None).seen, Some(5));
         // A server that is not told `seen` is not told one later either.
         let quiet = Ask {
             seen: None,
             ..first()
         };
-        assert_eq!(quiet.after(&page(&[7], "c4")).seen, None);
+        assert_eq!(quiet.after(&page(&[7], "c4"), None).seen, None);
     }
 }

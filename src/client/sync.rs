@@ -462,7 +462,13 @@ fn pull_pages(
         check_forms(store, &page)?;
         // Read ahead: the page after this one travels and is decoded while this one is
         // stored. A guess: checked below against what the store says once it is.
-        let guess = page.has_more.then(|| asked.after(&page));
+        let guess = match page.has_more {
+            true => Some(asked.after(
+                &page,
+                (!sweeping_after(store, &asked)?).then_some(device_id),
+            )),
+            false => None,
+        };
         if let Some(guess) = &guess {
             ahead.ask(guess.clone())?;
         }
@@ -479,6 +485,12 @@ fn pull_pages(
             ahead.ask(ask)?;
         }
     }
+}
+
+/// Will a sweep be under way once the answer to `asked` is stored? (The ask after it then
+/// names no device, see [`next_ask`].)
+fn sweeping_after(store: &Store, asked: &Ask) -> Result<bool> {
+    store.sweeping_after_page(asked.cursor.is_none())
 }
 
 /// The next page to ask for, from what the store holds now.

@@ -50,6 +50,21 @@ pub(super) fn begin(tx: &Connection, moved_from: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// Does a pull from scratch starting now need a sweep? Not on a device that holds no record
+/// and has no sweep under way (a first sync, the usual way a laptop joins): there is nothing
+/// the server could have dropped, and every record that arrives during the pull is either
+/// delivered by it or this device's own work. Skipping it saves a mark per delivered record
+/// and the sweep's scans at the end, and lets the pull's later pages leave out this device's
+/// own pushes (no echo), as any pull continuing a cursor does.
+pub(super) fn needed(tx: &Connection) -> Result<bool> {
+    let holds_any: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM household) OR EXISTS (SELECT 1 FROM visit)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(holds_any || active(tx)?)
+}
+
 /// Is a pull from scratch under way (marks being collected)?
 pub(super) fn active(tx: &Connection) -> Result<bool> {
     Ok(super::sync_state::get_meta(tx, meta::SWEEP)?.is_some())
