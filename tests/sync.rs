@@ -26,6 +26,7 @@ both_stores!(
     a_busy_server_is_waited_for,
     an_edit_after_a_merge_whose_pull_failed_still_conflicts,
     watch_mode_syncs_new_work_and_stops_on_sigterm,
+    watch_mode_quits_at_once_on_a_second_signal,
 );
 
 fn proxy_to(server: &TestServer) -> FaultProxy {
@@ -918,4 +919,67 @@ mod prompt {
         let visits = converged(&server, &amina, &brian);
         assert_eq!(visits[&v]["deleted"], true);
     }
+}
+
+/// `--watch` stops after the current batch on a signal; when that batch hangs on a stalled
+/// server, a second signal quits at once (exit 130) and loses nothing: the change in flight
+/// goes with the next sync, once.
+fn watch_mode_quits_at_once_on_a_second_signal(kind: StoreKind) {
+    let server = TestServer::new(kind);
+    let proxy = proxy_to(&server);
+    let amina = officer_via(&server, &proxy, "amina", "north");
+    let brian = officer(&server, "brian", "north");
+    amina.add_household("Wanjiru");
+    proxy.push_fault_for("/v1/push", Fault::Delay(Duration::from_secs(120)));
+    let mut watch = amina
+        .spawn_cmd(&["sync", "--watch", "--interval", "1h"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the stalled push", Duration::from_secs(30), || {
+        proxy.seen_to("/v1/push") == 1
+    });
+    let pid = watch.id().to_string();
+    let signal = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap();
+    };
+    signal("-TERM");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        watch.try_wait().unwrap().is_none(),
+        "the first signal waits for the batch in flight"
+    );
+    signal("-INT");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = watch.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "watch did not quit on the second signal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut watch.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("press Ctrl-C again to quit now"), "{err}");
+    assert!(err.contains("the next sync sends again"), "{err}");
+
+    proxy.clear();
+    let q = amina.json(&["queue"]);
+    assert_eq!(
+        q["pending"].as_i64().unwrap() + q["sending"].as_i64().unwrap(),
+        1,
+        "the change in flight is still queued: {q}"
+    );
+    let r = amina.sync_expect(0);
+    assert_eq!(r["accepted"], 1);
+    brian.sync_expect(0);
+    assert_eq!(brian.records("household").len(), 1, "applied once");
 }

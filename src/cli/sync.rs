@@ -36,7 +36,8 @@ pub struct SyncArgs {
     #[arg(long, default_value_t = DEFAULT_PULL_LIMIT)]
     pub page_size: u32,
     /// Keep running: sync every --interval (with jitter), soon after local changes, and back
-    /// off while offline. Ctrl-C or SIGTERM stops after the current batch.
+    /// off while offline. Ctrl-C or SIGTERM stops after the current batch; a second one quits
+    /// at once (exit 130, nothing is lost).
     #[arg(long)]
     pub watch: bool,
     /// Time between syncs in --watch mode, e.g. 30s, 15m, 1h [default: 15m]; needs --watch.
@@ -357,7 +358,7 @@ fn failure(g: &Globals, e: Error) -> Failure {
 /// on Ctrl-C or SIGTERM once the current batch is safe.
 fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
-    let wake = catch_signals(stop.clone())?;
+    let wake = catch_signals(stop.clone(), !args.quiet)?;
     let stopped = || stop.load(Ordering::SeqCst);
     let mut schedule = Schedule::new(args.interval.unwrap_or(DEFAULT_INTERVAL));
     let mut last_code = exit::OK;
@@ -393,8 +394,13 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
     Ok(last_code)
 }
 
-/// Sets `stop` on SIGINT or SIGTERM and wakes the returned channel.
-fn catch_signals(stop: Arc<AtomicBool>) -> Result<mpsc::Receiver<()>, Failure> {
+/// Sets `stop` on SIGINT or SIGTERM and wakes the returned channel (and, when `say`, tells
+/// the officer on stderr). A second signal ends
+/// the process at once (exit 130): the current batch may be waiting on a slow network for
+/// its request's timeout and retries, and quitting mid-batch loses nothing (what was in
+/// flight stays `sending` and the next sync sends it again with the same op_ids; a page
+/// not yet committed is asked again).
+fn catch_signals(stop: Arc<AtomicBool>, say: bool) -> Result<mpsc::Receiver<()>, Failure> {
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
@@ -402,9 +408,19 @@ fn catch_signals(stop: Arc<AtomicBool>) -> Result<mpsc::Receiver<()>, Failure> {
     ])
     .map_err(|e| Failure::new(exit::SOFTWARE, format!("cannot catch signals: {e}")))?;
     std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
+        let mut caught = signals.forever();
+        if caught.next().is_some() {
             stop.store(true, Ordering::SeqCst);
             let _ = wake_tx.send(());
+            if say {
+                crate::errln!(
+                    "stopping once the current batch is safe; press Ctrl-C again to quit now (nothing is lost)"
+                );
+            }
+        }
+        if caught.next().is_some() {
+            crate::errln!("quit at once; the next sync sends again whatever was in flight");
+            std::process::exit(exit::CANCELLED);
         }
     });
     Ok(wake_rx)
