@@ -355,7 +355,7 @@ fn failure(g: &Globals, e: Error) -> Failure {
 
 /// `--watch`: sleeps between syncs (waking only to check the queue every few seconds and for
 /// signals), syncs soon after new local changes, backs off while offline, and stops cleanly
-/// on Ctrl-C or SIGTERM once the current batch is safe.
+/// on Ctrl-C or SIGTERM once the current batch is safe (a second one quits at once).
 fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let wake = catch_signals(stop.clone(), !args.quiet)?;
@@ -395,11 +395,10 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
 }
 
 /// Sets `stop` on SIGINT or SIGTERM and wakes the returned channel (and, when `say`, tells
-/// the officer on stderr). A second signal ends
-/// the process at once (exit 130): the current batch may be waiting on a slow network for
-/// its request's timeout and retries, and quitting mid-batch loses nothing (what was in
-/// flight stays `sending` and the next sync sends it again with the same op_ids; a page
-/// not yet committed is asked again).
+/// the officer on stderr). A second signal ends the process at once (exit 130): the current
+/// batch may be waiting on a slow network for its request's timeout and retries, and
+/// quitting mid-batch loses nothing (what was in flight stays `sending` and the next sync
+/// sends it again with the same op_ids; a page not yet committed is asked again).
 fn catch_signals(stop: Arc<AtomicBool>, say: bool) -> Result<mpsc::Receiver<()>, Failure> {
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
     let mut signals = signal_hook::iterator::Signals::new([
