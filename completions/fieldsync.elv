@@ -327,7 +327,7 @@ set edit:completion:arg-completer[fieldsync] = {|@words|
             cand --db 'The local database [default: fieldsync.sqlite3 in the user''s data directory]'
             cand --config 'The config file [default: config.toml in the user''s config directory]'
             cand --timeout 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]'
-            cand --watch 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
+            cand --watch 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch; a second one quits at once (exit 130, nothing is lost)'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
             cand --allow-insecure-http 'Allow plain http:// to a server that is not on this machine'

@@ -224,7 +224,7 @@ complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l retries -d 
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l db -d 'The local database [default: fieldsync.sqlite3 in the user\'s data directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l config -d 'The config file [default: config.toml in the user\'s config directory]' -r -F
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l timeout -d 'How long to wait for the server to answer one request, e.g. 10s, 2m [default: 30s]' -r
-complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l watch -d 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch'
+complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l watch -d 'Keep running: sync every --interval (with jitter), soon after local changes, and back off while offline. Ctrl-C or SIGTERM stops after the current batch; a second one quits at once (exit 130, nothing is lost)'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -s q -l quiet -d 'Print nothing on success'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l allow-insecure-http -d 'Allow plain http:// to a server that is not on this machine'
 complete -c fieldsync -n "__fish_fieldsync_using_subcommand sync" -l adopt-server -d 'Sync with a server database other than the one this device synced with (a rebuilt or new server): send it every local record it lacks, then pull the rest from scratch'
