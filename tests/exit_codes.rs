@@ -57,6 +57,21 @@ fn code_2_usage() {
         let err = d.fails(2, &["household", "show", &common]);
         assert!(err.contains("ambiguous"), "{err}");
     }
+    // Sizes out of range are usage errors naming the range, before anything is sent.
+    for (flag, bad, range) in [
+        ("--batch-size", "0", "1..=500"),
+        ("--batch-size", "501", "1..=500"),
+        ("--page-size", "0", "1..=1000"),
+        ("--page-size", "1001", "1..=1000"),
+    ] {
+        let err = d.fails(2, &["sync", flag, bad]);
+        assert!(err.contains(flag) && err.contains(range), "{err}");
+    }
+    assert_eq!(
+        d.json(&["queue"])["pending"],
+        2,
+        "nothing was sent or changed"
+    );
 }
 
 /// Amina and Brian edit one household's village offline; Amina syncs first, so Brian's next

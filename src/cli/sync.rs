@@ -30,10 +30,11 @@ use crate::protocol::{DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES};
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Changes per push request (1 to 500).
-    #[arg(long, default_value_t = DEFAULT_BATCH)]
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_parser = parse_batch_size)]
     pub batch_size: usize,
     /// Records per pull page (1 to 1000).
-    #[arg(long, default_value_t = DEFAULT_PULL_LIMIT)]
+    #[arg(long, default_value_t = DEFAULT_PULL_LIMIT,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PULL_LIMIT)))]
     pub page_size: u32,
     /// Keep running: sync every --interval (with jitter), soon after local changes, and back
     /// off while offline. Ctrl-C or SIGTERM stops after the current batch; a second one quits
@@ -392,6 +393,16 @@ fn watch(g: &Globals, args: &SyncArgs, s: &Session) -> Result<i32, Failure> {
         idle(g, &schedule, wait, &wake, &stopped, power.is_low_battery());
     }
     Ok(last_code)
+}
+
+/// `--batch-size`: 1 to [`MAX_PUSH_CHANGES`] (what the server takes in one request); out of
+/// range is a usage error (exit 2) naming the range.
+fn parse_batch_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_PUSH_CHANGES).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("{s} is not in 1..={MAX_PUSH_CHANGES}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Sets `stop` on SIGINT or SIGTERM and wakes the returned channel (and, when `say`, tells
