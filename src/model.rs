@@ -437,9 +437,13 @@ pub fn canonicalize_fields(fields: &mut FieldMap) {
 
 /// Are `fields` already in canonical spelling (see [`canonicalize_fields`])?
 pub fn is_canonical(fields: &FieldMap) -> bool {
-    let mut c = fields.clone();
-    canonicalize_fields(&mut c);
-    c == *fields
+    // The two fields `canonicalize_fields` may respell, checked in place (no copy of the map:
+    // this runs for every change a server receives).
+    let kept = |key: &str, canonical: &dyn Fn(&str) -> Option<String>| match fields.get(key) {
+        Some(Value::String(s)) => canonical(s).is_none_or(|c| c == *s),
+        _ => true,
+    };
+    kept("household_id", &canonical_uuid) && kept("visited_at", &|s| canonical_timestamp(s).ok())
 }
 
 /// The earliest visit time accepted.
@@ -877,6 +881,38 @@ mod tests {
             fm(json!({"household_id": c, "visited_at": "2026-11-25T09:30:00Z", "notes": "{X}"}))
         );
         assert!(is_canonical(&f));
+    }
+
+    proptest::proptest! {
+        /// The in-place check agrees with respelling a copy and comparing, for ids and times
+        /// spelled every which way (and values that are not ids or times at all).
+        #[test]
+        fn is_canonical_is_canonicalize_changing_nothing(
+            id in proptest::prop_oneof![
+                proptest::strategy::Just("0192f0a0-0000-7000-8000-0000000000a1".to_string()),
+                proptest::strategy::Just("{0192F0A0-0000-7000-8000-0000000000A1}".to_string()),
+                "[0-9a-fA-F{}-]{0,40}",
+            ],
+            at in proptest::prop_oneof![
+                proptest::strategy::Just("2026-11-25T09:30:00Z".to_string()),
+                proptest::strategy::Just("2026-11-25t09:30:00+03:00".to_string()),
+                "20[0-9]{2}-[01][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-5][0-9]:[0-5][0-9](Z|z|[+-][01][0-9]:00)?",
+            ],
+            keep_id: bool,
+            keep_at: bool,
+        ) {
+            let mut f = FieldMap::new();
+            f.insert("notes".into(), Value::String("{X}".into()));
+            if keep_id {
+                f.insert("household_id".into(), Value::String(id));
+            }
+            if keep_at {
+                f.insert("visited_at".into(), Value::String(at));
+            }
+            let mut respelled = f.clone();
+            canonicalize_fields(&mut respelled);
+            proptest::prop_assert_eq!(is_canonical(&f), respelled == f);
+        }
     }
 
     #[test]
