@@ -25,6 +25,20 @@ use crate::client::error::Result;
 use crate::model::EntityType;
 use crate::protocol::Record;
 
+impl super::Store {
+    /// Is a pull from scratch under way (its sweep not finished)? Its pages must bring
+    /// everything, this device's own records included.
+    pub fn sweeping(&self) -> Result<bool> {
+        active(&self.conn)
+    }
+
+    /// Will a sweep be under way once the next page is stored (`from_scratch`: it was asked
+    /// for without a cursor)? What the read-ahead's guess of the ask after it needs to know.
+    pub fn sweeping_after_page(&self, from_scratch: bool) -> Result<bool> {
+        Ok(self.sweeping()? || (from_scratch && needed(&self.conn)?))
+    }
+}
+
 /// What one completed sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Swept {

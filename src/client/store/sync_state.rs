@@ -149,18 +149,6 @@ impl Store {
             .execute("DELETE FROM sync_meta WHERE key = ?1", [meta::PULL_CURSOR])?;
         Ok(())
     }
-
-    /// Is a pull from scratch under way (its sweep not finished, `sweep.rs`)? Its pages
-    /// must bring everything, this device's own records included.
-    pub fn sweeping(&self) -> Result<bool> {
-        super::sweep::active(&self.conn)
-    }
-
-    /// Will a sweep be under way once the next page is stored (`from_scratch`: it was asked
-    /// for without a cursor)? What the read-ahead's guess of the ask after it needs to know.
-    pub fn sweeping_after_page(&self, from_scratch: bool) -> Result<bool> {
-        Ok(self.sweeping()? || (from_scratch && super::sweep::needed(&self.conn)?))
-    }
 }
 
 pub(super) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
