@@ -198,7 +198,8 @@ fn holdings(store: &Store) -> Vec<LocalRecord> {
 
 /// What a device pulling everything in one page holds: the server's records.
 fn the_servers(server: &TestServer, token: &str, dir: &Path) -> Vec<LocalRecord> {
-    let mut fresh = laptop(&dir.join("fresh.sqlite3"), "bert");
+    let own = tempfile::tempdir_in(dir).expect("dir");
+    let mut fresh = laptop(&own.path().join("fresh.sqlite3"), "bert");
     let mut t = transport(server, token);
     let opts = SyncOptions::default();
     sync(&mut fresh, &mut t, &opts, &mut NoProgress, &|| false).expect("a fresh pull");
@@ -313,6 +314,64 @@ fn a_fresh_laptop_pulls_without_a_sweep(kind: StoreKind) {
     assert!(again.named.iter().all(|&n| !n), "{:?}", again.named);
     assert!(!b.sweeping().expect("sweep flag"), "the sweep ended");
     assert_eq!(holdings(&b), the_servers(&server, &bert, dir.path()));
+}
+
+/// A laptop's first sync, after a week of work offline: its push sends its records once and
+/// its pull brings only the others' (no sweep: what it holds is its own work, now the
+/// server's), one request per page. A laptop whose first pull failed after its push was
+/// accepted holds records from the server at its next sync, so that pull sweeps and brings
+/// everything back (its own records too): a move or a restore in between cannot strand it.
+fn a_laptops_first_sync_does_not_pull_back_what_it_pushed(kind: StoreKind) {
+    let dir = tempfile::tempdir().expect("dir");
+    let Fixture { server, .. } = server_with_records(kind, dir.path());
+    let offline_week = |name: &str| {
+        let mut l = laptop(&dir.path().join(format!("{name}.sqlite3")), name);
+        let h = l
+            .add(EntityType::Household, fields(json!({"name": name})))
+            .expect("household");
+        for i in 0..15 {
+            let v = json!({
+                "household_id": h.to_string(), "officer_id": name,
+                "visited_at": "2026-11-25T09:30:00Z", "notes": format!("visit {i}"),
+            });
+            l.add(EntityType::Visit, fields(v)).expect("visit");
+        }
+        l
+    };
+    let others = VISITS as u64 + 1;
+
+    let cora_token = server.add_officer("cora", "north");
+    let mut cora = offline_week("cora");
+    let mut rec = Recorder::new(transport(&server, &cora_token));
+    let report = run(&mut cora, &mut rec, &no_stop()).expect("cora's first sync");
+    assert_eq!((report.pushed, report.accepted), (16, 16));
+    assert_eq!(report.pulled, others, "only the others' records came");
+    assert_eq!(rec.pulls as usize, rec.pages.len(), "a request per page");
+    assert!(rec.named[1..].iter().all(|&n| n), "{:?}", rec.named);
+    assert!(!cora.sweeping().expect("sweep flag"));
+    assert_eq!(
+        holdings(&cora),
+        the_servers(&server, &cora_token, dir.path())
+    );
+
+    let dora_token = server.add_officer("dora", "north");
+    let mut dora = offline_week("dora");
+    let mut rec = Recorder::new(transport(&server, &dora_token));
+    rec.fail_pull = Some(1);
+    assert!(
+        run(&mut dora, &mut rec, &no_stop()).is_err(),
+        "the pull failed"
+    );
+    assert!(dora.holds_server_records().expect("read"));
+    let mut again = Recorder::new(transport(&server, &dora_token));
+    let report = run(&mut dora, &mut again, &no_stop()).expect("dora's second sync");
+    assert_eq!(report.pushed, 0);
+    assert_eq!(report.pulled, others + 16 + 16, "a sweep brings everything");
+    assert!(again.named.iter().all(|&n| !n), "{:?}", again.named);
+    assert_eq!(
+        holdings(&dora),
+        the_servers(&server, &dora_token, dir.path())
+    );
 }
 
 /// A request that fails part-way: every page before it is stored with its cursor, nothing
@@ -552,6 +611,7 @@ both_stores!(
     a_page_with_a_form_asks_the_guessed_page_again,
     a_fresh_pull_stores_each_page_once_in_order,
     a_fresh_laptop_pulls_without_a_sweep,
+    a_laptops_first_sync_does_not_pull_back_what_it_pushed,
     a_failure_part_way_leaves_the_last_stored_cursor,
     a_stop_part_way_drops_the_page_read_ahead,
     local_work_survives_a_read_ahead_pull,

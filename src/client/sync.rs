@@ -245,16 +245,18 @@ pub fn sync(
         &mut report,
     )?;
     // Servers without an id know nothing of restores; they are not told what we saw.
-    let exchange = Exchange {
+    let mut exchange = Exchange {
         opts,
         tells_seen: health.server_id.is_some(),
         numbers_ops: health.op_sequences,
+        first_sync: !store.holds_server_records()?,
     };
     loop {
         match exchange.push_then_pull(store, remote, progress, stop, &mut report) {
             Err(Error::ServerBehind(server_version)) if report.restored.is_none() => {
                 // The server was restored and lost what this device received after
                 // `server_version`: queue it again, then push and pull from scratch.
+                exchange.first_sync = false;
                 let resent = store.reseed(Reseed::AfterRestore(server_version), None)?;
                 report.restored = Some(Restored {
                     server_version,
@@ -320,6 +322,11 @@ struct Exchange<'a> {
     /// Send each push's sequence numbers and watermark (the server keeps op-ids for a
     /// retention; older servers refuse the field, so it is sent only when health says so).
     numbers_ops: bool,
+    /// The device held no record from the server when this sync began: a laptop's first
+    /// sync, however much it recorded offline. Whatever it holds after its push is its own
+    /// work, queued or just accepted into the officer's team, so its pull from scratch needs
+    /// no sweep, and leaves out what the push sent (no echo) from the second page on.
+    first_sync: bool,
 }
 
 impl Exchange<'_> {
@@ -465,14 +472,14 @@ fn pull_pages(
         let guess = match page.has_more {
             true => Some(asked.after(
                 &page,
-                (!sweeping_after(store, &asked)?).then_some(device_id),
+                (!sweeping_after(store, ex, &asked)?).then_some(device_id),
             )),
             false => None,
         };
         if let Some(guess) = &guess {
             ahead.ask(guess.clone())?;
         }
-        store_page(store, &page, asked.cursor.is_none(), report)?;
+        store_page(store, &page, sweeps(ex, &asked), report)?;
         progress.pulled(page.records.len() as u64);
         let has_more = page.has_more;
         ahead.done_with(page);
@@ -487,10 +494,16 @@ fn pull_pages(
     }
 }
 
+/// May the answer to `asked` start a sweep (`sweep.rs`)? A page asked for from scratch may,
+/// except on a first sync (see [`Exchange::first_sync`]).
+fn sweeps(ex: &Exchange<'_>, asked: &Ask) -> bool {
+    asked.cursor.is_none() && !ex.first_sync
+}
+
 /// Will a sweep be under way once the answer to `asked` is stored? (The ask after it then
 /// names no device, see [`next_ask`].)
-fn sweeping_after(store: &Store, asked: &Ask) -> Result<bool> {
-    store.sweeping_after_page(asked.cursor.is_none())
+fn sweeping_after(store: &Store, ex: &Exchange<'_>, asked: &Ask) -> Result<bool> {
+    store.sweeping_after_page(sweeps(ex, asked))
 }
 
 /// The next page to ask for, from what the store holds now.

@@ -66,7 +66,8 @@ impl Store {
 
     /// Stores one pulled page, its cursor and the form versions it carried (issue 15) in one
     /// transaction, as [`Store::apply_pull_page`] does; and keeps the sweep of a pull from
-    /// scratch (`from_scratch`: this page was asked for without a cursor; see `sweep.rs`).
+    /// scratch (`from_scratch`: this page was asked for without a cursor and may start a
+    /// sweep; the engine says no on a laptop's first sync; see `sweep.rs`).
     /// A page naming a team other than the one the device held starts a sweep too (the
     /// server answers a moved officer from scratch). The page that ends a sweep (`has_more`
     /// false) also removes what it left behind, and says so in [`PageApplied::swept`].

@@ -37,6 +37,17 @@ impl super::Store {
     pub fn sweeping_after_page(&self, from_scratch: bool) -> Result<bool> {
         Ok(self.sweeping()? || (from_scratch && needed(&self.conn)?))
     }
+
+    /// Does this device hold any record that came from the server (pulled, or a change of it
+    /// accepted)? Not before a laptop's first sync, however much it recorded offline.
+    pub fn holds_server_records(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM household WHERE server_id IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM visit WHERE server_id IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
 }
 
 /// What one completed sweep did.
