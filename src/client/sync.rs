@@ -323,9 +323,11 @@ struct Exchange<'a> {
     /// retention; older servers refuse the field, so it is sent only when health says so).
     numbers_ops: bool,
     /// The device held no record from the server when this sync began: a laptop's first
-    /// sync, however much it recorded offline. Whatever it holds after its push is its own
-    /// work, queued or just accepted into the officer's team, so its pull from scratch needs
-    /// no sweep, and leaves out what the push sent (no echo) from the second page on.
+    /// sync, however much (or little) it recorded offline. Whatever it holds after its push
+    /// is its own work, queued or just accepted into the officer's team, so its pull from
+    /// scratch needs no sweep (nothing the server dropped can be on it), and leaves out what
+    /// the push sent (no echo) from the second page on. The one place that decides it: it
+    /// must be read before the push, which gives the device records from the server.
     first_sync: bool,
 }
 

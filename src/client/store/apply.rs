@@ -75,7 +75,7 @@ impl Store {
         let now = model::now_timestamp();
         let tx = self.write_tx()?;
         let moved_from = team_change(&tx, page.team.as_deref())?;
-        if moved_from.is_some() || (from_scratch && sweep::needed(&tx)?) {
+        if from_scratch || moved_from.is_some() {
             sweep::begin(&tx, moved_from.as_deref())?;
         }
         if let Some(forms) = &page.forms {

@@ -33,9 +33,10 @@ impl super::Store {
     }
 
     /// Will a sweep be under way once the next page is stored (`from_scratch`: it was asked
-    /// for without a cursor)? What the read-ahead's guess of the ask after it needs to know.
+    /// for without a cursor and may start one)? What the read-ahead's guess of the ask after
+    /// it needs to know.
     pub fn sweeping_after_page(&self, from_scratch: bool) -> Result<bool> {
-        Ok(self.sweeping()? || (from_scratch && needed(&self.conn)?))
+        Ok(from_scratch || self.sweeping()?)
     }
 
     /// Does this device hold any record that came from the server (pulled, or a change of it
@@ -73,21 +74,6 @@ pub(super) fn begin(tx: &Connection, moved_from: Option<&str>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Does a pull from scratch starting now need a sweep? Not on a device that holds no record
-/// and has no sweep under way (a first sync, the usual way a laptop joins): there is nothing
-/// the server could have dropped, and every record that arrives during the pull is either
-/// delivered by it or this device's own work. Skipping it saves a mark per delivered record
-/// and the sweep's scans at the end, and lets the pull's later pages leave out this device's
-/// own pushes (no echo), as any pull continuing a cursor does.
-pub(super) fn needed(tx: &Connection) -> Result<bool> {
-    let holds_any: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM household) OR EXISTS (SELECT 1 FROM visit)",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(holds_any || active(tx)?)
 }
 
 /// Is a pull from scratch under way (marks being collected)?
